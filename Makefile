@@ -1,0 +1,60 @@
+# Two commands for a fresh machine: `make run` and `make test`. Each installs what it
+# needs into project-local folders (.venv, node_modules, .build) on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LAYER_DIR := .build/layers/deps/python
+LAMBDA_PYTHON := 3.13
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: run test unit lint synth bench token layer clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The Lambda dependency layer: arm64 wheels for Lambda's Python, installed without Docker.
+$(LAYER_DIR)/.installed: layers/deps/requirements.txt | $(VENV)/.installed
+	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)
+	$(PY) -m pip install --quiet --target $(LAYER_DIR) --platform manylinux2014_aarch64 \
+	  --implementation cp --python-version $(LAMBDA_PYTHON) --only-binary=:all: \
+	  -r layers/deps/requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+layer: $(LAYER_DIR)/.installed
+
+## run: the API on 127.0.0.1 with moto's server mode behind it (CIS_PORT, CIS_DYNAMODB_ENDPOINT)
+run: $(VENV)/.installed
+	$(VENV)/bin/cis run
+
+## test: lint, every pytest suite, and the pinned CDK CLI's synth
+test: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+	$(MAKE) --no-print-directory synth
+
+synth: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+	npx --no-install cdk synth --quiet > /dev/null
+	@echo "cdk synth: ok (cdk.out/)"
+
+## bench: DynamoDB requests per API call and handler import time against `import boto3`
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+## token: a development token for ROLE (admin, sales, support, marketing)
+token: $(VENV)/.installed
+	@$(VENV)/bin/cis token --role $(or $(ROLE),support)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .build node_modules cdk.out .pytest_cache .ruff_cache

@@ -1,0 +1,88 @@
+"""Staff API for customer profiles: parse, authorize, call the service, shape the response."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from cis.api import http, idempotency
+from cis.domain.customer import CUSTOMER_ID_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch
+from cis.domain.keys import key_from_query
+from cis.repository.factory import customer_repository, dynamodb_client, idempotency_store
+from cis.service.customers import CustomerService
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+client = dynamodb_client()
+service = CustomerService(customer_repository(client))
+app = http.create_resolver()
+
+
+def create(actor: str, body: dict) -> Customer:
+    customer = service.create(CustomerCreate.model_validate(body), actor)
+    metrics.add_metric(name="CustomersCreated", unit=MetricUnit.Count, value=1)
+    logger.info("customer created", extra={"customer_id": customer.id})
+    return customer
+
+
+create_once = idempotency.once_per_key(idempotency_store(client), Customer, create)
+
+CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
+
+
+def _customer(status: int, customer: Customer, **headers: str) -> Response[Customer]:
+    return http.model_response(status, customer, {"ETag": http.etag(customer.version), **headers})
+
+
+@app.post("/v1/customers", responses={201: {"description": "Created"}, 409: {"description": "Duplicate key"}})
+def create_customer(
+    body: CustomerCreate,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+) -> Response[Customer]:
+    actor, data = http.principal(app).actor, body.model_dump(mode="json")
+    customer = create_once(actor, idempotency_key, data) if idempotency_key else create(actor, data)
+    return _customer(201, customer, Location=f"/v1/customers/{customer.id}")
+
+
+@app.get("/v1/customers")
+def list_customers(
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    external_id: Annotated[str | None, Query(max_length=161, description="system:id, e.g. billing:C-1042")] = None,
+    status: Annotated[Literal["active", "archived"], Query()] = "active",
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> CustomerPage:
+    key = key_from_query(email=email, phone=phone, external_id=external_id)
+    if key is not None:
+        found = service.find(key)
+        return CustomerPage(items=[found] if found else [], next_cursor=None)
+    page = service.list(status, limit, cursor)
+    return CustomerPage(items=page.items, next_cursor=page.next_cursor)
+
+
+@app.get("/v1/customers/<customer_id>")
+def get_customer(customer_id: CustomerId) -> Response[Customer]:
+    return _customer(200, service.get(customer_id))
+
+
+@app.patch("/v1/customers/<customer_id>", responses={412: {"description": "If-Match is not the current version"}})
+def update_customer(customer_id: CustomerId, body: CustomerPatch, if_match: IfMatch = None) -> Response[Customer]:
+    customer = service.update(customer_id, body, http.principal(app).actor, http.expected_version(if_match))
+    return _customer(200, customer)
+
+
+@app.delete("/v1/customers/<customer_id>", responses={204: {"description": "Archived"}})
+def archive_customer(customer_id: CustomerId, if_match: IfMatch = None) -> Response[None]:
+    service.archive(customer_id, http.principal(app).actor, http.expected_version(if_match))
+    return Response(204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    idempotency.CONFIG.register_lambda_context(context)
+    return http.handle(app, event, context)

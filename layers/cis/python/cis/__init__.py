@@ -1,0 +1,1 @@
+"""Customer Information System: the code shared by every Lambda function (shipped as a layer)."""

@@ -1,0 +1,1 @@
+"""HTTP concerns shared by the API functions: authorization gate, error shape, responses."""

@@ -1,0 +1,51 @@
+"""One JSON shape for every error: {"error": {"code", "message", "fields": [{"path", "problem"}]}}."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cis.domain.customer import READ_ONLY_FIELDS
+from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, NotFound, PreconditionFailed
+
+STATUS = {NotFound: 404, PreconditionFailed: 412, Conflict: 409, InvalidRequest: 400}
+
+
+def error_body(code: str, message: str, fields: Iterable[FieldProblem] = (), **extra: Any) -> str:
+    error = {"code": code, "message": message, "fields": [{"path": f.path, "problem": f.problem} for f in fields]}
+    return json.dumps({"error": error | extra})
+
+
+def status_of(error: CisError) -> int:
+    return next((status for kind, status in STATUS.items() if isinstance(error, kind)), 400)
+
+
+def _path(location: Sequence[Any]) -> str:
+    parts = list(location[1:]) if location and location[0] in ("body", "query", "path", "header") else list(location)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+def _problem(error: dict) -> str:
+    kind, message = error.get("type", ""), str(error.get("msg", "invalid"))
+    name = error.get("loc", ())[-1] if error.get("loc") else ""
+    if kind == "extra_forbidden":
+        return "read-only: set by the server" if name in READ_ONLY_FIELDS else "unknown field"
+    if kind == "missing":
+        return "required"
+    return message.removeprefix("Value error, ")
+
+
+def validation_problems(errors: Sequence[dict]) -> tuple[int, str, str, list[FieldProblem]]:
+    """Map Powertools/pydantic validation errors to (status, code, message, field problems)."""
+    kinds = {error.get("type") for error in errors}
+    if "json_invalid" in kinds:
+        detail = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
+        return 400, "malformed_json", f"the body is not valid JSON ({detail})", [FieldProblem("body", "not JSON")]
+    problems = [FieldProblem(_path(error.get("loc", ())), _problem(error)) for error in errors]
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return 422, "validation_failed", f"{first.path}: {first.problem}{more}", problems

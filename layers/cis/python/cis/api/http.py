@@ -1,0 +1,142 @@
+"""The resolver every API function uses, and the gate in front of it.
+
+The gate runs before Powertools parses anything, in the order API Gateway itself would
+answer: unknown route, then who is calling (401/403), then what they sent (413/415).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from pydantic import BaseModel
+
+from cis.api.auth import Principal, allowed, principal_from_event
+from cis.api.errors import error_body, status_of, validation_problems
+from cis.config import settings
+from cis.errors import CisError, FieldProblem, InvalidRequest
+from cis.topology import find_route
+
+JSON = "application/json"
+logger = Logger(child=True)
+
+
+def error_response(status: int, code: str, message: str, fields=(), headers=None, **extra: Any) -> Response:
+    return Response(status, JSON, error_body(code, message, fields, **extra), headers=headers)
+
+
+def create_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        status, code, message, fields = validation_problems(error.errors())
+        return error_response(status, code, message, fields)
+
+    @app.exception_handler(CisError)
+    def _domain(error: CisError) -> Response:
+        extra = {"existing_customer_id": error.existing_customer_id} if getattr(error, "existing_customer_id", None) else {}
+        if getattr(error, "current_version", None) is not None:
+            extra["current_version"] = error.current_version
+        return error_response(status_of(error), error.code, error.message, error.fields, **extra)
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _reused_key(_: Exception) -> Response:
+        message = "this Idempotency-Key was already used with a different body: use a new key for a new request"
+        return error_response(422, "idempotency_key_reused", message, [FieldProblem("Idempotency-Key", "reused")])
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _in_progress(_: Exception) -> Response:
+        message = "a request with this Idempotency-Key is still being processed: retry in a moment"
+        return error_response(409, "in_progress", message, headers={"Retry-After": "1"})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # The type only: exception messages can carry request data, and so personal data.
+        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+        return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(_: Exception) -> Response:
+        return error_response(404, "not_found", "no such route")
+
+    return app
+
+
+def principal(app: APIGatewayRestResolver) -> Principal:
+    found = principal_from_event(app.current_event.raw_event)
+    if found is None:  # the gate admits no protected route without one
+        raise InvalidRequest("no caller identity on the request")
+    return found
+
+
+def gate(event: dict) -> Response | None:
+    """An error response when the request must not reach the routes, else None."""
+    route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
+    if route is None:
+        return None  # the resolver answers 404 in the common shape
+    if not route.public:
+        caller = principal_from_event(event)
+        if caller is None:
+            return error_response(401, "unauthorized", "sign in: send a valid token in the Authorization header")
+        if not allowed(caller, route):
+            roles = ", ".join(sorted(route.roles))
+            return error_response(403, "forbidden", f"{route.method} {route.path} needs one of the roles: {roles}")
+    body = event.get("body") or ""
+    if len(body.encode()) > settings.max_body_bytes:
+        limit = settings.max_body_bytes
+        return error_response(413, "body_too_large", f"the body is over {limit} bytes", [FieldProblem("body", "too large")])
+    headers = event.get("headers") or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
+    if body and not re.match(r"^application/([\w.-]+\+)?json\s*(;|$)", content_type.strip(), re.IGNORECASE):
+        return error_response(
+            415, "unsupported_media_type", f"send JSON (Content-Type: application/json), not {content_type or 'nothing'}"
+        )
+    if body:  # application/merge-patch+json is JSON to the parser
+        event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"} | {"Content-Type": JSON}
+    return None
+
+
+def handle(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
+    refused = gate(event)
+    if refused is not None:
+        return _as_proxy(refused)
+    return app.resolve(event, context)
+
+
+def _as_proxy(response: Response) -> dict:
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": response.content_type, **(response.headers or {})},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version in an If-Match header ("3", W/"3" or 3); None when absent or *."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,18})"?\s*', if_match)
+    if not match:
+        raise InvalidRequest(
+            'If-Match must be the ETag of the customer, such as "3"', [FieldProblem("If-Match", "not a version")]
+        )
+    return int(match.group(1))
+
+
+def model_response(status: int, model: BaseModel, headers: dict | None = None) -> Response:
+    # The model itself, not its JSON: Powertools validates it against the route's return type.
+    return Response(status, JSON, model, headers=headers)

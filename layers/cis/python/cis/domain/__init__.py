@@ -1,0 +1,1 @@
+"""Customer domain: models, validation and rules. No AWS, no Powertools."""

@@ -1,0 +1,92 @@
+"""Contact points: email addresses, phone numbers and postal addresses, normalized on input."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from cis.config import settings
+
+
+class Strict(BaseModel):
+    """Base of every input model: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def normalize_email(value: str) -> str:
+    try:
+        # No DNS lookups: deliverability is a sending concern, not a record-keeping one.
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from error
+
+
+def email_lookup_key(address: str) -> str:
+    """Mailbox identity for uniqueness: mail providers treat addresses case-insensitively."""
+    return address.casefold()
+
+
+def normalize_phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, settings.default_phone_region)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(f"not a phone number ({error._msg})") from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            "not a valid phone number; use international format such as +44 20 7946 0958, "
+            f"or a national number in region {settings.default_phone_region}"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_country(value: str) -> str:
+    code = value.upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code, such as DE or US")
+    return code
+
+
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(normalize_email)]
+Phone = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(normalize_phone)]
+Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(check_country)]
+Label = Literal["home", "work", "billing", "shipping", "mobile", "other"]
+
+
+class EmailAddress(Strict):
+    address: Email
+    primary: bool = False
+    label: Label | None = None
+
+
+class PhoneNumber(Strict):
+    number: Phone = Field(description="Any common notation; stored in E.164, e.g. +14155550123")
+    primary: bool = False
+    label: Label | None = None
+
+
+class PostalAddress(Strict):
+    lines: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=4)
+    locality: str | None = Field(default=None, max_length=100, description="City or town")
+    region: str | None = Field(default=None, max_length=100, description="State, province or county")
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: Country
+    label: Label | None = None
+
+    @field_validator("postal_code")
+    @classmethod
+    def _upper_postal_code(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+
+def one_primary(items: list, what: str) -> list:
+    """At most one primary; when none is marked, the first one is primary."""
+    primaries = [item for item in items if item.primary]
+    if len(primaries) > 1:
+        raise ValueError(f"only one {what} can be primary, {len(primaries)} are marked primary")
+    if items and not primaries:
+        items[0].primary = True
+    return items

@@ -1,0 +1,211 @@
+"""The customer profile: what a client may send, and what the system keeps."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
+
+MAX_EMAILS = 10
+MAX_PHONES = 10
+MAX_ADDRESSES = 10
+MAX_TAGS = 50
+MAX_EXTERNAL_IDS = 20
+MAX_CUSTOM_ATTRIBUTES = 50
+CUSTOMER_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"  # a ULID: sortable by creation time
+
+
+def _check_emails(items: list[EmailAddress]) -> list[EmailAddress]:
+    seen = [email_lookup_key(item.address) for item in items]
+    if len(set(seen)) != len(seen):
+        raise ValueError("the same email address is listed twice")
+    return one_primary(items, "email address")
+
+
+def _check_phones(items: list[PhoneNumber]) -> list[PhoneNumber]:
+    numbers = [item.number for item in items]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError("the same phone number is listed twice")
+    return one_primary(items, "phone number")
+
+
+def _check_birthday(value: date) -> date:
+    if value > datetime.now(UTC).date():
+        raise ValueError("birthday is in the future")
+    if value.year < 1900:
+        raise ValueError("birthday is before 1900")
+    return value
+
+
+def _check_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError("not an IANA time zone name, such as Europe/Berlin or America/New_York") from error
+    return value
+
+
+def _dedupe_tags(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tag.lower() for tag in tags))
+
+
+def _check_custom_attributes(values: dict[str, Any]) -> dict[str, Any]:
+    if len(values) > MAX_CUSTOM_ATTRIBUTES:
+        raise ValueError(f"at most {MAX_CUSTOM_ATTRIBUTES} custom attributes, got {len(values)}")
+    return values
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Emails = Annotated[list[EmailAddress], Field(max_length=MAX_EMAILS), AfterValidator(_check_emails)]
+Phones = Annotated[list[PhoneNumber], Field(max_length=MAX_PHONES), AfterValidator(_check_phones)]
+Addresses = Annotated[list[PostalAddress], Field(max_length=MAX_ADDRESSES)]
+Birthday = Annotated[date, AfterValidator(_check_birthday)]
+Locale = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"),
+    Field(description="BCP 47 language tag, e.g. en-GB or pt-BR"),
+]
+TimeZone = Annotated[str, Field(max_length=64, description="IANA time zone"), AfterValidator(_check_time_zone)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_dedupe_tags)]
+System = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+ExternalIds = Annotated[
+    dict[System, ExternalId],
+    Field(max_length=MAX_EXTERNAL_IDS, description="Id of this customer in another system, by system name"),
+]
+AttributeKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool
+CustomAttributes = Annotated[dict[AttributeKey, AttributeValue], AfterValidator(_check_custom_attributes)]
+
+IDENTIFYING_FIELDS = ("given_name", "family_name", "display_name", "emails", "phones", "external_ids")
+READ_ONLY_FIELDS = ("id", "status", "version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+class CustomerFields(Strict):
+    """Everything a client may set on a customer."""
+
+    given_name: Name | None = None
+    family_name: Name | None = None
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
+        None
+    )
+    emails: Emails = Field(default_factory=list)
+    phones: Phones = Field(default_factory=list)
+    addresses: Addresses = Field(default_factory=list)
+    birthday: Birthday | None = None
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+    tags: Tags = Field(default_factory=list)
+    external_ids: ExternalIds = Field(default_factory=dict)
+    custom_attributes: CustomAttributes = Field(default_factory=dict)
+
+
+class CustomerCreate(CustomerFields):
+    """A new customer. Any one of a name, an email, a phone or an external id identifies them."""
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> CustomerCreate:
+        if not any(getattr(self, name) for name in IDENTIFYING_FIELDS):
+            raise ValueError(
+                "a customer needs at least one of given_name, family_name, display_name, "
+                "emails, phones or external_ids"
+            )
+        return self
+
+
+class CustomerPatch(Strict):
+    """A JSON merge patch (RFC 7396): present fields replace, null removes, absent fields stay."""
+
+    given_name: Name | None = None
+    family_name: Name | None = None
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
+        None
+    )
+    emails: Emails | None = None
+    phones: Phones | None = None
+    addresses: Addresses | None = None
+    birthday: Birthday | None = None
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+    tags: Tags | None = None
+    external_ids: ExternalIds | None = None
+    custom_attributes: dict[AttributeKey, AttributeValue | None] | None = Field(
+        default=None, description="Merged key by key; a null value removes that attribute"
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> CustomerPatch:
+        if not self.model_fields_set:
+            raise ValueError("the patch changes nothing: send at least one field")
+        return self
+
+    def independent_changes(self) -> dict[str, Any] | None:
+        """The changes as plain field values, when each can be applied without reading the record.
+
+        Fields with lookup keys (emails, phones, external ids), the bounded custom attributes,
+        and removals that could leave a customer unidentifiable all depend on the stored record;
+        for those this returns None and the caller reads, merges and validates the whole record.
+        """
+        dependent = {"emails", "phones", "external_ids", "custom_attributes"}
+        changes: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if name in dependent or (value is None and name in IDENTIFYING_FIELDS):
+                return None
+            changes[name] = value
+        return CustomerFields.model_validate(changes).model_dump(mode="json", include=set(changes))
+
+    def apply_to(self, current: CustomerFields) -> CustomerCreate:
+        """The record after this patch, validated as a whole (the same rules as a create)."""
+        merged = current.model_dump(mode="json", include=set(CustomerFields.model_fields))
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if name == "custom_attributes" and value is not None:
+                attributes = dict(merged.get("custom_attributes") or {})
+                for key, item in value.items():
+                    if item is None:
+                        attributes.pop(key, None)
+                    else:
+                        attributes[key] = item
+                merged[name] = attributes
+            elif value is None:
+                merged.pop(name, None)
+            else:
+                merged[name] = self.model_dump(mode="json", include={name})[name]
+        return CustomerCreate.model_validate(merged)
+
+
+class Customer(CustomerFields):
+    """A stored customer, as every API response shows it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, description="Server-generated ULID")]
+    status: Literal["active", "archived"] = "active"
+    version: int = Field(ge=1, description="Increases with every change; send it back in If-Match")
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class CustomerPage(BaseModel):
+    items: list[Customer]
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")
+
+
+_BLANK = re.compile(r"\s+")
+
+
+def display_name_of(customer: CustomerFields) -> str | None:
+    """The name staff see in lists: the chosen display name, else given and family name."""
+    if customer.display_name:
+        return customer.display_name
+    joined = _BLANK.sub(" ", f"{customer.given_name or ''} {customer.family_name or ''}").strip()
+    return joined or None

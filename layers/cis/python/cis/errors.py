@@ -1,0 +1,52 @@
+"""Errors the domain and repository raise; the API layer maps each to one HTTP status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldProblem:
+    path: str
+    problem: str
+
+
+@dataclass
+class CisError(Exception):
+    message: str
+    fields: list[FieldProblem] = field(default_factory=list)
+    code: str = "error"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(CisError):
+    def __init__(self, message: str):
+        super().__init__(message, code="not_found")
+
+
+class PreconditionFailed(CisError):
+    def __init__(self, message: str, current_version: int | None = None, stored_status: str | None = None):
+        super().__init__(message, code="precondition_failed")
+        self.current_version = current_version
+        self.stored_status = stored_status
+
+
+class InvalidRequest(CisError):
+    def __init__(self, message: str, fields: list[FieldProblem] | None = None):
+        super().__init__(message, fields or [], code="invalid_request")
+
+
+@dataclass
+class Conflict(CisError):
+    existing_customer_id: str | None = None
+
+
+def duplicate_key(path: str, what: str, existing_customer_id: str) -> Conflict:
+    return Conflict(
+        message=f"{what} already belongs to customer {existing_customer_id}",
+        fields=[FieldProblem(path, f"already used by customer {existing_customer_id}")],
+        code="duplicate",
+        existing_customer_id=existing_customer_id,
+    )

@@ -1,0 +1,42 @@
+"""The DynamoDB client and the stores built on it; called once per container, at import."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from cis.config import settings
+from cis.repository.customers import CustomerRepository
+from cis.topology import TABLE
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+# Adaptive retries absorb short throttling bursts before the API has to answer 503.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
+
+
+def dynamodb_client():
+    # Endpoint comes from AWS_ENDPOINT_URL_DYNAMODB when set: moto locally, AWS otherwise.
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+def customer_repository(client=None) -> CustomerRepository:
+    return CustomerRepository(client or dynamodb_client(), settings.table_name)
+
+
+def idempotency_store(client) -> DynamoDBPersistenceLayer:
+    """Powertools Idempotency records in the single table: PK=IDEMPOTENCY, SK=<hash of key>."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(
+        table_name=settings.table_name,
+        key_attr=TABLE.partition_key,
+        sort_key_attr=TABLE.sort_key,
+        static_pk_value="IDEMPOTENCY",
+        expiry_attr=TABLE.ttl_attribute,
+        status_attr="idempotency_status",
+        boto3_client=client,
+    )

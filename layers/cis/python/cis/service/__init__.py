@@ -1,0 +1,1 @@
+"""Use cases: what the API (and later the jobs) ask of the domain and repository."""

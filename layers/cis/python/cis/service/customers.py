@@ -1,0 +1,100 @@
+"""Customer use cases. Takes a repository; knows no HTTP, DynamoDB or Powertools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ulid import ULID
+
+from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
+from cis.domain.keys import UniqueKey
+from cis.errors import NotFound, PreconditionFailed
+from cis.repository.customers import Page, VersionConflict
+
+# A patch without If-Match is applied to whatever is stored; if another writer wins the race
+# between our read and write, we read again and reapply rather than overwrite their change.
+MAX_ATTEMPTS = 5
+
+
+class Repository(Protocol):
+    def create(self, customer: Customer) -> None: ...
+    def replace(self, customer: Customer, previous: Customer) -> None: ...
+    def update_fields(self, customer_id, changes, expected_version, actor, now) -> Customer: ...
+    def archive(self, customer_id, expected_version, actor, now) -> None: ...
+    def get(self, customer_id: str) -> Customer | None: ...
+    def find(self, key: UniqueKey) -> Customer | None: ...
+    def list(self, status: str, limit: int, cursor: str | None) -> Page: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CustomerService:
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Callable[[], datetime] = _utcnow,
+        new_id: Callable[[], str] = lambda: str(ULID()),
+    ):
+        self.repository = repository
+        self.clock = clock
+        self.new_id = new_id
+
+    def create(self, data: CustomerCreate, actor: str) -> Customer:
+        now = self.clock()
+        customer = Customer(
+            **data.model_dump(),
+            id=self.new_id(),
+            version=1,
+            created_at=now,
+            created_by=actor,
+            updated_at=now,
+            updated_by=actor,
+        )
+        self.repository.create(customer)
+        return customer
+
+    def get(self, customer_id: str) -> Customer:
+        customer = self.repository.get(customer_id)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} does not exist")
+        return customer
+
+    def update(self, customer_id: str, patch: CustomerPatch, actor: str, expected_version: int | None) -> Customer:
+        changes = patch.independent_changes()
+        if changes is not None:  # one conditional UpdateItem, no read
+            return self.repository.update_fields(customer_id, changes, expected_version, actor, self.clock())
+        for _ in range(MAX_ATTEMPTS):
+            current = self.get(customer_id)
+            if expected_version is not None and current.version != expected_version:
+                raise PreconditionFailed(
+                    f"customer {customer_id} is at version {current.version}, not {expected_version}: "
+                    "read it again and reapply your change",
+                    current_version=current.version,
+                )
+            merged = patch.apply_to(current)
+            fields = {name: getattr(merged, name) for name in CustomerFields.model_fields}
+            updated = current.model_copy(
+                update=fields | {"version": current.version + 1, "updated_at": self.clock(), "updated_by": actor}
+            )
+            try:
+                self.repository.replace(updated, current)
+                return updated
+            except VersionConflict:
+                if expected_version is not None:
+                    raise PreconditionFailed(
+                        f"customer {customer_id} changed while this update was applied: read it again",
+                    ) from None
+        raise PreconditionFailed(f"customer {customer_id} is changing too often to apply this update; retry")
+
+    def archive(self, customer_id: str, actor: str, expected_version: int | None) -> None:
+        self.repository.archive(customer_id, expected_version, actor, self.clock())
+
+    def find(self, key: UniqueKey) -> Customer | None:
+        return self.repository.find(key)
+
+    def list(self, status: str, limit: int, cursor: str | None) -> Page:
+        return self.repository.list(status, limit, cursor)

@@ -1,0 +1,110 @@
+"""The one declaration of what runs where: functions, their routes and roles, and the table.
+
+The CDK app builds API Gateway, Lambda and IAM from it; the local runtime builds its
+gateway and table from it; the handlers enforce the roles it names. Nothing here imports
+AWS libraries, so every one of those readers can load it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Staff roles: the Cognito groups of the staff user pool."""
+
+    ADMIN = "admin"
+    SALES = "sales"
+    SUPPORT = "support"
+    MARKETING = "marketing"
+
+
+ALL_STAFF = frozenset(Role)
+PUBLIC: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway resource path, e.g. /v1/customers/{customer_id}
+    roles: frozenset[Role]
+    summary: str
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # folder under functions/, module handler.py, entry point handler()
+    description: str
+    routes: tuple[Route, ...]
+    table_access: str  # "none" | "read" | "read_write"
+    memory_mb: int = 512
+    timeout_s: int = 10
+    # Only these functions may set the idempotency records' keys (Powertools Idempotency).
+    uses_idempotency: bool = False
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    partition_key: str
+    sort_key: str
+    ttl_attribute: str
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+
+
+TABLE = TableSpec(
+    partition_key="PK",
+    sort_key="SK",
+    ttl_attribute="expires_at",
+    indexes=(Index("GSI1", "GSI1PK", "GSI1SK"),),
+)
+
+WRITERS = frozenset({Role.ADMIN, Role.SALES, Role.SUPPORT})
+
+CUSTOMERS_API = Function(
+    name="customers_api",
+    description="Staff API for customer profiles: create, read, update, archive, look up, list.",
+    table_access="read_write",
+    uses_idempotency=True,
+    routes=(
+        Route("POST", "/v1/customers", WRITERS, "Create a customer"),
+        Route("GET", "/v1/customers", ALL_STAFF, "List customers, or look one up by email, phone or external id"),
+        Route("GET", "/v1/customers/{customer_id}", ALL_STAFF, "Read a customer"),
+        Route("PATCH", "/v1/customers/{customer_id}", ALL_STAFF, "Update a customer (JSON merge patch)"),
+        # Archiving hides a customer from every team's lists: not a marketing decision.
+        Route("DELETE", "/v1/customers/{customer_id}", WRITERS, "Archive a customer"),
+    ),
+)
+
+API_DOCS = Function(
+    name="api_docs",
+    description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
+    table_access="none",
+    memory_mb=256,
+    routes=(
+        Route("GET", "/v1/openapi.json", PUBLIC, "The OpenAPI document"),
+        Route("GET", "/docs", PUBLIC, "Swagger UI"),
+    ),
+)
+
+FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, API_DOCS)
+
+
+def find_route(method: str, path: str) -> Route | None:
+    """The declared route for an API Gateway resource path and method, if any."""
+    for function in FUNCTIONS:
+        for route in function.routes:
+            if route.method == method and route.path == path:
+                return route
+    return None
