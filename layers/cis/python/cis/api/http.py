@@ -43,7 +43,9 @@ def create_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(CisError)
     def _domain(error: CisError) -> Response:
-        extra = {"existing_customer_id": error.existing_customer_id} if getattr(error, "existing_customer_id", None) else {}
+        extra = (
+            {"existing_customer_id": error.existing_customer_id} if getattr(error, "existing_customer_id", None) else {}
+        )
         if getattr(error, "current_version", None) is not None:
             extra["current_version"] = error.current_version
         return error_response(status_of(error), error.code, error.message, error.fields, **extra)
@@ -93,12 +95,16 @@ def gate(event: dict) -> Response | None:
     body = event.get("body") or ""
     if len(body.encode()) > settings.max_body_bytes:
         limit = settings.max_body_bytes
-        return error_response(413, "body_too_large", f"the body is over {limit} bytes", [FieldProblem("body", "too large")])
+        return error_response(
+            413, "body_too_large", f"the body is over {limit} bytes", [FieldProblem("body", "too large")]
+        )
     headers = event.get("headers") or {}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
     if body and not re.match(r"^application/([\w.-]+\+)?json\s*(;|$)", content_type.strip(), re.IGNORECASE):
         return error_response(
-            415, "unsupported_media_type", f"send JSON (Content-Type: application/json), not {content_type or 'nothing'}"
+            415,
+            "unsupported_media_type",
+            f"send JSON (Content-Type: application/json), not {content_type or 'nothing'}",
         )
     if body:  # application/merge-patch+json is JSON to the parser
         event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"} | {"Content-Type": JSON}

@@ -92,9 +92,7 @@ class CustomerFields(Strict):
 
     given_name: Name | None = None
     family_name: Name | None = None
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
-        None
-    )
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     emails: Emails = Field(default_factory=list)
     phones: Phones = Field(default_factory=list)
     addresses: Addresses = Field(default_factory=list)
@@ -113,8 +111,7 @@ class CustomerCreate(CustomerFields):
     def _identifiable(self) -> CustomerCreate:
         if not any(getattr(self, name) for name in IDENTIFYING_FIELDS):
             raise ValueError(
-                "a customer needs at least one of given_name, family_name, display_name, "
-                "emails, phones or external_ids"
+                "a customer needs at least one of given_name, family_name, display_name, emails, phones or external_ids"
             )
         return self
 
@@ -124,9 +121,7 @@ class CustomerPatch(Strict):
 
     given_name: Name | None = None
     family_name: Name | None = None
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
-        None
-    )
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     emails: Emails | None = None
     phones: Phones | None = None
     addresses: Addresses | None = None

@@ -43,7 +43,7 @@ def key_from_query(email: str | None, phone: str | None, external_id: str | None
             "look up by one of email, phone or external_id at a time",
             [FieldProblem(name, "only one lookup at a time") for name in given],
         )
-    (name, value), = given.items()
+    ((name, value),) = given.items()
     try:
         if name == "email":
             return UniqueKey("email", email_lookup_key(normalize_email(value)), name)

@@ -242,9 +242,9 @@ class CustomerRepository:
         return self._customer(item) if item else None
 
     def _lookup_item(self, key: UniqueKey) -> dict | None:
-        return self.client.get_item(
-            TableName=self.table, Key=lookup_key(key.kind, key.value), ConsistentRead=True
-        ).get("Item")
+        return self.client.get_item(TableName=self.table, Key=lookup_key(key.kind, key.value), ConsistentRead=True).get(
+            "Item"
+        )
 
     def find(self, key: UniqueKey) -> Customer | None:
         """A customer by one of their unique keys: the lookup item, then the profile."""
@@ -266,7 +266,9 @@ class CustomerRepository:
             request["ExclusiveStartKey"] = _decode_cursor(cursor, partition)
         response = self.client.query(**request)
         last = response.get("LastEvaluatedKey")
-        return Page([self._customer(item) for item in response.get("Items", [])], _encode_cursor(last) if last else None)
+        return Page(
+            [self._customer(item) for item in response.get("Items", [])], _encode_cursor(last) if last else None
+        )
 
 
 def _code(error: ClientError) -> str:
