@@ -49,3 +49,21 @@ def validation_problems(errors: Sequence[dict]) -> tuple[int, str, str, list[Fie
     first = problems[0]
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return 422, "validation_failed", f"{first.path}: {first.problem}{more}", problems
+
+
+# What API Gateway itself answers before any function runs. The CDK app installs these as
+# gateway responses and the local gateway answers with the same, so every 4xx has one shape.
+GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
+    "UNAUTHORIZED": (401, "unauthorized", "sign in: send a valid token in the Authorization header"),
+    "EXPIRED_TOKEN": (401, "unauthorized", "the token has expired: sign in again"),
+    "ACCESS_DENIED": (403, "forbidden", "this token may not call this route"),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "no such route"),
+    "REQUEST_TOO_LARGE": (413, "body_too_large", "the request is larger than API Gateway accepts"),
+    "THROTTLED": (429, "throttled", "too many requests: slow down and retry"),
+    "BAD_REQUEST_BODY": (400, "invalid_request", "the request does not match the API's shape"),
+}
+
+
+def gateway_error_body(kind: str) -> tuple[int, str]:
+    status, code, message = GATEWAY_RESPONSES[kind]
+    return status, error_body(code, message)

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import BaseModel
 
 from cis.api.auth import Principal, allowed, principal_from_event
-from cis.api.errors import error_body, status_of, validation_problems
+from cis.api.errors import GATEWAY_RESPONSES, error_body, status_of, validation_problems
 from cis.config import settings
 from cis.errors import CisError, FieldProblem, InvalidRequest
 from cis.topology import find_route
@@ -87,8 +87,8 @@ def gate(event: dict) -> Response | None:
         return None  # the resolver answers 404 in the common shape
     if not route.public:
         caller = principal_from_event(event)
-        if caller is None:
-            return error_response(401, "unauthorized", "sign in: send a valid token in the Authorization header")
+        if caller is None:  # API Gateway's authorizer answers this in the cloud; same words here
+            return error_response(*GATEWAY_RESPONSES["UNAUTHORIZED"])
         if not allowed(caller, route):
             roles = ", ".join(sorted(route.roles))
             return error_response(403, "forbidden", f"{route.method} {route.path} needs one of the roles: {roles}")

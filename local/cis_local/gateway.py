@@ -1,0 +1,230 @@
+"""A local API Gateway: real HTTP in, REST proxy events to the real handlers, responses out.
+
+Routes come from the topology. Protected routes get what the Cognito authorizer would
+give: a 401 without a valid token, else the token's claims in requestContext.authorizer.
+Each function runs in a small pool of "containers" (separate imports of its handler
+module), because a handler, like a Lambda container, serves one event at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import queue
+import re
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import jwt
+from cis.api.errors import gateway_error_body
+from cis.topology import FUNCTIONS, Function, Route
+
+from cis_local import tokens
+from cis_local.functions import load_handler
+
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+
+
+@dataclass(frozen=True)
+class Binding:
+    function: Function
+    route: Route
+    pattern: re.Pattern
+
+
+def _pattern(path: str) -> re.Pattern:
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{regex}$")
+
+
+class LambdaContext:
+    def __init__(self, function: Function):
+        self.function_name = f"cis-local-{function.name}"
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
+        self.memory_limit_in_mb = function.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + function.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Containers:
+    """Up to `size` independent imports of one function's handler, each serving one event at a time."""
+
+    def __init__(self, function: Function, size: int):
+        self.function, self.size, self.loaded = function, size, 0
+        self.idle: queue.Queue[ModuleType] = queue.Queue()
+        self.lock = threading.Lock()
+
+    def invoke(self, event: dict) -> dict:
+        module = self._acquire()
+        try:
+            return module.handler(event, LambdaContext(self.function))
+        finally:
+            self.idle.put(module)
+
+    def _acquire(self) -> ModuleType:
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self.lock:
+            if self.loaded < self.size:
+                self.loaded += 1
+                return load_handler(self.function, instance=self.loaded)
+        return self.idle.get()
+
+
+class Gateway:
+    def __init__(self, stage: str = "local", containers_per_function: int = 4):
+        self.stage = stage
+        self.bindings = [
+            Binding(function, route, _pattern(route.path)) for function in FUNCTIONS for route in function.routes
+        ]
+        self.pools = {function.name: Containers(function, containers_per_function) for function in FUNCTIONS}
+
+    def match(self, method: str, path: str) -> tuple[Binding | None, dict[str, str], bool]:
+        """(binding, path parameters, whether the path exists under another method)."""
+        path_known = False
+        for binding in self.bindings:
+            found = binding.pattern.match(path)
+            if found:
+                path_known = True
+                if binding.route.method == method:
+                    return binding, {k: unquote(v) for k, v in found.groupdict().items()}, True
+        return None, {}, path_known
+
+    def event(
+        self, binding: Binding, method: str, url: str, headers: dict[str, list[str]], body: bytes, params, claims
+    ):
+        split = urlsplit(url)
+        query = parse_qs(split.query, keep_blank_values=True)
+        try:
+            text, encoded = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+        context = {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "resourcePath": binding.route.path,
+            "httpMethod": method,
+            "path": f"/{self.stage}{split.path}",
+            "stage": self.stage,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": (headers.get("User-Agent") or [""])[-1]},
+        }
+        if claims is not None:
+            context["authorizer"] = {"claims": claims}
+        return {
+            "resource": binding.route.path,
+            "path": split.path,
+            "httpMethod": method,
+            "headers": {name: values[-1] for name, values in headers.items()},
+            "multiValueHeaders": headers,
+            "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": context,
+            "body": text if body else None,
+            "isBase64Encoded": encoded,
+        }
+
+    def authorize(self, binding: Binding, headers: dict[str, list[str]]) -> tuple[dict | None, str | None]:
+        """(claims, None) when allowed through, else (None, gateway response kind)."""
+        if binding.route.public:
+            return None, None
+        raw = (headers.get("Authorization") or [""])[-1].strip()
+        token = raw[7:].strip() if raw.lower().startswith("bearer ") else raw
+        if not token:
+            return None, "UNAUTHORIZED"
+        try:
+            return tokens.verify(token), None
+        except jwt.ExpiredSignatureError:
+            return None, "EXPIRED_TOKEN"
+        except jwt.PyJWTError:
+            return None, "UNAUTHORIZED"
+
+    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                started = time.perf_counter()
+                status = gateway.dispatch(self)
+                # Path only: query strings can hold emails and phone numbers.
+                elapsed = (time.perf_counter() - started) * 1000
+                sys.stderr.write(f"{self.command} {urlsplit(self.path).path} {status} {elapsed:.0f}ms\n")
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+            def log_message(self, *args) -> None:  # the line above replaces the default log
+                pass
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        server.daemon_threads = True
+        return server
+
+    def dispatch(self, request: BaseHTTPRequestHandler) -> int:
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name, []).append(value)
+        length = int(request.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            request.close_connection = True
+            return self._reply_gateway(request, "REQUEST_TOO_LARGE")
+        body = request.rfile.read(length) if length else b""
+        binding, params, path_known = self.match(request.command, urlsplit(request.path).path)
+        if binding is None:
+            if path_known:
+                status, text = (
+                    405,
+                    json.dumps(
+                        {"error": {"code": "method_not_allowed", "message": "method not allowed here", "fields": []}}
+                    ),
+                )
+                return self._reply(request, status, {"Content-Type": ["application/json"]}, text.encode())
+            return self._reply_gateway(request, "MISSING_AUTHENTICATION_TOKEN")
+        claims, refusal = self.authorize(binding, headers)
+        if refusal:
+            return self._reply_gateway(request, refusal)
+        event = self.event(binding, request.command, request.path, headers, body, params, claims)
+        result = self.pools[binding.function.name].invoke(event)
+        payload = result.get("body") or ""
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        out = {name: [str(value)] for name, value in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            out[name] = [str(value) for value in values]
+        return self._reply(request, int(result["statusCode"]), out, data)
+
+    def _reply_gateway(self, request: BaseHTTPRequestHandler, kind: str) -> int:
+        status, text = gateway_error_body(kind)
+        return self._reply(request, status, {"Content-Type": ["application/json"]}, text.encode())
+
+    @staticmethod
+    def _reply(request: BaseHTTPRequestHandler, status: int, headers: dict[str, list[str]], data: bytes) -> int:
+        request.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+        for name, values in headers.items():
+            if name.lower() in ("content-length", "connection", "transfer-encoding"):
+                continue
+            for value in values:
+                request.send_header(name, value)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        if request.command != "HEAD":
+            request.wfile.write(data)
+        return status
