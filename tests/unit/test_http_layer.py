@@ -1,0 +1,108 @@
+"""The API's gate, error shape and headers, on plain events (no AWS)."""
+
+import json
+
+import pytest
+from cis.api import http
+from cis.api.auth import parse_groups
+from cis.api.errors import validation_problems
+from cis.errors import InvalidRequest
+from cis.topology import FUNCTIONS, Role
+
+
+def event(method="GET", resource="/v1/customers", groups="support", body=None, content_type="application/json"):
+    claims = {"sub": "u-1", "cognito:groups": groups} if groups is not None else None
+    return {
+        "httpMethod": method,
+        "resource": resource,
+        "headers": {"content-type": content_type} if content_type else {},
+        "requestContext": {"authorizer": {"claims": claims}} if claims else {},
+        "body": body,
+    }
+
+
+def refusal(evt) -> tuple[int, dict] | None:
+    response = http.gate(evt)
+    return None if response is None else (response.status_code, json.loads(response.body)["error"])
+
+
+def test_request_without_claims_is_401():
+    assert refusal(event(groups=None))[0] == 401
+
+
+def test_role_not_listed_on_the_route_is_403_and_says_which_roles_may():
+    status, error = refusal(event("DELETE", "/v1/customers/{customer_id}", groups="marketing"))
+    assert status == 403
+    assert "admin, sales, support" in error["message"]
+
+
+def test_public_docs_need_no_token():
+    assert refusal(event("GET", "/docs", groups=None)) is None
+
+
+def test_oversized_body_is_413_before_parsing():
+    assert refusal(event("POST", body="x" * (64 * 1024 + 1)))[0] == 413
+
+
+def test_non_json_body_is_415():
+    assert refusal(event("POST", body="a=b", content_type="application/x-www-form-urlencoded"))[0] == 415
+
+
+def test_merge_patch_content_type_is_accepted_as_json():
+    evt = event("PATCH", "/v1/customers/{customer_id}", body="{}", content_type="application/merge-patch+json")
+    assert refusal(evt) is None
+    assert evt["headers"]["Content-Type"] == "application/json"
+
+
+def test_every_declared_route_names_roles_or_is_explicitly_public():
+    for function in FUNCTIONS:
+        for route in function.routes:
+            assert route.public == (function.name == "api_docs"), route
+
+
+@pytest.mark.parametrize(
+    ("raw", "roles"),
+    [
+        ("support", {Role.SUPPORT}),
+        ("admin,sales", {Role.ADMIN, Role.SALES}),
+        ("[admin sales]", {Role.ADMIN, Role.SALES}),
+        ("unknown,support", {Role.SUPPORT}),
+        ("", set()),
+        (None, set()),
+    ],
+)
+def test_cognito_groups_claim_is_parsed_in_either_gateway_format(raw, roles):
+    assert parse_groups(raw) == roles
+
+
+@pytest.mark.parametrize(("header", "version"), [('"3"', 3), ('W/"12"', 12), ("7", 7), (None, None), ("*", None)])
+def test_if_match_accepts_etags_in_common_forms(header, version):
+    assert http.expected_version(header) == version
+
+
+def test_if_match_that_is_not_a_version_is_a_400_naming_the_header():
+    with pytest.raises(InvalidRequest) as caught:
+        http.expected_version('"abc"')
+    assert caught.value.fields[0].path == "If-Match"
+
+
+def test_validation_errors_become_field_paths_a_person_can_read():
+    status, code, message, fields = validation_problems(
+        [
+            {"type": "value_error", "loc": ("body", "emails", 0, "address"), "msg": "Value error, bad address"},
+            {"type": "extra_forbidden", "loc": ("body", "version"), "msg": "Extra inputs are not permitted"},
+            {"type": "extra_forbidden", "loc": ("body", "colour"), "msg": "Extra inputs are not permitted"},
+        ]
+    )
+    assert (status, code) == (422, "validation_failed")
+    assert [(f.path, f.problem) for f in fields] == [
+        ("emails[0].address", "bad address"),
+        ("version", "read-only: set by the server"),
+        ("colour", "unknown field"),
+    ]
+    assert message.startswith("emails[0].address: bad address")
+
+
+def test_malformed_json_is_a_400():
+    status, code, _, _ = validation_problems([{"type": "json_invalid", "loc": ("body", 3), "ctx": {"error": "x"}}])
+    assert (status, code) == (400, "malformed_json")
