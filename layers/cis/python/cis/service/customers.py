@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -10,12 +12,18 @@ from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
 from cis.domain.keys import UniqueKey
-from cis.errors import NotFound, PreconditionFailed
+from cis.errors import Conflict, NotFound, PreconditionFailed
 from cis.repository.customers import Page, VersionConflict
 
 # A patch without If-Match is applied to whatever is stored; if another writer wins the race
-# between our read and write, we read again and reapply rather than overwrite their change.
-MAX_ATTEMPTS = 5
+# between our read and write, we read again and reapply rather than overwrite their change,
+# backing off with jitter so that a burst of writers to one customer spreads out.
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 0.01
+
+
+def _jittered_pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, BACKOFF_BASE_S * 2**attempt))
 
 
 class Repository(Protocol):
@@ -38,10 +46,12 @@ class CustomerService:
         repository: Repository,
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = lambda: str(ULID()),
+        pause: Callable[[int], None] = _jittered_pause,
     ):
         self.repository = repository
         self.clock = clock
         self.new_id = new_id
+        self.pause = pause
 
     def create(self, data: CustomerCreate, actor: str) -> Customer:
         now = self.clock()
@@ -67,7 +77,7 @@ class CustomerService:
         changes = patch.independent_changes()
         if changes is not None:  # one conditional UpdateItem, no read
             return self.repository.update_fields(customer_id, changes, expected_version, actor, self.clock())
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             current = self.get(customer_id)
             if expected_version is not None and current.version != expected_version:
                 raise PreconditionFailed(
@@ -88,7 +98,10 @@ class CustomerService:
                     raise PreconditionFailed(
                         f"customer {customer_id} changed while this update was applied: read it again",
                     ) from None
-        raise PreconditionFailed(f"customer {customer_id} is changing too often to apply this update; retry")
+                self.pause(attempt)
+        raise Conflict(
+            f"customer {customer_id} is being changed by others right now; retry this update", code="concurrent_update"
+        )
 
     def archive(self, customer_id: str, actor: str, expected_version: int | None) -> None:
         self.repository.archive(customer_id, expected_version, actor, self.clock())

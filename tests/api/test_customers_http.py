@@ -1,0 +1,203 @@
+"""The staff API over real HTTP, through the local gateway, as a client would use it."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from cis.topology import Role
+from cis_local import tokens
+
+S, M, A = Role.SUPPORT, Role.MARKETING, Role.ADMIN
+
+
+def create(client, unique, **extra):
+    body = {"given_name": "Ada", "emails": [{"address": f"ada.{unique}@example.com"}]} | extra
+    return client.post("/v1/customers", json=body)
+
+
+def error(response) -> dict:
+    return response.json()["error"]
+
+
+def test_support_creates_a_customer_and_reads_it_back(as_role, unique):
+    support = as_role(S)
+    created = create(support, unique, phones=[{"number": "(415) 555-0100"}])
+    assert created.status_code == 201
+    customer = created.json()
+    assert created.headers["Location"] == f"/v1/customers/{customer['id']}"
+    assert created.headers["ETag"] == '"1"'
+    assert customer["phones"][0]["number"] == "+14155550100"
+    assert customer["created_by"] == "staff:dev-support"
+    fetched = support.get(f"/v1/customers/{customer['id']}")
+    assert fetched.status_code == 200 and fetched.json() == customer
+
+
+def test_same_email_again_is_409_naming_the_field_and_the_existing_customer(as_role, unique):
+    support = as_role(S)
+    first = create(support, unique).json()
+    again = support.post(
+        "/v1/customers", json={"given_name": "Eve", "emails": [{"address": f"ADA.{unique}@example.com"}]}
+    )
+    assert again.status_code == 409
+    assert error(again)["fields"][0]["path"] == "emails[0].address"
+    assert error(again)["existing_customer_id"] == first["id"]
+
+
+def test_bad_email_is_422_naming_the_field(as_role):
+    response = as_role(S).post("/v1/customers", json={"emails": [{"address": "ada@"}]})
+    assert response.status_code == 422
+    assert error(response)["fields"][0]["path"] == "emails[0].address"
+    assert error(response)["message"].startswith("emails[0].address:")
+
+
+def test_stale_if_match_is_412_and_current_if_match_succeeds(as_role, unique):
+    support = as_role(S)
+    customer = create(support, unique).json()
+    path = f"/v1/customers/{customer['id']}"
+    ok = support.patch(path, json={"locale": "en-GB"}, headers={"If-Match": '"1"'})
+    assert ok.status_code == 200 and ok.headers["ETag"] == '"2"'
+    stale = support.patch(path, json={"locale": "fr-FR"}, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert error(stale)["current_version"] == 2
+    assert support.get(path).json()["locale"] == "en-GB"
+
+
+def test_merge_patch_content_type_and_null_removal(as_role, unique):
+    support = as_role(S)
+    customer = create(support, unique, family_name="Byron", custom_attributes={"a": 1, "b": 2}).json()
+    response = support.patch(
+        f"/v1/customers/{customer['id']}",
+        data=json.dumps({"family_name": None, "custom_attributes": {"a": None, "c": "x"}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["family_name"] is None
+    assert response.json()["custom_attributes"] == {"b": 2, "c": "x"}
+
+
+def test_no_token_is_401_and_a_tampered_or_expired_token_too(anonymous, local_api, unique):
+    assert anonymous.get("/v1/customers").status_code == 401
+    good = tokens.mint([S])
+    tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    expired = tokens.mint([S], ttl_s=-60)
+    for token in (tampered, expired, "not-a-jwt"):
+        response = anonymous.session.get(f"{local_api.url}/v1/customers", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, token
+        assert error(response)["code"] == "unauthorized"
+
+
+def test_marketing_cannot_archive_but_support_can(as_role, unique):
+    customer = create(as_role(S), unique).json()
+    path = f"/v1/customers/{customer['id']}"
+    denied = as_role(M).delete(path)
+    assert denied.status_code == 403 and error(denied)["code"] == "forbidden"
+    assert as_role(S).delete(path).status_code == 204
+    assert as_role(M).get(path).json()["status"] == "archived"
+
+
+def test_a_token_without_staff_groups_is_403(as_role):
+    assert as_role().get("/v1/customers").status_code == 403
+
+
+def test_idempotency_key_makes_a_retried_create_return_the_first_customer(as_role, unique):
+    support = as_role(S)
+    body = {"given_name": "Ada", "emails": [{"address": f"idem.{unique}@example.com"}]}
+    headers = {"Idempotency-Key": f"key-{unique}"}
+    first = support.post("/v1/customers", json=body, headers=headers)
+    retry = support.post("/v1/customers", json=body, headers=headers)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    reused = support.post("/v1/customers", json=body | {"given_name": "Other"}, headers=headers)
+    assert reused.status_code == 422 and error(reused)["code"] == "idempotency_key_reused"
+
+
+def test_lookup_by_email_phone_and_external_id(as_role, unique):
+    support = as_role(S)
+    customer = create(support, unique, phones=[{"number": "+44 20 7946 0001"}], external_ids={"billing": unique}).json()
+    for query in (
+        {"email": f"ADA.{unique}@example.com"},
+        {"phone": "+442079460001"},
+        {"external_id": f"billing:{unique}"},
+    ):
+        found = support.get("/v1/customers", params=query).json()
+        assert [c["id"] for c in found["items"]] == [customer["id"]], query
+    assert support.get("/v1/customers", params={"email": f"none.{unique}@example.com"}).json()["items"] == []
+
+
+def test_list_pages_with_an_opaque_cursor_until_the_end(as_role, unique):
+    support = as_role(S)
+    mine = {create(support, f"{unique}{i}").json()["id"] for i in range(7)}
+    seen, cursor = [], None
+    while True:
+        page = support.get("/v1/customers", params={"limit": 3} | ({"cursor": cursor} if cursor else {})).json()
+        assert len(page["items"]) <= 3
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert mine <= set(seen)
+    assert len(seen) == len(set(seen))
+
+
+def test_demo_customers_are_loaded(as_role):
+    found = as_role(S).get("/v1/customers", params={"email": "amelia.hughes@example.co.uk"}).json()["items"]
+    assert found and found[0]["external_ids"] == {"billing": "C-1042", "shop": "88213"}
+
+
+def test_bad_input_is_a_4xx_in_the_common_shape_never_a_500(as_role, local_api):
+    support = as_role(S)
+    cases = [
+        (support.post("/v1/customers", data="{not json", headers={"Content-Type": "application/json"}), 400),
+        (support.post("/v1/customers", json={"given_name": "A", "shoe_size": 44}), 422),
+        (support.post("/v1/customers", json={"given_name": "A", "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}), 422),
+        (support.post("/v1/customers", json=["a", "list"]), 422),
+        (support.post("/v1/customers", json={"given_name": 12}), 422),
+        (support.post("/v1/customers", json={"given_name": "A", "tags": ["x"] * 51}), 422),
+        (support.post("/v1/customers", data="x" * 70_000, headers={"Content-Type": "application/json"}), 413),
+        (support.post("/v1/customers", data="a=b", headers={"Content-Type": "text/plain"}), 415),
+        (support.get("/v1/customers/not-an-id"), 422),
+        (support.get("/v1/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV"), 404),
+        (support.patch("/v1/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV", json={"locale": "en-GB"}), 404),
+        (support.patch("/v1/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV", json={}), 422),
+        (support.get("/v1/customers", params={"limit": 0}), 422),
+        (support.get("/v1/customers", params={"limit": "many"}), 422),
+        (support.get("/v1/customers", params={"cursor": "eyJQSyI6IktFWSJ9"}), 400),
+        (support.get("/v1/customers", params={"email": "a@example.com", "phone": "+14155550100"}), 400),
+        (support.get("/v1/nothing-here"), 404),
+        (support.put("/v1/customers"), 405),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, (response.request.method, response.request.url, response.text)
+        body = response.json()["error"]
+        assert body["code"] and body["message"] and isinstance(body["fields"], list)
+
+
+def test_concurrent_patches_lose_no_update(as_role, unique):
+    support = as_role(S)
+    customer = create(support, unique).json()
+    path = f"/v1/customers/{customer['id']}"
+
+    def add_attribute(i):
+        return support.patch(path, json={"custom_attributes": {f"k{i}": i}}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(add_attribute, range(20)))
+    assert statuses == [200] * 20
+    final = support.get(path).json()
+    assert final["custom_attributes"] == {f"k{i}": i for i in range(20)}
+    assert final["version"] == 21
+
+
+def test_openapi_document_and_swagger_ui_are_served_without_a_token(anonymous):
+    spec = anonymous.get("/v1/openapi.json")
+    assert spec.status_code == 200
+    assert "/v1/customers/{customer_id}" in spec.json()["paths"]
+    docs = anonymous.get("/docs")
+    assert docs.status_code == 200 and "swagger-ui" in docs.text.lower()
+
+
+def test_archived_customer_is_listed_only_under_status_archived(as_role, unique):
+    support = as_role(A)
+    customer = create(support, unique).json()
+    support.delete(f"/v1/customers/{customer['id']}")
+    archived = support.get("/v1/customers", params={"status": "archived", "limit": 100}).json()["items"]
+    assert customer["id"] in {c["id"] for c in archived}
