@@ -1,0 +1,171 @@
+"""`make bench`: DynamoDB requests per API operation, and handler import time against boto3.
+
+Counts, not timings, for the requests (botocore event hooks on the handler's own client);
+the import figures are medians of fresh interpreters, reported as ratios to `import boto3`
+measured in the same run, because absolute times on shared machines mean little.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "TABLE_NAME": "cis-bench",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+)
+for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+    os.environ.pop(name, None)
+
+# operation -> most DynamoDB requests allowed (None: reported, no budget set by the issue)
+BUDGET = {
+    "create": 1,
+    "create with Idempotency-Key": None,
+    "get": 1,
+    "patch (independent fields)": 1,
+    "patch (email change)": None,
+    "lookup by email": 2,
+    "list page": 1,
+    "archive": None,
+}
+IMPORT_RUNS = 7
+
+
+def request_counts() -> dict[str, int]:
+    import boto3
+    from cis.topology import Role
+    from cis_local import tokens
+    from cis_local.functions import function_named, load_handler
+    from cis_local.gateway import Gateway, LambdaContext
+    from cis_local.request_counter import RequestCounter
+    from cis_local.table import ensure_table
+    from moto import mock_aws
+
+    with mock_aws():
+        ensure_table(boto3.client("dynamodb"), "cis-bench")
+        function = function_named("customers_api")
+        module = load_handler(function)
+        counter = RequestCounter(module.client)
+        gateway = Gateway()
+        claims = tokens.verify(tokens.mint([Role.SUPPORT]))
+
+        def call(method: str, url: str, body: dict | None = None, **headers: str) -> dict:
+            binding, params, _ = gateway.match(method, url.split("?")[0])
+            raw = json.dumps(body).encode() if body is not None else b""
+            header_lists = {"Content-Type": ["application/json"]} | {
+                k.replace("_", "-"): [v] for k, v in headers.items()
+            }
+            event = gateway.event(binding, method, url, header_lists, raw, params, claims)
+            response = module.handler(event, LambdaContext(function))
+            assert response["statusCode"] < 300, response
+            return json.loads(response["body"]) if response.get("body") else {}
+
+        # Warm up: the first call creates connections and caches nothing DynamoDB-side.
+        call("POST", "/v1/customers", {"given_name": "Warm", "emails": [{"address": "warm@example.com"}]})
+        counts = {}
+
+        def measure(name: str, *args, **kwargs):
+            with counter.measure() as calls:
+                result = call(*args, **kwargs)
+            counts[name] = sum(calls.values())
+            return result
+
+        customer = measure(
+            "create", "POST", "/v1/customers", {"given_name": "Ada", "emails": [{"address": "ada@example.com"}]}
+        )
+        measure(
+            "create with Idempotency-Key",
+            "POST",
+            "/v1/customers",
+            {"given_name": "Bo", "emails": [{"address": "bo@example.com"}]},
+            Idempotency_Key="bench-1",
+        )
+        path = f"/v1/customers/{customer['id']}"
+        measure("get", "GET", path)
+        measure("patch (independent fields)", "PATCH", path, {"locale": "en-GB"}, If_Match='"1"')
+        measure("patch (email change)", "PATCH", path, {"emails": [{"address": "ada@example.org"}]}, If_Match='"2"')
+        measure("lookup by email", "GET", "/v1/customers?email=ada@example.org")
+        measure("list page", "GET", "/v1/customers?limit=25")
+        measure("archive", "DELETE", path)
+        return counts
+
+
+def _import_seconds(statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    samples = []
+    for _ in range(IMPORT_RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def import_ratios() -> tuple[float, dict[str, float]]:
+    from cis.topology import FUNCTIONS
+
+    env_tracing = os.environ.pop("POWERTOOLS_TRACE_DISABLED")  # import Tracer's X-Ray SDK, as Lambda does
+    try:
+        _import_seconds("import boto3")  # compile bytecode caches first, so runs compare like with like
+        boto3_s = _import_seconds("import boto3")
+        handlers = {}
+        for function in FUNCTIONS:
+            load = (
+                "from cis_local.functions import load_handler, function_named; "
+                f"load_handler(function_named({function.name!r}))"
+            )
+            _import_seconds(load)
+            handlers[function.name] = _import_seconds(load)
+    finally:
+        os.environ["POWERTOOLS_TRACE_DISABLED"] = env_tracing
+    return boto3_s, handlers
+
+
+def main() -> int:
+    counts = request_counts()
+    print("DynamoDB requests per API call (customers_api handler, moto, counted with botocore event hooks)")
+    print(f"  {'operation':<30}{'requests':>9}{'budget':>8}  verdict")
+    over = []
+    for name, count in counts.items():
+        budget = BUDGET[name]
+        verdict = "-" if budget is None else ("ok" if count <= budget else "OVER BUDGET")
+        if budget is not None and count > budget:
+            over.append(name)
+        print(f"  {name:<30}{count:>9}{budget if budget is not None else '-':>8}  {verdict}")
+
+    boto3_s, handlers = import_ratios()
+    print(f"\nHandler import time, median of {IMPORT_RUNS} fresh interpreters (Python {sys.version.split()[0]})")
+    print(f"  {'module':<30}{'ms':>9}{'x boto3':>9}")
+    print(f"  {'import boto3':<30}{boto3_s * 1000:>9.0f}{1.0:>9.2f}")
+    for name, seconds in handlers.items():
+        print(f"  {'functions/' + name + '/handler':<30}{seconds * 1000:>9.0f}{seconds / boto3_s:>9.2f}")
+
+    results = {
+        "dynamodb_requests": counts,
+        "budget": BUDGET,
+        "import_ms": {"boto3": round(boto3_s * 1000, 1)} | {k: round(v * 1000, 1) for k, v in handlers.items()},
+        "import_ratio_to_boto3": {k: round(v / boto3_s, 2) for k, v in handlers.items()},
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("\nwritten to bench/results.json")
+    if over:
+        print(f"over budget: {', '.join(over)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
