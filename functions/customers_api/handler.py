@@ -28,6 +28,7 @@ def create(actor: str, body: dict) -> Customer:
 
 create_once = idempotency.once_per_key(idempotency_store(client), Customer, create)
 
+ITEM = "/v1/customers/{customer_id}"
 CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 
@@ -36,7 +37,7 @@ def _customer(status: int, customer: Customer, **headers: str) -> Response[Custo
     return http.model_response(status, customer, {"ETag": http.etag(customer.version), **headers})
 
 
-@app.post("/v1/customers", responses={201: {"description": "Created"}, 409: {"description": "Duplicate key"}})
+@app.post("/v1/customers", **http.documented("POST", "/v1/customers", 201, Customer, 409))
 def create_customer(
     body: CustomerCreate,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
@@ -46,7 +47,7 @@ def create_customer(
     return _customer(201, customer, Location=f"/v1/customers/{customer.id}")
 
 
-@app.get("/v1/customers")
+@app.get("/v1/customers", **http.documented("GET", "/v1/customers", 200, CustomerPage))
 def list_customers(
     email: Annotated[str | None, Query(max_length=254)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
@@ -63,18 +64,18 @@ def list_customers(
     return CustomerPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@app.get("/v1/customers/<customer_id>")
+@app.get("/v1/customers/<customer_id>", **http.documented("GET", ITEM, 200, Customer, 404))
 def get_customer(customer_id: CustomerId) -> Response[Customer]:
     return _customer(200, service.get(customer_id))
 
 
-@app.patch("/v1/customers/<customer_id>", responses={412: {"description": "If-Match is not the current version"}})
+@app.patch("/v1/customers/<customer_id>", **http.documented("PATCH", ITEM, 200, Customer, 404, 409, 412))
 def update_customer(customer_id: CustomerId, body: CustomerPatch, if_match: IfMatch = None) -> Response[Customer]:
     customer = service.update(customer_id, body, http.principal(app).actor, http.expected_version(if_match))
     return _customer(200, customer)
 
 
-@app.delete("/v1/customers/<customer_id>", responses={204: {"description": "Archived"}})
+@app.delete("/v1/customers/<customer_id>", **http.documented("DELETE", ITEM, 204, None, 404, 412))
 def archive_customer(customer_id: CustomerId, if_match: IfMatch = None) -> Response[None]:
     service.archive(customer_id, http.principal(app).actor, http.expected_version(if_match))
     return Response(204)

@@ -30,6 +30,7 @@ class Route:
     path: str  # API Gateway resource path, e.g. /v1/customers/{customer_id}
     roles: frozenset[Role]
     summary: str
+    operation_id: str  # the OpenAPI operationId clients generate method names from
 
     @property
     def public(self) -> bool:
@@ -78,12 +79,20 @@ CUSTOMERS_API = Function(
     table_access="read_write",
     uses_idempotency=True,
     routes=(
-        Route("POST", "/v1/customers", WRITERS, "Create a customer"),
-        Route("GET", "/v1/customers", ALL_STAFF, "List customers, or look one up by email, phone or external id"),
-        Route("GET", "/v1/customers/{customer_id}", ALL_STAFF, "Read a customer"),
-        Route("PATCH", "/v1/customers/{customer_id}", ALL_STAFF, "Update a customer (JSON merge patch)"),
+        Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer"),
+        Route(
+            "GET",
+            "/v1/customers",
+            ALL_STAFF,
+            "List customers, or look one up by email, phone or external id",
+            "listCustomers",
+        ),
+        Route("GET", "/v1/customers/{customer_id}", ALL_STAFF, "Read a customer", "getCustomer"),
+        Route(
+            "PATCH", "/v1/customers/{customer_id}", ALL_STAFF, "Update a customer (JSON merge patch)", "updateCustomer"
+        ),
         # Archiving hides a customer from every team's lists: not a marketing decision.
-        Route("DELETE", "/v1/customers/{customer_id}", WRITERS, "Archive a customer"),
+        Route("DELETE", "/v1/customers/{customer_id}", WRITERS, "Archive a customer", "archiveCustomer"),
     ),
 )
 
@@ -93,8 +102,8 @@ API_DOCS = Function(
     table_access="none",
     memory_mb=256,
     routes=(
-        Route("GET", "/v1/openapi.json", PUBLIC, "The OpenAPI document"),
-        Route("GET", "/docs", PUBLIC, "Swagger UI"),
+        Route("GET", "/v1/openapi.json", PUBLIC, "The OpenAPI document", "getOpenApiDocument"),
+        Route("GET", "/docs", PUBLIC, "Swagger UI", "getSwaggerUi"),
     ),
 )
 

@@ -6,8 +6,40 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from cis.domain.customer import READ_ONLY_FIELDS
 from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, NotFound, PreconditionFailed
+
+
+class FieldError(BaseModel):
+    path: str = Field(description="Where in the request: a body path such as emails[0].address, or a parameter")
+    problem: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: validation_failed, duplicate, precondition_failed, ...")
+    message: str = Field(description="What went wrong and what to do, for a person")
+    fields: list[FieldError]
+    existing_customer_id: str | None = Field(default=None, description="With 409 duplicate: who has the value")
+    current_version: int | None = Field(default=None, description="With 412: the version to read and retry from")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request: JSON that does not parse, a bad cursor or header",
+    401: "No valid token",
+    403: "The caller's roles may not call this route",
+    404: "No such customer or route",
+    409: "Conflicts with stored data: a duplicate key, or a concurrent change to retry",
+    412: "If-Match is not the current version",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "A field is invalid, unknown or read-only",
+}
 
 STATUS = {NotFound: 404, PreconditionFailed: 412, Conflict: 409, InvalidRequest: 400}
 

@@ -20,7 +20,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import BaseModel
 
 from cis.api.auth import Principal, allowed, principal_from_event
-from cis.api.errors import GATEWAY_RESPONSES, error_body, status_of, validation_problems
+from cis.api.errors import (
+    ERROR_DESCRIPTIONS,
+    GATEWAY_RESPONSES,
+    ErrorResponse,
+    error_body,
+    status_of,
+    validation_problems,
+)
 from cis.config import settings
 from cis.errors import CisError, FieldProblem, InvalidRequest
 from cis.topology import find_route
@@ -71,6 +78,19 @@ def create_resolver() -> APIGatewayRestResolver:
         return error_response(404, "not_found", "no such route")
 
     return app
+
+
+def documented(method: str, path: str, success: int, model: type[BaseModel] | None, *errors: int) -> dict:
+    """Route decorator arguments: the topology's summary and operation id, and every response."""
+    route = find_route(method, path)
+    ok = {"description": "Success"} | ({"content": {JSON: {"model": model}}} if model else {})
+    with_body = [413, 415] if method in ("POST", "PUT", "PATCH") else []
+    statuses = sorted({*errors, *with_body, *([] if route.public else [401, 403]), 400, 422})
+    responses = {success: ok} | {
+        status: {"description": ERROR_DESCRIPTIONS[status], "content": {JSON: {"model": ErrorResponse}}}
+        for status in statuses
+    }
+    return {"summary": route.summary, "operation_id": route.operation_id, "responses": responses}
 
 
 def principal(app: APIGatewayRestResolver) -> Principal:
