@@ -82,7 +82,7 @@ def archive_customer(customer_id: CustomerId, if_match: IfMatch = None) -> Respo
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold personal data
 @metrics.log_metrics
 def handler(event, context):
     idempotency.CONFIG.register_lambda_context(context)

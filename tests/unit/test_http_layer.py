@@ -1,6 +1,7 @@
 """The API's gate, error shape and headers, on plain events (no AWS)."""
 
 import json
+import logging
 
 import pytest
 from cis.api import http
@@ -106,3 +107,20 @@ def test_validation_errors_become_field_paths_a_person_can_read():
 def test_malformed_json_is_a_400():
     status, code, _, _ = validation_problems([{"type": "json_invalid", "loc": ("body", 3), "ctx": {"error": "x"}}])
     assert (status, code) == (400, "malformed_json")
+
+
+def test_an_unexpected_error_is_a_500_in_the_common_shape_and_its_message_is_not_logged(caplog):
+    app = http.create_resolver()
+
+    @app.get("/v1/customers")
+    def explode():
+        raise RuntimeError("ada.lovelace@example.com broke it")
+
+    evt = event() | {"path": "/v1/customers", "queryStringParameters": None, "multiValueHeaders": {}}
+    with caplog.at_level(logging.ERROR):
+        response = http.handle(app, evt, None)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["error"]["code"] == "internal_error"
+    (record,) = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    assert record.error_type == "RuntimeError" and "explode" in record.stack
+    assert "ada.lovelace@example.com" not in json.dumps({k: str(v) for k, v in vars(record).items()})

@@ -7,6 +7,7 @@ answer: unknown route, then who is calling (401/403), then what they sent (413/4
 from __future__ import annotations
 
 import re
+import traceback
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -69,8 +70,9 @@ def create_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
-        # The type only: exception messages can carry request data, and so personal data.
-        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+        # Type and stack, not the message: messages can quote request data, and so personal data.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        logger.error("unhandled error", extra={"error_type": type(error).__name__, "stack": stack})
         return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
 
     @app.exception_handler(NotFoundError)
