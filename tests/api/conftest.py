@@ -1,6 +1,7 @@
 """The API suite talks real HTTP to `cis run`, started here as a user would start it."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,35 +17,43 @@ from cis_local.runtime import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def local_api():
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
+    """`cis run` in a subprocess, as a user starts it; returns once it answers HTTP."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "cis_local.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "cis_local.cli", "run", "--port", str(port), *args],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(f"{base}/v1/openapi.json", timeout=1)
-            break
+            requests.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=1)
+            return process
         except requests.ConnectionError:
             if process.poll() is not None:
                 pytest.fail(f"cis run exited early:\n{process.stdout.read()}")
             time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("cis run did not start within 60 s")
-    yield type("LocalApi", (), {"url": base, "process": process})
+    process.kill()
+    pytest.fail("cis run did not start within 60 s")
+
+
+def stop_runtime(process: subprocess.Popen) -> str:
+    """Ctrl-C, as a user stops it; returns everything it printed."""
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    return output
+
+
+@pytest.fixture(scope="session")
+def local_api():
+    port = free_port()
+    process = start_runtime(port)
+    yield type("LocalApi", (), {"url": f"http://127.0.0.1:{port}", "process": process})
     if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=20)
+        stop_runtime(process)
 
 
 class Client:
