@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 LAYER_DIR := .build/layers/deps/python
 LAMBDA_PYTHON := 3.13
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: run test unit lint synth bench token layer clean
 
@@ -17,11 +18,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The Lambda dependency layer: arm64 wheels for Lambda's Python, installed without Docker.
-$(LAYER_DIR)/.installed: layers/deps/requirements.txt | $(VENV)/.installed
+$(LAYER_DIR)/.installed: layers/deps/requirements.txt Makefile | $(VENV)/.installed
 	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)
 	$(PY) -m pip install --quiet --target $(LAYER_DIR) --platform manylinux2014_aarch64 \
 	  --implementation cp --python-version $(LAMBDA_PYTHON) --only-binary=:all: \
 	  -r layers/deps/requirements.txt
+	# Lambda's Python runtime provides the AWS SDK; shipping it again would double the layer.
+	rm -rf $(LAYER_DIR)/boto3* $(LAYER_DIR)/botocore* $(LAYER_DIR)/s3transfer* $(LAYER_DIR)/bin
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

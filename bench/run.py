@@ -62,7 +62,7 @@ def request_counts() -> dict[str, int]:
         claims = tokens.verify(tokens.mint([Role.SUPPORT]))
 
         def call(method: str, url: str, body: dict | None = None, **headers: str) -> dict:
-            binding, params, _ = gateway.match(method, url.split("?")[0])
+            binding, params = gateway.match(method, url.split("?")[0])
             raw = json.dumps(body).encode() if body is not None else b""
             header_lists = {"Content-Type": ["application/json"]} | {
                 k.replace("_", "-"): [v] for k, v in headers.items()

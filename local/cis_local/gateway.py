@@ -9,7 +9,6 @@ module), because a handler, like a Lambda container, serves one event at a time.
 from __future__ import annotations
 
 import base64
-import json
 import queue
 import re
 import sys
@@ -94,16 +93,13 @@ class Gateway:
         ]
         self.pools = {function.name: Containers(function, containers_per_function) for function in FUNCTIONS}
 
-    def match(self, method: str, path: str) -> tuple[Binding | None, dict[str, str], bool]:
-        """(binding, path parameters, whether the path exists under another method)."""
-        path_known = False
+    def match(self, method: str, path: str) -> tuple[Binding | None, dict[str, str]]:
+        """The route and its path parameters; (None, {}) for anything undeclared, as API Gateway has none."""
         for binding in self.bindings:
             found = binding.pattern.match(path)
-            if found:
-                path_known = True
-                if binding.route.method == method:
-                    return binding, {k: unquote(v) for k, v in found.groupdict().items()}, True
-        return None, {}, path_known
+            if found and binding.route.method == method:
+                return binding, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None, {}
 
     def event(
         self, binding: Binding, method: str, url: str, headers: dict[str, list[str]], body: bytes, params, claims
@@ -188,16 +184,8 @@ class Gateway:
             request.close_connection = True
             return self._reply_gateway(request, "REQUEST_TOO_LARGE")
         body = request.rfile.read(length) if length else b""
-        binding, params, path_known = self.match(request.command, urlsplit(request.path).path)
-        if binding is None:
-            if path_known:
-                status, text = (
-                    405,
-                    json.dumps(
-                        {"error": {"code": "method_not_allowed", "message": "method not allowed here", "fields": []}}
-                    ),
-                )
-                return self._reply(request, status, {"Content-Type": ["application/json"]}, text.encode())
+        binding, params = self.match(request.command, urlsplit(request.path).path)
+        if binding is None:  # API Gateway answers an undeclared method on a known path the same way
             return self._reply_gateway(request, "MISSING_AUTHENTICATION_TOKEN")
         claims, refusal = self.authorize(binding, headers)
         if refusal:

@@ -1,0 +1,142 @@
+"""One Lambda function per `cis.topology.FUNCTIONS` entry, each with its own role and log group."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from cis.topology import FUNCTIONS, TABLE, Function
+from constructs import Construct
+
+from cis_infra.nag import acknowledge
+from cis_infra.paths import ASSET_EXCLUDES, CIS_LAYER_DIR, deps_layer_dir, function_dir
+
+# Not PYTHON_3_14 although this CDK knows it: `make layer` builds the dependency layer from cp313 wheels.
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+GRANTS: dict[str, Callable[[dynamodb.Table, iam.IGrantable], object] | None] = {
+    "none": None,
+    "read": dynamodb.Table.grant_read_data,
+    "read_write": dynamodb.Table.grant_read_write_data,
+}
+
+
+def pascal_case(name: str) -> str:
+    """customers_api -> CustomersApi: the topology name, spelled the way CDK ids usually are."""
+    return "".join(part.title() for part in name.split("_"))
+
+
+class ApiFunctions(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, table: dynamodb.Table, key: kms.IKey, phone_region: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._table, self._key, self._phone_region = table, key, phone_region
+        layer_options = {"compatible_runtimes": [RUNTIME], "compatible_architectures": [ARCHITECTURE]}
+        self.layers = [
+            lambda_.LayerVersion(
+                self,
+                "DepsLayer",
+                code=lambda_.Code.from_asset(str(deps_layer_dir()), exclude=ASSET_EXCLUDES),
+                description="CIS third-party dependencies (arm64, Python 3.13)",
+                **layer_options,
+            ),
+            lambda_.LayerVersion(
+                self,
+                "CisLayer",
+                code=lambda_.Code.from_asset(str(CIS_LAYER_DIR), exclude=ASSET_EXCLUDES),
+                description="CIS shared package: domain, repository, API helpers",
+                **layer_options,
+            ),
+        ]
+        self.by_name: dict[str, lambda_.Function] = {spec.name: self._function(spec) for spec in FUNCTIONS}
+
+    def _function(self, spec: Function) -> lambda_.Function:
+        cid = pascal_case(spec.name)
+        grant = GRANTS[spec.table_access]  # KeyError: a table_access the topology should not use
+        if spec.uses_idempotency and spec.table_access != "read_write":
+            raise ValueError(f"{spec.name} uses idempotency, which writes records to the table: it needs read_write")
+
+        # An explicit role instead of the default one: no AWS managed policy, logs only to its own group.
+        role = iam.Role(
+            self,
+            f"{cid}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"CIS {spec.name}: its log group, X-Ray, table access '{spec.table_access}'",
+        )
+        log_group = logs.LogGroup(
+            self,
+            f"{cid}Logs",
+            retention=LOG_RETENTION,
+            encryption_key=self._key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        log_group.grant_write(role)
+
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": "cis",
+            "POWERTOOLS_METRICS_NAMESPACE": "CIS",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "CIS_DEFAULT_PHONE_REGION": self._phone_region,
+        }
+        if grant is not None:
+            environment["TABLE_NAME"] = self._table.table_name
+
+        function = lambda_.Function(
+            self,
+            cid,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(function_dir(spec.name)), exclude=ASSET_EXCLUDES),
+            layers=self.layers,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=log_group,
+            environment=environment,
+        )
+        if grant is not None:
+            grant(self._table, function)
+        self._acknowledge(spec, role, function)
+        return function
+
+    def _acknowledge(self, spec: Function, role: iam.Role, function: lambda_.Function) -> None:
+        acknowledge(
+            function,
+            "L1",
+            "Pinned to Python 3.13: the dependency layer is built from cp313 wheels (pydantic-core is compiled).",
+        )
+        acknowledge(
+            role,
+            "IAM5[Resource::*]",
+            "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level "
+            "permissions, so AWS requires Resource '*' for them.",
+        )
+        if spec.table_access == "none":
+            return
+        if TABLE.indexes:
+            table_id = Stack.of(self).resolve(self._table.table_arn)["Fn::GetAtt"][0]  # its logical id
+            acknowledge(
+                role,
+                f"IAM5[Resource::<{table_id}.Arn>/index/*]",
+                "Table.grant_* names the table's indexes as <table ARN>/index/*: any GSI of this one table "
+                "(the topology's indexes), no other table.",
+            )
+        if spec.table_access == "read_write":
+            for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*"):
+                acknowledge(
+                    role,
+                    f"IAM5[Action::{action}]",
+                    "Table.grant_read_write_data on a customer-managed key: the ReEncrypt/GenerateDataKey action "
+                    "families, on this stack's one key only (Resource is the key ARN).",
+                )

@@ -1,0 +1,40 @@
+"""The CIS stack: data, staff sign-in, functions and API, all from `cis.topology`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from cis_infra.api import StaffApi
+from cis_infra.auth import StaffDirectory
+from cis_infra.data import DataStore
+from cis_infra.functions import ApiFunctions
+
+PHONE_REGION_CONTEXT = "defaultPhoneRegion"
+
+
+def default_phone_region(scope: Construct) -> str:
+    """The region phone numbers without a country code are read in: `cdk synth -c defaultPhoneRegion=GB`."""
+    region = str(scope.node.try_get_context(PHONE_REGION_CONTEXT) or "US").upper()
+    if not re.fullmatch(r"[A-Z]{2}", region):
+        raise ValueError(f"context {PHONE_REGION_CONTEXT} must be an ISO 3166 alpha-2 code, got {region!r}")
+    return region
+
+
+class CisStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        phone_region = default_phone_region(self)
+
+        data = DataStore(self, "Data")
+        staff = StaffDirectory(self, "Staff")
+        functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, phone_region=phone_region)
+        api = StaffApi(self, "Api", functions=functions.by_name, user_pool=staff.user_pool, key=data.key)
+
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL; routes start with /v1")
+        CfnOutput(self, "UserPoolId", value=staff.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=staff.client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=data.table.table_name)

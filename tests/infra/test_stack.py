@@ -1,0 +1,327 @@
+"""The synthesized CIS stack: what it promises about data, access, functions and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Match, Template
+from cis.api.errors import GATEWAY_RESPONSES
+from cis.topology import FUNCTIONS, TABLE, Role
+from cis_infra.api import vtl_literal
+from cis_infra.build import attach_nag
+from cis_infra.nag import acknowledge, findings
+from cis_infra.stack import default_phone_region
+
+from .conftest import Synthesized
+
+pytestmark = pytest.mark.slow
+
+ROUTES = {(route.method, route.path): route for function in FUNCTIONS for route in function.routes}
+READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def arn(logical_id: str) -> dict:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def function_ids(stack: Synthesized) -> dict[str, str]:
+    """Topology function name -> logical id, matched on the description the topology gives each function."""
+    by_description = {p["Description"]: name for name, p in stack.properties("AWS::Lambda::Function").items()}
+    return {spec.name: by_description[spec.description] for spec in FUNCTIONS}
+
+
+def role_statements(stack: Synthesized, function_id: str) -> list[dict]:
+    role_id = stack.template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in stack.properties("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def resource_paths(stack: Synthesized) -> dict[str, str]:
+    """API Gateway resource logical id -> its full path, rebuilt from the ParentId chain."""
+    resources = stack.properties("AWS::ApiGateway::Resource")
+
+    def path(logical_id: str) -> str:
+        parent = resources[logical_id]["ParentId"]
+        prefix = path(parent["Ref"]) if "Ref" in parent else ""  # otherwise the API's root resource
+        return f"{prefix}/{resources[logical_id]['PathPart']}"
+
+    return {logical_id: path(logical_id) for logical_id in resources}
+
+
+def methods(stack: Synthesized) -> dict[tuple[str, str], dict]:
+    paths = resource_paths(stack)
+    return {
+        (m["HttpMethod"], paths[m["ResourceId"]["Ref"]]): m
+        for m in stack.properties("AWS::ApiGateway::Method").values()
+    }
+
+
+def test_table_is_encrypted_with_customer_managed_kms_key_and_has_pitr_and_deletion_protection(synthesized):
+    template = Template.from_json(synthesized.template)
+    key_id, _ = synthesized.only("AWS::KMS::Key")
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": arn(key_id)},
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "DeletionProtectionEnabled": True,
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        },
+    )
+
+
+def test_table_keys_indexes_and_ttl_come_from_the_topology(synthesized):
+    _, table = synthesized.only("AWS::DynamoDB::Table")
+    assert table["KeySchema"] == [
+        {"AttributeName": TABLE.partition_key, "KeyType": "HASH"},
+        {"AttributeName": TABLE.sort_key, "KeyType": "RANGE"},
+    ]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": TABLE.ttl_attribute, "Enabled": True}
+    assert table.get("GlobalSecondaryIndexes", []) == [
+        {
+            "IndexName": index.name,
+            "KeySchema": [
+                {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index in TABLE.indexes
+    ]
+    assert all(attribute["AttributeType"] == "S" for attribute in table["AttributeDefinitions"])
+
+
+def test_every_protected_route_uses_the_cognito_authorizer(synthesized):
+    (authorizer_id, authorizer) = synthesized.only("AWS::ApiGateway::Authorizer")
+    (pool_id, _) = synthesized.only("AWS::Cognito::UserPool")
+    assert authorizer["Type"] == "COGNITO_USER_POOLS"
+    assert authorizer["ProviderARNs"] == [arn(pool_id)]
+
+    deployed = methods(synthesized)
+    assert set(deployed) == set(ROUTES)  # nothing undeclared, no OPTIONS: the API sets no CORS
+    for key, route in ROUTES.items():
+        method = deployed[key]
+        if route.public:
+            assert method["AuthorizationType"] == "NONE", key
+            assert "AuthorizerId" not in method, key
+        else:
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS", key
+            assert method["AuthorizerId"] == {"Ref": authorizer_id}, key
+
+
+def test_each_route_is_proxied_to_the_function_that_declares_it_with_parameters_validated(synthesized):
+    ids = function_ids(synthesized)
+    (validator_id, validator) = synthesized.only("AWS::ApiGateway::RequestValidator")
+    assert validator["ValidateRequestParameters"] is True
+    deployed = methods(synthesized)
+    for spec in FUNCTIONS:
+        for route in spec.routes:
+            method = deployed[route.method, route.path]
+            assert method["Integration"]["Type"] == "AWS_PROXY"
+            assert arn(ids[spec.name]) in method["Integration"]["Uri"]["Fn::Join"][1]
+            assert method["OperationName"] == route.operation_id
+            assert method["RequestValidatorId"] == {"Ref": validator_id}
+            if "{customer_id}" in route.path:
+                assert method["RequestParameters"] == {"method.request.path.customer_id": True}
+
+
+def test_each_function_is_arm64_python313_with_both_layers(synthesized):
+    ids = function_ids(synthesized)
+    assert len(synthesized.resources("AWS::Lambda::Function")) == len(FUNCTIONS)
+    layers = [{"Ref": layer_id} for layer_id in synthesized.properties("AWS::Lambda::LayerVersion")]
+    assert len(layers) == 2
+    log_groups = synthesized.properties("AWS::Logs::LogGroup")
+    for spec in FUNCTIONS:
+        function = synthesized.template["Resources"][ids[spec.name]]["Properties"]
+        assert function["Runtime"] == "python3.13"
+        assert function["Architectures"] == ["arm64"]
+        assert function["Handler"] == "handler.handler"
+        assert sorted(map(json.dumps, function["Layers"])) == sorted(map(json.dumps, layers))
+        assert (function["MemorySize"], function["Timeout"]) == (spec.memory_mb, spec.timeout_s)
+        assert function["TracingConfig"] == {"Mode": "Active"}
+        assert "ReservedConcurrentExecutions" not in function
+        assert function["LoggingConfig"]["LogGroup"]["Ref"] in log_groups
+        environment = function["Environment"]["Variables"]
+        assert environment["POWERTOOLS_SERVICE_NAME"] == "cis"
+        assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "CIS"
+        assert environment["CIS_DEFAULT_PHONE_REGION"] == "US"
+        assert ("TABLE_NAME" in environment) == (spec.table_access != "none")
+
+
+def test_code_and_layers_ship_from_their_folders_without_host_bytecode(synthesized):
+    assets = json.loads((synthesized.outdir / "Cis.assets.json").read_text(encoding="utf-8"))["files"]
+
+    def folder(code: dict) -> Path:
+        digest = code["S3Key"].removesuffix(".zip")
+        return synthesized.outdir / assets[digest]["source"]["path"]
+
+    ids = function_ids(synthesized)
+    shipped = [folder(synthesized.template["Resources"][ids[spec.name]]["Properties"]["Code"]) for spec in FUNCTIONS]
+    assert all((path / "handler.py").is_file() for path in shipped)
+    layers = [folder(layer["Content"]) for layer in synthesized.properties("AWS::Lambda::LayerVersion").values()]
+    assert any((path / "python" / "cis" / "topology.py").is_file() for path in layers)
+    assert any((path / "python" / "pydantic").is_dir() for path in layers)
+    for path in shipped + layers:
+        assert not list(path.rglob("__pycache__")), path
+        assert not list(path.rglob(".installed")), path
+
+
+def test_iam_per_function_is_least_privilege(synthesized):
+    ids = function_ids(synthesized)
+    (table_id, _) = synthesized.only("AWS::DynamoDB::Table")
+    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    table_resources = [arn(table_id), {"Fn::Join": ["", [arn(table_id), "/index/*"]]}]
+    for spec in FUNCTIONS:
+        function = synthesized.template["Resources"][ids[spec.name]]["Properties"]
+        role = synthesized.template["Resources"][function["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert "ManagedPolicyArns" not in role, spec.name  # no AWSLambdaBasicExecutionRole
+        statements = role_statements(synthesized, ids[spec.name])
+        assert all(statement["Effect"] == "Allow" for statement in statements)
+
+        actions = {action for statement in statements for action in as_list(statement["Action"])}
+        dynamodb_actions = {action for action in actions if action.startswith("dynamodb:")}
+        assert "dynamodb:*" not in actions
+        for statement in statements:
+            resources = as_list(statement["Resource"])
+            kinds = {action.split(":")[0] for action in as_list(statement["Action"])}
+            if "*" in resources:
+                assert kinds == {"xray"}, statement  # X-Ray has no resource-level permissions
+            if kinds & {"dynamodb"}:
+                assert kinds == {"dynamodb"} and all(r in table_resources for r in resources), statement
+            if kinds & {"kms"}:
+                assert kinds == {"kms"} and resources == [arn(key_id)], statement
+            if kinds & {"logs"}:
+                assert resources == [arn(function["LoggingConfig"]["LogGroup"]["Ref"])], statement
+
+        if spec.table_access == "none":
+            assert not dynamodb_actions, spec.name
+            assert not {action for action in actions if action.startswith("kms:")}, spec.name
+        else:
+            assert dynamodb_actions >= READ_ACTIONS, spec.name
+            writes = dynamodb_actions & WRITE_ACTIONS
+            assert writes == (WRITE_ACTIONS if spec.table_access == "read_write" else set()), spec.name
+
+
+def test_user_pool_has_one_group_per_role(synthesized):
+    (pool_id, _) = synthesized.only("AWS::Cognito::UserPool")
+    groups = synthesized.properties("AWS::Cognito::UserPoolGroup").values()
+    assert sorted(group["GroupName"] for group in groups) == sorted(role.value for role in Role)
+    assert all(group["UserPoolId"] == {"Ref": pool_id} for group in groups)
+
+
+def test_staff_sign_in_is_admin_created_with_mfa_strong_passwords_and_threat_protection(synthesized):
+    template = Template.from_json(synthesized.template)
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+            "MfaConfiguration": "ON",
+            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+            "Policies": {
+                "PasswordPolicy": Match.object_like(
+                    {"MinimumLength": 12, "RequireSymbols": True, "RequireNumbers": True, "RequireUppercase": True}
+                )
+            },
+            "UserPoolTier": "PLUS",
+            "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Cognito::UserPoolClient",
+        {
+            "GenerateSecret": False,
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "AllowedOAuthFlowsUserPoolClient": False,
+        },
+    )
+
+
+def test_gateway_responses_use_the_common_error_shape(synthesized):
+    responses = {r["ResponseType"]: r for r in synthesized.properties("AWS::ApiGateway::GatewayResponse").values()}
+    assert set(responses) == set(GATEWAY_RESPONSES) | {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for kind, response in responses.items():
+        assert response["ResponseParameters"] == {"gatewayresponse.header.Content-Type": "'application/json'"}
+        body = json.loads(response["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, kind
+        assert body["error"]["fields"] == []
+        if kind in GATEWAY_RESPONSES:
+            status, code, message = GATEWAY_RESPONSES[kind]
+            assert response["StatusCode"] == str(status)
+            assert (body["error"]["code"], body["error"]["message"]) == (code, message)
+        else:
+            assert "StatusCode" not in response  # API Gateway's own 4xx/5xx status is kept
+
+
+def test_a_gateway_response_body_that_vtl_would_rewrite_is_refused():
+    with pytest.raises(ValueError, match="VTL"):
+        vtl_literal('{"message": "costs $5"}')
+
+
+def test_stage_logs_access_as_json_and_errors_without_bodies_and_throttles(synthesized):
+    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (_, stage) = synthesized.only("AWS::ApiGateway::Stage")
+    assert stage["StageName"] == "prod"
+    assert stage["TracingEnabled"] is True
+    access_log = json.loads(stage["AccessLogSetting"]["Format"])
+    assert {"requestId", "ip", "requestTime", "httpMethod", "resourcePath", "status", "protocol"} <= set(access_log)
+    assert stage["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0] in synthesized.resources("AWS::Logs::LogGroup")
+    (settings,) = stage["MethodSettings"]
+    assert settings["LoggingLevel"] == "ERROR"
+    assert settings["DataTraceEnabled"] is False  # bodies carry personal data
+    assert settings["MetricsEnabled"] is True
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (100, 200)
+    for log_group in synthesized.properties("AWS::Logs::LogGroup").values():
+        assert log_group["KmsKeyId"] == arn(key_id)
+        assert log_group["RetentionInDays"] == 30
+
+
+def test_outputs_name_the_api_user_pool_client_and_table(synthesized):
+    assert set(synthesized.template["Outputs"]) == {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName"}
+
+
+def test_default_phone_region_is_a_context_value():
+    assert default_phone_region(App()) == "US"
+    assert default_phone_region(App(context={"defaultPhoneRegion": "gb"})) == "GB"
+    with pytest.raises(ValueError, match="defaultPhoneRegion"):
+        default_phone_region(App(context={"defaultPhoneRegion": "Britain"}))
+
+
+def test_cdk_nag_reports_no_unsuppressed_findings(synthesized):
+    assert findings(synthesized.outdir) == []
+    assert synthesized.synth_error is None
+
+
+def test_the_nag_check_sees_errors_and_warnings_and_honours_acknowledgements(tmp_path):
+    """Guards the test above: the same attachment and report reader do catch findings of both severities."""
+    app = attach_nag(App(outdir=str(tmp_path)))
+    stack = Stack(app, "Bad")
+    queue = sqs.Queue(stack, "Queue")  # no DLQ (SQS3), no TLS-only policy (SQS4): errors
+    acknowledge(queue, "SQS3", "test: an acknowledged finding is not reported")
+    dynamodb.Table(  # no point-in-time recovery (DDB3): a warning, which does not fail synth on its own
+        stack, "Table", partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
+    )
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    reported = findings(tmp_path)
+    assert any(line.startswith("error AwsSolutions-SQS4 at Bad/Queue/") for line in reported), reported
+    assert any(line.startswith("warning AwsSolutions-DDB3 at Bad/Table/") for line in reported), reported
+    assert not any("SQS3" in line for line in reported), reported
