@@ -37,7 +37,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {role:<10} {tokens.mint(role)}", flush=True)
         print(f'Try: curl -H "Authorization: Bearer $(make -s token ROLE=support)" {url}/v1/customers', flush=True)
         print("Ctrl-C stops.", flush=True)
-        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
+        # Ctrl-C and `kill` both stop cleanly, even when a launcher started us with SIGINT ignored.
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
