@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -193,14 +192,3 @@ class Customer(CustomerFields):
 class CustomerPage(BaseModel):
     items: list[Customer]
     next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")
-
-
-_BLANK = re.compile(r"\s+")
-
-
-def display_name_of(customer: CustomerFields) -> str | None:
-    """The name staff see in lists: the chosen display name, else given and family name."""
-    if customer.display_name:
-        return customer.display_name
-    joined = _BLANK.sub(" ", f"{customer.given_name or ''} {customer.family_name or ''}").strip()
-    return joined or None

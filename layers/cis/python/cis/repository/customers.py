@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from cis.domain.customer import Customer
 from cis.domain.keys import UniqueKey, unique_keys
-from cis.errors import Conflict, FieldProblem, InvalidRequest, NotFound, PreconditionFailed, duplicate_key
+from cis.errors import FieldProblem, InvalidRequest, NotFound, PreconditionFailed, duplicate_key
 from cis.repository.items import from_attributes, to_attributes, to_value
 from cis.topology import TABLE
 
@@ -101,7 +101,7 @@ class CustomerRepository:
             }
         ]
         actions += [self._lookup_put(key, customer.id) for key in keys]
-        self._transact(actions, keys, offset=1)
+        self._transact(actions, keys)
 
     def replace(self, customer: Customer, previous: Customer) -> None:
         """Write a whole new version, moving lookup items, if `previous` is still the stored one."""
@@ -127,9 +127,10 @@ class CustomerRepository:
         actions = [{"Put": put}]
         actions += [self._lookup_put(key, customer.id) for key in added]
         actions += [self._lookup_delete(key, customer.id) for key in removed]
-        self._transact(actions, added, offset=1)
+        self._transact(actions, added)
 
-    def _transact(self, actions: list[dict], keys: list[UniqueKey], offset: int) -> None:
+    def _transact(self, actions: list[dict], keys: list[UniqueKey]) -> None:
+        """Run actions whose first is the profile and whose next ones put `keys`' lookup items."""
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
@@ -138,7 +139,7 @@ class CustomerRepository:
             reasons = error.response.get("CancellationReasons") or []
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise VersionConflict from error
-            for index, key in enumerate(keys, start=offset):
+            for index, key in enumerate(keys, start=1):
                 if index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed":
                     owner = reasons[index].get("Item") or self._lookup_item(key)
                     owner_id = from_attributes(owner).get("customer_id", "unknown") if owner else "unknown"
@@ -299,6 +300,3 @@ def _decode_cursor(cursor: str, partition: str) -> dict[str, dict]:
     ):
         raise invalid
     return {name: {"S": plain[name]} for name in _KEY_ATTRIBUTES}
-
-
-__all__ = ["Conflict", "CustomerRepository", "Page", "VersionConflict"]
