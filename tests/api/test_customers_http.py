@@ -201,3 +201,11 @@ def test_archived_customer_is_listed_only_under_status_archived(as_role, unique)
     support.delete(f"/v1/customers/{customer['id']}")
     archived = support.get("/v1/customers", params={"status": "archived", "limit": 100}).json()["items"]
     assert customer["id"] in {c["id"] for c in archived}
+
+
+def test_concurrent_creates_with_one_email_make_exactly_one_customer(as_role, unique):
+    support = as_role(S)
+    body = {"given_name": "Twin", "emails": [{"address": f"twin.{unique}@example.com"}]}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(lambda _: support.post("/v1/customers", json=body).status_code, range(8)))
+    assert statuses == [201] + [409] * 7

@@ -54,18 +54,27 @@ class CustomerService:
         self.pause = pause
 
     def create(self, data: CustomerCreate, actor: str) -> Customer:
-        now = self.clock()
-        customer = Customer(
-            **data.model_dump(),
-            id=self.new_id(),
-            version=1,
-            created_at=now,
-            created_by=actor,
-            updated_at=now,
-            updated_by=actor,
+        # A concurrent create claiming the same email or phone cancels our transaction; once it has
+        # committed, the retry sees its lookup item and answers with a duplicate conflict instead.
+        for attempt in range(MAX_ATTEMPTS):
+            now = self.clock()
+            customer = Customer(
+                **data.model_dump(),
+                id=self.new_id(),
+                version=1,
+                created_at=now,
+                created_by=actor,
+                updated_at=now,
+                updated_by=actor,
+            )
+            try:
+                self.repository.create(customer)
+                return customer
+            except VersionConflict:
+                self.pause(attempt)
+        raise Conflict(
+            "too many concurrent writes to the same email, phone or external id; retry", code="concurrent_update"
         )
-        self.repository.create(customer)
-        return customer
 
     def get(self, customer_id: str) -> Customer:
         customer = self.repository.get(customer_id)
