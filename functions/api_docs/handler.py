@@ -1,5 +1,6 @@
 """The API's OpenAPI document and Swagger UI (assets embedded by Powertools: no CDN)."""
 
+import json
 from pathlib import Path
 
 from aws_lambda_powertools import Logger
@@ -10,19 +11,30 @@ from cis.api import http
 logger = Logger()
 app = APIGatewayRestResolver()
 # Generated from the customers API's models by `cis openapi`; a test fails when it drifts.
-SPEC = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")
+SPEC = json.loads((Path(__file__).parent / "openapi.json").read_text(encoding="utf-8"))
 _SWAGGER = Path(generate_swagger_html.__code__.co_filename).parent
+
+
+def _spec_here() -> str:
+    """The document with its server set to where this request came in: /prod on the default
+    execute-api URL, nothing under a custom domain, so "Try it out" calls the right URLs."""
+    full, path = app.current_event.request_context.path or "", app.current_event.path
+    base = full[: -len(path)] if path and full.endswith(path) else ""
+    return json.dumps(SPEC | {"servers": [{"url": base or "/"}]})
 
 
 @app.get("/v1/openapi.json")
 def openapi_document() -> Response:
-    return Response(200, http.JSON, SPEC)
+    return Response(200, http.JSON, _spec_here())
 
 
 @app.get("/docs")
 def swagger_ui() -> Response:
+    spec = _spec_here()
+    if app.current_event.get_query_string_value("format") == "json":  # the link Swagger UI shows
+        return Response(200, http.JSON, spec)
     page = generate_swagger_html(
-        SPEC.replace("</", "<\\/"),
+        spec.replace("</", "<\\/"),
         (_SWAGGER / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
         (_SWAGGER / "swagger-ui.min.css").read_text(encoding="utf-8"),
         swagger_base_url="",

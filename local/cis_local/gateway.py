@@ -115,7 +115,7 @@ class Gateway:
             "apiId": "local",
             "resourcePath": binding.route.path,
             "httpMethod": method,
-            "path": f"/{self.stage}{split.path}",
+            "path": split.path,  # as under a custom domain: the local URLs carry no stage prefix
             "stage": self.stage,
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),

@@ -191,8 +191,10 @@ def test_openapi_document_and_swagger_ui_are_served_without_a_token(anonymous):
     spec = anonymous.get("/v1/openapi.json")
     assert spec.status_code == 200
     assert "/v1/customers/{customer_id}" in spec.json()["paths"]
+    assert spec.json()["servers"] == [{"url": "/"}]  # locally the API sits at the root
     docs = anonymous.get("/docs")
     assert docs.status_code == 200 and "swagger-ui" in docs.text.lower()
+    assert anonymous.get("/docs", params={"format": "json"}).json() == spec.json()
 
 
 def test_archived_customer_is_listed_only_under_status_archived(as_role, unique):

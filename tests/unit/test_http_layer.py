@@ -126,3 +126,21 @@ def test_an_unexpected_error_is_a_500_in_the_common_shape_and_its_message_is_not
     (record,) = [r for r in caplog.records if r.getMessage() == "unhandled error"]
     assert record.error_type == "RuntimeError" and "explode" in record.stack
     assert "ada.lovelace@example.com" not in json.dumps({k: str(v) for k, v in vars(record).items()})
+
+
+def test_docs_point_try_it_out_at_the_stage_the_page_was_served_from():
+    from cis_local.functions import function_named, load_handler
+
+    docs = load_handler(function_named("api_docs"))
+    evt = event("GET", "/v1/openapi.json", groups=None) | {
+        "path": "/v1/openapi.json",
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "requestContext": {"path": "/prod/v1/openapi.json", "stage": "prod"},
+    }
+    assert json.loads(docs.handler(evt, LambdaContextStub())["body"])["servers"] == [{"url": "/prod"}]
+
+
+class LambdaContextStub:
+    function_name, memory_limit_in_mb, aws_request_id = "api_docs", 256, "req-1"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:api_docs"
