@@ -34,7 +34,7 @@ def test_cis_dynamodb_endpoint_points_the_runtime_at_another_dynamodb():
         )
         assert created.status_code == 201
         item = boto3.client("dynamodb", endpoint_url=endpoint).get_item(
-            TableName="cis-elsewhere", Key={"PK": {"S": f"CUST#{created.json()['id']}"}, "SK": {"S": "PROFILE"}}
+            TableName="cis-elsewhere", Key={"PK": {"S": f"CUST#{created.json()['id']}"}, "SK": {"S": "V#PROFILE"}}
         )
         assert item["Item"]["given_name"] == {"S": "Elsewhere"}
         assert f"DynamoDB     {endpoint}" in stop_runtime(process)

@@ -27,7 +27,7 @@ def test_create_writes_profile_and_a_lookup_item_per_unique_key(service, all_ite
     customer = new(service, given_name="Ada", emails=[{"address": "ada@example.com"}], external_ids={"shop": "7"})
     keys = [(item["PK"]["S"], item["SK"]["S"]) for item in all_items()]
     assert keys == [
-        (f"CUST#{customer.id}", "PROFILE"),
+        (f"CUST#{customer.id}", "V#PROFILE"),
         ("KEY#EMAIL#ada@example.com", "KEY"),
         ("KEY#EXTERNAL_ID#shop:7", "KEY"),
     ]

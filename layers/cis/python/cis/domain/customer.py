@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
+from cis.domain.interactions import Engagement
 
 MAX_EMAILS = 10
 MAX_PHONES = 10
@@ -83,7 +84,7 @@ AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float
 CustomAttributes = Annotated[dict[AttributeKey, AttributeValue], AfterValidator(_check_custom_attributes)]
 
 IDENTIFYING_FIELDS = ("given_name", "family_name", "display_name", "emails", "phones", "external_ids")
-READ_ONLY_FIELDS = ("id", "status", "version", "created_at", "created_by", "updated_at", "updated_by")
+READ_ONLY_FIELDS = ("id", "status", "version", "created_at", "created_by", "updated_at", "updated_by", "engagement")
 
 
 class CustomerFields(Strict):
@@ -187,6 +188,7 @@ class Customer(CustomerFields):
     created_by: str
     updated_at: datetime
     updated_by: str
+    engagement: Engagement = Field(default_factory=Engagement, description="Kept current by the system")
 
 
 class CustomerPage(BaseModel):

@@ -1,54 +1,55 @@
-"""Customer profiles and their uniqueness keys in the single table.
+"""Customer profiles and their uniqueness keys (key shapes: cis.repository.keys).
 
-Key shapes (this module is the only place that knows them):
-  profile   PK=CUST#<id>                 SK=PROFILE   GSI1PK=CUSTOMERS#<status>  GSI1SK=<id>
-  lookup    PK=KEY#<KIND>#<normalized>   SK=KEY       customer_id=<id>
 A lookup item exists for every email, phone and external id; creating it with
 attribute_not_exists in the same transaction as the profile is what enforces uniqueness.
+Client edits change only the client's fields and bump `version`; system-kept attributes
+(engagement, consents) are written by their own paths and never overwritten by an edit.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis.domain.customer import Customer
+from cis.domain.customer import Customer, CustomerFields
 from cis.domain.keys import UniqueKey, unique_keys
-from cis.errors import FieldProblem, InvalidRequest, NotFound, PreconditionFailed, duplicate_key
+from cis.errors import NotFound, PreconditionFailed, duplicate_key
+from cis.repository import keys
 from cis.repository.items import from_attributes, to_attributes, to_value
-from cis.topology import TABLE
-
-PROFILE = "PROFILE"
-LIST_INDEX = TABLE.indexes[0]
-_KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK")
-
-
-def customer_key(customer_id: str) -> dict[str, dict]:
-    return {"PK": {"S": f"CUST#{customer_id}"}, "SK": {"S": PROFILE}}
-
-
-def lookup_key(kind: str, value: str) -> dict[str, dict]:
-    return {"PK": {"S": f"KEY#{kind.upper()}#{value}"}, "SK": {"S": "KEY"}}
-
-
-def _list_partition(status: str) -> str:
-    return f"CUSTOMERS#{status}"
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Customer]
+    items: list
     next_cursor: str | None
 
 
 class VersionConflict(Exception):
-    """The stored version moved between our read and our write."""
+    """Another writer changed an item between our read and our write."""
+
+
+def error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def field_updates(changes: dict[str, Any], actor: str, now: datetime) -> tuple[str, dict, dict]:
+    """UpdateExpression, names and values: set or remove each field, bump the version, stamp."""
+    names = {"#version": "version", "#updated_at": "updated_at", "#updated_by": "updated_by"}
+    values = {":one": {"N": "1"}, ":now": {"S": now.isoformat()}, ":actor": {"S": actor}}
+    sets = ["#version = #version + :one", "#updated_at = :now", "#updated_by = :actor"]
+    removes = []
+    for index, (name, value) in enumerate(sorted(changes.items())):
+        names[f"#f{index}"] = name
+        if value is None:
+            removes.append(f"#f{index}")
+        else:
+            values[f":v{index}"] = to_value(value)
+            sets.append(f"#f{index} = :v{index}")
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return expression, names, values
 
 
 class CustomerRepository:
@@ -56,21 +57,22 @@ class CustomerRepository:
         self.client = client
         self.table = table_name
 
-    # -- items ---------------------------------------------------------------------------
     def _profile_item(self, customer: Customer) -> dict[str, dict]:
-        values = customer.model_dump(mode="json", exclude_none=True)
-        values |= {"entity": "customer", "GSI1PK": _list_partition(customer.status), "GSI1SK": customer.id}
-        return customer_key(customer.id) | to_attributes(values)
+        values = customer.model_dump(mode="json", exclude_none=True, exclude={"engagement"})
+        values |= {"entity": "customer", "GSI1PK": keys.list_partition(customer.status), "GSI1SK": customer.id}
+        # The engagement maps exist from the start, so interaction writes can update paths inside them.
+        values["engagement"] = {"lifetime_value": {}}
+        return keys.customer_key(customer.id) | to_attributes(values)
 
     @staticmethod
-    def _customer(item: dict[str, dict]) -> Customer:
+    def customer(item: dict[str, dict]) -> Customer:
         return Customer.model_validate(from_attributes(item))
 
     def _lookup_put(self, key: UniqueKey, customer_id: str) -> dict:
         return {
             "Put": {
                 "TableName": self.table,
-                "Item": lookup_key(key.kind, key.value)
+                "Item": keys.lookup_key(key.kind, key.value)
                 | to_attributes({"entity": "lookup", "kind": key.kind, "customer_id": customer_id}),
                 "ConditionExpression": "attribute_not_exists(PK)",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -81,7 +83,7 @@ class CustomerRepository:
         return {
             "Delete": {
                 "TableName": self.table,
-                "Key": lookup_key(key.kind, key.value),
+                "Key": keys.lookup_key(key.kind, key.value),
                 "ConditionExpression": "customer_id = :me",
                 "ExpressionAttributeValues": {":me": {"S": customer_id}},
             }
@@ -90,56 +92,53 @@ class CustomerRepository:
     # -- writes --------------------------------------------------------------------------
     def create(self, customer: Customer) -> None:
         """Profile and all lookup items in one transaction: all are written, or none."""
-        keys = unique_keys(customer)
-        actions = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": self._profile_item(customer),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
-        ]
-        actions += [self._lookup_put(key, customer.id) for key in keys]
-        self._transact(actions, keys)
+        put = {"TableName": self.table, "Item": self._profile_item(customer)}
+        put["ConditionExpression"] = "attribute_not_exists(PK)"
+        new_keys = unique_keys(customer)
+        actions = [{"Put": put}] + [self._lookup_put(key, customer.id) for key in new_keys]
+        self._transact(actions, new_keys)
 
     def replace(self, customer: Customer, previous: Customer) -> None:
-        """Write a whole new version, moving lookup items, if `previous` is still the stored one."""
-        old_keys, new_keys = set(unique_keys(previous)), unique_keys(customer)
+        """Write the client's fields of a new version, moving lookup items, if `previous` is still stored."""
+        old_keys, new_keys = unique_keys(previous), unique_keys(customer)
         old_values = {(key.kind, key.value) for key in old_keys}
         new_values = {(key.kind, key.value) for key in new_keys}
         added = [key for key in new_keys if (key.kind, key.value) not in old_values]
         removed = [key for key in old_keys if (key.kind, key.value) not in new_values]
-        put = {
+        fields = customer.model_dump(mode="json", include=set(CustomerFields.model_fields))
+        expression, names, values = field_updates(fields, customer.updated_by, customer.updated_at)
+        update = {
             "TableName": self.table,
-            "Item": self._profile_item(customer),
-            "ConditionExpression": "version = :previous",
-            "ExpressionAttributeValues": {":previous": {"N": str(previous.version)}},
+            "Key": keys.customer_key(customer.id),
+            "UpdateExpression": expression,
+            "ConditionExpression": "#version = :previous",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values | {":previous": {"N": str(previous.version)}},
         }
         if not added and not removed:
             try:
-                self.client.put_item(**put)
+                self.client.update_item(**update)
             except ClientError as error:
-                if _code(error) == "ConditionalCheckFailedException":
+                if error_code(error) == "ConditionalCheckFailedException":
                     raise VersionConflict from error
                 raise
             return
-        actions = [{"Put": put}]
+        actions = [{"Update": update}]
         actions += [self._lookup_put(key, customer.id) for key in added]
         actions += [self._lookup_delete(key, customer.id) for key in removed]
         self._transact(actions, added)
 
-    def _transact(self, actions: list[dict], keys: list[UniqueKey]) -> None:
-        """Run actions whose first is the profile and whose next ones put `keys`' lookup items."""
+    def _transact(self, actions: list[dict], new_keys: list[UniqueKey]) -> None:
+        """Run actions whose first is the profile and whose next ones put `new_keys`' lookup items."""
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
+            if error_code(error) != "TransactionCanceledException":
                 raise
             reasons = error.response.get("CancellationReasons") or []
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise VersionConflict from error
-            for index, key in enumerate(keys, start=1):
+            for index, key in enumerate(new_keys, start=1):
                 if index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed":
                     owner = reasons[index].get("Item") or self._lookup_item(key)
                     owner_id = from_attributes(owner).get("customer_id", "unknown") if owner else "unknown"
@@ -152,18 +151,7 @@ class CustomerRepository:
         self, customer_id: str, changes: dict[str, Any], expected_version: int | None, actor: str, now: datetime
     ) -> Customer:
         """Set or remove independent fields in one UpdateItem, conditional on the version."""
-        names = {"#version": "version", "#updated_at": "updated_at", "#updated_by": "updated_by"}
-        values = {":one": {"N": "1"}, ":now": {"S": now.isoformat()}, ":actor": {"S": actor}}
-        sets = ["#version = #version + :one", "#updated_at = :now", "#updated_by = :actor"]
-        removes = []
-        for index, (name, value) in enumerate(sorted(changes.items())):
-            names[f"#f{index}"] = name
-            if value is None:
-                removes.append(f"#f{index}")
-            else:
-                values[f":v{index}"] = to_value(value)
-                sets.append(f"#f{index} = :v{index}")
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        expression, names, values = field_updates(changes, actor, now)
         condition = "attribute_exists(PK)"
         if expected_version is not None:
             condition += " AND #version = :expected"
@@ -171,8 +159,8 @@ class CustomerRepository:
         try:
             response = self.client.update_item(
                 TableName=self.table,
-                Key=customer_key(customer_id),
-                UpdateExpression=update,
+                Key=keys.customer_key(customer_id),
+                UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -180,10 +168,10 @@ class CustomerRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise self._why_not(customer_id, error, expected_version) from error
             raise
-        return self._customer(response["Attributes"])
+        return self.customer(response["Attributes"])
 
     def archive(self, customer_id: str, expected_version: int | None, actor: str, now: datetime) -> None:
         """Mark archived and move out of the active list; archiving twice changes nothing."""
@@ -192,7 +180,7 @@ class CustomerRepository:
             ":now": {"S": now.isoformat()},
             ":actor": {"S": actor},
             ":archived": {"S": "archived"},
-            ":list": {"S": _list_partition("archived")},
+            ":list": {"S": keys.list_partition("archived")},
         }
         condition = "attribute_exists(PK) AND #status <> :archived"
         if expected_version is not None:
@@ -201,7 +189,7 @@ class CustomerRepository:
         try:
             self.client.update_item(
                 TableName=self.table,
-                Key=customer_key(customer_id),
+                Key=keys.customer_key(customer_id),
                 UpdateExpression=(
                     "SET #status = :archived, GSI1PK = :list, #version = #version + :one, "
                     "updated_at = :now, updated_by = :actor"
@@ -212,7 +200,7 @@ class CustomerRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
             reason = self._why_not(customer_id, error, expected_version)
             if isinstance(reason, PreconditionFailed) and reason.stored_status == "archived":
@@ -222,9 +210,8 @@ class CustomerRepository:
     def _why_not(self, customer_id: str, error: ClientError, expected_version: int | None) -> Exception:
         old = error.response.get("Item")
         if old is None:  # not every engine returns the old item: ask, on this failure path only
-            old = self.client.get_item(TableName=self.table, Key=customer_key(customer_id), ConsistentRead=True).get(
-                "Item"
-            )
+            key = keys.customer_key(customer_id)
+            old = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
         if not old:
             return NotFound(f"customer {customer_id} does not exist")
         stored = from_attributes(old)
@@ -237,15 +224,13 @@ class CustomerRepository:
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, customer_id: str) -> Customer | None:
-        item = self.client.get_item(TableName=self.table, Key=customer_key(customer_id), ConsistentRead=True).get(
-            "Item"
-        )
-        return self._customer(item) if item else None
+        key = keys.customer_key(customer_id)
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        return self.customer(item) if item else None
 
     def _lookup_item(self, key: UniqueKey) -> dict | None:
-        return self.client.get_item(TableName=self.table, Key=lookup_key(key.kind, key.value), ConsistentRead=True).get(
-            "Item"
-        )
+        lookup = keys.lookup_key(key.kind, key.value)
+        return self.client.get_item(TableName=self.table, Key=lookup, ConsistentRead=True).get("Item")
 
     def find(self, key: UniqueKey) -> Customer | None:
         """A customer by one of their unique keys: the lookup item, then the profile."""
@@ -254,49 +239,21 @@ class CustomerRepository:
 
     def list(self, status: str, limit: int, cursor: str | None) -> Page:
         """Newest first, one Query per page; the cursor is opaque to clients and checked here."""
-        partition = _list_partition(status)
+        partition = keys.list_partition(status)
         request: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": LIST_INDEX.name,
+            "IndexName": keys.LIST_INDEX,
             "KeyConditionExpression": "GSI1PK = :list",
             "ExpressionAttributeValues": {":list": {"S": partition}},
             "ScanIndexForward": False,
             "Limit": limit,
         }
         if cursor:
-            request["ExclusiveStartKey"] = _decode_cursor(cursor, partition)
+            expected = {"PK": None, "SK": keys.PROFILE, "GSI1PK": partition, "GSI1SK": None}
+            request["ExclusiveStartKey"] = keys.decode_cursor(
+                cursor, expected, lambda key: key["PK"] == keys.customer_pk(key["GSI1SK"])
+            )
         response = self.client.query(**request)
         last = response.get("LastEvaluatedKey")
-        return Page(
-            [self._customer(item) for item in response.get("Items", [])], _encode_cursor(last) if last else None
-        )
-
-
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
-def _encode_cursor(key: dict[str, dict]) -> str:
-    plain = {name: key[name]["S"] for name in _KEY_ATTRIBUTES}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, partition: str) -> dict[str, dict]:
-    invalid = InvalidRequest(
-        "the cursor is not one this list returned: start again without a cursor",
-        [FieldProblem("cursor", "not a cursor from this list")],
-    )
-    try:
-        plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise invalid from error
-    if (
-        not isinstance(plain, dict)
-        or set(plain) != set(_KEY_ATTRIBUTES)
-        or not all(isinstance(value, str) for value in plain.values())
-        or plain["GSI1PK"] != partition
-        or plain["SK"] != PROFILE
-        or plain["PK"] != f"CUST#{plain['GSI1SK']}"
-    ):
-        raise invalid
-    return {name: {"S": plain[name]} for name in _KEY_ATTRIBUTES}
+        items = [self.customer(item) for item in response.get("Items", [])]
+        return Page(items, keys.encode_cursor(last) if last else None)

@@ -23,8 +23,9 @@ def to_value(value: Any) -> dict:
 
 
 def _plain(value: Any) -> Any:
+    # Fractions stay Decimal: money must come back exactly as it was added up.
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value == value.to_integral_value() else value
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):

@@ -1,0 +1,180 @@
+"""What happened with a customer: typed interactions on their timeline, and what each changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
+
+from cis.domain.contact import Strict
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, e.g. EUR")]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, description="Exact decimal, e.g. 19.99")]
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _not_in_future(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-11-23T10:00:00Z")
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("is in the future")
+    return value.astimezone(UTC)
+
+
+OccurredAt = Annotated[
+    datetime | None,
+    AfterValidator(_not_in_future),
+    Field(description="When it happened (default: now); older times are placed in the past on the timeline"),
+]
+
+
+class LineItem(Strict):
+    product_id: Text
+    quantity: int = Field(ge=1, le=100_000)
+    unit_price: Money | None = None
+
+
+class Order(Strict):
+    type: Literal["order"]
+    external_order_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$")]
+    amount: Money
+    currency: Currency
+    status: Literal["placed", "paid", "fulfilled", "cancelled", "refunded"] = "placed"
+    line_items: list[LineItem] = Field(default_factory=list, max_length=200)
+    occurred_at: OccurredAt = None
+
+
+TicketStatus = Literal["open", "pending", "solved"]
+OPEN_TICKET = ("open", "pending")
+
+
+class Ticket(Strict):
+    type: Literal["ticket"]
+    subject: Text
+    body: LongText
+    category: Text | None = None
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    status: TicketStatus = "open"
+    assigned_team: Text | None = None
+    occurred_at: OccurredAt = None
+
+
+class Feedback(Strict):
+    type: Literal["feedback"]
+    rating: int | None = Field(default=None, ge=1, le=5, description="1-5 stars")
+    nps: int | None = Field(default=None, ge=0, le=10, description="Net Promoter Score answer, 0-10")
+    comment: LongText | None = None
+    topic: Text | None = None
+    source: Text | None = None
+    occurred_at: OccurredAt = None
+
+    @model_validator(mode="after")
+    def _one_score(self) -> Feedback:
+        if (self.rating is None) == (self.nps is None):
+            raise ValueError("give exactly one of rating (1-5) or nps (0-10)")
+        return self
+
+
+class Note(Strict):
+    type: Literal["note"]
+    text: LongText
+    occurred_at: OccurredAt = None
+
+
+class Activity(Strict):
+    type: Literal["activity"]
+    activity: Literal["login", "visit", "cart_abandoned", "app_open", "store_visit"]
+    channel: Literal["web", "app", "store", "email", "phone", "other"]
+    occurred_at: OccurredAt = None
+
+
+InteractionIn = Annotated[Order | Ticket | Feedback | Note | Activity, Field(discriminator="type")]
+INTERACTION_TYPES = ("order", "ticket", "feedback", "note", "activity")
+
+
+class TicketUpdate(Strict):
+    status: TicketStatus
+    assigned_team: Text | None = None
+
+
+class Interaction(BaseModel):
+    """A timeline entry as stored and shown: the recorded interaction plus who recorded it when."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="ULID whose time part is occurred_at: the timeline's order")
+    customer_id: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    redacted: list[str] | None = Field(default=None, description="Fields your role may not see")
+
+
+class Engagement(BaseModel):
+    """Kept current by every interaction write, in the same transaction."""
+
+    first_seen_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    last_order_at: datetime | None = None
+    orders_count: int = 0
+    lifetime_value: dict[str, Decimal] = Field(default_factory=dict, description="Per currency")
+    open_tickets: int = 0
+    feedback_count: int = 0
+    rating_sum: int = Field(default=0, exclude=True)
+    rating_count: int = Field(default=0, exclude=True)
+    last_nps: int | None = None
+
+    @computed_field
+    @property
+    def average_rating(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+
+@dataclass
+class EngagementChange:
+    """What one interaction does to the engagement attributes."""
+
+    increments: dict[str, int | Decimal] = field(default_factory=dict)  # dotted paths under engagement
+    latest: list[str] = field(default_factory=list)  # timestamps that become max(current, occurred_at)
+    sets: dict[str, int] = field(default_factory=dict)
+
+
+def engagement_change(interaction: Order | Ticket | Feedback | Note | Activity) -> EngagementChange:
+    change = EngagementChange()
+    if not isinstance(interaction, Note):  # a staff note is not the customer doing something
+        change.latest.append("last_activity_at")
+    if isinstance(interaction, Order):
+        change.latest.append("last_order_at")
+        change.increments["orders_count"] = 1
+        if interaction.status != "cancelled":
+            change.increments[f"lifetime_value.{interaction.currency}"] = interaction.amount
+    elif isinstance(interaction, Ticket) and interaction.status in OPEN_TICKET:
+        change.increments["open_tickets"] = 1
+    elif isinstance(interaction, Feedback):
+        change.increments["feedback_count"] = 1
+        if interaction.rating is not None:
+            change.increments["rating_sum"] = interaction.rating
+            change.increments["rating_count"] = 1
+        else:
+            change.sets["last_nps"] = interaction.nps
+    return change
+
+
+def open_tickets_delta(before: str, after: str) -> int:
+    return int(after in OPEN_TICKET) - int(before in OPEN_TICKET)

@@ -1,0 +1,101 @@
+"""Every DynamoDB key shape of the single table, and the cursors that carry them to clients.
+
+  profile       PK=CUST#<id>  SK=V#PROFILE        GSI1PK=CUSTOMERS#<status>  GSI1SK=<id>
+  timeline      PK=CUST#<id>  SK=V#E#<ulid>       GSI2PK=CUST#<id>#E#<type>  GSI2SK=<ulid>
+  order key     PK=CUST#<id>  SK=ORDER#<external order id>     (one order recorded once)
+  lookup        PK=KEY#<KIND>#<normalized>  SK=KEY             (uniqueness of emails, phones, ids)
+  idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
+
+The profile and the timeline share the prefix V# and the profile sorts above every entry
+(P > E), so one descending Query on V# returns the profile and then the newest entries:
+the customer 360 view in one request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from cis.errors import FieldProblem, InvalidRequest
+
+VIEW_PREFIX = "V#"
+PROFILE = "V#PROFILE"
+ENTRY_PREFIX = "V#E#"
+LIST_INDEX = "GSI1"
+TIMELINE_TYPE_INDEX = "GSI2"
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+def customer_pk(customer_id: str) -> str:
+    return f"CUST#{customer_id}"
+
+
+def customer_key(customer_id: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(PROFILE)}
+
+
+def list_partition(status: str) -> str:
+    return f"CUSTOMERS#{status}"
+
+
+def lookup_key(kind: str, value: str) -> dict[str, dict]:
+    return {"PK": _s(f"KEY#{kind.upper()}#{value}"), "SK": _s("KEY")}
+
+
+def entry_key(customer_id: str, entry_id: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{ENTRY_PREFIX}{entry_id}")}
+
+
+def entry_type_partition(customer_id: str, kind: str) -> str:
+    return f"{customer_pk(customer_id)}#E#{kind}"
+
+
+def order_key(customer_id: str, external_order_id: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"ORDER#{external_order_id}")}
+
+
+def timestamp(moment: datetime) -> str:
+    """Fixed-width UTC text, so stored times compare correctly as strings in conditions."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# -- cursors ---------------------------------------------------------------------------------
+def encode_cursor(last_key: dict[str, dict]) -> str:
+    plain = {name: value["S"] for name, value in sorted(last_key.items())}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(
+    cursor: str, expected: dict[str, str | None], consistent: Callable[[dict[str, str]], bool] | None = None
+) -> dict[str, dict]:
+    """The start key a cursor names, if it belongs to the query described by `expected`.
+
+    `expected` maps each key attribute the query's pages carry to the value it must have, a
+    prefix ending in '#' it must start with, or None for any text; `consistent` checks how the
+    attributes relate. So a cursor cannot reach another customer's items, list or index.
+    """
+    invalid = InvalidRequest(
+        "the cursor is not one this list returned: start again without a cursor",
+        [FieldProblem("cursor", "not a cursor from this list")],
+    )
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise invalid from error
+    if not isinstance(plain, dict) or set(plain) != set(expected):
+        raise invalid
+    for name, want in expected.items():
+        value = plain[name]
+        if not isinstance(value, str) or not value:
+            raise invalid
+        if want is not None and not (value.startswith(want) if want.endswith("#") else value == want):
+            raise invalid
+    if consistent is not None and not consistent(plain):
+        raise invalid
+    return {name: _s(value) for name, value in plain.items()}
