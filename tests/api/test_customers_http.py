@@ -1,6 +1,7 @@
 """The staff API over real HTTP, through the local gateway, as a client would use it."""
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from cis.topology import Role
@@ -177,7 +178,14 @@ def test_concurrent_patches_lose_no_update(as_role, unique):
     path = f"/v1/customers/{customer['id']}"
 
     def add_attribute(i):
-        return support.patch(path, json={"custom_attributes": {f"k{i}": i}}).status_code
+        # As a client should: a 409 concurrent_update carries Retry-After and means "try again".
+        for _ in range(5):
+            response = support.patch(path, json={"custom_attributes": {f"k{i}": i}})
+            if response.status_code != 409:
+                return response.status_code
+            assert error(response)["code"] == "concurrent_update" and response.headers["Retry-After"]
+            time.sleep(0.05)
+        return response.status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(add_attribute, range(20)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -140,8 +141,8 @@ def test_each_route_is_proxied_to_the_function_that_declares_it_with_parameters_
             assert arn(ids[spec.name]) in method["Integration"]["Uri"]["Fn::Join"][1]
             assert method["OperationName"] == route.operation_id
             assert method["RequestValidatorId"] == {"Ref": validator_id}
-            if "{customer_id}" in route.path:
-                assert method["RequestParameters"] == {"method.request.path.customer_id": True}
+            names = re.findall(r"{(\w+)}", route.path)
+            assert method.get("RequestParameters", {}) == {f"method.request.path.{name}": True for name in names}
 
 
 def test_each_function_is_arm64_python313_with_both_layers(synthesized):

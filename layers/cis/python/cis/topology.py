@@ -68,7 +68,7 @@ TABLE = TableSpec(
     partition_key="PK",
     sort_key="SK",
     ttl_attribute="expires_at",
-    indexes=(Index("GSI1", "GSI1PK", "GSI1SK"),),
+    indexes=(Index("GSI1", "GSI1PK", "GSI1SK"), Index("GSI2", "GSI2PK", "GSI2SK")),
 )
 
 WRITERS = frozenset({Role.ADMIN, Role.SALES, Role.SUPPORT})
@@ -96,6 +96,25 @@ CUSTOMERS_API = Function(
     ),
 )
 
+ENTRY = "/v1/customers/{customer_id}"
+TIMELINE_API = Function(
+    name="timeline_api",
+    description="Customer timelines: record interactions, update tickets, page the timeline, the 360 view.",
+    table_access="read_write",
+    routes=(
+        Route("POST", f"{ENTRY}/interactions", ALL_STAFF, "Record an interaction", "recordInteraction"),
+        Route(
+            "PATCH",
+            f"{ENTRY}/interactions/{{interaction_id}}",
+            frozenset({Role.ADMIN, Role.SUPPORT}),
+            "Update a support ticket's status",
+            "updateTicket",
+        ),
+        Route("GET", f"{ENTRY}/timeline", ALL_STAFF, "A page of the timeline, newest first", "getTimeline"),
+        Route("GET", f"{ENTRY}/360", ALL_STAFF, "Everything about a customer in one view", "getCustomer360"),
+    ),
+)
+
 API_DOCS = Function(
     name="api_docs",
     description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
@@ -107,7 +126,7 @@ API_DOCS = Function(
     ),
 )
 
-FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, API_DOCS)
+FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, TIMELINE_API, API_DOCS)
 
 
 def find_route(method: str, path: str) -> Route | None:

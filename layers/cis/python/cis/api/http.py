@@ -56,7 +56,9 @@ def create_resolver() -> APIGatewayRestResolver:
         )
         if getattr(error, "current_version", None) is not None:
             extra["current_version"] = error.current_version
-        return error_response(status_of(error), error.code, error.message, error.fields, **extra)
+        # A conflict with other writers (not with stored data) goes away on its own: say when to retry.
+        headers = {"Retry-After": "1"} if error.code == "concurrent_update" else None
+        return error_response(status_of(error), error.code, error.message, error.fields, headers=headers, **extra)
 
     @app.exception_handler(IdempotencyValidationError)
     def _reused_key(_: Exception) -> Response:

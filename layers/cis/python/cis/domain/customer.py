@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
-from cis.domain.interactions import Engagement
+from cis.domain.interactions import Engagement, Interaction
 
 MAX_EMAILS = 10
 MAX_PHONES = 10
@@ -189,6 +189,11 @@ class Customer(CustomerFields):
     updated_at: datetime
     updated_by: str
     engagement: Engagement = Field(default_factory=Engagement, description="Kept current by the system")
+
+
+class Customer360(BaseModel):
+    customer: Customer
+    timeline: list[Interaction] = Field(description="The latest entries, newest first, as your role may see them")
 
 
 class CustomerPage(BaseModel):

@@ -126,6 +126,11 @@ class Interaction(BaseModel):
     redacted: list[str] | None = Field(default=None, description="Fields your role may not see")
 
 
+class TimelinePage(BaseModel):
+    items: list[Interaction]
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")
+
+
 class Engagement(BaseModel):
     """Kept current by every interaction write, in the same transaction."""
 

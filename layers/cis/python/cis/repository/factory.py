@@ -9,6 +9,7 @@ from botocore.config import Config
 
 from cis.config import settings
 from cis.repository.customers import CustomerRepository
+from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
 
 if TYPE_CHECKING:
@@ -40,3 +41,7 @@ def idempotency_store(client) -> DynamoDBPersistenceLayer:
         status_attr="idempotency_status",
         boto3_client=client,
     )
+
+
+def timeline_repository(client=None) -> TimelineRepository:
+    return TimelineRepository(client or dynamodb_client(), settings.table_name)

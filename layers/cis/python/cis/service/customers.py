@@ -22,7 +22,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 0.01
 
 
-def _jittered_pause(attempt: int) -> None:
+def jittered_pause(attempt: int) -> None:
     time.sleep(random.uniform(0, BACKOFF_BASE_S * 2**attempt))
 
 
@@ -36,7 +36,7 @@ class Repository(Protocol):
     def list(self, status: str, limit: int, cursor: str | None) -> Page: ...
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -44,9 +44,9 @@ class CustomerService:
     def __init__(
         self,
         repository: Repository,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: str(ULID()),
-        pause: Callable[[int], None] = _jittered_pause,
+        pause: Callable[[int], None] = jittered_pause,
     ):
         self.repository = repository
         self.clock = clock

@@ -1,0 +1,69 @@
+"""Customer timelines: parse, authorize, call the service, shape the response (with role visibility)."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from cis.api import http
+from cis.domain.customer import CUSTOMER_ID_PATTERN, Customer360
+from cis.domain.interactions import INTERACTION_TYPES, Interaction, InteractionIn, TicketUpdate, TimelinePage
+from cis.domain.visibility import visible_entries, visible_entry
+from cis.repository.factory import dynamodb_client, timeline_repository
+from cis.service.timeline import TimelineService
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+service = TimelineService(timeline_repository(dynamodb_client()))
+app = http.create_resolver()
+
+ENTRY = "/v1/customers/{customer_id}"
+CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
+InteractionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Interaction id (ULID)")]
+
+
+@app.post(
+    "/v1/customers/<customer_id>/interactions",
+    **http.documented("POST", f"{ENTRY}/interactions", 201, Interaction, 404, 409),
+)
+def record_interaction(customer_id: CustomerId, body: Annotated[InteractionIn, Body()]) -> Interaction:
+    caller = http.principal(app)
+    entry = service.record(customer_id, body, caller.actor)
+    metrics.add_metric(name="InteractionsRecorded", unit=MetricUnit.Count, value=1)
+    logger.info("interaction recorded", extra={"customer_id": customer_id, "type": entry.type})
+    shown = visible_entry(entry.model_dump(mode="json"), caller.roles)
+    return http.model_response(
+        201, Interaction.model_validate(shown), {"Location": f"/v1/customers/{customer_id}/timeline"}
+    )
+
+
+@app.patch(
+    "/v1/customers/<customer_id>/interactions/<interaction_id>",
+    **http.documented("PATCH", f"{ENTRY}/interactions/{{interaction_id}}", 200, Interaction, 404, 409),
+)
+def update_ticket(customer_id: CustomerId, interaction_id: InteractionId, body: TicketUpdate) -> Interaction:
+    return service.update_ticket(customer_id, interaction_id, body, http.principal(app).actor)
+
+
+@app.get("/v1/customers/<customer_id>/timeline", **http.documented("GET", f"{ENTRY}/timeline", 200, TimelinePage, 404))
+def get_timeline(
+    customer_id: CustomerId,
+    type: Annotated[Literal[INTERACTION_TYPES] | None, Query(description="Only entries of this type")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> TimelinePage:
+    page = service.page(customer_id, type, limit, cursor)
+    return TimelinePage(items=visible_entries(page.items, http.principal(app).roles), next_cursor=page.next_cursor)
+
+
+@app.get("/v1/customers/<customer_id>/360", **http.documented("GET", f"{ENTRY}/360", 200, Customer360, 404))
+def get_customer_360(customer_id: CustomerId) -> Customer360:
+    customer, entries = service.view(customer_id)
+    return Customer360(customer=customer, timeline=visible_entries(entries, http.principal(app).roles))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold personal data
+@metrics.log_metrics
+def handler(event, context):
+    return http.handle(app, event, context)

@@ -1,0 +1,256 @@
+"""Timeline entries and the engagement attributes they keep current (key shapes: cis.repository.keys)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis.domain.customer import Customer
+from cis.domain.interactions import EngagementChange
+from cis.errors import Conflict, FieldProblem, NotFound
+from cis.repository import keys
+from cis.repository.customers import CustomerRepository, Page, VersionConflict, error_code
+from cis.repository.items import from_attributes, to_attributes
+
+_INTERNAL = {"PK", "SK", "GSI2PK", "GSI2SK", "entity"}
+
+
+class Backdated(Exception):
+    """The entry is older than a timestamp it would advance: apply it with exact max/min instead."""
+
+    def __init__(self, engagement: dict):
+        self.engagement = engagement
+
+
+def _engagement_update(change: EngagementChange, at: str, current: dict | None) -> tuple[str, str, dict, dict]:
+    """(update, condition, names, values) for the profile: counters add up, timestamps move forward.
+
+    Without `current`, timestamps are set to `at` on condition that none moves back (one request);
+    with the stored engagement (`current`), they get their exact max/min, on condition that the
+    stored values are still the ones read.
+    """
+    names, values = {"#e": "engagement"}, {":zero": {"N": "0"}}
+    sets, conditions = [], ["attribute_exists(PK)"]
+    for index, (path, amount) in enumerate(change.increments.items()):
+        parts = path.split(".")
+        names |= {f"#i{index}_{depth}": part for depth, part in enumerate(parts)}
+        ref = "#e." + ".".join(f"#i{index}_{depth}" for depth in range(len(parts)))
+        sets.append(f"{ref} = if_not_exists({ref}, :zero) + :i{index}")
+        values[f":i{index}"] = {"N": str(amount)}
+    for index, (name, value) in enumerate(change.sets.items()):
+        names[f"#s{index}"] = name
+        sets.append(f"#e.#s{index} = :s{index}")
+        values[f":s{index}"] = {"N": str(value)}
+    moments = [(name, max) for name in change.latest] + ([("first_seen_at", min)] if change.latest else [])
+    for index, (name, pick) in enumerate(moments):
+        names[f"#t{index}"] = name
+        ref = f"#e.#t{index}"
+        if current is None:
+            values[":at"] = {"S": at}
+            if pick is max:
+                sets.append(f"{ref} = :at")
+                conditions.append(f"(attribute_not_exists({ref}) OR {ref} <= :at)")
+            else:
+                sets.append(f"{ref} = if_not_exists({ref}, :at)")
+            continue
+        stored = current.get(name)
+        values[f":t{index}"] = {"S": pick(stored, at) if stored else at}
+        sets.append(f"{ref} = :t{index}")
+        if stored:
+            values[f":was{index}"] = {"S": stored}
+            conditions.append(f"{ref} = :was{index}")
+        else:
+            conditions.append(f"attribute_not_exists({ref})")
+    return "SET " + ", ".join(sets), " AND ".join(conditions), names, values
+
+
+class TimelineRepository:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    @staticmethod
+    def entry(item: dict[str, dict]) -> dict:
+        return {name: value for name, value in from_attributes(item).items() if name not in _INTERNAL}
+
+    def record(
+        self,
+        customer_id: str,
+        entry: dict,
+        change: EngagementChange,
+        occurred_at: datetime,
+        external_order_id: str | None,
+        engagement: dict | None = None,
+    ) -> None:
+        """Entry, order key and engagement in one transaction. Raises Backdated when the fast
+        form cannot apply; call again with the engagement it carries."""
+        at = keys.timestamp(occurred_at)
+        item = keys.entry_key(customer_id, entry["id"]) | to_attributes(
+            entry
+            | {
+                "entity": "interaction",
+                "GSI2PK": keys.entry_type_partition(customer_id, entry["type"]),
+                "GSI2SK": entry["id"],
+            }
+        )
+        actions: list[dict] = [
+            {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(SK)"}}
+        ]
+        if external_order_id is not None:
+            order = keys.order_key(customer_id, external_order_id) | to_attributes(
+                {"entity": "order_key", "interaction_id": entry["id"]}
+            )
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": order,
+                        "ConditionExpression": "attribute_not_exists(SK)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        update, condition, names, values = _engagement_update(change, at, engagement)
+        actions.append(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": keys.customer_key(customer_id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        )
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            self._explain(error, customer_id, external_order_id, engagement)
+
+    def _explain(self, error: ClientError, customer_id: str, order_id: str | None, engagement: dict | None):
+        reasons = error.response.get("CancellationReasons") or []
+        failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+        if order_id is not None and len(failed) > 1 and failed[1]:
+            existing = from_attributes(reasons[1].get("Item") or {}).get("interaction_id", "unknown")
+            raise Conflict(
+                f"order {order_id} is already on this customer's timeline as interaction {existing}",
+                [FieldProblem("external_order_id", f"already recorded as {existing}")],
+                code="duplicate",
+            ) from error
+        if failed and failed[-1]:
+            profile = reasons[-1].get("Item") or self._profile_item(customer_id)
+            if not profile:
+                raise NotFound(f"customer {customer_id} does not exist") from error
+            if engagement is None:  # a timestamp would have moved back: the exact form applies
+                raise Backdated(from_attributes(profile).get("engagement", {})) from error
+            raise VersionConflict from error  # the engagement changed since it was read
+        if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+            raise VersionConflict from error
+        raise error
+
+    def _profile_item(self, customer_id: str) -> dict | None:
+        key = keys.customer_key(customer_id)
+        return self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+
+    def get(self, customer_id: str, entry_id: str) -> dict | None:
+        key = keys.entry_key(customer_id, entry_id)
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        return self.entry(item) if item else None
+
+    def update_ticket(
+        self, customer_id: str, entry_id: str, before: str, changes: dict, open_delta: int, actor: str, now: datetime
+    ) -> None:
+        """The ticket's new status (if it is still `before`) and the open-ticket count, together."""
+        names = {"#status": "status", "#type": "type"}
+        values = {
+            ":before": {"S": before},
+            ":ticket": {"S": "ticket"},
+            ":now": {"S": keys.timestamp(now)},
+            ":actor": {"S": actor},
+            ":history": to_attributes(
+                {"h": [{"from": before, "to": changes["status"], "at": keys.timestamp(now), "by": actor}]}
+            )["h"],
+            ":none": {"L": []},
+        }
+        sets = ["status_history = list_append(if_not_exists(status_history, :none), :history)"]
+        sets += ["updated_at = :now", "updated_by = :actor"]
+        for index, (name, value) in enumerate(sorted(changes.items())):
+            names[f"#c{index}"] = name
+            values[f":c{index}"] = {"S": value}
+            sets.append(f"#c{index} = :c{index}")
+        actions = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": keys.entry_key(customer_id, entry_id),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ConditionExpression": "#type = :ticket AND #status = :before",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        if open_delta:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": keys.customer_key(customer_id),
+                        "UpdateExpression": "SET #e.open_tickets = if_not_exists(#e.open_tickets, :zero) + :delta",
+                        "ExpressionAttributeNames": {"#e": "engagement"},
+                        "ExpressionAttributeValues": {":zero": {"N": "0"}, ":delta": {"N": str(open_delta)}},
+                    }
+                }
+            )
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                raise VersionConflict from error  # the status moved since it was read: read again
+            raise
+
+    def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
+        """Newest first, one Query per page; by type from the type index."""
+        pk = keys.customer_pk(customer_id)
+        if kind is None:
+            request: dict[str, Any] = {
+                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :entries)",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":entries": {"S": keys.ENTRY_PREFIX}},
+            }
+            expected = {"PK": pk, "SK": keys.ENTRY_PREFIX}
+        else:
+            partition = keys.entry_type_partition(customer_id, kind)
+            request = {
+                "IndexName": keys.TIMELINE_TYPE_INDEX,
+                "KeyConditionExpression": "GSI2PK = :type",
+                "ExpressionAttributeValues": {":type": {"S": partition}},
+            }
+            expected = {"PK": pk, "SK": keys.ENTRY_PREFIX, "GSI2PK": partition, "GSI2SK": None}
+        request |= {"TableName": self.table, "ScanIndexForward": False, "Limit": limit}
+        if cursor:
+            request["ExclusiveStartKey"] = keys.decode_cursor(cursor, expected)
+        response = self.client.query(**request)
+        last = response.get("LastEvaluatedKey")
+        entries = [self.entry(item) for item in response.get("Items", [])]
+        return Page(entries, keys.encode_cursor(last) if last else None)
+
+    def view(self, customer_id: str, latest: int) -> tuple[Customer | None, list[dict]]:
+        """The profile item and the newest entries, in one Query (see the V# layout in keys)."""
+        response = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :view)",
+            ExpressionAttributeValues={":pk": {"S": keys.customer_pk(customer_id)}, ":view": {"S": keys.VIEW_PREFIX}},
+            ScanIndexForward=False,
+            Limit=latest + 1,
+            ConsistentRead=True,
+        )
+        items = response.get("Items", [])
+        if not items or items[0]["SK"]["S"] != keys.PROFILE:
+            return None, []
+        return CustomerRepository.customer(items[0]), [self.entry(item) for item in items[1:]]

@@ -1,0 +1,95 @@
+"""Timeline use cases: record interactions, update tickets, page the timeline, the 360 view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from ulid import ULID
+
+from cis.domain.customer import Customer
+from cis.domain.interactions import (
+    Interaction,
+    InteractionIn,
+    Order,
+    TicketUpdate,
+    engagement_change,
+    open_tickets_delta,
+)
+from cis.errors import Conflict, FieldProblem, NotFound
+from cis.repository.customers import Page, VersionConflict
+from cis.repository.keys import timestamp
+from cis.repository.timeline import Backdated, TimelineRepository
+from cis.service.customers import MAX_ATTEMPTS, jittered_pause, utcnow
+
+VIEW_ENTRIES = 20
+
+
+class TimelineService:
+    def __init__(
+        self,
+        repository: TimelineRepository,
+        clock: Callable[[], datetime] = utcnow,
+        pause: Callable[[int], None] = jittered_pause,
+    ):
+        self.repository, self.clock, self.pause = repository, clock, pause
+
+    def record(self, customer_id: str, interaction: InteractionIn, actor: str) -> Interaction:
+        now = self.clock()
+        occurred = interaction.occurred_at or now
+        entry = interaction.model_dump(mode="json", exclude_none=True) | {
+            # The id's time part is when it happened, so the timeline sorts by it.
+            "id": str(ULID.from_datetime(occurred)),
+            "customer_id": customer_id,
+            "occurred_at": timestamp(occurred),
+            "recorded_at": timestamp(now),
+            "recorded_by": actor,
+        }
+        change = engagement_change(interaction)
+        order_id = interaction.external_order_id if isinstance(interaction, Order) else None
+        engagement = None
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                self.repository.record(customer_id, entry, change, occurred, order_id, engagement)
+                return Interaction.model_validate(entry)
+            except Backdated as backdated:
+                engagement = backdated.engagement
+            except VersionConflict:
+                engagement = None
+                self.pause(attempt)
+        raise Conflict(f"customer {customer_id} is being changed by others right now; retry", code="concurrent_update")
+
+    def update_ticket(self, customer_id: str, entry_id: str, update: TicketUpdate, actor: str) -> Interaction:
+        for attempt in range(MAX_ATTEMPTS):
+            entry = self.repository.get(customer_id, entry_id)
+            if entry is None:
+                raise NotFound(f"customer {customer_id} has no interaction {entry_id}")
+            if entry["type"] != "ticket":
+                raise Conflict(
+                    f"interaction {entry_id} is a {entry['type']}: only tickets have a status to update",
+                    [FieldProblem("interaction_id", "not a ticket")],
+                    code="not_a_ticket",
+                )
+            changes = update.model_dump(exclude_none=True)
+            delta = open_tickets_delta(entry["status"], update.status)
+            now = self.clock()
+            try:
+                self.repository.update_ticket(customer_id, entry_id, entry["status"], changes, delta, actor, now)
+            except VersionConflict:
+                self.pause(attempt)
+                continue
+            step = {"from": entry["status"], "to": update.status, "at": timestamp(now), "by": actor}
+            history = [*entry.get("status_history", []), step]
+            return Interaction.model_validate(
+                entry | changes | {"status_history": history, "updated_at": timestamp(now), "updated_by": actor}
+            )
+        raise Conflict(f"ticket {entry_id} is being changed by others right now; retry", code="concurrent_update")
+
+    def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
+        return self.repository.page(customer_id, kind, limit, cursor)
+
+    def view(self, customer_id: str) -> tuple[Customer, list[dict]]:
+        customer, entries = self.repository.view(customer_id, VIEW_ENTRIES)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} does not exist")
+        return customer, entries
