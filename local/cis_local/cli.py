@@ -26,7 +26,8 @@ def _run(args: argparse.Namespace) -> int:
         from cis_local.gateway import Gateway
 
         loaded = 0 if args.no_demo else demo.load(CustomerService(customer_repository()))
-        server = Gateway().serve(args.host, args.port)
+        gateway = Gateway()
+        server = gateway.serve(args.host, args.port)
         url = f"http://{args.host}:{server.server_address[1]}"
         where = "moto server mode (in memory)" if backend.embedded else backend.dynamodb_endpoint
         print(f"CIS API      {url}/v1/customers", flush=True)
@@ -46,6 +47,7 @@ def _run(args: argparse.Namespace) -> int:
             pass
         finally:
             server.server_close()
+            gateway.stop()
     print("stopped", flush=True)
     return 0
 

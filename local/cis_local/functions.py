@@ -17,12 +17,9 @@ def handler_path(function: Function) -> Path:
     return FUNCTIONS_DIR / function.name / "handler.py"
 
 
-def load_handler(function: Function, instance: int = 1) -> ModuleType:
-    """Import functions/<name>/handler.py under a unique module name (every handler is handler.py).
-
-    Each `instance` is a separate import with its own module state, like a separate container.
-    """
-    name = f"cis_function_{function.name}" + (f"_{instance}" if instance > 1 else "")
+def load_handler(function: Function) -> ModuleType:
+    """Import functions/<name>/handler.py under a unique module name (every handler is handler.py)."""
+    name = f"cis_function_{function.name}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, handler_path(function))

@@ -2,23 +2,25 @@
 
 Routes come from the topology. Protected routes get what the Cognito authorizer would
 give: a 401 without a valid token, else the token's claims in requestContext.authorizer.
-Each function runs in a small pool of "containers" (separate imports of its handler
-module), because a handler, like a Lambda container, serves one event at a time.
+Each function runs in a small pool of "containers", worker processes that each import its
+handler once and serve one event at a time, as Lambda's containers do.
 """
 
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import queue
 import re
+import signal
 import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
@@ -26,7 +28,7 @@ from cis.api.errors import gateway_error_body
 from cis.topology import FUNCTIONS, Function, Route
 
 from cis_local import tokens
-from cis_local.functions import load_handler
+from cis_local.functions import function_named, load_handler
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
 
@@ -58,31 +60,79 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def _serve(function_name: str, connection) -> None:
+    """One container: import the handler once, then run one event at a time, as Lambda does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent process handles Ctrl-C and stops us
+    function = function_named(function_name)
+    module = load_handler(function)
+    while True:
+        try:
+            event = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            result = module.handler(event, LambdaContext(function))
+        except Exception:  # an invocation error: API Gateway answers 502
+            traceback.print_exc()
+            result = {"statusCode": 502, "headers": {"Content-Type": "application/json"}, "body": _BAD_GATEWAY}
+        connection.send(result)
+
+
+_BAD_GATEWAY = '{"error": {"code": "internal_error", "message": "the function failed", "fields": []}}'
+
+
+class Container:
+    """A worker process for one function. Processes, not threads or module copies: Powertools keeps
+    the current event on a class shared by every resolver in a process, so two invocations in one
+    process would read each other's requests."""
+
+    def __init__(self, function: Function):
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(function.name, child), daemon=True)
+        self.process.start()
+
+    def invoke(self, event: dict) -> dict:
+        self.connection.send(event)
+        return self.connection.recv()
+
+    def stop(self) -> None:
+        self.connection.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+
+
 class Containers:
-    """Up to `size` independent imports of one function's handler, each serving one event at a time."""
+    """Up to `size` containers of one function, each serving one event at a time."""
 
     def __init__(self, function: Function, size: int):
-        self.function, self.size, self.loaded = function, size, 0
-        self.idle: queue.Queue[ModuleType] = queue.Queue()
+        self.function, self.size = function, size
+        self.all: list[Container] = []
+        self.idle: queue.Queue[Container] = queue.Queue()
         self.lock = threading.Lock()
 
     def invoke(self, event: dict) -> dict:
-        module = self._acquire()
+        container = self._acquire()
         try:
-            return module.handler(event, LambdaContext(self.function))
+            return container.invoke(event)
         finally:
-            self.idle.put(module)
+            self.idle.put(container)
 
-    def _acquire(self) -> ModuleType:
+    def _acquire(self) -> Container:
         try:
             return self.idle.get_nowait()
         except queue.Empty:
             pass
         with self.lock:
-            if self.loaded < self.size:
-                self.loaded += 1
-                return load_handler(self.function, instance=self.loaded)
+            if len(self.all) < self.size:
+                self.all.append(Container(self.function))
+                return self.all[-1]
         return self.idle.get()
+
+    def stop(self) -> None:
+        for container in self.all:
+            container.stop()
 
 
 class Gateway:
@@ -152,6 +202,10 @@ class Gateway:
             return None, "EXPIRED_TOKEN"
         except jwt.PyJWTError:
             return None, "UNAUTHORIZED"
+
+    def stop(self) -> None:
+        for pool in self.pools.values():
+            pool.stop()
 
     def serve(self, host: str, port: int) -> ThreadingHTTPServer:
         gateway = self

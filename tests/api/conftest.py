@@ -30,9 +30,10 @@ def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=1)
+            # The first request starts a container process: give it time to import its handler.
+            requests.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=10)
             return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             if process.poll() is not None:
                 pytest.fail(f"cis run exited early:\n{process.stdout.read()}")
             time.sleep(0.2)
