@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cis.domain.customer import READ_ONLY_FIELDS
+from cis.domain.interactions import INTERACTION_TYPES
 from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, NotFound, PreconditionFailed
 
 
@@ -41,6 +42,9 @@ ERROR_DESCRIPTIONS = {
     422: "A field is invalid, unknown or read-only",
 }
 
+# Tags of the discriminated unions request bodies use (the interaction types).
+UNION_TAGS = frozenset(INTERACTION_TYPES)
+
 STATUS = {NotFound: 404, PreconditionFailed: 412, Conflict: 409, InvalidRequest: 400}
 
 
@@ -55,6 +59,8 @@ def status_of(error: CisError) -> int:
 
 def _path(location: Sequence[Any]) -> str:
     parts = list(location[1:]) if location and location[0] in ("body", "query", "path", "header") else list(location)
+    if location and location[0] == "body" and parts and parts[0] in UNION_TAGS:
+        parts = parts[1:]  # pydantic names the union member it tried; the client's body has no such key
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

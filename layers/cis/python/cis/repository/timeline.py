@@ -31,9 +31,11 @@ def _engagement_update(change: EngagementChange, at: str, current: dict | None) 
     with the stored engagement (`current`), they get their exact max/min, on condition that the
     stored values are still the ones read.
     """
-    names, values = {"#e": "engagement"}, {":zero": {"N": "0"}}
+    # Only what the expressions use: DynamoDB rejects unused names and values (moto does not).
+    names, values = {"#e": "engagement"}, {}
     sets, conditions = [], ["attribute_exists(PK)"]
     for index, (path, amount) in enumerate(change.increments.items()):
+        values[":zero"] = {"N": "0"}
         parts = path.split(".")
         names |= {f"#i{index}_{depth}": part for depth, part in enumerate(parts)}
         ref = "#e." + ".".join(f"#i{index}_{depth}" for depth in range(len(parts)))
@@ -63,7 +65,7 @@ def _engagement_update(change: EngagementChange, at: str, current: dict | None) 
             conditions.append(f"{ref} = :was{index}")
         else:
             conditions.append(f"attribute_not_exists({ref})")
-    return "SET " + ", ".join(sets), " AND ".join(conditions), names, values
+    return ("SET " + ", ".join(sets) if sets else ""), " AND ".join(conditions), names, values
 
 
 class TimelineRepository:
@@ -113,19 +115,17 @@ class TimelineRepository:
                 }
             )
         update, condition, names, values = _engagement_update(change, at, engagement)
-        actions.append(
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": keys.customer_key(customer_id),
-                    "UpdateExpression": update,
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-        )
+        profile = {
+            "TableName": self.table,
+            "Key": keys.customer_key(customer_id),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if update:
+            profile |= {"UpdateExpression": update, "ConditionExpression": condition}
+            profile |= {"ExpressionAttributeNames": names} | ({"ExpressionAttributeValues": values} if values else {})
+            actions.append({"Update": profile})
+        else:  # nothing to count (a staff note): the customer must still exist
+            actions.append({"ConditionCheck": profile | {"ConditionExpression": "attribute_exists(PK)"}})
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
