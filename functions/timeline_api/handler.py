@@ -14,7 +14,8 @@ from cis.repository.factory import dynamodb_client, timeline_repository
 from cis.service.timeline import TimelineService
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
-service = TimelineService(timeline_repository(dynamodb_client()))
+client = dynamodb_client()
+service = TimelineService(timeline_repository(client))
 app = http.create_resolver()
 
 ENTRY = "/v1/customers/{customer_id}"
