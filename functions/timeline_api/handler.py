@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.domain.customer import CUSTOMER_ID_PATTERN, Customer360
-from cis.domain.interactions import INTERACTION_TYPES, Interaction, InteractionIn, TicketUpdate, TimelinePage
+from cis.domain.interactions import TIMELINE_TYPES, Interaction, InteractionIn, TicketUpdate, TimelinePage
 from cis.domain.visibility import visible_entries, visible_entry
 from cis.repository.factory import dynamodb_client, timeline_repository
 from cis.service.timeline import TimelineService
@@ -49,7 +49,7 @@ def update_ticket(customer_id: CustomerId, interaction_id: InteractionId, body: 
 @app.get("/v1/customers/<customer_id>/timeline", **http.documented("GET", f"{ENTRY}/timeline", 200, TimelinePage, 404))
 def get_timeline(
     customer_id: CustomerId,
-    type: Annotated[Literal[INTERACTION_TYPES] | None, Query(description="Only entries of this type")] = None,
+    type: Annotated[Literal[TIMELINE_TYPES] | None, Query(description="Only entries of this type")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> TimelinePage:

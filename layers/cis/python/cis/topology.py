@@ -115,6 +115,29 @@ TIMELINE_API = Function(
     ),
 )
 
+CONSENTS_API = Function(
+    name="consents_api",
+    description="The consent ledger: record changes per channel and purpose, read current state and history.",
+    table_access="read_write",
+    routes=(
+        Route(
+            "PUT",
+            f"{ENTRY}/consents/{{channel}}/{{purpose}}",
+            ALL_STAFF,
+            "Record a consent decision for one channel and purpose",
+            "recordConsent",
+        ),
+        Route("GET", f"{ENTRY}/consents", ALL_STAFF, "Current consent per channel and purpose", "getConsents"),
+        Route(
+            "GET",
+            f"{ENTRY}/consents/{{channel}}/{{purpose}}/history",
+            ALL_STAFF,
+            "Every recorded change for one channel and purpose, newest first",
+            "getConsentHistory",
+        ),
+    ),
+)
+
 API_DOCS = Function(
     name="api_docs",
     description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
@@ -126,7 +149,7 @@ API_DOCS = Function(
     ),
 )
 
-FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, TIMELINE_API, API_DOCS)
+FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, TIMELINE_API, CONSENTS_API, API_DOCS)
 
 
 def find_route(method: str, path: str) -> Route | None:

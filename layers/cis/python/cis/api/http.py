@@ -84,7 +84,7 @@ def create_resolver() -> APIGatewayRestResolver:
     return app
 
 
-def documented(method: str, path: str, success: int, model: type[BaseModel] | None, *errors: int) -> dict:
+def documented(method: str, path: str, success: int, model: type | None, *errors: int) -> dict:
     """Route decorator arguments: the topology's summary and operation id, and every response."""
     route = find_route(method, path)
     ok = {"description": "Success"} | ({"content": {JSON: {"model": model}}} if model else {})

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
 from cis.domain.interactions import Engagement, Interaction
 
@@ -84,7 +85,17 @@ AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float
 CustomAttributes = Annotated[dict[AttributeKey, AttributeValue], AfterValidator(_check_custom_attributes)]
 
 IDENTIFYING_FIELDS = ("given_name", "family_name", "display_name", "emails", "phones", "external_ids")
-READ_ONLY_FIELDS = ("id", "status", "version", "created_at", "created_by", "updated_at", "updated_by", "engagement")
+READ_ONLY_FIELDS = (
+    "id",
+    "status",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "engagement",
+    "consents",
+)
 
 
 class CustomerFields(Strict):
@@ -189,6 +200,9 @@ class Customer(CustomerFields):
     updated_at: datetime
     updated_by: str
     engagement: Engagement = Field(default_factory=Engagement, description="Kept current by the system")
+    consents: dict[str, ConsentState] = Field(
+        default_factory=dict, description="Current consent per channel:purpose, e.g. email:marketing"
+    )
 
 
 class Customer360(BaseModel):

@@ -105,6 +105,7 @@ class Activity(Strict):
 
 InteractionIn = Annotated[Order | Ticket | Feedback | Note | Activity, Field(discriminator="type")]
 INTERACTION_TYPES = ("order", "ticket", "feedback", "note", "activity")
+TIMELINE_TYPES = (*INTERACTION_TYPES, "consent")  # consent changes show on the timeline too
 
 
 class TicketUpdate(Strict):

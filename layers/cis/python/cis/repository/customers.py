@@ -58,10 +58,11 @@ class CustomerRepository:
         self.table = table_name
 
     def _profile_item(self, customer: Customer) -> dict[str, dict]:
-        values = customer.model_dump(mode="json", exclude_none=True, exclude={"engagement"})
+        values = customer.model_dump(mode="json", exclude_none=True, exclude={"engagement", "consents"})
         values |= {"entity": "customer", "GSI1PK": keys.list_partition(customer.status), "GSI1SK": customer.id}
         # The engagement maps exist from the start, so interaction writes can update paths inside them.
         values["engagement"] = {"lifetime_value": {}}
+        values["consents"] = {}
         return keys.customer_key(customer.id) | to_attributes(values)
 
     @staticmethod

@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config
 
 from cis.config import settings
+from cis.repository.consents import ConsentRepository
 from cis.repository.customers import CustomerRepository
 from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
@@ -45,3 +46,7 @@ def idempotency_store(client) -> DynamoDBPersistenceLayer:
 
 def timeline_repository(client=None) -> TimelineRepository:
     return TimelineRepository(client or dynamodb_client(), settings.table_name)
+
+
+def consent_repository(client=None) -> ConsentRepository:
+    return ConsentRepository(client or dynamodb_client(), settings.table_name)

@@ -3,6 +3,7 @@
   profile       PK=CUST#<id>  SK=V#PROFILE        GSI1PK=CUSTOMERS#<status>  GSI1SK=<id>
   timeline      PK=CUST#<id>  SK=V#E#<ulid>       GSI2PK=CUST#<id>#E#<type>  GSI2SK=<ulid>
   order key     PK=CUST#<id>  SK=ORDER#<external order id>     (one order recorded once)
+  consent log   PK=CUST#<id>  SK=CONSENT#<channel>#<purpose>#<ulid>  (every change, kept)
   lookup        PK=KEY#<KIND>#<normalized>  SK=KEY             (uniqueness of emails, phones, ids)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
@@ -54,6 +55,23 @@ def entry_key(customer_id: str, entry_id: str) -> dict[str, dict]:
 
 def entry_type_partition(customer_id: str, kind: str) -> str:
     return f"{customer_pk(customer_id)}#E#{kind}"
+
+
+def entry_keys(customer_id: str, entry_id: str, kind: str) -> dict[str, dict]:
+    """A timeline entry's table key and its place in the by-type index."""
+    return entry_key(customer_id, entry_id) | {
+        "GSI2PK": _s(entry_type_partition(customer_id, kind)),
+        "GSI2SK": _s(entry_id),
+    }
+
+
+def consent_prefix(customer_id: str, channel: str, purpose: str) -> tuple[str, str]:
+    return customer_pk(customer_id), f"CONSENT#{channel}#{purpose}#"
+
+
+def consent_history_key(customer_id: str, channel: str, purpose: str, change_id: str) -> dict[str, dict]:
+    pk, prefix = consent_prefix(customer_id, channel, purpose)
+    return {"PK": _s(pk), "SK": _s(prefix + change_id)}
 
 
 def order_key(customer_id: str, external_order_id: str) -> dict[str, dict]:

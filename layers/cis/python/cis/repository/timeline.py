@@ -89,13 +89,8 @@ class TimelineRepository:
         """Entry, order key and engagement in one transaction. Raises Backdated when the fast
         form cannot apply; call again with the engagement it carries."""
         at = keys.timestamp(occurred_at)
-        item = keys.entry_key(customer_id, entry["id"]) | to_attributes(
-            entry
-            | {
-                "entity": "interaction",
-                "GSI2PK": keys.entry_type_partition(customer_id, entry["type"]),
-                "GSI2SK": entry["id"],
-            }
+        item = keys.entry_keys(customer_id, entry["id"], entry["type"]) | to_attributes(
+            entry | {"entity": "interaction"}
         )
         actions: list[dict] = [
             {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(SK)"}}

@@ -1,0 +1,70 @@
+"""The consent ledger: parse, authorize, call the service, shape the response."""
+
+from typing import Annotated
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from cis.api import http
+from cis.domain.consent import Channel, ConsentHistoryPage, ConsentIn, ConsentState, Purpose
+from cis.domain.customer import CUSTOMER_ID_PATTERN
+from cis.repository.factory import consent_repository, customer_repository, dynamodb_client
+from cis.service.consents import ConsentService
+from cis.service.customers import CustomerService
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+client = dynamodb_client()
+consents = ConsentService(consent_repository(client))
+customers = CustomerService(customer_repository(client))
+app = http.create_resolver()
+
+ENTRY = "/v1/customers/{customer_id}"
+CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
+ChannelPath = Annotated[Channel, Path(description="email, sms, push, phone or post")]
+PurposePath = Annotated[Purpose, Path(description="marketing, reminders or service")]
+
+
+@app.put(
+    "/v1/customers/<customer_id>/consents/<channel>/<purpose>",
+    **http.documented("PUT", f"{ENTRY}/consents/{{channel}}/{{purpose}}", 200, ConsentState, 404, 409),
+)
+def record_consent(
+    customer_id: CustomerId, channel: ChannelPath, purpose: PurposePath, body: ConsentIn
+) -> Response[ConsentState]:
+    state, current = consents.record(customer_id, channel, purpose, body, http.principal(app).actor)
+    metrics.add_metric(name="ConsentChanges", unit=MetricUnit.Count, value=1)
+    logger.info("consent recorded", extra={"customer_id": customer_id, "channel": channel, "purpose": purpose})
+    # Current-State: false when a later capture is current: this one is kept in the history only.
+    return http.model_response(200, state, {"Current-State": str(current).lower()})
+
+
+@app.get(
+    "/v1/customers/<customer_id>/consents",
+    **http.documented("GET", f"{ENTRY}/consents", 200, dict[str, ConsentState], 404),
+)
+def get_consents(customer_id: CustomerId) -> dict[str, ConsentState]:
+    return customers.get(customer_id).consents
+
+
+@app.get(
+    "/v1/customers/<customer_id>/consents/<channel>/<purpose>/history",
+    **http.documented("GET", f"{ENTRY}/consents/{{channel}}/{{purpose}}/history", 200, ConsentHistoryPage, 404),
+)
+def get_consent_history(
+    customer_id: CustomerId,
+    channel: ChannelPath,
+    purpose: PurposePath,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> ConsentHistoryPage:
+    page = consents.history(customer_id, channel, purpose, limit, cursor)
+    return ConsentHistoryPage(items=page.items, next_cursor=page.next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold personal data
+@metrics.log_metrics
+def handler(event, context):
+    return http.handle(app, event, context)

@@ -1,0 +1,80 @@
+"""Consent per channel and purpose: what a customer agreed to receive, and since when."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, computed_field, model_validator
+
+from cis.domain.contact import Strict
+from cis.domain.interactions import OccurredAt
+
+Channel = Literal["email", "sms", "push", "phone", "post"]
+Purpose = Literal["marketing", "reminders", "service"]
+CHANNELS: tuple[str, ...] = Channel.__args__
+PURPOSES: tuple[str, ...] = Purpose.__args__
+# Service messages (an order shipped, a password reset) rest on the contract: sent unless refused.
+# Marketing and reminders need an explicit grant: no record means no.
+NEEDS_GRANT = frozenset({"marketing", "reminders"})
+
+
+class ConsentIn(Strict):
+    status: Literal["granted", "denied", "withdrawn"]
+    legal_basis: Literal["consent", "contract", "legitimate_interest", "legal_obligation"] = "consent"
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="Where it was captured: web-signup, store-paper-form, call-centre, ..."
+    )
+    captured_at: OccurredAt = None
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
+    evidence: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, description="A reference to the proof: form id, recording id, checkbox text version"
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> ConsentIn:
+        for moment in (self.effective_from, self.effective_to):
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError("give effective times with a time zone, e.g. 2026-12-01T00:00:00Z")
+        if self.effective_from and self.effective_to and self.effective_to <= self.effective_from:
+            raise ValueError("effective_to must be after effective_from")
+        return self
+
+
+class ConsentState(BaseModel):
+    channel: str
+    purpose: str
+    status: str
+    legal_basis: str
+    source: str
+    captured_at: datetime
+    captured_by: str
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
+    evidence: str | None = None
+
+    @computed_field
+    @property
+    def allowed_now(self) -> bool:
+        return is_allowed(self, self.purpose, datetime.now(UTC))
+
+
+def consent_key(channel: str, purpose: str) -> str:
+    return f"{channel}:{purpose}"
+
+
+def is_allowed(state: ConsentState | None, purpose: str, at: datetime) -> bool:
+    """May we contact for `purpose` at `at`, given the current state for that channel and purpose?"""
+    if state is None:
+        return purpose not in NEEDS_GRANT
+    if state.effective_from and at < state.effective_from:
+        return purpose not in NEEDS_GRANT
+    if state.effective_to and at >= state.effective_to:
+        return purpose not in NEEDS_GRANT
+    return state.status == "granted"  # denied or withdrawn: refused, whatever the purpose
+
+
+class ConsentHistoryPage(BaseModel):
+    items: list[ConsentState]
+    next_cursor: str | None = None

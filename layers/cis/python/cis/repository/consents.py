@@ -1,0 +1,94 @@
+"""The consent ledger: every change kept, the current state on the profile (key shapes: keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis.domain.consent import consent_key
+from cis.errors import NotFound
+from cis.repository import keys
+from cis.repository.customers import Page, VersionConflict, error_code
+from cis.repository.items import from_attributes, to_attributes, to_value
+
+_INTERNAL = {"PK", "SK", "entity", "change_id"}
+
+
+class ConsentRepository:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    def record(self, customer_id: str, state: dict, entry: dict, change_id: str) -> bool:
+        """Keep the change, show it on the timeline and make it current unless a later capture is
+        current already; all in one transaction. True when it became the current state."""
+        channel, purpose = state["channel"], state["purpose"]
+        history = keys.consent_history_key(customer_id, channel, purpose, change_id)
+        timeline = keys.entry_keys(customer_id, entry["id"], entry["type"])
+        common = [
+            {"Put": {"TableName": self.table, "Item": history | to_attributes(state | {"entity": "consent"})}},
+            {"Put": {"TableName": self.table, "Item": timeline | to_attributes(entry | {"entity": "interaction"})}},
+        ]
+        profile = {"TableName": self.table, "Key": keys.customer_key(customer_id)}
+        current = {
+            "Update": profile
+            | {
+                "UpdateExpression": "SET #c.#k = :state",
+                "ConditionExpression": (
+                    "attribute_exists(PK) AND (attribute_not_exists(#c.#k) OR #c.#k.captured_at <= :at)"
+                ),
+                "ExpressionAttributeNames": {"#c": "consents", "#k": consent_key(channel, purpose)},
+                "ExpressionAttributeValues": {":state": to_value(state), ":at": {"S": state["captured_at"]}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+        try:
+            self.client.transact_write_items(TransactItems=[*common, current])
+            return True
+        except ClientError as error:
+            self._explain(error, customer_id)
+        # A later capture is current: keep this one in the ledger and on the timeline only.
+        exists = {"ConditionCheck": profile | {"ConditionExpression": "attribute_exists(PK)"}}
+        try:
+            self.client.transact_write_items(TransactItems=[*common, exists])
+        except ClientError as error:
+            self._explain(error, customer_id)
+            raise VersionConflict from error
+        return False
+
+    def _explain(self, error: ClientError, customer_id: str) -> None:
+        """Return when the profile is there and only a later current consent blocked the update."""
+        if error_code(error) != "TransactionCanceledException":
+            raise error
+        reasons = error.response.get("CancellationReasons") or []
+        if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+            raise VersionConflict from error
+        last = reasons[-1] if reasons else {}
+        if last.get("Code") != "ConditionalCheckFailed":
+            raise error
+        if not (last.get("Item") or self._profile_exists(customer_id)):  # ask only when the engine did not say
+            raise NotFound(f"customer {customer_id} does not exist") from error
+
+    def _profile_exists(self, customer_id: str) -> bool:
+        key = keys.customer_key(customer_id)
+        return "Item" in self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+
+    def history(self, customer_id: str, channel: str, purpose: str, limit: int, cursor: str | None) -> Page:
+        """Every change for one channel and purpose, newest first."""
+        pk, prefix = keys.consent_prefix(customer_id, channel, purpose)
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = keys.decode_cursor(cursor, {"PK": pk, "SK": prefix})
+        response = self.client.query(**request)
+        last = response.get("LastEvaluatedKey")
+        items = [
+            {k: v for k, v in from_attributes(item).items() if k not in _INTERNAL} for item in response.get("Items", [])
+        ]
+        return Page(items, keys.encode_cursor(last) if last else None)
