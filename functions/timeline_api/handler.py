@@ -7,15 +7,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
+from cis.domain.changes import AuditPage
 from cis.domain.customer import CUSTOMER_ID_PATTERN, Customer360
 from cis.domain.interactions import TIMELINE_TYPES, Interaction, InteractionIn, TicketUpdate, TimelinePage
 from cis.domain.visibility import visible_entries, visible_entry
-from cis.repository.factory import dynamodb_client, timeline_repository
+from cis.repository.factory import audit_repository, dynamodb_client, timeline_repository
 from cis.service.timeline import TimelineService
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 client = dynamodb_client()
 service = TimelineService(timeline_repository(client))
+audit = audit_repository(client)
 app = http.create_resolver()
 
 ENTRY = "/v1/customers/{customer_id}"
@@ -61,6 +63,16 @@ def get_timeline(
 def get_customer_360(customer_id: CustomerId) -> Customer360:
     customer, entries = service.view(customer_id)
     return Customer360(customer=customer, timeline=visible_entries(entries, http.principal(app).roles))
+
+
+@app.get("/v1/customers/<customer_id>/history", **http.documented("GET", f"{ENTRY}/history", 200, AuditPage))
+def get_history(
+    customer_id: CustomerId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> AuditPage:
+    page = audit.history(customer_id, limit, cursor)
+    return AuditPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

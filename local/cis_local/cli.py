@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
+from pathlib import Path
 
-from cis.topology import Role
+from cis.topology import STREAM_PROCESSOR, Role
+
+from cis_local.tokens import SECRET_FILE
+
+# Where a running `cis run` says how to reach its bus, for `cis events` in another terminal.
+RUNTIME_FILE = Path(os.environ.get("CIS_RUNTIME_FILE") or SECRET_FILE.parent / "runtime.json")
 
 
 def _interrupt(*_) -> None:
@@ -25,9 +32,15 @@ def _run(args: argparse.Namespace) -> int:
         from cis_local import demo
         from cis_local.gateway import Gateway
 
-        loaded = 0 if args.no_demo else demo.load(CustomerService(customer_repository()))
         gateway = Gateway()
+        pump = _stream_pump(backend, gateway)
+        pump.start()
+        loaded = 0 if args.no_demo else demo.load(CustomerService(customer_repository()))
         server = gateway.serve(args.host, args.port)
+        RUNTIME_FILE.parent.mkdir(exist_ok=True)
+        RUNTIME_FILE.write_text(
+            json.dumps({"aws_endpoint": backend.aws_endpoint, "events_queue_url": backend.events_queue_url})
+        )
         url = f"http://{args.host}:{server.server_address[1]}"
         where = "moto server mode (in memory)" if backend.embedded else backend.dynamodb_endpoint
         print(f"CIS API      {url}/v1/customers", flush=True)
@@ -37,6 +50,7 @@ def _run(args: argparse.Namespace) -> int:
         for role in Role:
             print(f"  {role:<10} {tokens.mint(role)}", flush=True)
         print(f'Try: curl -H "Authorization: Bearer $(make -s token ROLE=support)" {url}/v1/customers', flush=True)
+        print("Events on the bus: .venv/bin/cis events   (in another terminal)", flush=True)
         print("Ctrl-C stops.", flush=True)
         # Ctrl-C and `kill` both stop cleanly, even when a launcher started us with SIGINT ignored.
         signal.signal(signal.SIGINT, _interrupt)
@@ -47,9 +61,58 @@ def _run(args: argparse.Namespace) -> int:
             pass
         finally:
             server.server_close()
+            pump.stop()
             gateway.stop()
+            RUNTIME_FILE.unlink(missing_ok=True)
     print("stopped", flush=True)
     return 0
+
+
+def _stream_pump(backend, gateway):
+    import boto3
+
+    from cis_local.streams import StreamPump
+
+    region = os.environ["AWS_DEFAULT_REGION"]
+    return StreamPump(
+        dynamodb=boto3.client("dynamodb", endpoint_url=backend.dynamodb_endpoint),
+        streams=boto3.client("dynamodbstreams", endpoint_url=backend.dynamodb_endpoint),
+        sqs=boto3.client("sqs", endpoint_url=backend.aws_endpoint),
+        table_name=backend.table_name,
+        invoke=gateway.pools[STREAM_PROCESSOR.name].invoke,
+        dead_letter_url=backend.stream_dead_letter_url,
+        region=region,
+    )
+
+
+def _events(args: argparse.Namespace) -> int:
+    """Print the domain events the running `cis run` puts on its bus, as JSON lines."""
+    import boto3
+
+    if not RUNTIME_FILE.exists():
+        print("no local runtime is running: start it with `make run`", file=sys.stderr)
+        return 1
+    runtime = json.loads(RUNTIME_FILE.read_text())
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=runtime["aws_endpoint"],
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    try:
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=runtime["events_queue_url"], MaxNumberOfMessages=10, WaitTimeSeconds=1
+            ).get("Messages", [])
+            for message in messages:
+                event = json.loads(message["Body"])
+                print(json.dumps({"event": event["detail-type"], **event["detail"]}), flush=True)
+                sqs.delete_message(QueueUrl=runtime["events_queue_url"], ReceiptHandle=message["ReceiptHandle"])
+            if args.once and not messages:
+                return 0
+    except KeyboardInterrupt:
+        return 0
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -88,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--subject", help="the token's sub claim (default dev-<role>)")
     token.add_argument("--hours", type=int, default=12)
     token.set_defaults(action=_token)
+
+    events = commands.add_parser("events", help="print the domain events of the running local runtime")
+    events.add_argument("--once", action="store_true", help="stop when no event is waiting")
+    events.set_defaults(action=_events)
 
     spec = commands.add_parser("openapi", help="regenerate functions/api_docs/openapi.json from the models")
     spec.add_argument("--check", action="store_true", help="fail if the committed document is out of date")

@@ -3,6 +3,7 @@ handlers read, so the real handlers run with no AWS account."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -62,12 +63,37 @@ class Backend:
     dynamodb_endpoint: str
     table_name: str
     embedded: bool
+    aws_endpoint: str  # EventBridge, SQS and the streams API
+    events_queue_url: str  # every event on the bus, for `cis events`
+    stream_dead_letter_url: str
 
 
-def configure_environment(dynamodb_endpoint: str, table_name: str) -> None:
+EVENTS_QUEUE = "cis-local-events"
+STREAM_DLQ = "cis-local-stream-dlq"
+
+
+def create_bus(endpoint: str, bus_name: str) -> tuple[str, str]:
+    """The project's bus, with a rule delivering all its events to a queue one can read."""
+    import boto3
+
+    events, sqs = boto3.client("events", endpoint_url=endpoint), boto3.client("sqs", endpoint_url=endpoint)
+    if bus_name not in [bus["Name"] for bus in events.list_event_buses()["EventBuses"]]:
+        events.create_event_bus(Name=bus_name)
+    queue_url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
+    dead_letter_url = sqs.create_queue(QueueName=STREAM_DLQ)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all-cis-events", EventBusName=bus_name, EventPattern=json.dumps({"source": ["cis"]}))
+    events.put_targets(Rule="all-cis-events", EventBusName=bus_name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    return queue_url, dead_letter_url
+
+
+def configure_environment(dynamodb_endpoint: str, table_name: str, aws_endpoint: str) -> None:
     """What Lambda's configuration would set, before any handler module is imported."""
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
+    os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = aws_endpoint
+    os.environ["AWS_ENDPOINT_URL_SQS"] = aws_endpoint
     os.environ["TABLE_NAME"] = table_name
+    os.environ.setdefault("EVENT_BUS_NAME", "cis-local")
     os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -80,22 +106,21 @@ def configure_environment(dynamodb_endpoint: str, table_name: str) -> None:
 
 @contextmanager
 def backend(host: str = "127.0.0.1"):
-    """Start moto's server (unless CIS_DYNAMODB_ENDPOINT names another endpoint) and make the table."""
+    """Start moto's server, make the table (in moto, or where CIS_DYNAMODB_ENDPOINT says) and the bus."""
     import boto3
 
     from cis_local.table import ensure_table
 
     table_name = os.environ.get("TABLE_NAME", "cis-local")
-    endpoint = os.environ.get("CIS_DYNAMODB_ENDPOINT")
-    server = None
-    if not endpoint:
-        server = AtomicMotoServer(host, int(os.environ.get("CIS_MOTO_PORT") or free_port(host)))
-        server.start()
-        endpoint = server.endpoint
-    configure_environment(endpoint, table_name)
+    # moto always carries the bus and queues; DynamoDB may live elsewhere (DynamoDB Local, AWS).
+    server = AtomicMotoServer(host, int(os.environ.get("CIS_MOTO_PORT") or free_port(host)))
+    server.start()
+    endpoint = os.environ.get("CIS_DYNAMODB_ENDPOINT") or server.endpoint
+    configure_environment(endpoint, table_name, server.endpoint)
     try:
         ensure_table(boto3.client("dynamodb", endpoint_url=endpoint), table_name)
-        yield Backend(endpoint, table_name, embedded=server is not None)
+        queue_url, dead_letter_url = create_bus(server.endpoint, os.environ["EVENT_BUS_NAME"])
+        embedded = endpoint == server.endpoint
+        yield Backend(endpoint, table_name, embedded, server.endpoint, queue_url, dead_letter_url)
     finally:
-        if server is not None:
-            server.stop()
+        server.stop()

@@ -13,6 +13,7 @@ def table_definition(name: str) -> dict:
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in dict.fromkeys(key_attributes)],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": TABLE.stream},
         "KeySchema": [
             {"AttributeName": TABLE.partition_key, "KeyType": "HASH"},
             {"AttributeName": TABLE.sort_key, "KeyType": "RANGE"},

@@ -1,9 +1,11 @@
 """The API suite talks real HTTP to `cis run`, started here as a user would start it."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -19,10 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
     """`cis run` in a subprocess, as a user starts it; returns once it answers HTTP."""
+    runtime_file = Path(tempfile.gettempdir()) / f"cis-runtime-{port}.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "cis_local.cli", "run", "--port", str(port), *args],
         cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "CIS_RUNTIME_FILE": str(runtime_file), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -32,6 +35,7 @@ def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
         try:
             # The first request starts a container process: give it time to import its handler.
             requests.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=10)
+            process.runtime = json.loads(runtime_file.read_text())  # where its bus's events can be read
             return process
         except (requests.ConnectionError, requests.Timeout):
             if process.poll() is not None:
@@ -52,7 +56,7 @@ def stop_runtime(process: subprocess.Popen) -> str:
 def local_api():
     port = free_port()
     process = start_runtime(port)
-    yield type("LocalApi", (), {"url": f"http://127.0.0.1:{port}", "process": process})
+    yield type("LocalApi", (), {"url": f"http://127.0.0.1:{port}", "process": process, "runtime": process.runtime})
     if process.poll() is None:
         stop_runtime(process)
 

@@ -47,6 +47,10 @@ class Function:
     timeout_s: int = 10
     # Only these functions may set the idempotency records' keys (Powertools Idempotency).
     uses_idempotency: bool = False
+    # Invoked with batches of the table's stream records (NEW_AND_OLD_IMAGES), not by routes.
+    reads_table_stream: bool = False
+    # May put events on the project's EventBridge bus.
+    publishes_events: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class TableSpec:
     sort_key: str
     ttl_attribute: str
     indexes: tuple[Index, ...] = field(default_factory=tuple)
+    stream: str = "NEW_AND_OLD_IMAGES"  # the stream processor needs both images for the audit diff
 
 
 TABLE = TableSpec(
@@ -112,6 +117,9 @@ TIMELINE_API = Function(
         ),
         Route("GET", f"{ENTRY}/timeline", ALL_STAFF, "A page of the timeline, newest first", "getTimeline"),
         Route("GET", f"{ENTRY}/360", ALL_STAFF, "Everything about a customer in one view", "getCustomer360"),
+        Route(
+            "GET", f"{ENTRY}/history", ALL_STAFF, "The audit trail: who changed what, when, newest first", "getHistory"
+        ),
     ),
 )
 
@@ -138,6 +146,17 @@ CONSENTS_API = Function(
     ),
 )
 
+STREAM_PROCESSOR = Function(
+    name="stream_processor",
+    description="After each committed write: the audit trail entry and the domain event on the bus.",
+    table_access="read_write",
+    routes=(),
+    memory_mb=256,
+    timeout_s=60,
+    reads_table_stream=True,
+    publishes_events=True,
+)
+
 API_DOCS = Function(
     name="api_docs",
     description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
@@ -149,7 +168,7 @@ API_DOCS = Function(
     ),
 )
 
-FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, TIMELINE_API, CONSENTS_API, API_DOCS)
+FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, TIMELINE_API, CONSENTS_API, STREAM_PROCESSOR, API_DOCS)
 
 
 def find_route(method: str, path: str) -> Route | None:

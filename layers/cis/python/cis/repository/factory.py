@@ -8,6 +8,8 @@ import boto3
 from botocore.config import Config
 
 from cis.config import settings
+from cis.repository.audit import AuditRepository
+from cis.repository.bus import EventBus
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import CustomerRepository
 from cis.repository.timeline import TimelineRepository
@@ -50,3 +52,12 @@ def timeline_repository(client=None) -> TimelineRepository:
 
 def consent_repository(client=None) -> ConsentRepository:
     return ConsentRepository(client or dynamodb_client(), settings.table_name)
+
+
+def audit_repository(client=None) -> AuditRepository:
+    return AuditRepository(client or dynamodb_client(), settings.table_name)
+
+
+def event_bus() -> EventBus:
+    # Endpoint from AWS_ENDPOINT_URL_EVENTBRIDGE when set: moto locally, AWS otherwise.
+    return EventBus(boto3.client("events", config=_CONFIG), settings.event_bus_name)

@@ -4,6 +4,7 @@
   timeline      PK=CUST#<id>  SK=V#E#<ulid>       GSI2PK=CUST#<id>#E#<type>  GSI2SK=<ulid>
   order key     PK=CUST#<id>  SK=ORDER#<external order id>     (one order recorded once)
   consent log   PK=CUST#<id>  SK=CONSENT#<channel>#<purpose>#<ulid>  (every change, kept)
+  audit         PK=CUST#<id>  SK=AUDIT#<time>#<change id>      (written by the stream processor)
   lookup        PK=KEY#<KIND>#<normalized>  SK=KEY             (uniqueness of emails, phones, ids)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
@@ -81,6 +82,15 @@ def order_key(customer_id: str, external_order_id: str) -> dict[str, dict]:
 def timestamp(moment: datetime) -> str:
     """Fixed-width UTC text, so stored times compare correctly as strings in conditions."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def audit_prefix(customer_id: str) -> tuple[str, str]:
+    return customer_pk(customer_id), "AUDIT#"
+
+
+def audit_key(customer_id: str, occurred_at: str, change_id: str) -> dict[str, dict]:
+    pk, prefix = audit_prefix(customer_id)
+    return {"PK": _s(pk), "SK": _s(f"{prefix}{occurred_at}#{change_id}")}
 
 
 # -- cursors ---------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""The table's stream, one batch at a time: audit entry and domain event for each committed change.
+
+Powertools batch processing reports only the records that failed, so Lambda retries from the
+first of them; the audit entry is written once and events carry their id, so a retry is safe.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from cis.domain.changes import ItemChange
+from cis.repository.factory import audit_repository, event_bus
+from cis.repository.items import from_attributes
+from cis.service.changes import ChangeFeed
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+feed = ChangeFeed(audit_repository(), event_bus())
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    images = record.raw_event["dynamodb"]
+    change = ItemChange(
+        change_id=record.event_id,
+        before=from_attributes(images["OldImage"]) if "OldImage" in images else None,
+        after=from_attributes(images["NewImage"]) if "NewImage" in images else None,
+    )
+    kind = feed.handle(change)
+    if kind:
+        metrics.add_metric(name="DomainEvents", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event, context):
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

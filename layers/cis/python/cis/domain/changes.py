@@ -1,0 +1,143 @@
+"""What a committed write means to the rest of the business: domain events and audit entries.
+
+Input is a change to one stored item (its images before and after, as plain values); output is
+the domain event other systems follow and the audit entry people read. No AWS here: the stream
+processor feeds this from DynamoDB Streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from cis.domain.customer import CustomerFields
+
+CLIENT_FIELDS = tuple(CustomerFields.model_fields)
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    change_id: str  # unique per committed write (the stream record id): consumers de-duplicate on it
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass
+class DomainEvent:
+    kind: str  # customer.created, customer.updated, customer.archived, interaction.recorded, ...
+    event_id: str
+    customer_id: str
+    occurred_at: str
+    actor: str
+    detail: dict[str, Any] = field(default_factory=dict)  # ids, names and statuses; no contact data
+    audit: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"before", "after"}
+
+
+def _diff(before: dict, after: dict, names) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"before": before.get(name), "after": after.get(name)}
+        for name in names
+        if before.get(name) != after.get(name)
+    }
+
+
+def interpret(change: ItemChange) -> DomainEvent | None:
+    """The event a committed item change stands for, or None when it is bookkeeping."""
+    image = change.after or change.before or {}
+    entity = image.get("entity")
+    if entity == "customer":
+        return _customer_event(change)
+    if entity == "interaction":
+        return _entry_event(change)
+    return None  # lookup keys, order keys, consent log lines (their timeline entry speaks), audit, idempotency
+
+
+def _customer_event(change: ItemChange) -> DomainEvent | None:
+    before, after = change.before or {}, change.after or {}
+    if not after:
+        return None  # profiles are archived, never deleted
+    base = {"event_id": change.change_id, "customer_id": after["id"]}
+    if not before:
+        fields = [name for name in CLIENT_FIELDS if after.get(name) not in (None, [], {})]
+        return DomainEvent(
+            "customer.created",
+            occurred_at=after["created_at"],
+            actor=after["created_by"],
+            detail={"version": after["version"], "fields": fields},
+            audit=_diff({}, after, fields),
+            **base,
+        )
+    if before.get("version") == after.get("version"):
+        return None  # engagement or consent bookkeeping: their own events tell it
+    if before.get("status") != after.get("status") and after.get("status") == "archived":
+        kind, audit = "customer.archived", _diff(before, after, ["status"])
+    else:
+        kind, audit = "customer.updated", _diff(before, after, CLIENT_FIELDS)
+    return DomainEvent(
+        kind,
+        occurred_at=after["updated_at"],
+        actor=after["updated_by"],
+        detail={"version": after["version"], "changed_fields": sorted(audit)},
+        audit=audit,
+        **base,
+    )
+
+
+def _entry_event(change: ItemChange) -> DomainEvent | None:
+    before, after = change.before or {}, change.after or {}
+    if not after:
+        return None
+    base = {"event_id": change.change_id, "customer_id": after["customer_id"]}
+    detail = {"interaction_id": after["id"], "interaction_type": after["type"]}
+    if after["type"] == "consent":
+        detail |= {name: after[name] for name in ("channel", "purpose", "status", "legal_basis")}
+        audit = {f"consent {after['channel']}:{after['purpose']}": {"before": None, "after": after["status"]}}
+        return DomainEvent(
+            "consent.changed",
+            occurred_at=after["occurred_at"],
+            actor=after["recorded_by"],
+            detail=detail,
+            audit=audit,
+            **base,
+        )
+    if not before:
+        if after["type"] == "order":
+            detail |= {"external_order_id": after["external_order_id"], "status": after["status"]}
+        elif after["type"] == "ticket":
+            detail |= {"status": after["status"], "priority": after["priority"]}
+        return DomainEvent(
+            "interaction.recorded",
+            occurred_at=after["recorded_at"],
+            actor=after["recorded_by"],
+            detail=detail,
+            audit={f"interaction {after['type']}": {"before": None, "after": after["id"]}},
+            **base,
+        )
+    audit = _diff(before, after, ["status", "assigned_team"])
+    if not audit:
+        return None
+    return DomainEvent(
+        "interaction.updated",
+        occurred_at=after.get("updated_at", after["recorded_at"]),
+        actor=after.get("updated_by", after["recorded_by"]),
+        detail=detail | {"status": after.get("status")},
+        audit=audit,
+        **base,
+    )
+
+
+class AuditEntry(BaseModel):
+    change_id: str
+    event: str
+    actor: str
+    at: datetime
+    source: str
+    changes: list[dict[str, Any]] = Field(description="Each changed field with its value before and after")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None = None

@@ -1,0 +1,59 @@
+"""The audit trail: who changed what, when, from which value to which (key shapes: keys)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis.domain.changes import DomainEvent
+from cis.repository import keys
+from cis.repository.customers import Page, error_code
+from cis.repository.items import from_attributes, to_attributes
+
+_INTERNAL = {"PK", "SK", "entity"}
+
+
+class AuditRepository:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    def write(self, event: DomainEvent, source: str) -> None:
+        """One entry per committed change; a replayed stream record finds its entry there already."""
+        at = keys.timestamp(datetime.fromisoformat(event.occurred_at))  # one format, so entries sort by time
+        item = keys.audit_key(event.customer_id, at, event.event_id) | to_attributes(
+            {
+                "entity": "audit",
+                "change_id": event.event_id,
+                "event": event.kind,
+                "actor": event.actor,
+                "at": at,
+                "source": source,
+                "changes": [{"field": name} | values for name, values in sorted(event.audit.items())],
+            }
+        )
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(SK)")
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+    def history(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        pk, prefix = keys.audit_prefix(customer_id)
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = keys.decode_cursor(cursor, {"PK": pk, "SK": prefix})
+        response = self.client.query(**request)
+        last = response.get("LastEvaluatedKey")
+        items = [
+            {k: v for k, v in from_attributes(item).items() if k not in _INTERNAL} for item in response.get("Items", [])
+        ]
+        return Page(items, keys.encode_cursor(last) if last else None)

@@ -1,0 +1,22 @@
+"""After a write commits: record it in the audit trail and tell other systems (the stream's work)."""
+
+from __future__ import annotations
+
+from cis.domain.changes import ItemChange, interpret
+from cis.repository.audit import AuditRepository
+from cis.repository.bus import EventBus
+
+
+class ChangeFeed:
+    def __init__(self, audit: AuditRepository, bus: EventBus, source: str = "api"):
+        self.audit, self.bus, self.source = audit, bus, source
+
+    def handle(self, change: ItemChange) -> str | None:
+        """Audit first, then publish: a failed publish is retried with the audit entry already there
+        (it is written once), and an event is never sent for a change that is not recorded."""
+        event = interpret(change)
+        if event is None:
+            return None
+        self.audit.write(event, self.source)
+        self.bus.publish([event])
+        return event.kind

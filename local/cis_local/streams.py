@@ -1,0 +1,73 @@
+"""Deliver the table's stream to the stream processor, as Lambda's event source mapping does.
+
+Reads every shard of the table's stream (moto's server mode keeps one), hands the processor
+batches in Lambda's event shape, and on reported failures redelivers from the first failed
+record; after MAX_DELIVERIES the failed records go to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+BATCH_SIZE = 100
+MAX_DELIVERIES = 3
+POLL_SECONDS = 0.3
+log = logging.getLogger("cis_local.streams")
+
+
+class StreamPump:
+    def __init__(self, dynamodb, streams, sqs, table_name: str, invoke, dead_letter_url: str, region: str):
+        self.dynamodb, self.streams, self.sqs = dynamodb, streams, sqs
+        self.table, self.invoke, self.dead_letter_url, self.region = table_name, invoke, dead_letter_url, region
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
+        self.delivered = 0
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+        iterators: dict[str, str] = {}
+        while not self.stopping.is_set():
+            busy = False
+            try:
+                for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                    shard_id = shard["ShardId"]
+                    if shard_id not in iterators:
+                        iterators[shard_id] = self.streams.get_shard_iterator(
+                            StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                        )["ShardIterator"]
+                    page = self.streams.get_records(ShardIterator=iterators[shard_id], Limit=BATCH_SIZE)
+                    iterators[shard_id] = page["NextShardIterator"]
+                    if page["Records"]:
+                        busy = True
+                        self._deliver([r | {"eventSourceARN": arn, "awsRegion": self.region} for r in page["Records"]])
+            except Exception:  # keep pumping: a local runtime should survive a bad moment
+                if not self.stopping.is_set():
+                    log.exception("stream delivery failed; retrying")
+            if not busy:  # drain a backlog at full speed; idle, poll like the event source mapping
+                self.stopping.wait(POLL_SECONDS)
+
+    def _deliver(self, records: list[dict]) -> None:
+        for attempt in range(1, MAX_DELIVERIES + 1):
+            result = self.invoke({"Records": records}) or {}
+            failures = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            if not failures:
+                self.delivered += len(records)
+                return
+            first = min(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failures)
+            self.delivered += first
+            records = records[first:]  # as Lambda: retry from the first failed record
+            if attempt < MAX_DELIVERIES:
+                time.sleep(0.2 * attempt)
+        for record in records:
+            self.sqs.send_message(QueueUrl=self.dead_letter_url, MessageBody=json.dumps(record, default=str))
+        log.error("%d stream records went to the dead-letter queue", len(records))

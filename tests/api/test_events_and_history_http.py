@@ -1,0 +1,89 @@
+"""After each write: its domain event on the local bus, and its entry in the customer's history."""
+
+import json
+import time
+
+import boto3
+import pytest
+from cis.topology import Role
+from cis_local.runtime import free_port
+
+from .conftest import Client, start_runtime, stop_runtime
+from .test_timeline_http import new_customer, record
+
+S, M = Role.SUPPORT, Role.MARKETING
+
+
+@pytest.fixture(scope="module")
+def quiet_api():
+    """A runtime of its own: the session's runtime has a stream backlog from every other test."""
+    port = free_port()
+    process = start_runtime(port, "--no-demo")
+    yield type("QuietApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
+    stop_runtime(process)
+
+
+@pytest.fixture
+def as_role(quiet_api):
+    return lambda *roles: Client(quiet_api.url, list(roles))
+
+
+@pytest.fixture
+def bus_events(quiet_api):
+    """Events that reached the local bus's queue so far, read the way `cis events` reads them."""
+    sqs = boto3.client("sqs", endpoint_url=quiet_api.runtime["aws_endpoint"])
+    queue, seen = quiet_api.runtime["events_queue_url"], []
+
+    def read(customer_id: str, want: int, timeout_s: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            ):
+                seen.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            mine = [e for e in seen if e["detail"]["customer_id"] == customer_id]
+            if len(mine) >= want:
+                return mine
+        return [e for e in seen if e["detail"]["customer_id"] == customer_id]
+
+    return read
+
+
+def test_each_committed_write_puts_its_event_on_the_bus_and_its_entry_in_the_history(as_role, unique, bus_events):
+    support = as_role(S)
+    cid = new_customer(support, unique)
+    assert support.patch(f"/v1/customers/{cid}", json={"family_name": "Stone"}).status_code == 200
+    record(support, cid, {"type": "order", "external_order_id": f"o-{unique}", "amount": "5", "currency": "EUR"})
+    as_role(M).put(f"/v1/customers/{cid}/consents/email/marketing", json={"status": "withdrawn", "source": "link"})
+    assert support.delete(f"/v1/customers/{cid}").status_code == 204
+
+    events = bus_events(cid, want=5)
+    kinds = [event["detail-type"] for event in events]
+    assert sorted(kinds) == sorted(
+        ["customer.created", "customer.updated", "interaction.recorded", "consent.changed", "customer.archived"]
+    )
+    assert len({event["detail"]["event_id"] for event in events}) == 5  # each carries its de-duplication id
+    assert all(event["source"] == "cis" for event in events)
+    assert f"tim.{unique}@example.com" not in json.dumps(events)  # no contact data in events
+
+    history = support.get(f"/v1/customers/{cid}/history").json()["items"]
+    assert [entry["event"] for entry in history][:1] == ["customer.archived"]
+    update = next(entry for entry in history if entry["event"] == "customer.updated")
+    assert update["actor"] == "staff:dev-support"
+    assert update["changes"] == [{"field": "family_name", "before": None, "after": "Stone"}]
+
+
+def test_a_failed_write_sends_no_event(as_role, unique, bus_events):
+    support = as_role(S)
+    cid = new_customer(support, unique)
+    clash = support.post(
+        "/v1/customers", json={"given_name": "X", "emails": [{"address": f"tim.{unique}@example.com"}]}
+    )
+    assert clash.status_code == 409
+    stale = support.patch(f"/v1/customers/{cid}", json={"locale": "en-GB"}, headers={"If-Match": '"7"'})
+    assert stale.status_code == 412
+    assert [event["detail-type"] for event in bus_events(cid, want=1)] == ["customer.created"]
+    # The created event is through, so the 409 and 412 (written before it was read) had their chance.
+    events = bus_events(cid, want=2, timeout_s=3)
+    assert [event["detail-type"] for event in events] == ["customer.created"]
