@@ -52,6 +52,9 @@ def list_customers(
     email: Annotated[str | None, Query(max_length=254)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
     external_id: Annotated[str | None, Query(max_length=161, description="system:id, e.g. billing:C-1042")] = None,
+    tag: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$", description="Only customers with this tag")
+    ] = None,
     status: Annotated[Literal["active", "archived"], Query()] = "active",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -60,7 +63,7 @@ def list_customers(
     if key is not None:
         found = service.find(key)
         return CustomerPage(items=[found] if found else [], next_cursor=None)
-    page = service.list(status, limit, cursor)
+    page = service.tagged(tag.lower(), limit, cursor) if tag else service.list(status, limit, cursor)
     return CustomerPage(items=page.items, next_cursor=page.next_cursor)
 
 

@@ -219,3 +219,20 @@ def test_concurrent_creates_with_one_email_make_exactly_one_customer(as_role, un
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = sorted(pool.map(lambda _: support.post("/v1/customers", json=body).status_code, range(8)))
     assert statuses == [201] + [409] * 7
+
+
+def test_marketing_lists_customers_by_tag_page_by_page(as_role, unique):
+    support, marketing = as_role(S), as_role(M)
+    tag = f"seg-{unique}"
+    created = {create(support, f"{unique}{i}", tags=[tag, "newsletter"]).json()["id"] for i in range(5)}
+    seen, cursor = [], None
+    while True:
+        page = marketing.get(
+            "/v1/customers", params={"tag": tag.upper(), "limit": 2} | ({"cursor": cursor} if cursor else {})
+        )
+        assert page.status_code == 200, page.text
+        seen += [c["id"] for c in page.json()["items"]]
+        if not (cursor := page.json()["next_cursor"]):
+            break
+    assert set(seen) == created and len(seen) == 5
+    assert marketing.get("/v1/customers", params={"tag": "no spaces"}).status_code == 422

@@ -154,11 +154,11 @@ class CustomerPatch(Strict):
     def independent_changes(self) -> dict[str, Any] | None:
         """The changes as plain field values, when each can be applied without reading the record.
 
-        Fields with lookup keys (emails, phones, external ids), the bounded custom attributes,
-        and removals that could leave a customer unidentifiable all depend on the stored record;
-        for those this returns None and the caller reads, merges and validates the whole record.
+        Fields with lookup keys (emails, phones, external ids) or index items (tags), the bounded
+        custom attributes, and removals that could leave a customer unidentifiable all depend on the
+        stored record; for those this returns None and the caller reads, merges and validates it.
         """
-        dependent = {"emails", "phones", "external_ids", "custom_attributes"}
+        dependent = {"emails", "phones", "external_ids", "custom_attributes", "tags"}
         changes: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
@@ -199,9 +199,10 @@ class Customer(CustomerFields):
     created_by: str
     updated_at: datetime
     updated_by: str
-    engagement: Engagement = Field(default_factory=Engagement, description="Kept current by the system")
-    consents: dict[str, ConsentState] = Field(
-        default_factory=dict, description="Current consent per channel:purpose, e.g. email:marketing"
+    # Kept current by the system; left out (null) of tag lists, which carry the customer's own fields.
+    engagement: Engagement | None = Field(default=None, description="Kept current by the system")
+    consents: dict[str, ConsentState] | None = Field(
+        default=None, description="Current consent per channel:purpose, e.g. email:marketing"
     )
 
 

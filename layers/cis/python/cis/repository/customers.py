@@ -16,9 +16,11 @@ from botocore.exceptions import ClientError
 
 from cis.domain.customer import Customer, CustomerFields
 from cis.domain.keys import UniqueKey, unique_keys
-from cis.errors import NotFound, PreconditionFailed, duplicate_key
+from cis.errors import FieldProblem, InvalidRequest, NotFound, PreconditionFailed, duplicate_key
 from cis.repository import keys
 from cis.repository.items import from_attributes, to_attributes, to_value
+
+MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,27 @@ class CustomerRepository:
         values["consents"] = {}
         return keys.customer_key(customer.id) | to_attributes(values)
 
+    def tag_copy(self, customer: Customer, tag: str) -> dict[str, dict]:
+        """The customer as a tag list shows them: own fields and metadata, not engagement or consents."""
+        values = customer.model_dump(mode="json", exclude_none=True, exclude={"engagement", "consents"})
+        values |= {"entity": "tag", "tag": tag, "GSI1PK": keys.tag_partition(tag), "GSI1SK": customer.id}
+        return keys.tag_key(customer.id, tag) | to_attributes(values)
+
+    def refresh_tag_copies(self, customer: Customer) -> None:
+        """Bring existing tag copies up to this version (never bring back a removed tag)."""
+        for tag in customer.tags:
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=self.tag_copy(customer, tag),
+                    ConditionExpression="attribute_exists(PK) AND #version < :version",
+                    ExpressionAttributeNames={"#version": "version"},
+                    ExpressionAttributeValues={":version": {"N": str(customer.version)}},
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+
     @staticmethod
     def customer(item: dict[str, dict]) -> Customer:
         return Customer.model_validate(from_attributes(item))
@@ -97,6 +120,7 @@ class CustomerRepository:
         put["ConditionExpression"] = "attribute_not_exists(PK)"
         new_keys = unique_keys(customer)
         actions = [{"Put": put}] + [self._lookup_put(key, customer.id) for key in new_keys]
+        actions += [{"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}} for tag in customer.tags]
         self._transact(actions, new_keys)
 
     def replace(self, customer: Customer, previous: Customer) -> None:
@@ -116,7 +140,9 @@ class CustomerRepository:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values | {":previous": {"N": str(previous.version)}},
         }
-        if not added and not removed:
+        tagged = [t for t in customer.tags if t not in previous.tags]
+        untagged = [t for t in previous.tags if t not in customer.tags]
+        if not added and not removed and not tagged and not untagged:
             try:
                 self.client.update_item(**update)
             except ClientError as error:
@@ -127,6 +153,14 @@ class CustomerRepository:
         actions = [{"Update": update}]
         actions += [self._lookup_put(key, customer.id) for key in added]
         actions += [self._lookup_delete(key, customer.id) for key in removed]
+        actions += [{"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}} for tag in tagged]
+        actions += [{"Delete": {"TableName": self.table, "Key": keys.tag_key(customer.id, tag)}} for tag in untagged]
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise InvalidRequest(
+                f"this change touches {len(actions)} items, more than one atomic write allows "
+                f"({MAX_TRANSACTION_ITEMS}): change fewer emails, phones, ids or tags at once",
+                [FieldProblem("body", "too many key and tag changes in one patch")],
+            )
         self._transact(actions, added)
 
     def _transact(self, actions: list[dict], new_keys: list[UniqueKey]) -> None:
@@ -237,6 +271,27 @@ class CustomerRepository:
         """A customer by one of their unique keys: the lookup item, then the profile."""
         item = self._lookup_item(key)
         return self.get(from_attributes(item)["customer_id"]) if item else None
+
+    def tagged(self, tag: str, limit: int, cursor: str | None) -> Page:
+        """Customers with a tag, newest first, from the tag copies: one Query per page."""
+        partition = keys.tag_partition(tag)
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": keys.LIST_INDEX,
+            "KeyConditionExpression": "GSI1PK = :tag",
+            "ExpressionAttributeValues": {":tag": {"S": partition}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            expected = {"PK": None, "SK": f"TAG#{tag}", "GSI1PK": partition, "GSI1SK": None}
+            request["ExclusiveStartKey"] = keys.decode_cursor(
+                cursor, expected, lambda key: key["PK"] == keys.customer_pk(key["GSI1SK"])
+            )
+        response = self.client.query(**request)
+        last = response.get("LastEvaluatedKey")
+        items = [self.customer(item) for item in response.get("Items", [])]
+        return Page(items, keys.encode_cursor(last) if last else None)
 
     def list(self, status: str, limit: int, cursor: str | None) -> Page:
         """Newest first, one Query per page; the cursor is opaque to clients and checked here."""

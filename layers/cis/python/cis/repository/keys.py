@@ -5,6 +5,7 @@
   order key     PK=CUST#<id>  SK=ORDER#<external order id>     (one order recorded once)
   consent log   PK=CUST#<id>  SK=CONSENT#<channel>#<purpose>#<ulid>  (every change, kept)
   audit         PK=CUST#<id>  SK=AUDIT#<time>#<change id>      (written by the stream processor)
+  tag copy      PK=CUST#<id>  SK=TAG#<tag>  GSI1PK=TAG#<tag>  GSI1SK=<id>  (the customer, for tag lists)
   lookup        PK=KEY#<KIND>#<normalized>  SK=KEY             (uniqueness of emails, phones, ids)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
@@ -82,6 +83,14 @@ def order_key(customer_id: str, external_order_id: str) -> dict[str, dict]:
 def timestamp(moment: datetime) -> str:
     """Fixed-width UTC text, so stored times compare correctly as strings in conditions."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def tag_key(customer_id: str, tag: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"TAG#{tag}")}
+
+
+def tag_partition(tag: str) -> str:
+    return f"TAG#{tag}"
 
 
 def audit_prefix(customer_id: str) -> tuple[str, str]:

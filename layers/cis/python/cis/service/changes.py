@@ -5,11 +5,13 @@ from __future__ import annotations
 from cis.domain.changes import ItemChange, interpret
 from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
+from cis.repository.customers import CustomerRepository
+from cis.repository.items import to_attributes
 
 
 class ChangeFeed:
-    def __init__(self, audit: AuditRepository, bus: EventBus, source: str = "api"):
-        self.audit, self.bus, self.source = audit, bus, source
+    def __init__(self, audit: AuditRepository, bus: EventBus, customers: CustomerRepository, source: str = "api"):
+        self.audit, self.bus, self.customers, self.source = audit, bus, customers, source
 
     def handle(self, change: ItemChange) -> str | None:
         """Audit first, then publish: a failed publish is retried with the audit entry already there
@@ -18,5 +20,7 @@ class ChangeFeed:
         if event is None:
             return None
         self.audit.write(event, self.source)
+        if event.kind in ("customer.updated", "customer.archived"):  # tag lists show the new version
+            self.customers.refresh_tag_copies(CustomerRepository.customer(to_attributes(change.after)))
         self.bus.publish([event])
         return event.kind

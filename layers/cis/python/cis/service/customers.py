@@ -11,6 +11,7 @@ from typing import Protocol
 from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
+from cis.domain.interactions import Engagement
 from cis.domain.keys import UniqueKey
 from cis.errors import Conflict, NotFound, PreconditionFailed
 from cis.repository.customers import Page, VersionConflict
@@ -34,6 +35,7 @@ class Repository(Protocol):
     def get(self, customer_id: str) -> Customer | None: ...
     def find(self, key: UniqueKey) -> Customer | None: ...
     def list(self, status: str, limit: int, cursor: str | None) -> Page: ...
+    def tagged(self, tag: str, limit: int, cursor: str | None) -> Page: ...
 
 
 def utcnow() -> datetime:
@@ -60,6 +62,8 @@ class CustomerService:
             now = self.clock()
             customer = Customer(
                 **data.model_dump(),
+                engagement=Engagement(),  # what the stored profile starts with
+                consents={},
                 id=self.new_id(),
                 version=1,
                 created_at=now,
@@ -120,3 +124,6 @@ class CustomerService:
 
     def list(self, status: str, limit: int, cursor: str | None) -> Page:
         return self.repository.list(status, limit, cursor)
+
+    def tagged(self, tag: str, limit: int, cursor: str | None) -> Page:
+        return self.repository.tagged(tag, limit, cursor)
