@@ -144,3 +144,15 @@ def test_docs_point_try_it_out_at_the_stage_the_page_was_served_from():
 class LambdaContextStub:
     function_name, memory_limit_in_mb, aws_request_id = "api_docs", 256, "req-1"
     invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:api_docs"
+
+
+def test_every_route_admits_exactly_its_declared_roles():
+    # Generated from the topology: a new route is in this matrix the moment it is declared.
+    for function in FUNCTIONS:
+        for route in function.routes:
+            for role in Role:
+                refused = http.gate(event(route.method, route.path, groups=str(role)))
+                allowed = route.public or role in route.roles
+                assert (refused is None) is allowed, (route.method, route.path, role)
+                if not allowed:
+                    assert refused.status_code == 403
