@@ -159,10 +159,10 @@ def main() -> int:
 
     boto3_s, handlers = import_ratios()
     print(f"\nHandler import time, median of {IMPORT_RUNS} fresh interpreters (Python {sys.version.split()[0]})")
-    print(f"  {'module':<30}{'ms':>9}{'x boto3':>9}")
-    print(f"  {'import boto3':<30}{boto3_s * 1000:>9.0f}{1.0:>9.2f}")
+    print(f"  {'module':<38}{'ms':>9}{'x boto3':>9}")
+    print(f"  {'import boto3':<38}{boto3_s * 1000:>9.0f}{1.0:>9.2f}")
     for name, seconds in handlers.items():
-        print(f"  {'functions/' + name + '/handler':<30}{seconds * 1000:>9.0f}{seconds / boto3_s:>9.2f}")
+        print(f"  {'functions/' + name + '/handler':<38}{seconds * 1000:>9.0f}{seconds / boto3_s:>9.2f}")
 
     results = {
         "dynamodb_requests": counts,
