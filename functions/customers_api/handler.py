@@ -78,6 +78,21 @@ def update_customer(customer_id: CustomerId, body: CustomerPatch, if_match: IfMa
     return _customer(200, customer)
 
 
+TagPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$", description="Tag, case-insensitive")]
+
+
+@app.put("/v1/customers/<customer_id>/tags/<tag>", **http.documented("PUT", f"{ITEM}/tags/{{tag}}", 200, Customer, 404))
+def add_tag(customer_id: CustomerId, tag: TagPath) -> Response[Customer]:
+    return _customer(200, service.add_tag(customer_id, tag.lower(), http.principal(app).actor))
+
+
+@app.delete(
+    "/v1/customers/<customer_id>/tags/<tag>", **http.documented("DELETE", f"{ITEM}/tags/{{tag}}", 200, Customer, 404)
+)
+def remove_tag(customer_id: CustomerId, tag: TagPath) -> Response[Customer]:
+    return _customer(200, service.remove_tag(customer_id, tag.lower(), http.principal(app).actor))
+
+
 @app.delete("/v1/customers/<customer_id>", **http.documented("DELETE", ITEM, 204, None, 404, 412))
 def archive_customer(customer_id: CustomerId, if_match: IfMatch = None) -> Response[None]:
     service.archive(customer_id, http.principal(app).actor, http.expected_version(if_match))

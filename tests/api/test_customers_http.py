@@ -236,3 +236,24 @@ def test_marketing_lists_customers_by_tag_page_by_page(as_role, unique):
             break
     assert set(seen) == created and len(seen) == 5
     assert marketing.get("/v1/customers", params={"tag": "no spaces"}).status_code == 422
+
+
+def test_concurrent_tag_additions_by_different_people_all_stick(as_role, unique):
+    customer = create(as_role(S), unique).json()
+    marketing = as_role(M)
+
+    def add(index):
+        for _ in range(5):
+            response = marketing.put(f"/v1/customers/{customer['id']}/tags/t{index}")
+            if response.status_code != 409:
+                return response.status_code
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(add, range(12))) == [200] * 12
+    assert sorted(as_role(S).get(f"/v1/customers/{customer['id']}").json()["tags"]) == sorted(
+        f"t{i}" for i in range(12)
+    )
+    removed = marketing.delete(f"/v1/customers/{customer['id']}/tags/T3")
+    assert removed.status_code == 200 and "t3" not in removed.json()["tags"]
+    assert marketing.delete(f"/v1/customers/{customer['id']}/tags/t3").status_code == 200  # already gone: no-op

@@ -96,6 +96,8 @@ CUSTOMERS_API = Function(
         Route(
             "PATCH", "/v1/customers/{customer_id}", ALL_STAFF, "Update a customer (JSON merge patch)", "updateCustomer"
         ),
+        Route("PUT", "/v1/customers/{customer_id}/tags/{tag}", ALL_STAFF, "Add a tag", "addTag"),
+        Route("DELETE", "/v1/customers/{customer_id}/tags/{tag}", ALL_STAFF, "Remove a tag", "removeTag"),
         # Archiving hides a customer from every team's lists: not a marketing decision.
         Route("DELETE", "/v1/customers/{customer_id}", WRITERS, "Archive a customer", "archiveCustomer"),
     ),

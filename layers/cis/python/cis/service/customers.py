@@ -90,6 +90,31 @@ class CustomerService:
         changes = patch.independent_changes()
         if changes is not None:  # one conditional UpdateItem, no read
             return self.repository.update_fields(customer_id, changes, expected_version, actor, self.clock())
+        return self._read_modify_write(customer_id, lambda _: patch, actor, expected_version)
+
+    def add_tag(self, customer_id: str, tag: str, actor: str) -> Customer:
+        """Add one tag, whatever others add or remove meanwhile (no tag list sent, none lost)."""
+        return self._read_modify_write(
+            customer_id,
+            lambda current: None if tag in current.tags else CustomerPatch(tags=[*current.tags, tag]),
+            actor,
+        )
+
+    def remove_tag(self, customer_id: str, tag: str, actor: str) -> Customer:
+        return self._read_modify_write(
+            customer_id,
+            lambda current: CustomerPatch(tags=[t for t in current.tags if t != tag]) if tag in current.tags else None,
+            actor,
+        )
+
+    def _read_modify_write(
+        self,
+        customer_id: str,
+        change: Callable[[Customer], CustomerPatch | None],
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Customer:
+        """Apply change(current) to the stored record; on a lost race, read again and recompute."""
         for attempt in range(MAX_ATTEMPTS):
             current = self.get(customer_id)
             if expected_version is not None and current.version != expected_version:
@@ -98,6 +123,9 @@ class CustomerService:
                     "read it again and reapply your change",
                     current_version=current.version,
                 )
+            patch = change(current)
+            if patch is None:
+                return current  # already as asked
             merged = patch.apply_to(current)
             fields = {name: getattr(merged, name) for name in CustomerFields.model_fields}
             updated = current.model_copy(
