@@ -14,6 +14,15 @@ def _string(name: str) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
 
 
+def stream_view_type(name: str) -> dynamodb.StreamViewType:
+    """The topology's stream view ("NEW_AND_OLD_IMAGES", ...) as CDK's enum, refusing anything else."""
+    try:
+        return dynamodb.StreamViewType[name]
+    except KeyError:
+        known = ", ".join(dynamodb.StreamViewType.__members__)
+        raise ValueError(f"TABLE.stream must be one of {known}, got {name!r}") from None
+
+
 class DataStore(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -54,6 +63,7 @@ class DataStore(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=TABLE.ttl_attribute,
+            stream=stream_view_type(TABLE.stream),
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )

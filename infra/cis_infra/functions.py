@@ -1,4 +1,8 @@
-"""One Lambda function per `cis.topology.FUNCTIONS` entry, each with its own role and log group."""
+"""One Lambda function per `cis.topology.FUNCTIONS` entry, each with its own role and log group.
+
+What invokes them is added elsewhere: API routes (`api`), the table stream (`streams`); the bus they
+publish to is `events`.
+"""
 
 from __future__ import annotations
 
@@ -111,20 +115,26 @@ class ApiFunctions(Construct):
         return function
 
     def _acknowledge(self, spec: Function, role: iam.Role, function: lambda_.Function) -> None:
+        # One reason per finding id and scope (a second acknowledgement replaces the first), so each reason
+        # names every grant behind the finding, including those `streams.TableStreamReaders` adds to the role.
         acknowledge(
             function,
             "L1",
             "Pinned to Python 3.13: the dependency layer is built from cp313 wheels (pydantic-core is compiled).",
         )
-        acknowledge(
-            role,
-            "IAM5[Resource::*]",
+        wildcard = [
             "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level "
-            "permissions, so AWS requires Resource '*' for them.",
-        )
-        if spec.table_access == "none":
-            return
-        if TABLE.indexes:
+            "permissions, so AWS requires Resource '*' for them."
+        ]
+        if spec.reads_table_stream:
+            wildcard.append(
+                "Its table-stream event source (Table.grant_stream_read) adds dynamodb:ListStreams, a List action "
+                "with no resource type in the Service Authorization Reference, so Resource '*'; it returns stream "
+                "ARNs, not records (reading records takes GetRecords, granted on this table's stream ARN)."
+            )
+        acknowledge(role, "IAM5[Resource::*]", " ".join(wildcard))
+
+        if spec.table_access != "none" and TABLE.indexes:
             table_id = Stack.of(self).resolve(self._table.table_arn)["Fn::GetAtt"][0]  # its logical id
             acknowledge(
                 role,
@@ -132,11 +142,15 @@ class ApiFunctions(Construct):
                 "Table.grant_* names the table's indexes as <table ARN>/index/*: any GSI of this one table "
                 "(the topology's indexes), no other table.",
             )
+        key_grants = []
         if spec.table_access == "read_write":
-            for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*"):
-                acknowledge(
-                    role,
-                    f"IAM5[Action::{action}]",
-                    "Table.grant_read_write_data on a customer-managed key: the ReEncrypt/GenerateDataKey action "
-                    "families, on this stack's one key only (Resource is the key ARN).",
-                )
+            key_grants.append("Table.grant_read_write_data")
+        if spec.reads_table_stream:
+            key_grants.append("Queue.grant_send_messages (its stream's dead-letter queue, through the event source)")
+        for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*") if key_grants else ():
+            acknowledge(
+                role,
+                f"IAM5[Action::{action}]",
+                f"{' and '.join(key_grants)} on a customer-managed key: the ReEncrypt/GenerateDataKey action "
+                "families, on this stack's one key only (Resource is the key ARN).",
+            )

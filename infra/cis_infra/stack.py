@@ -1,4 +1,4 @@
-"""The CIS stack: data, staff sign-in, functions and API, all from `cis.topology`."""
+"""The CIS stack: data, staff sign-in, functions, API, stream readers and event bus, all from `cis.topology`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from constructs import Construct
 from cis_infra.api import StaffApi
 from cis_infra.auth import StaffDirectory
 from cis_infra.data import DataStore
+from cis_infra.events import DomainEvents
 from cis_infra.functions import ApiFunctions
+from cis_infra.streams import TableStreamReaders
 
 PHONE_REGION_CONTEXT = "defaultPhoneRegion"
 
@@ -32,9 +34,12 @@ class CisStack(Stack):
         data = DataStore(self, "Data")
         staff = StaffDirectory(self, "Staff")
         functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, phone_region=phone_region)
+        domain_events = DomainEvents(self, "Events", functions=functions.by_name)
+        TableStreamReaders(self, "Streams", functions=functions.by_name, table=data.table, key=data.key)
         api = StaffApi(self, "Api", functions=functions.by_name, user_pool=staff.user_pool, key=data.key)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL; routes start with /v1")
         CfnOutput(self, "UserPoolId", value=staff.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=staff.client.user_pool_client_id)
         CfnOutput(self, "TableName", value=data.table.table_name)
+        CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)

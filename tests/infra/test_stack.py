@@ -15,6 +15,7 @@ from cis.api.errors import GATEWAY_RESPONSES
 from cis.topology import FUNCTIONS, TABLE, Role
 from cis_infra.api import vtl_literal
 from cis_infra.build import attach_nag
+from cis_infra.data import stream_view_type
 from cis_infra.nag import acknowledge, findings
 from cis_infra.stack import default_phone_region
 
@@ -25,6 +26,8 @@ pytestmark = pytest.mark.slow
 ROUTES = {(route.method, route.path): route for function in FUNCTIONS for route in function.routes}
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+STREAM_READERS = [spec for spec in FUNCTIONS if spec.reads_table_stream]
 
 
 def arn(logical_id: str) -> dict:
@@ -71,6 +74,23 @@ def methods(stack: Synthesized) -> dict[tuple[str, str], dict]:
     }
 
 
+def event_source_mappings(stack: Synthesized) -> dict[str, dict]:
+    """Topology function name -> its event source mapping (each stream reader has exactly one)."""
+    names = {logical_id: name for name, logical_id in function_ids(stack).items()}
+    mappings = list(stack.properties("AWS::Lambda::EventSourceMapping").values())
+    by_name = {names[mapping["FunctionName"]["Ref"]]: mapping for mapping in mappings}
+    assert len(by_name) == len(mappings)
+    return by_name
+
+
+def dead_letter_queues(stack: Synthesized) -> dict[str, str]:
+    """Topology function name -> logical id of the queue its event source mapping sends failed batches to."""
+    return {
+        name: mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        for name, mapping in event_source_mappings(stack).items()
+    }
+
+
 def test_table_is_encrypted_with_customer_managed_kms_key_and_has_pitr_and_deletion_protection(synthesized):
     template = Template.from_json(synthesized.template)
     key_id, _ = synthesized.only("AWS::KMS::Key")
@@ -109,6 +129,17 @@ def test_table_keys_indexes_and_ttl_come_from_the_topology(synthesized):
         for index in TABLE.indexes
     ]
     assert all(attribute["AttributeType"] == "S" for attribute in table["AttributeDefinitions"])
+
+
+def test_table_has_a_stream_with_the_view_type_the_topology_declares(synthesized):
+    _, table = synthesized.only("AWS::DynamoDB::Table")
+    assert table["StreamSpecification"] == {"StreamViewType": TABLE.stream}
+
+
+def test_a_stream_view_type_cdk_does_not_know_is_refused():
+    assert stream_view_type("NEW_AND_OLD_IMAGES") == dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
+    with pytest.raises(ValueError, match=r"TABLE\.stream"):
+        stream_view_type("NEW_AND_OLD")
 
 
 def test_every_protected_route_uses_the_cognito_authorizer(synthesized):
@@ -190,7 +221,10 @@ def test_iam_per_function_is_least_privilege(synthesized):
     ids = function_ids(synthesized)
     (table_id, _) = synthesized.only("AWS::DynamoDB::Table")
     (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (bus_id, _) = synthesized.only("AWS::Events::EventBus")
     table_resources = [arn(table_id), {"Fn::Join": ["", [arn(table_id), "/index/*"]]}]
+    stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    dead_letters = dead_letter_queues(synthesized)
     for spec in FUNCTIONS:
         function = synthesized.template["Resources"][ids[spec.name]]["Properties"]
         role = synthesized.template["Resources"][function["Role"]["Fn::GetAtt"][0]]["Properties"]
@@ -203,15 +237,29 @@ def test_iam_per_function_is_least_privilege(synthesized):
         assert "dynamodb:*" not in actions
         for statement in statements:
             resources = as_list(statement["Resource"])
-            kinds = {action.split(":")[0] for action in as_list(statement["Action"])}
+            statement_actions = set(as_list(statement["Action"]))
+            kinds = {action.split(":")[0] for action in statement_actions}
+            assert kinds <= {"logs", "xray", "dynamodb", "kms", "sqs", "events"}, statement
             if "*" in resources:
-                assert kinds == {"xray"}, statement  # X-Ray has no resource-level permissions
-            if kinds & {"dynamodb"}:
-                assert kinds == {"dynamodb"} and all(r in table_resources for r in resources), statement
+                # X-Ray has no resource-level permissions; nor has ListStreams, which a stream reader needs.
+                wildcard_ok = kinds == {"xray"} or (
+                    spec.reads_table_stream and statement_actions == {"dynamodb:ListStreams"}
+                )
+                assert wildcard_ok and resources == ["*"], statement
+            elif kinds & {"dynamodb"}:
+                assert kinds == {"dynamodb"}, statement
+                if resources == [stream_arn]:
+                    assert spec.reads_table_stream and statement_actions <= STREAM_ACTIONS, statement
+                else:
+                    assert all(r in table_resources for r in resources), statement
             if kinds & {"kms"}:
                 assert kinds == {"kms"} and resources == [arn(key_id)], statement
             if kinds & {"logs"}:
                 assert resources == [arn(function["LoggingConfig"]["LogGroup"]["Ref"])], statement
+            if kinds & {"sqs"}:  # only to send its own failed batches to its dead-letter queue
+                assert kinds == {"sqs"} and resources == [arn(dead_letters[spec.name])], statement
+            if kinds & {"events"}:
+                assert statement_actions == {"events:PutEvents"} and resources == [arn(bus_id)], statement
 
         if spec.table_access == "none":
             assert not dynamodb_actions, spec.name
@@ -220,6 +268,92 @@ def test_iam_per_function_is_least_privilege(synthesized):
             assert dynamodb_actions >= READ_ACTIONS, spec.name
             writes = dynamodb_actions & WRITE_ACTIONS
             assert writes == (WRITE_ACTIONS if spec.table_access == "read_write" else set()), spec.name
+
+
+def test_only_functions_that_publish_events_may_put_events_on_the_bus(synthesized):
+    ids = function_ids(synthesized)
+    (bus_id, _) = synthesized.only("AWS::Events::EventBus")
+    assert any(spec.publishes_events for spec in FUNCTIONS)  # otherwise this test proves nothing
+    assert not synthesized.resources("AWS::Events::EventBusPolicy")  # no other account or service may put
+    for spec in FUNCTIONS:
+        puts = [
+            statement
+            for statement in role_statements(synthesized, ids[spec.name])
+            if any(action.startswith("events:") for action in as_list(statement["Action"]))
+        ]
+        environment = synthesized.template["Resources"][ids[spec.name]]["Properties"]["Environment"]["Variables"]
+        if spec.publishes_events:
+            assert [(s["Action"], s["Resource"]) for s in puts] == [("events:PutEvents", arn(bus_id))], spec.name
+            assert environment["EVENT_BUS_NAME"] == {"Ref": bus_id}, spec.name
+        else:
+            assert puts == [], spec.name
+            assert "EVENT_BUS_NAME" not in environment, spec.name
+
+
+def test_stream_processor_reads_the_stream_with_partial_batch_failures_and_a_dead_letter_queue(synthesized):
+    ids = function_ids(synthesized)
+    (table_id, _) = synthesized.only("AWS::DynamoDB::Table")
+    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    mappings = event_source_mappings(synthesized)
+    assert STREAM_READERS  # otherwise this test proves nothing
+    assert set(mappings) == {spec.name for spec in STREAM_READERS}  # routes alone add no event source
+    queues = synthesized.properties("AWS::SQS::Queue")
+    tls_only = {
+        policy["Queues"][0]["Ref"]: policy["PolicyDocument"]["Statement"]
+        for policy in synthesized.properties("AWS::SQS::QueuePolicy").values()
+    }
+    for spec in STREAM_READERS:
+        mapping = mappings[spec.name]
+        assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["StartingPosition"] == "TRIM_HORIZON"
+        assert mapping["BisectBatchOnFunctionError"] is True
+        assert mapping["ParallelizationFactor"] == 1
+        assert 0 < mapping["MaximumRetryAttempts"] <= 10
+        assert 0 < mapping["MaximumRecordAgeInSeconds"] <= 24 * 3600  # the stream keeps records 24 hours
+
+        queue_id = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": arn(queue_id)}}
+        assert queues[queue_id]["KmsMasterKeyId"] == arn(key_id)
+        assert queues[queue_id]["MessageRetentionPeriod"] == 14 * 24 * 3600
+        assert tls_only[queue_id] == [
+            {
+                "Action": "sqs:*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Resource": arn(queue_id),
+            }
+        ]
+
+        statements = role_statements(synthesized, ids[spec.name])
+        granted = {
+            (action, json.dumps(resource))
+            for statement in statements
+            for action in as_list(statement["Action"])
+            for resource in as_list(statement["Resource"])
+        }
+        assert ("sqs:SendMessage", json.dumps(arn(queue_id))) in granted
+        stream = json.dumps({"Fn::GetAtt": [table_id, "StreamArn"]})
+        assert {(action, stream) for action in STREAM_ACTIONS} <= granted
+
+
+def test_dead_letter_queue_depth_has_an_alarm(synthesized):
+    queues = dead_letter_queues(synthesized)
+    assert len(queues) == len(STREAM_READERS) > 0
+    alarms = list(synthesized.properties("AWS::CloudWatch::Alarm").values())
+    for name, queue_id in queues.items():
+        watching = [
+            alarm
+            for alarm in alarms
+            if alarm.get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+        ]
+        assert len(watching) == 1, name
+        (alarm,) = watching
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["Statistic"]) == (1, 1, "Maximum")
+        assert alarm["TreatMissingData"] == "notBreaching"  # SQS reports nothing for a long-idle, empty queue
 
 
 def test_user_pool_has_one_group_per_role(synthesized):
@@ -295,8 +429,11 @@ def test_stage_logs_access_as_json_and_errors_without_bodies_and_throttles(synth
         assert log_group["RetentionInDays"] == 30
 
 
-def test_outputs_name_the_api_user_pool_client_and_table(synthesized):
-    assert set(synthesized.template["Outputs"]) == {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName"}
+def test_outputs_name_the_api_user_pool_client_table_and_event_bus(synthesized):
+    outputs = synthesized.template["Outputs"]
+    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "EventBusName"}
+    (bus_id, _) = synthesized.only("AWS::Events::EventBus")
+    assert outputs["EventBusName"]["Value"] == {"Ref": bus_id}
 
 
 def test_default_phone_region_is_a_context_value():

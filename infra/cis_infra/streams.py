@@ -1,0 +1,101 @@
+"""The table's stream, read by every function the topology marks `reads_table_stream`.
+
+Each reader gets an event source mapping that reports partial batch failures (Powertools
+`process_partial_response`) and, once its retries are spent, sends the failed batch's
+location to an encrypted dead-letter queue, whose depth is alarmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from cis.topology import FUNCTIONS, Function
+from constructs import Construct
+
+from cis_infra.functions import pascal_case
+from cis_infra.nag import acknowledge
+
+BATCH_SIZE = 100
+RETRY_ATTEMPTS = 5
+# DynamoDB keeps stream records for 24 hours: older ones cannot be read again anyway.
+MAX_RECORD_AGE = Duration.days(1)
+DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's longest
+
+
+class TableStreamReaders(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Mapping[str, lambda_.Function],
+        table: dynamodb.Table,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if table.table_stream_arn is None:
+            raise ValueError("the topology has stream readers but the table has no stream (TABLE.stream)")
+        self._table, self._key = table, key
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for spec in FUNCTIONS:
+            if spec.reads_table_stream:
+                self._read_stream(spec, functions[spec.name])
+
+    def _read_stream(self, spec: Function, function: lambda_.Function) -> None:
+        cid = pascal_case(spec.name)
+        # What Lambda sends here is the failed batch's shard and sequence numbers, not the records.
+        queue = sqs.Queue(
+            self,
+            f"{cid}DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self._key,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        acknowledge(
+            queue,
+            "SQS3",
+            f"This queue IS the dead-letter queue (on-failure destination) of {spec.name}'s DynamoDB stream "
+            "event source mapping. No application consumes it, so there are no processing failures to move to "
+            "another queue: operators inspect it when its depth alarm fires.",
+        )
+        # The source grants the function the stream reads and sqs:SendMessage on the queue (with the key);
+        # its table access stays what `table_access` granted.
+        function.add_event_source(
+            sources.DynamoEventSource(
+                self._table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=BATCH_SIZE,
+                bisect_batch_on_error=True,
+                retry_attempts=RETRY_ATTEMPTS,
+                report_batch_item_failures=True,
+                max_record_age=MAX_RECORD_AGE,
+                parallelization_factor=1,  # one batch per shard at a time: changes to an item stay in order
+                on_failure=sources.SqsDlq(queue),
+            )
+        )
+        self.alarms[spec.name] = cloudwatch.Alarm(
+            self,
+            f"{cid}DeadLettersAlarm",
+            alarm_description=(
+                f"{spec.name} gave up on stream records: their audit entries and events are missing. The "
+                "message names the shard and sequence numbers; the stream keeps records for 24 hours."
+            ),
+            metric=queue.metric_approximate_number_of_messages_visible(
+                statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(1)
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # SQS stops sending metrics for a queue idle for hours: an empty queue, so not breaching.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.dead_letter_queues[spec.name] = queue
