@@ -42,18 +42,8 @@ class AuditRepository:
 
     def history(self, customer_id: str, limit: int, cursor: str | None) -> Page:
         pk, prefix = keys.audit_prefix(customer_id)
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            request["ExclusiveStartKey"] = keys.decode_cursor(cursor, {"PK": pk, "SK": prefix})
-        response = self.client.query(**request)
-        last = response.get("LastEvaluatedKey")
-        items = [
-            {k: v for k, v in from_attributes(item).items() if k not in _INTERNAL} for item in response.get("Items", [])
-        ]
-        return Page(items, keys.encode_cursor(last) if last else None)
+        request = keys.prefix_request(self.table, pk, prefix)
+        items, next_cursor = keys.newest_first(self.client, request, limit, cursor, {"PK": pk, "SK": prefix})
+        return Page(
+            [{k: v for k, v in from_attributes(item).items() if k not in _INTERNAL} for item in items], next_cursor
+        )

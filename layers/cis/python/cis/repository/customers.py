@@ -274,42 +274,21 @@ class CustomerRepository:
 
     def tagged(self, tag: str, limit: int, cursor: str | None) -> Page:
         """Customers with a tag, newest first, from the tag copies: one Query per page."""
-        partition = keys.tag_partition(tag)
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": keys.LIST_INDEX,
-            "KeyConditionExpression": "GSI1PK = :tag",
-            "ExpressionAttributeValues": {":tag": {"S": partition}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            expected = {"PK": None, "SK": f"TAG#{tag}", "GSI1PK": partition, "GSI1SK": None}
-            request["ExclusiveStartKey"] = keys.decode_cursor(
-                cursor, expected, lambda key: key["PK"] == keys.customer_pk(key["GSI1SK"])
-            )
-        response = self.client.query(**request)
-        last = response.get("LastEvaluatedKey")
-        items = [self.customer(item) for item in response.get("Items", [])]
-        return Page(items, keys.encode_cursor(last) if last else None)
+        return self._gsi1_page(keys.tag_partition(tag), f"TAG#{tag}", limit, cursor)
 
     def list(self, status: str, limit: int, cursor: str | None) -> Page:
         """Newest first, one Query per page; the cursor is opaque to clients and checked here."""
-        partition = keys.list_partition(status)
-        request: dict[str, Any] = {
+        return self._gsi1_page(keys.list_partition(status), keys.PROFILE, limit, cursor)
+
+    def _gsi1_page(self, partition: str, sort_key: str, limit: int, cursor: str | None) -> Page:
+        request = {
             "TableName": self.table,
             "IndexName": keys.LIST_INDEX,
-            "KeyConditionExpression": "GSI1PK = :list",
-            "ExpressionAttributeValues": {":list": {"S": partition}},
-            "ScanIndexForward": False,
-            "Limit": limit,
+            "KeyConditionExpression": "GSI1PK = :partition",
+            "ExpressionAttributeValues": {":partition": {"S": partition}},
         }
-        if cursor:
-            expected = {"PK": None, "SK": keys.PROFILE, "GSI1PK": partition, "GSI1SK": None}
-            request["ExclusiveStartKey"] = keys.decode_cursor(
-                cursor, expected, lambda key: key["PK"] == keys.customer_pk(key["GSI1SK"])
-            )
-        response = self.client.query(**request)
-        last = response.get("LastEvaluatedKey")
-        items = [self.customer(item) for item in response.get("Items", [])]
-        return Page(items, keys.encode_cursor(last) if last else None)
+        expected = {"PK": None, "SK": sort_key, "GSI1PK": partition, "GSI1SK": None}
+        items, next_cursor = keys.newest_first(
+            self.client, request, limit, cursor, expected, lambda key: key["PK"] == keys.customer_pk(key["GSI1SK"])
+        )
+        return Page([self.customer(item) for item in items], next_cursor)

@@ -136,3 +136,29 @@ def decode_cursor(
     if consistent is not None and not consistent(plain):
         raise invalid
     return {name: _s(value) for name, value in plain.items()}
+
+
+def newest_first(
+    client,
+    request: dict,
+    limit: int,
+    cursor: str | None,
+    expected: dict[str, str | None],
+    consistent: Callable[[dict[str, str]], bool] | None = None,
+) -> tuple[list[dict], str | None]:
+    """One Query page, newest first, resuming from a cursor this same query handed out."""
+    request = request | {"ScanIndexForward": False, "Limit": limit}
+    if cursor:
+        request["ExclusiveStartKey"] = decode_cursor(cursor, expected, consistent)
+    response = client.query(**request)
+    last = response.get("LastEvaluatedKey")
+    return response.get("Items", []), encode_cursor(last) if last else None
+
+
+def prefix_request(table: str, pk: str, prefix: str) -> dict:
+    """The items of one partition whose sort key starts with `prefix`."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": _s(pk), ":prefix": _s(prefix)},
+    }

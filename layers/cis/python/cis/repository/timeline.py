@@ -214,26 +214,19 @@ class TimelineRepository:
         """Newest first, one Query per page; by type from the type index."""
         pk = keys.customer_pk(customer_id)
         if kind is None:
-            request: dict[str, Any] = {
-                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :entries)",
-                "ExpressionAttributeValues": {":pk": {"S": pk}, ":entries": {"S": keys.ENTRY_PREFIX}},
-            }
+            request = keys.prefix_request(self.table, pk, keys.ENTRY_PREFIX)
             expected = {"PK": pk, "SK": keys.ENTRY_PREFIX}
         else:
             partition = keys.entry_type_partition(customer_id, kind)
             request = {
+                "TableName": self.table,
                 "IndexName": keys.TIMELINE_TYPE_INDEX,
                 "KeyConditionExpression": "GSI2PK = :type",
                 "ExpressionAttributeValues": {":type": {"S": partition}},
             }
             expected = {"PK": pk, "SK": keys.ENTRY_PREFIX, "GSI2PK": partition, "GSI2SK": None}
-        request |= {"TableName": self.table, "ScanIndexForward": False, "Limit": limit}
-        if cursor:
-            request["ExclusiveStartKey"] = keys.decode_cursor(cursor, expected)
-        response = self.client.query(**request)
-        last = response.get("LastEvaluatedKey")
-        entries = [self.entry(item) for item in response.get("Items", [])]
-        return Page(entries, keys.encode_cursor(last) if last else None)
+        items, next_cursor = keys.newest_first(self.client, request, limit, cursor, expected)
+        return Page([self.entry(item) for item in items], next_cursor)
 
     def view(self, customer_id: str, latest: int) -> tuple[Customer | None, list[dict]]:
         """The profile item and the newest entries, in one Query (see the V# layout in keys)."""
