@@ -110,3 +110,8 @@ def test_a_ticket_status_change_is_interaction_updated_with_its_diff():
     }
     event = change(ticket, ticket | {"status": "solved", "updated_at": "u", "updated_by": "staff:t"})
     assert event.kind == "interaction.updated" and event.audit == {"status": {"before": "open", "after": "solved"}}
+
+
+def test_the_source_of_a_change_is_the_api_for_staff_and_the_named_system_otherwise():
+    assert change(None, PROFILE).source == "api"
+    assert change(None, PROFILE | {"created_by": "system:demo-data"}).source == "demo-data"

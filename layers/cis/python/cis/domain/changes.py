@@ -35,6 +35,12 @@ class DomainEvent:
     detail: dict[str, Any] = field(default_factory=dict)  # ids, names and statuses; no contact data
     audit: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"before", "after"}
 
+    @property
+    def source(self) -> str:
+        """Where the change came from: staff through the API, or the named system (a job, an import)."""
+        kind, _, name = self.actor.partition(":")
+        return "api" if kind == "staff" else name or kind
+
 
 def _diff(before: dict, after: dict, names) -> dict[str, dict[str, Any]]:
     return {

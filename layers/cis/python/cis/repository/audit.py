@@ -20,7 +20,7 @@ class AuditRepository:
         self.client = client
         self.table = table_name
 
-    def write(self, event: DomainEvent, source: str) -> None:
+    def write(self, event: DomainEvent) -> None:
         """One entry per committed change; a replayed stream record finds its entry there already."""
         at = keys.timestamp(datetime.fromisoformat(event.occurred_at))  # one format, so entries sort by time
         item = keys.audit_key(event.customer_id, at, event.event_id) | to_attributes(
@@ -30,7 +30,7 @@ class AuditRepository:
                 "event": event.kind,
                 "actor": event.actor,
                 "at": at,
-                "source": source,
+                "source": event.source,
                 "changes": [{"field": name} | values for name, values in sorted(event.audit.items())],
             }
         )

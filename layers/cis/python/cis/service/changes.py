@@ -10,8 +10,8 @@ from cis.repository.items import to_attributes
 
 
 class ChangeFeed:
-    def __init__(self, audit: AuditRepository, bus: EventBus, customers: CustomerRepository, source: str = "api"):
-        self.audit, self.bus, self.customers, self.source = audit, bus, customers, source
+    def __init__(self, audit: AuditRepository, bus: EventBus, customers: CustomerRepository):
+        self.audit, self.bus, self.customers = audit, bus, customers
 
     def handle(self, change: ItemChange) -> str | None:
         """Audit first, then publish: a failed publish is retried with the audit entry already there
@@ -19,7 +19,7 @@ class ChangeFeed:
         event = interpret(change)
         if event is None:
             return None
-        self.audit.write(event, self.source)
+        self.audit.write(event)
         if event.kind in ("customer.updated", "customer.archived"):  # tag lists show the new version
             self.customers.refresh_tag_copies(CustomerRepository.customer(to_attributes(change.after)))
         self.bus.publish([event])
