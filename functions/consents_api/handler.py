@@ -9,7 +9,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.domain.consent import Channel, ConsentHistoryPage, ConsentIn, ConsentState, Purpose
-from cis.domain.customer import CUSTOMER_ID_PATTERN
 from cis.repository.factory import consent_repository, customer_repository, dynamodb_client
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
@@ -21,7 +20,6 @@ customers = CustomerService(customer_repository(client))
 app = http.create_resolver()
 
 ENTRY = "/v1/customers/{customer_id}"
-CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
 ChannelPath = Annotated[Channel, Path(description="email, sms, push, phone or post")]
 PurposePath = Annotated[Purpose, Path(description="marketing, reminders or service")]
 
@@ -31,7 +29,7 @@ PurposePath = Annotated[Purpose, Path(description="marketing, reminders or servi
     **http.documented("PUT", f"{ENTRY}/consents/{{channel}}/{{purpose}}", 200, ConsentState, 404, 409),
 )
 def record_consent(
-    customer_id: CustomerId, channel: ChannelPath, purpose: PurposePath, body: ConsentIn
+    customer_id: http.CustomerId, channel: ChannelPath, purpose: PurposePath, body: ConsentIn
 ) -> Response[ConsentState]:
     state, current = consents.record(customer_id, channel, purpose, body, http.principal(app).actor)
     metrics.add_metric(name="ConsentChanges", unit=MetricUnit.Count, value=1)
@@ -44,7 +42,7 @@ def record_consent(
     "/v1/customers/<customer_id>/consents",
     **http.documented("GET", f"{ENTRY}/consents", 200, dict[str, ConsentState], 404),
 )
-def get_consents(customer_id: CustomerId) -> dict[str, ConsentState]:
+def get_consents(customer_id: http.CustomerId) -> dict[str, ConsentState]:
     return customers.get(customer_id).consents
 
 
@@ -53,7 +51,7 @@ def get_consents(customer_id: CustomerId) -> dict[str, ConsentState]:
     **http.documented("GET", f"{ENTRY}/consents/{{channel}}/{{purpose}}/history", 200, ConsentHistoryPage, 404),
 )
 def get_consent_history(
-    customer_id: CustomerId,
+    customer_id: http.CustomerId,
     channel: ChannelPath,
     purpose: PurposePath,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http, idempotency
-from cis.domain.customer import CUSTOMER_ID_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch
+from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch
 from cis.domain.keys import key_from_query
 from cis.repository.factory import customer_repository, dynamodb_client, idempotency_store
 from cis.service.customers import CustomerService
@@ -29,7 +29,6 @@ def create(actor: str, body: dict) -> Customer:
 create_once = idempotency.once_per_key(idempotency_store(client), Customer, create)
 
 ITEM = "/v1/customers/{customer_id}"
-CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 
 
@@ -52,9 +51,7 @@ def list_customers(
     email: Annotated[str | None, Query(max_length=254)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
     external_id: Annotated[str | None, Query(max_length=161, description="system:id, e.g. billing:C-1042")] = None,
-    tag: Annotated[
-        str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$", description="Only customers with this tag")
-    ] = None,
+    tag: Annotated[str | None, Query(pattern=TAG_PATTERN, description="Only customers with this tag")] = None,
     status: Annotated[Literal["active", "archived"], Query()] = "active",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -68,33 +65,33 @@ def list_customers(
 
 
 @app.get("/v1/customers/<customer_id>", **http.documented("GET", ITEM, 200, Customer, 404))
-def get_customer(customer_id: CustomerId) -> Response[Customer]:
+def get_customer(customer_id: http.CustomerId) -> Response[Customer]:
     return _customer(200, service.get(customer_id))
 
 
 @app.patch("/v1/customers/<customer_id>", **http.documented("PATCH", ITEM, 200, Customer, 404, 409, 412))
-def update_customer(customer_id: CustomerId, body: CustomerPatch, if_match: IfMatch = None) -> Response[Customer]:
+def update_customer(customer_id: http.CustomerId, body: CustomerPatch, if_match: IfMatch = None) -> Response[Customer]:
     customer = service.update(customer_id, body, http.principal(app).actor, http.expected_version(if_match))
     return _customer(200, customer)
 
 
-TagPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$", description="Tag, case-insensitive")]
+TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
 
 
 @app.put("/v1/customers/<customer_id>/tags/<tag>", **http.documented("PUT", f"{ITEM}/tags/{{tag}}", 200, Customer, 404))
-def add_tag(customer_id: CustomerId, tag: TagPath) -> Response[Customer]:
+def add_tag(customer_id: http.CustomerId, tag: TagPath) -> Response[Customer]:
     return _customer(200, service.add_tag(customer_id, tag.lower(), http.principal(app).actor))
 
 
 @app.delete(
     "/v1/customers/<customer_id>/tags/<tag>", **http.documented("DELETE", f"{ITEM}/tags/{{tag}}", 200, Customer, 404)
 )
-def remove_tag(customer_id: CustomerId, tag: TagPath) -> Response[Customer]:
+def remove_tag(customer_id: http.CustomerId, tag: TagPath) -> Response[Customer]:
     return _customer(200, service.remove_tag(customer_id, tag.lower(), http.principal(app).actor))
 
 
 @app.delete("/v1/customers/<customer_id>", **http.documented("DELETE", ITEM, 204, None, 404, 412))
-def archive_customer(customer_id: CustomerId, if_match: IfMatch = None) -> Response[None]:
+def archive_customer(customer_id: http.CustomerId, if_match: IfMatch = None) -> Response[None]:
     service.archive(customer_id, http.principal(app).actor, http.expected_version(if_match))
     return Response(204)
 

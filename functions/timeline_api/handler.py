@@ -3,12 +3,12 @@
 from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.domain.changes import AuditPage
-from cis.domain.customer import CUSTOMER_ID_PATTERN, Customer360
+from cis.domain.customer import Customer360
 from cis.domain.interactions import TIMELINE_TYPES, Interaction, InteractionIn, TicketUpdate, TimelinePage
 from cis.domain.visibility import visible_entries, visible_entry
 from cis.repository.factory import audit_repository, dynamodb_client, timeline_repository
@@ -21,15 +21,13 @@ audit = audit_repository(client)
 app = http.create_resolver()
 
 ENTRY = "/v1/customers/{customer_id}"
-CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
-InteractionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Interaction id (ULID)")]
 
 
 @app.post(
     "/v1/customers/<customer_id>/interactions",
     **http.documented("POST", f"{ENTRY}/interactions", 201, Interaction, 404, 409),
 )
-def record_interaction(customer_id: CustomerId, body: Annotated[InteractionIn, Body()]) -> Interaction:
+def record_interaction(customer_id: http.CustomerId, body: Annotated[InteractionIn, Body()]) -> Interaction:
     caller = http.principal(app)
     entry = service.record(customer_id, body, caller.actor)
     metrics.add_metric(name="InteractionsRecorded", unit=MetricUnit.Count, value=1)
@@ -44,13 +42,13 @@ def record_interaction(customer_id: CustomerId, body: Annotated[InteractionIn, B
     "/v1/customers/<customer_id>/interactions/<interaction_id>",
     **http.documented("PATCH", f"{ENTRY}/interactions/{{interaction_id}}", 200, Interaction, 404, 409),
 )
-def update_ticket(customer_id: CustomerId, interaction_id: InteractionId, body: TicketUpdate) -> Interaction:
+def update_ticket(customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate) -> Interaction:
     return service.update_ticket(customer_id, interaction_id, body, http.principal(app).actor)
 
 
 @app.get("/v1/customers/<customer_id>/timeline", **http.documented("GET", f"{ENTRY}/timeline", 200, TimelinePage, 404))
 def get_timeline(
-    customer_id: CustomerId,
+    customer_id: http.CustomerId,
     type: Annotated[Literal[TIMELINE_TYPES] | None, Query(description="Only entries of this type")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -60,14 +58,14 @@ def get_timeline(
 
 
 @app.get("/v1/customers/<customer_id>/360", **http.documented("GET", f"{ENTRY}/360", 200, Customer360, 404))
-def get_customer_360(customer_id: CustomerId) -> Customer360:
+def get_customer_360(customer_id: http.CustomerId) -> Customer360:
     customer, entries = service.view(customer_id)
     return Customer360(customer=customer, timeline=visible_entries(entries, http.principal(app).roles))
 
 
 @app.get("/v1/customers/<customer_id>/history", **http.documented("GET", f"{ENTRY}/history", 200, AuditPage))
 def get_history(
-    customer_id: CustomerId,
+    customer_id: http.CustomerId,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> AuditPage:

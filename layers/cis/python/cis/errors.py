@@ -50,3 +50,8 @@ def duplicate_key(path: str, what: str, existing_customer_id: str) -> Conflict:
         code="duplicate",
         existing_customer_id=existing_customer_id,
     )
+
+
+def concurrent_update(what: str) -> Conflict:
+    """Other writers kept winning the race for `what`: nothing was written, and a retry will do."""
+    return Conflict(f"{what} is being changed by others right now; retry", code="concurrent_update")

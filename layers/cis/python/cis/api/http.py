@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import traceback
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -30,11 +31,16 @@ from cis.api.errors import (
     validation_problems,
 )
 from cis.config import settings
+from cis.domain.customer import CUSTOMER_ID_PATTERN
 from cis.errors import CisError, FieldProblem, InvalidRequest
 from cis.topology import find_route
 
 JSON = "application/json"
 logger = Logger(child=True)
+
+# Path parameters every API function shares.
+CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
+InteractionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Interaction id (ULID)")]
 
 
 def error_response(status: int, code: str, message: str, fields=(), headers=None, **extra: Any) -> Response:

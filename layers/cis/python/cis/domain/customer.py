@@ -72,7 +72,8 @@ Locale = Annotated[
     Field(description="BCP 47 language tag, e.g. en-GB or pt-BR"),
 ]
 TimeZone = Annotated[str, Field(max_length=64, description="IANA time zone"), AfterValidator(_check_time_zone)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")]
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$"
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TAG_PATTERN)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_dedupe_tags)]
 System = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]

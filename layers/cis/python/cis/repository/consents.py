@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from cis.domain.consent import consent_key
 from cis.errors import NotFound
 from cis.repository import keys
-from cis.repository.customers import Page, VersionConflict, error_code
+from cis.repository.customers import Page, VersionConflict, error_code, lost_race, profile_item
 from cis.repository.items import from_attributes, to_attributes, to_value
 
 _INTERNAL = {"PK", "SK", "entity", "change_id"}
@@ -62,17 +62,14 @@ class ConsentRepository:
         if error_code(error) != "TransactionCanceledException":
             raise error
         reasons = error.response.get("CancellationReasons") or []
-        if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+        if lost_race(reasons):
             raise VersionConflict from error
         last = reasons[-1] if reasons else {}
         if last.get("Code") != "ConditionalCheckFailed":
             raise error
-        if not (last.get("Item") or self._profile_exists(customer_id)):  # ask only when the engine did not say
+        # ask only when the engine did not say
+        if not (last.get("Item") or profile_item(self.client, self.table, customer_id)):
             raise NotFound(f"customer {customer_id} does not exist") from error
-
-    def _profile_exists(self, customer_id: str) -> bool:
-        key = keys.customer_key(customer_id)
-        return "Item" in self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
 
     def history(self, customer_id: str, channel: str, purpose: str, limit: int, cursor: str | None) -> Page:
         """Every change for one channel and purpose, newest first."""

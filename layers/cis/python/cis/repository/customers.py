@@ -37,6 +37,16 @@ def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
+def lost_race(reasons: list[dict]) -> bool:
+    """A transaction cancelled because another writer held one of its items, not by a condition."""
+    return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
+
+
+def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
+    """The stored profile item, read consistently: the answer to "why did my condition fail?"."""
+    return client.get_item(TableName=table, Key=keys.customer_key(customer_id), ConsistentRead=True).get("Item")
+
+
 def field_updates(changes: dict[str, Any], actor: str, now: datetime) -> tuple[str, dict, dict]:
     """UpdateExpression, names and values: set or remove each field, bump the version, stamp."""
     names = {"#version": "version", "#updated_at": "updated_at", "#updated_by": "updated_by"}
@@ -178,7 +188,7 @@ class CustomerRepository:
                     owner = reasons[index].get("Item") or self._lookup_item(key)
                     owner_id = from_attributes(owner).get("customer_id", "unknown") if owner else "unknown"
                     raise duplicate_key(key.path, key.label, owner_id) from error
-            if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+            if lost_race(reasons):
                 raise VersionConflict from error  # another writer touched one of these items
             raise
 
@@ -245,8 +255,7 @@ class CustomerRepository:
     def _why_not(self, customer_id: str, error: ClientError, expected_version: int | None) -> Exception:
         old = error.response.get("Item")
         if old is None:  # not every engine returns the old item: ask, on this failure path only
-            key = keys.customer_key(customer_id)
-            old = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+            old = profile_item(self.client, self.table, customer_id)
         if not old:
             return NotFound(f"customer {customer_id} does not exist")
         stored = from_attributes(old)
@@ -259,8 +268,7 @@ class CustomerRepository:
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, customer_id: str) -> Customer | None:
-        key = keys.customer_key(customer_id)
-        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        item = profile_item(self.client, self.table, customer_id)
         return self.customer(item) if item else None
 
     def _lookup_item(self, key: UniqueKey) -> dict | None:

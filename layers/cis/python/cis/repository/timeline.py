@@ -11,7 +11,7 @@ from cis.domain.customer import Customer
 from cis.domain.interactions import EngagementChange
 from cis.errors import Conflict, FieldProblem, NotFound
 from cis.repository import keys
-from cis.repository.customers import CustomerRepository, Page, VersionConflict, error_code
+from cis.repository.customers import CustomerRepository, Page, VersionConflict, error_code, lost_race, profile_item
 from cis.repository.items import from_attributes, to_attributes
 
 _INTERNAL = {"PK", "SK", "GSI2PK", "GSI2SK", "entity"}
@@ -139,19 +139,15 @@ class TimelineRepository:
                 code="duplicate",
             ) from error
         if failed and failed[-1]:
-            profile = reasons[-1].get("Item") or self._profile_item(customer_id)
+            profile = reasons[-1].get("Item") or profile_item(self.client, self.table, customer_id)
             if not profile:
                 raise NotFound(f"customer {customer_id} does not exist") from error
             if engagement is None:  # a timestamp would have moved back: the exact form applies
                 raise Backdated(from_attributes(profile).get("engagement", {})) from error
             raise VersionConflict from error  # the engagement changed since it was read
-        if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+        if lost_race(reasons):
             raise VersionConflict from error
         raise error
-
-    def _profile_item(self, customer_id: str) -> dict | None:
-        key = keys.customer_key(customer_id)
-        return self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
 
     def get(self, customer_id: str, entry_id: str) -> dict | None:
         key = keys.entry_key(customer_id, entry_id)

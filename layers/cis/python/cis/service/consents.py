@@ -8,7 +8,7 @@ from datetime import datetime
 from ulid import ULID
 
 from cis.domain.consent import ConsentIn, ConsentState
-from cis.errors import Conflict
+from cis.errors import concurrent_update
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import Page, VersionConflict
 from cis.repository.keys import timestamp
@@ -54,7 +54,7 @@ class ConsentService:
                 return state, current
             except VersionConflict:
                 self.pause(attempt)
-        raise Conflict(f"customer {customer_id} is being changed by others right now; retry", code="concurrent_update")
+        raise concurrent_update(f"customer {customer_id}")
 
     def history(self, customer_id: str, channel: str, purpose: str, limit: int, cursor: str | None) -> Page:
         return self.repository.history(customer_id, channel, purpose, limit, cursor)

@@ -13,7 +13,7 @@ from ulid import ULID
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
 from cis.domain.interactions import Engagement
 from cis.domain.keys import UniqueKey
-from cis.errors import Conflict, NotFound, PreconditionFailed
+from cis.errors import Conflict, NotFound, PreconditionFailed, concurrent_update
 from cis.repository.customers import Page, VersionConflict
 
 # A patch without If-Match is applied to whatever is stored; if another writer wins the race
@@ -140,9 +140,7 @@ class CustomerService:
                         f"customer {customer_id} changed while this update was applied: read it again",
                     ) from None
                 self.pause(attempt)
-        raise Conflict(
-            f"customer {customer_id} is being changed by others right now; retry this update", code="concurrent_update"
-        )
+        raise concurrent_update(f"customer {customer_id}")
 
     def archive(self, customer_id: str, actor: str, expected_version: int | None) -> None:
         self.repository.archive(customer_id, expected_version, actor, self.clock())

@@ -16,7 +16,7 @@ from cis.domain.interactions import (
     engagement_change,
     open_tickets_delta,
 )
-from cis.errors import Conflict, FieldProblem, NotFound
+from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
 from cis.repository.customers import Page, VersionConflict
 from cis.repository.keys import timestamp
 from cis.repository.timeline import Backdated, TimelineRepository
@@ -57,7 +57,7 @@ class TimelineService:
             except VersionConflict:
                 engagement = None
                 self.pause(attempt)
-        raise Conflict(f"customer {customer_id} is being changed by others right now; retry", code="concurrent_update")
+        raise concurrent_update(f"customer {customer_id}")
 
     def update_ticket(self, customer_id: str, entry_id: str, update: TicketUpdate, actor: str) -> Interaction:
         for attempt in range(MAX_ATTEMPTS):
@@ -83,7 +83,7 @@ class TimelineService:
             return Interaction.model_validate(
                 entry | changes | {"status_history": history, "updated_at": timestamp(now), "updated_by": actor}
             )
-        raise Conflict(f"ticket {entry_id} is being changed by others right now; retry", code="concurrent_update")
+        raise concurrent_update(f"ticket {entry_id}")
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
         return self.repository.page(customer_id, kind, limit, cursor)
