@@ -10,17 +10,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http, idempotency
 from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch
 from cis.domain.keys import key_from_query
-from cis.repository.factory import customer_repository, dynamodb_client, idempotency_store
-from cis.service.customers import CustomerService
+from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, idempotency_store
+from cis.service.customers import CustomerService, utcnow
+from cis.service.duplicates import DuplicateFinder
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 client = dynamodb_client()
-service = CustomerService(customer_repository(client))
+service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
 app = http.create_resolver()
 
 
-def create(actor: str, body: dict) -> Customer:
-    customer = service.create(CustomerCreate.model_validate(body), actor)
+def create(actor: str, request: dict) -> Customer:
+    data = CustomerCreate.model_validate(request["customer"])
+    customer = service.create(data, actor, allow_duplicate=request["allow_duplicate"])
     metrics.add_metric(name="CustomersCreated", unit=MetricUnit.Count, value=1)
     logger.info("customer created", extra={"customer_id": customer.id})
     return customer
@@ -39,10 +41,14 @@ def _customer(status: int, customer: Customer, **headers: str) -> Response[Custo
 @app.post("/v1/customers", **http.documented("POST", "/v1/customers", 201, Customer, 409))
 def create_customer(
     body: CustomerCreate,
+    allow_duplicate: Annotated[
+        bool, Query(description="Create even if likely duplicates exist; they are remembered as distinct")
+    ] = False,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> Response[Customer]:
-    actor, data = http.principal(app).actor, body.model_dump(mode="json")
-    customer = create_once(actor, idempotency_key, data) if idempotency_key else create(actor, data)
+    actor = http.principal(app).actor
+    request = {"customer": body.model_dump(mode="json"), "allow_duplicate": allow_duplicate}
+    customer = create_once(actor, idempotency_key, request) if idempotency_key else create(actor, request)
     return _customer(201, customer, Location=f"/v1/customers/{customer.id}")
 
 

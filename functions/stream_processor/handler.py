@@ -9,13 +9,26 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from cis.domain.changes import ItemChange
-from cis.repository.factory import audit_repository, customer_repository, dynamodb_client, event_bus
+from cis.repository.factory import (
+    audit_repository,
+    customer_repository,
+    duplicate_repository,
+    dynamodb_client,
+    event_bus,
+)
 from cis.repository.items import from_attributes
 from cis.service.changes import ChangeFeed
+from cis.service.customers import utcnow
+from cis.service.duplicates import DuplicateFinder
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 client = dynamodb_client()
-feed = ChangeFeed(audit_repository(client), event_bus(), customer_repository(client))
+feed = ChangeFeed(
+    audit_repository(client),
+    event_bus(),
+    customer_repository(client),
+    DuplicateFinder(duplicate_repository(client), utcnow),
+)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 

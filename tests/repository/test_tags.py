@@ -4,10 +4,11 @@ import pytest
 from cis.domain.changes import ItemChange
 from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.errors import InvalidRequest
-from cis.repository.factory import audit_repository
+from cis.repository.factory import audit_repository, duplicate_repository
 from cis.repository.items import from_attributes
 from cis.service.changes import ChangeFeed
-from cis.service.customers import CustomerService
+from cis.service.customers import CustomerService, utcnow
+from cis.service.duplicates import DuplicateFinder
 from cis_local.request_counter import RequestCounter
 
 
@@ -59,7 +60,8 @@ def test_an_edit_reaches_the_tag_list_through_the_stream_refresh(service, reposi
     after = from_attributes(dynamodb.get_item(TableName="cis-test", Key=_profile(ada.id))["Item"])
     assert service.tagged("vip", 10, None).items[0].given_name == "Ada"
 
-    feed = ChangeFeed(audit_repository(dynamodb), _NoBus(), repository)
+    duplicates = DuplicateFinder(duplicate_repository(dynamodb), utcnow)
+    feed = ChangeFeed(audit_repository(dynamodb), _NoBus(), repository, duplicates)
     assert feed.handle(ItemChange("ev-1", before, after)) == "customer.updated"
     refreshed = service.tagged("vip", 10, None).items[0]
     assert (refreshed.given_name, refreshed.version) == ("Ada L.", 2)

@@ -20,6 +20,10 @@ class CisError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def extra(self) -> dict:
+        """What the error body carries beyond code, message and fields."""
+        return {}
+
 
 class NotFound(CisError):
     def __init__(self, message: str):
@@ -32,6 +36,9 @@ class PreconditionFailed(CisError):
         self.current_version = current_version
         self.stored_status = stored_status
 
+    def extra(self) -> dict:
+        return {"current_version": self.current_version} if self.current_version is not None else {}
+
 
 class InvalidRequest(CisError):
     def __init__(self, message: str, fields: list[FieldProblem] | None = None):
@@ -41,6 +48,9 @@ class InvalidRequest(CisError):
 @dataclass
 class Conflict(CisError):
     existing_customer_id: str | None = None
+
+    def extra(self) -> dict:
+        return {"existing_customer_id": self.existing_customer_id} if self.existing_customer_id else {}
 
 
 def duplicate_key(path: str, what: str, existing_customer_id: str) -> Conflict:
@@ -55,3 +65,18 @@ def duplicate_key(path: str, what: str, existing_customer_id: str) -> Conflict:
 def concurrent_update(what: str) -> Conflict:
     """Other writers kept winning the race for `what`: nothing was written, and a retry will do."""
     return Conflict(f"{what} is being changed by others right now; retry", code="concurrent_update")
+
+
+class PossibleDuplicate(Conflict):
+    """A new record looks like existing customers; the caller decides (merge, or create anyway)."""
+
+    def __init__(self, candidates: list):
+        super().__init__(
+            f"this looks like {len(candidates)} existing customer(s): check the candidates, "
+            "then update one of them, or create anyway with ?allow_duplicate=true",
+            code="possible_duplicate",
+        )
+        self.candidates = candidates
+
+    def extra(self) -> dict:
+        return {"candidates": [candidate.model_dump(mode="json") for candidate in self.candidates]}

@@ -148,9 +148,18 @@ CONSENTS_API = Function(
     ),
 )
 
+DATA_QUALITY_API = Function(
+    name="data_quality_api",
+    description="Data quality: likely duplicate pairs across the base, found as records change.",
+    table_access="read",
+    routes=(
+        Route("GET", "/v1/duplicates", ALL_STAFF, "Likely duplicate customers, most likely first", "listDuplicates"),
+    ),
+)
+
 STREAM_PROCESSOR = Function(
     name="stream_processor",
-    description="After each committed write: the audit trail entry and the domain event on the bus.",
+    description="After each committed write: audit entry, domain event, duplicate blocking and pairs.",
     table_access="read_write",
     routes=(),
     memory_mb=256,
@@ -170,7 +179,14 @@ API_DOCS = Function(
     ),
 )
 
-FUNCTIONS: tuple[Function, ...] = (CUSTOMERS_API, TIMELINE_API, CONSENTS_API, STREAM_PROCESSOR, API_DOCS)
+FUNCTIONS: tuple[Function, ...] = (
+    CUSTOMERS_API,
+    TIMELINE_API,
+    CONSENTS_API,
+    DATA_QUALITY_API,
+    STREAM_PROCESSOR,
+    API_DOCS,
+)
 
 
 def find_route(method: str, path: str) -> Route | None:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cis.domain.customer import READ_ONLY_FIELDS
+from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.interactions import INTERACTION_TYPES
 from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, NotFound, PreconditionFailed
 
@@ -24,6 +25,9 @@ class ErrorDetail(BaseModel):
     fields: list[FieldError]
     existing_customer_id: str | None = Field(default=None, description="With 409 duplicate: who has the value")
     current_version: int | None = Field(default=None, description="With 412: the version to read and retry from")
+    candidates: list[DuplicateCandidate] | None = Field(
+        default=None, description="With 409 possible_duplicate: the customers this one likely is, and why"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -35,7 +39,7 @@ ERROR_DESCRIPTIONS = {
     401: "No valid token",
     403: "The caller's roles may not call this route",
     404: "No such customer or route",
-    409: "Conflicts with stored data: a duplicate key, or a concurrent change to retry",
+    409: "Conflicts with stored data: a duplicate key, a likely duplicate customer, or a concurrent change to retry",
     412: "If-Match is not the current version",
     413: "Body too large",
     415: "Body is not JSON",

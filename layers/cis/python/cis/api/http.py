@@ -57,14 +57,11 @@ def create_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(CisError)
     def _domain(error: CisError) -> Response:
-        extra = (
-            {"existing_customer_id": error.existing_customer_id} if getattr(error, "existing_customer_id", None) else {}
-        )
-        if getattr(error, "current_version", None) is not None:
-            extra["current_version"] = error.current_version
         # A conflict with other writers (not with stored data) goes away on its own: say when to retry.
         headers = {"Retry-After": "1"} if error.code == "concurrent_update" else None
-        return error_response(status_of(error), error.code, error.message, error.fields, headers=headers, **extra)
+        return error_response(
+            status_of(error), error.code, error.message, error.fields, headers=headers, **error.extra()
+        )
 
     @app.exception_handler(IdempotencyValidationError)
     def _reused_key(_: Exception) -> Response:

@@ -96,6 +96,7 @@ READ_ONLY_FIELDS = (
     "updated_by",
     "engagement",
     "consents",
+    "distinct_from",
 )
 
 
@@ -204,6 +205,9 @@ class Customer(CustomerFields):
     engagement: Engagement | None = Field(default=None, description="Kept current by the system")
     consents: dict[str, ConsentState] | None = Field(
         default=None, description="Current consent per channel:purpose, e.g. email:marketing"
+    )
+    distinct_from: list[str] | None = Field(
+        default=None, description="Customers a person confirmed this one is not: never offered as duplicates"
     )
 
 

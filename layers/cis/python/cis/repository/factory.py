@@ -12,6 +12,7 @@ from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import CustomerRepository
+from cis.repository.duplicates import DuplicateRepository
 from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
 
@@ -61,3 +62,7 @@ def audit_repository(client=None) -> AuditRepository:
 def event_bus() -> EventBus:
     # Endpoint from AWS_ENDPOINT_URL_EVENTBRIDGE when set: moto locally, AWS otherwise.
     return EventBus(boto3.client("events", config=_CONFIG), settings.event_bus_name)
+
+
+def duplicate_repository(client=None) -> DuplicateRepository:
+    return DuplicateRepository(client or dynamodb_client(), settings.table_name)

@@ -7,6 +7,9 @@
   audit         PK=CUST#<id>  SK=AUDIT#<time>#<change id>      (written by the stream processor)
   tag copy      PK=CUST#<id>  SK=TAG#<tag>  GSI1PK=TAG#<tag>  GSI1SK=<id>  (the customer, for tag lists)
   lookup        PK=KEY#<KIND>#<normalized>  SK=KEY             (uniqueness of emails, phones, ids)
+  block         PK=BLOCK#<blocking key>  SK=CUST#<id>          (who to compare a record with; matching)
+  pair          PK=CUST#<id>  SK=DUP#<other id>                (a likely duplicate, one copy per side;
+                GSI1PK=DUPLICATES  GSI1SK=<score>#<id>#<other>  the copy whose id sorts first is listed)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
 The profile and the timeline share the prefix V# and the profile sorts above every entry
@@ -100,6 +103,27 @@ def audit_prefix(customer_id: str) -> tuple[str, str]:
 def audit_key(customer_id: str, occurred_at: str, change_id: str) -> dict[str, dict]:
     pk, prefix = audit_prefix(customer_id)
     return {"PK": _s(pk), "SK": _s(f"{prefix}{occurred_at}#{change_id}")}
+
+
+def block_key(blocking_key: str, customer_id: str) -> dict[str, dict]:
+    return {"PK": _s(f"BLOCK#{blocking_key}"), "SK": _s(customer_pk(customer_id))}
+
+
+def block_partition(blocking_key: str) -> str:
+    return f"BLOCK#{blocking_key}"
+
+
+DUPLICATES_PARTITION = "DUPLICATES"
+PAIR_PREFIX = "DUP#"
+
+
+def pair_key(customer_id: str, other_id: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{PAIR_PREFIX}{other_id}")}
+
+
+def pair_listing(score: float, first_id: str, second_id: str) -> dict[str, dict]:
+    """The listed copy's place in the duplicates list: highest score first, then by ids."""
+    return {"GSI1PK": _s(DUPLICATES_PARTITION), "GSI1SK": _s(f"{score:.3f}#{first_id}#{second_id}")}
 
 
 # -- cursors ---------------------------------------------------------------------------------

@@ -7,15 +7,21 @@ from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
 from cis.repository.customers import CustomerRepository
 from cis.repository.items import to_attributes
+from cis.service.duplicates import DuplicateFinder
 
 
 class ChangeFeed:
-    def __init__(self, audit: AuditRepository, bus: EventBus, customers: CustomerRepository):
-        self.audit, self.bus, self.customers = audit, bus, customers
+    def __init__(
+        self, audit: AuditRepository, bus: EventBus, customers: CustomerRepository, duplicates: DuplicateFinder
+    ):
+        self.audit, self.bus, self.customers, self.duplicates = audit, bus, customers, duplicates
 
     def handle(self, change: ItemChange) -> str | None:
         """Audit first, then publish: a failed publish is retried with the audit entry already there
-        (it is written once), and an event is never sent for a change that is not recorded."""
+        (it is written once), and an event is never sent for a change that is not recorded.
+        Every step is safe to repeat, as a retried stream batch repeats them."""
+        if (change.after or change.before or {}).get("entity") == "customer":
+            self.duplicates.refresh(change.before, change.after)  # no-op unless what matching reads changed
         event = interpret(change)
         if event is None:
             return None

@@ -11,9 +11,10 @@ from typing import Protocol
 from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
+from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.interactions import Engagement
 from cis.domain.keys import UniqueKey
-from cis.errors import Conflict, NotFound, PreconditionFailed, concurrent_update
+from cis.errors import Conflict, NotFound, PossibleDuplicate, PreconditionFailed, concurrent_update
 from cis.repository.customers import Page, VersionConflict
 
 # A patch without If-Match is applied to whatever is stored; if another writer wins the race
@@ -42,20 +43,33 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Duplicates(Protocol):
+    def candidates(self, record: dict) -> list[DuplicateCandidate]: ...
+
+
 class CustomerService:
     def __init__(
         self,
         repository: Repository,
+        duplicates: Duplicates | None = None,
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: str(ULID()),
         pause: Callable[[int], None] = jittered_pause,
     ):
+        """Without `duplicates`, creates check exact keys only (emails, phones, external ids)."""
         self.repository = repository
+        self.duplicates = duplicates
         self.clock = clock
         self.new_id = new_id
         self.pause = pause
 
-    def create(self, data: CustomerCreate, actor: str) -> Customer:
+    def create(self, data: CustomerCreate, actor: str, allow_duplicate: bool = False) -> Customer:
+        """A new customer. Likely duplicates stop it (PossibleDuplicate) unless the caller allows
+        them; then the record remembers whom it was knowingly kept apart from."""
+        candidates = self.duplicates.candidates(data.model_dump(mode="json")) if self.duplicates else []
+        if candidates and not allow_duplicate:
+            raise PossibleDuplicate(candidates)
+        distinct_from = [candidate.customer_id for candidate in candidates] or None
         # A concurrent create claiming the same email or phone cancels our transaction; once it has
         # committed, the retry sees its lookup item and answers with a duplicate conflict instead.
         for attempt in range(MAX_ATTEMPTS):
@@ -64,6 +78,7 @@ class CustomerService:
                 **data.model_dump(),
                 engagement=Engagement(),  # what the stored profile starts with
                 consents={},
+                distinct_from=distinct_from,
                 id=self.new_id(),
                 version=1,
                 created_at=now,

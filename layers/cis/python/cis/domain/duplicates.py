@@ -1,0 +1,41 @@
+"""Likely duplicates as the API shows them: who, how likely, and the evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from cis.domain.matching import Match
+
+
+class MatchReason(BaseModel):
+    code: str = Field(description="same_mailbox, same_phone_digits, nickname, same_birthday, different_birthday...")
+    weight: float = Field(description="Log-odds this evidence adds (negative: evidence against)")
+    detail: str = Field(description="What agreed or differed, as compared (transliterated, normalized)")
+
+
+class DuplicateCandidate(BaseModel):
+    customer_id: str
+    score: float = Field(ge=0, le=1, description="Probability-like: 0.8 and above is a likely duplicate")
+    reasons: list[MatchReason]
+
+    @classmethod
+    def of(cls, customer_id: str, match: Match) -> DuplicateCandidate:
+        return cls(
+            customer_id=customer_id,
+            score=match.score,
+            reasons=[MatchReason(code=r.code, weight=r.weight, detail=r.detail) for r in match.reasons],
+        )
+
+
+class DuplicatePair(BaseModel):
+    customer_ids: list[str] = Field(min_length=2, max_length=2)
+    score: float = Field(ge=0, le=1)
+    reasons: list[MatchReason]
+    found_at: datetime
+
+
+class DuplicatePage(BaseModel):
+    items: list[DuplicatePair]
+    next_cursor: str | None = None
