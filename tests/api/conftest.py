@@ -61,6 +61,15 @@ def local_api():
         stop_runtime(process)
 
 
+@pytest.fixture(scope="session")
+def quiet_api():
+    """A runtime for tests that wait on the stream: the main one has a backlog from every other test."""
+    port = free_port()
+    process = start_runtime(port, "--no-demo")
+    yield type("QuietApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
+    stop_runtime(process)
+
+
 class Client:
     """A requests session for one role, against the local API."""
 

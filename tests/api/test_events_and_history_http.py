@@ -6,21 +6,11 @@ import time
 import boto3
 import pytest
 from cis.topology import Role
-from cis_local.runtime import free_port
 
-from .conftest import Client, start_runtime, stop_runtime
+from .conftest import Client
 from .test_timeline_http import new_customer, record
 
 S, M = Role.SUPPORT, Role.MARKETING
-
-
-@pytest.fixture(scope="module")
-def quiet_api():
-    """A runtime of its own: the session's runtime has a stream backlog from every other test."""
-    port = free_port()
-    process = start_runtime(port, "--no-demo")
-    yield type("QuietApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
-    stop_runtime(process)
 
 
 @pytest.fixture

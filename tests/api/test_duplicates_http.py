@@ -1,0 +1,84 @@
+"""Likely duplicates over HTTP: 409 with candidates on create, allow_duplicate, and the pairs list."""
+
+import time
+
+import pytest
+from cis.topology import Role
+
+from .conftest import Client
+
+S, M = Role.SUPPORT, Role.MARKETING
+
+
+@pytest.fixture
+def as_role(quiet_api):
+    return lambda *roles: Client(quiet_api.url, list(roles))
+
+
+def filed(client: Client, customer_id: str, timeout_s: float = 30) -> None:
+    """Wait until the stream processor has handled the customer's create: its history entry is
+    written after the customer is filed for duplicate checks."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if client.get(f"/v1/customers/{customer_id}/history").json()["items"]:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the stream did not handle customer {customer_id} within {timeout_s} s")
+
+
+def pairs_with(client: Client, customer_id: str) -> list[dict]:
+    found, cursor = [], None
+    while True:
+        page = client.get("/v1/duplicates", params={"limit": 100} | ({"cursor": cursor} if cursor else {})).json()
+        found += [pair for pair in page["items"] if customer_id in pair["customer_ids"]]
+        if not (cursor := page["next_cursor"]):
+            return found
+
+
+def test_a_near_duplicate_is_refused_with_candidates_and_created_when_allowed(as_role, unique):
+    support = as_role(S)
+    family = f"Lindqvist {unique}"
+    robert = support.post(
+        "/v1/customers",
+        json={
+            "given_name": "Robert",
+            "family_name": family,
+            "birthday": "1980-05-17",
+            "emails": [{"address": f"robert.{unique}@gmail.com"}],
+        },
+    ).json()
+    filed(support, robert["id"])
+    bob = {"given_name": "Bob", "family_name": family, "emails": [{"address": f"r.o.b.e.r.t.{unique}@gmail.com"}]}
+
+    refused = support.post("/v1/customers", json=bob)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "possible_duplicate" and "allow_duplicate=true" in error["message"]
+    [candidate] = error["candidates"]
+    assert candidate["customer_id"] == robert["id"] and candidate["score"] >= 0.8
+    assert {"same_mailbox", "nickname"} <= {reason["code"] for reason in candidate["reasons"]}
+
+    created = support.post("/v1/customers", params={"allow_duplicate": "true"}, json=bob)
+    assert created.status_code == 201 and created.json()["distinct_from"] == [robert["id"]]
+    filed(support, created.json()["id"])
+    assert pairs_with(as_role(M), robert["id"]) == []  # a choice made once is not asked again
+
+
+def test_an_edit_that_makes_two_customers_look_alike_lists_the_pair(as_role, unique):
+    support = as_role(S)
+    family = f"Okafor {unique}"
+    first = support.post(
+        "/v1/customers", json={"given_name": "Katherine", "family_name": family, "birthday": "1975-09-30"}
+    )
+    second = support.post("/v1/customers", json={"given_name": "Kate", "family_name": family})
+    first, second = first.json(), second.json()
+    filed(support, second["id"])
+    assert pairs_with(support, first["id"]) == []
+
+    assert support.patch(f"/v1/customers/{second['id']}", json={"birthday": "1975-09-30"}).status_code == 200
+    deadline = time.monotonic() + 30
+    while not (pairs := pairs_with(as_role(M), first["id"])) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    [pair] = pairs
+    assert pair["customer_ids"] == sorted([first["id"], second["id"]]) and pair["score"] >= 0.8
+    assert {reason["code"] for reason in pair["reasons"]} == {"nickname", "same_birthday"}
