@@ -1,20 +1,26 @@
-"""Data quality: parse, authorize, call the service, shape the response."""
+"""Data quality: duplicate pairs, merges and undo. Parse, authorize, call the service, shape the response."""
 
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.domain.duplicates import DuplicatePage
-from cis.repository.factory import duplicate_repository, dynamodb_client
+from cis.domain.merging import MergeLog, MergeRequest
+from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, merge_repository
 from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
+from cis.service.merges import MergeService
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 client = dynamodb_client()
 duplicates = DuplicateFinder(duplicate_repository(client), utcnow)
+merges = MergeService(merge_repository(client), customer_repository(client), utcnow)
 app = http.create_resolver()
+
+MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (ULID)")]
 
 
 @app.get("/v1/duplicates", **http.documented("GET", "/v1/duplicates", 200, DuplicatePage))
@@ -24,6 +30,31 @@ def list_duplicates(
 ) -> DuplicatePage:
     page = duplicates.page(limit, cursor)
     return DuplicatePage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@app.post(
+    "/v1/customers/<customer_id>/merge",
+    **http.documented("POST", "/v1/customers/{customer_id}/merge", 200, MergeLog, 404, 409),
+)
+def merge_customers(customer_id: http.CustomerId, body: MergeRequest) -> MergeLog:
+    merged = merges.merge(customer_id, body, http.principal(app).actor)
+    metrics.add_metric(name="CustomersMerged", unit=MetricUnit.Count, value=len(merged.merged_ids))
+    logger.info("customers merged", extra={"merge_id": merged.merge_id, "items_changed": merged.items_changed})
+    return merged
+
+
+@app.get("/v1/merges/<merge_id>", **http.documented("GET", "/v1/merges/{merge_id}", 200, MergeLog, 404))
+def get_merge(merge_id: MergeId) -> MergeLog:
+    return merges.get(merge_id)
+
+
+@app.post(
+    "/v1/merges/<merge_id>/undo", **http.documented("POST", "/v1/merges/{merge_id}/undo", 200, MergeLog, 404, 409)
+)
+def undo_merge(merge_id: MergeId) -> MergeLog:
+    undone = merges.undo(merge_id, http.principal(app).actor)
+    logger.info("merge undone", extra={"merge_id": merge_id})
+    return undone
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -80,3 +80,18 @@ class PossibleDuplicate(Conflict):
 
     def extra(self) -> dict:
         return {"candidates": [candidate.model_dump(mode="json") for candidate in self.candidates]}
+
+
+class Merged(CisError):
+    """The id was merged into another customer: the answer points there."""
+
+    def __init__(self, customer_id: str, survivor_id: str, merge_id: str):
+        super().__init__(f"customer {customer_id} was merged into customer {survivor_id}: use that id", code="merged")
+        self.survivor_id, self.merge_id = survivor_id, merge_id
+
+    def extra(self) -> dict:
+        return {"merged_into": self.survivor_id, "merge_id": self.merge_id}
+
+
+def being_merged(customer_id: str) -> Conflict:
+    return Conflict(f"customer {customer_id} is being merged right now; retry in a moment", code="merge_in_progress")

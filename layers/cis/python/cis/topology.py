@@ -150,10 +150,14 @@ CONSENTS_API = Function(
 
 DATA_QUALITY_API = Function(
     name="data_quality_api",
-    description="Data quality: likely duplicate pairs across the base, found as records change.",
-    table_access="read",
+    description="Data quality: likely duplicate pairs, merges with survivorship rules, and their undo.",
+    table_access="read_write",
+    timeout_s=29,  # a merge moves every item of the merged customers: API Gateway's own limit
     routes=(
         Route("GET", "/v1/duplicates", ALL_STAFF, "Likely duplicate customers, most likely first", "listDuplicates"),
+        Route("POST", f"{ENTRY}/merge", WRITERS, "Merge other customers into this one", "mergeCustomers"),
+        Route("GET", "/v1/merges/{merge_id}", ALL_STAFF, "A merge, as kept in the merge log", "getMerge"),
+        Route("POST", "/v1/merges/{merge_id}/undo", WRITERS, "Undo a merge: every record as it was", "undoMerge"),
     ),
 )
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from cis.domain.customer import READ_ONLY_FIELDS
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.interactions import INTERACTION_TYPES
-from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, NotFound, PreconditionFailed
+from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, Merged, NotFound, PreconditionFailed
 
 
 class FieldError(BaseModel):
@@ -25,6 +25,8 @@ class ErrorDetail(BaseModel):
     fields: list[FieldError]
     existing_customer_id: str | None = Field(default=None, description="With 409 duplicate: who has the value")
     current_version: int | None = Field(default=None, description="With 412: the version to read and retry from")
+    merged_into: str | None = Field(default=None, description="With 410 merged: the customer to use instead")
+    merge_id: str | None = Field(default=None, description="With 410 merged: the merge, which can be undone")
     candidates: list[DuplicateCandidate] | None = Field(
         default=None, description="With 409 possible_duplicate: the customers this one likely is, and why"
     )
@@ -39,6 +41,7 @@ ERROR_DESCRIPTIONS = {
     401: "No valid token",
     403: "The caller's roles may not call this route",
     404: "No such customer or route",
+    410: "The customer was merged into another: `merged_into` names it",
     409: "Conflicts with stored data: a duplicate key, a likely duplicate customer, or a concurrent change to retry",
     412: "If-Match is not the current version",
     413: "Body too large",
@@ -49,7 +52,7 @@ ERROR_DESCRIPTIONS = {
 # Tags of the discriminated unions request bodies use (the interaction types).
 UNION_TAGS = frozenset(INTERACTION_TYPES)
 
-STATUS = {NotFound: 404, PreconditionFailed: 412, Conflict: 409, InvalidRequest: 400}
+STATUS = {Merged: 410, NotFound: 404, PreconditionFailed: 412, Conflict: 409, InvalidRequest: 400}
 
 
 def error_body(code: str, message: str, fields: Iterable[FieldProblem] = (), **extra: Any) -> str:

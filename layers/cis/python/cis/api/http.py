@@ -39,6 +39,7 @@ JSON = "application/json"
 logger = Logger(child=True)
 
 # Path parameters every API function shares.
+ULID_PATTERN = CUSTOMER_ID_PATTERN
 CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
 InteractionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Interaction id (ULID)")]
 
@@ -92,7 +93,8 @@ def documented(method: str, path: str, success: int, model: type | None, *errors
     route = find_route(method, path)
     ok = {"description": "Success"} | ({"content": {JSON: {"model": model}}} if model else {})
     with_body = [413, 415] if method in ("POST", "PUT", "PATCH") else []
-    statuses = sorted({*errors, *with_body, *([] if route.public else [401, 403]), 400, 422})
+    merged = [410] if "{customer_id}" in path and 404 in errors else []  # a merged-away id points onward
+    statuses = sorted({*errors, *merged, *with_body, *([] if route.public else [401, 403]), 400, 422})
     responses = {success: ok} | {
         status: {"description": ERROR_DESCRIPTIONS[status], "content": {JSON: {"model": ErrorResponse}}}
         for status in statuses

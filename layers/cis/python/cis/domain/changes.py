@@ -58,6 +58,8 @@ def interpret(change: ItemChange) -> DomainEvent | None:
         return _customer_event(change)
     if entity == "interaction":
         return _entry_event(change)
+    if entity == "merge":
+        return _merge_event(change)
     return None  # lookup keys, order keys, consent log lines (their timeline entry speaks), audit, idempotency
 
 
@@ -66,6 +68,8 @@ def _customer_event(change: ItemChange) -> DomainEvent | None:
     if not after:
         return None  # profiles are archived, never deleted
     base = {"event_id": change.change_id, "customer_id": after["id"]}
+    if not before and after["version"] > 1:
+        return None  # put back by undoing a merge: customer.unmerged tells it
     if not before:
         fields = [name for name in CLIENT_FIELDS if after.get(name) not in (None, [], {})]
         return DomainEvent(
@@ -132,6 +136,24 @@ def _entry_event(change: ItemChange) -> DomainEvent | None:
         detail=detail | {"status": after.get("status")},
         audit=audit,
         **base,
+    )
+
+
+def _merge_event(change: ItemChange) -> DomainEvent | None:
+    """A merge announces itself when it completes, and again when it is undone."""
+    before, after = change.before or {}, change.after or {}
+    if not after or before.get("status") == after["status"] or after["status"] not in ("done", "undone"):
+        return None
+    merged = after["merged_ids"]
+    done = after["status"] == "done"
+    return DomainEvent(
+        "customer.merged" if done else "customer.unmerged",
+        event_id=change.change_id,
+        customer_id=after["survivor_id"],
+        occurred_at=after["merged_at"] if done else after["undone_at"],
+        actor=after["merged_by"] if done else after["undone_by"],
+        detail={"merge_id": after["merge_id"], "merged_ids": merged},
+        audit={"merged customers": {"before": None, "after": merged} if done else {"before": merged, "after": None}},
     )
 
 

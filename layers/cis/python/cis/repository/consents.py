@@ -7,9 +7,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cis.domain.consent import consent_key
-from cis.errors import NotFound
 from cis.repository import keys
-from cis.repository.customers import Page, VersionConflict, error_code, lost_race, profile_item
+from cis.repository.customers import WRITABLE, Page, VersionConflict, error_code, lost_race, profile_item, unavailable
 from cis.repository.items import from_attributes, to_attributes, to_value
 
 _INTERNAL = {"PK", "SK", "entity", "change_id"}
@@ -35,9 +34,7 @@ class ConsentRepository:
             "Update": profile
             | {
                 "UpdateExpression": "SET #c.#k = :state",
-                "ConditionExpression": (
-                    "attribute_exists(PK) AND (attribute_not_exists(#c.#k) OR #c.#k.captured_at <= :at)"
-                ),
+                "ConditionExpression": (f"{WRITABLE} AND (attribute_not_exists(#c.#k) OR #c.#k.captured_at <= :at)"),
                 "ExpressionAttributeNames": {"#c": "consents", "#k": consent_key(channel, purpose)},
                 "ExpressionAttributeValues": {":state": to_value(state), ":at": {"S": state["captured_at"]}},
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -49,7 +46,7 @@ class ConsentRepository:
         except ClientError as error:
             self._explain(error, customer_id)
         # A later capture is current: keep this one in the ledger and on the timeline only.
-        exists = {"ConditionCheck": profile | {"ConditionExpression": "attribute_exists(PK)"}}
+        exists = {"ConditionCheck": profile | {"ConditionExpression": WRITABLE}}
         try:
             self.client.transact_write_items(TransactItems=[*common, exists])
         except ClientError as error:
@@ -68,8 +65,10 @@ class ConsentRepository:
         if last.get("Code") != "ConditionalCheckFailed":
             raise error
         # ask only when the engine did not say
-        if not (last.get("Item") or profile_item(self.client, self.table, customer_id)):
-            raise NotFound(f"customer {customer_id} does not exist") from error
+        stored = last.get("Item") or profile_item(self.client, self.table, customer_id)
+        problem = unavailable(self.client, self.table, customer_id, stored)
+        if problem:
+            raise problem from error
 
     def history(self, customer_id: str, channel: str, purpose: str, limit: int, cursor: str | None) -> Page:
         """Every change for one channel and purpose, newest first."""

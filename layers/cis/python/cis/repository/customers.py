@@ -16,7 +16,16 @@ from botocore.exceptions import ClientError
 
 from cis.domain.customer import Customer, CustomerFields
 from cis.domain.keys import UniqueKey, unique_keys
-from cis.errors import FieldProblem, InvalidRequest, NotFound, PreconditionFailed, duplicate_key
+from cis.errors import (
+    CisError,
+    FieldProblem,
+    InvalidRequest,
+    Merged,
+    NotFound,
+    PreconditionFailed,
+    being_merged,
+    duplicate_key,
+)
 from cis.repository import keys
 from cis.repository.items import from_attributes, to_attributes, to_value
 
@@ -45,6 +54,24 @@ def lost_race(reasons: list[dict]) -> bool:
 def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
     """The stored profile item, read consistently: the answer to "why did my condition fail?"."""
     return client.get_item(TableName=table, Key=keys.customer_key(customer_id), ConsistentRead=True).get("Item")
+
+
+# Every write that touches a customer's profile requires it: a customer being merged takes no writes.
+WRITABLE = "attribute_exists(PK) AND attribute_not_exists(merge_lock)"
+
+
+def unavailable(client: Any, table: str, customer_id: str, profile: dict | None) -> CisError | None:
+    """Why a customer takes no writes: merged into another, never existed, or mid-merge. None if it does."""
+    if profile is None:
+        key = keys.merge_pointer_key(customer_id)
+        pointer = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        if pointer:
+            values = from_attributes(pointer)
+            return Merged(customer_id, values["merged_into"], values["merge_id"])
+        return NotFound(f"customer {customer_id} does not exist")
+    if "merge_lock" in profile:
+        return being_merged(customer_id)
+    return None
 
 
 def field_updates(changes: dict[str, Any], actor: str, now: datetime) -> tuple[str, dict, dict]:
@@ -131,7 +158,7 @@ class CustomerRepository:
         new_keys = unique_keys(customer)
         actions = [{"Put": put}] + [self._lookup_put(key, customer.id) for key in new_keys]
         actions += [{"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}} for tag in customer.tags]
-        self._transact(actions, new_keys)
+        self._transact(customer.id, actions, new_keys)
 
     def replace(self, customer: Customer, previous: Customer) -> None:
         """Write the client's fields of a new version, moving lookup items, if `previous` is still stored."""
@@ -146,7 +173,7 @@ class CustomerRepository:
             "TableName": self.table,
             "Key": keys.customer_key(customer.id),
             "UpdateExpression": expression,
-            "ConditionExpression": "#version = :previous",
+            "ConditionExpression": "#version = :previous AND attribute_not_exists(merge_lock)",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values | {":previous": {"N": str(previous.version)}},
         }
@@ -157,7 +184,7 @@ class CustomerRepository:
                 self.client.update_item(**update)
             except ClientError as error:
                 if error_code(error) == "ConditionalCheckFailedException":
-                    raise VersionConflict from error
+                    raise self._stale(customer.id) from error
                 raise
             return
         actions = [{"Update": update}]
@@ -171,9 +198,9 @@ class CustomerRepository:
                 f"({MAX_TRANSACTION_ITEMS}): change fewer emails, phones, ids or tags at once",
                 [FieldProblem("body", "too many key and tag changes in one patch")],
             )
-        self._transact(actions, added)
+        self._transact(customer.id, actions, added)
 
-    def _transact(self, actions: list[dict], new_keys: list[UniqueKey]) -> None:
+    def _transact(self, customer_id: str, actions: list[dict], new_keys: list[UniqueKey]) -> None:
         """Run actions whose first is the profile and whose next ones put `new_keys`' lookup items."""
         try:
             self.client.transact_write_items(TransactItems=actions)
@@ -182,7 +209,7 @@ class CustomerRepository:
                 raise
             reasons = error.response.get("CancellationReasons") or []
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise VersionConflict from error
+                raise self._stale(customer_id) from error
             for index, key in enumerate(new_keys, start=1):
                 if index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed":
                     owner = reasons[index].get("Item") or self._lookup_item(key)
@@ -192,12 +219,17 @@ class CustomerRepository:
                 raise VersionConflict from error  # another writer touched one of these items
             raise
 
+    def _stale(self, customer_id: str) -> Exception:
+        """A profile write's condition failed: another version (retry), or the customer takes no writes."""
+        stored = profile_item(self.client, self.table, customer_id)
+        return unavailable(self.client, self.table, customer_id, stored) or VersionConflict()
+
     def update_fields(
         self, customer_id: str, changes: dict[str, Any], expected_version: int | None, actor: str, now: datetime
     ) -> Customer:
         """Set or remove independent fields in one UpdateItem, conditional on the version."""
         expression, names, values = field_updates(changes, actor, now)
-        condition = "attribute_exists(PK)"
+        condition = WRITABLE
         if expected_version is not None:
             condition += " AND #version = :expected"
             values[":expected"] = {"N": str(expected_version)}
@@ -227,7 +259,7 @@ class CustomerRepository:
             ":archived": {"S": "archived"},
             ":list": {"S": keys.list_partition("archived")},
         }
-        condition = "attribute_exists(PK) AND #status <> :archived"
+        condition = f"{WRITABLE} AND #status <> :archived"
         if expected_version is not None:
             condition += " AND #version = :expected"
             values[":expected"] = {"N": str(expected_version)}
@@ -256,8 +288,9 @@ class CustomerRepository:
         old = error.response.get("Item")
         if old is None:  # not every engine returns the old item: ask, on this failure path only
             old = profile_item(self.client, self.table, customer_id)
-        if not old:
-            return NotFound(f"customer {customer_id} does not exist")
+        problem = unavailable(self.client, self.table, customer_id, old)
+        if problem:
+            return problem
         stored = from_attributes(old)
         return PreconditionFailed(
             f"customer {customer_id} is at version {stored['version']}, not {expected_version}: "
@@ -267,6 +300,10 @@ class CustomerRepository:
         )
 
     # -- reads ---------------------------------------------------------------------------
+    def missing(self, customer_id: str) -> CisError:
+        """Why there is no profile: merged into another customer (a pointer), or never there."""
+        return unavailable(self.client, self.table, customer_id, None)
+
     def get(self, customer_id: str) -> Customer | None:
         item = profile_item(self.client, self.table, customer_id)
         return self.customer(item) if item else None

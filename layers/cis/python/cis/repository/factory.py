@@ -13,6 +13,7 @@ from cis.repository.bus import EventBus
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import CustomerRepository
 from cis.repository.duplicates import DuplicateRepository
+from cis.repository.merges import MergeRepository
 from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
 
@@ -66,3 +67,7 @@ def event_bus() -> EventBus:
 
 def duplicate_repository(client=None) -> DuplicateRepository:
     return DuplicateRepository(client or dynamodb_client(), settings.table_name)
+
+
+def merge_repository(client=None) -> MergeRepository:
+    return MergeRepository(client or dynamodb_client(), settings.table_name)

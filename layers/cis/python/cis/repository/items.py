@@ -12,9 +12,15 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+def _number(value: Any) -> float:
+    if isinstance(value, Decimal):  # read back from DynamoDB: its repr round-trips through float text
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
 def to_attributes(values: dict[str, Any]) -> dict[str, dict]:
     # DynamoDB numbers are Decimals; a JSON round trip turns every float into one exactly.
-    plain = json.loads(json.dumps(values), parse_float=Decimal)
+    plain = json.loads(json.dumps(values, default=_number), parse_float=Decimal)
     return {key: _serializer.serialize(value) for key, value in plain.items()}
 
 

@@ -10,6 +10,9 @@
   block         PK=BLOCK#<blocking key>  SK=CUST#<id>          (who to compare a record with; matching)
   pair          PK=CUST#<id>  SK=DUP#<other id>                (a likely duplicate, one copy per side;
                 GSI1PK=DUPLICATES  GSI1SK=<score>#<id>#<other>  the copy whose id sorts first is listed)
+  merge pointer PK=CUST#<id>  SK=MERGED                    (a merged-away id: where it went)
+  merge log     PK=MERGE#<merge id>  SK=LOG                  (survivor, merged ids, status, who, when)
+  merge step    PK=MERGE#<merge id>  SK=STEP#<nnnn>          (item images before and after: for undo)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
 The profile and the timeline share the prefix V# and the profile sorts above every entry
@@ -124,6 +127,26 @@ def pair_key(customer_id: str, other_id: str) -> dict[str, dict]:
 def pair_listing(score: float, first_id: str, second_id: str) -> dict[str, dict]:
     """The listed copy's place in the duplicates list: highest score first, then by ids."""
     return {"GSI1PK": _s(DUPLICATES_PARTITION), "GSI1SK": _s(f"{score:.3f}#{first_id}#{second_id}")}
+
+
+def merge_pointer_key(customer_id: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s("MERGED")}
+
+
+def merge_log_key(merge_id: str) -> dict[str, dict]:
+    return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s("LOG")}
+
+
+def merge_step_key(merge_id: str, number: int) -> dict[str, dict]:
+    return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s(f"STEP#{number:04d}")}
+
+
+def merge_steps(table: str, merge_id: str) -> dict:
+    return prefix_request(table, f"MERGE#{merge_id}", "STEP#")
+
+
+# Items a merge leaves with the merged-away id: its own history, and what the stream derives.
+STAYS_ON_MERGE = ("AUDIT#", PAIR_PREFIX, "MERGED")
 
 
 # -- cursors ---------------------------------------------------------------------------------

@@ -9,9 +9,18 @@ from botocore.exceptions import ClientError
 
 from cis.domain.customer import Customer
 from cis.domain.interactions import EngagementChange
-from cis.errors import Conflict, FieldProblem, NotFound
+from cis.errors import Conflict, FieldProblem
 from cis.repository import keys
-from cis.repository.customers import CustomerRepository, Page, VersionConflict, error_code, lost_race, profile_item
+from cis.repository.customers import (
+    WRITABLE,
+    CustomerRepository,
+    Page,
+    VersionConflict,
+    error_code,
+    lost_race,
+    profile_item,
+    unavailable,
+)
 from cis.repository.items import from_attributes, to_attributes
 
 _INTERNAL = {"PK", "SK", "GSI2PK", "GSI2SK", "entity"}
@@ -33,7 +42,7 @@ def _engagement_update(change: EngagementChange, at: str, current: dict | None) 
     """
     # Only what the expressions use: DynamoDB rejects unused names and values (moto does not).
     names, values = {"#e": "engagement"}, {}
-    sets, conditions = [], ["attribute_exists(PK)"]
+    sets, conditions = [], [WRITABLE]
     for index, (path, amount) in enumerate(change.increments.items()):
         values[":zero"] = {"N": "0"}
         parts = path.split(".")
@@ -120,7 +129,7 @@ class TimelineRepository:
             profile |= {"ExpressionAttributeNames": names} | ({"ExpressionAttributeValues": values} if values else {})
             actions.append({"Update": profile})
         else:  # nothing to count (a staff note): the customer must still exist
-            actions.append({"ConditionCheck": profile | {"ConditionExpression": "attribute_exists(PK)"}})
+            actions.append({"ConditionCheck": profile | {"ConditionExpression": WRITABLE}})
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
@@ -140,8 +149,9 @@ class TimelineRepository:
             ) from error
         if failed and failed[-1]:
             profile = reasons[-1].get("Item") or profile_item(self.client, self.table, customer_id)
-            if not profile:
-                raise NotFound(f"customer {customer_id} does not exist") from error
+            problem = unavailable(self.client, self.table, customer_id, profile)
+            if problem:
+                raise problem from error
             if engagement is None:  # a timestamp would have moved back: the exact form applies
                 raise Backdated(from_attributes(profile).get("engagement", {})) from error
             raise VersionConflict from error  # the engagement changed since it was read
@@ -187,24 +197,24 @@ class TimelineRepository:
                 }
             }
         ]
+        profile = {"TableName": self.table, "Key": keys.customer_key(customer_id), "ConditionExpression": WRITABLE}
         if open_delta:
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": keys.customer_key(customer_id),
-                        "UpdateExpression": "SET #e.open_tickets = if_not_exists(#e.open_tickets, :zero) + :delta",
-                        "ExpressionAttributeNames": {"#e": "engagement"},
-                        "ExpressionAttributeValues": {":zero": {"N": "0"}, ":delta": {"N": str(open_delta)}},
-                    }
-                }
-            )
+            profile |= {
+                "UpdateExpression": "SET #e.open_tickets = if_not_exists(#e.open_tickets, :zero) + :delta",
+                "ExpressionAttributeNames": {"#e": "engagement"},
+                "ExpressionAttributeValues": {":zero": {"N": "0"}, ":delta": {"N": str(open_delta)}},
+            }
+        actions.append({"Update": profile} if open_delta else {"ConditionCheck": profile})  # not while merging
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
-                raise VersionConflict from error  # the status moved since it was read: read again
-            raise
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+                stored = profile_item(self.client, self.table, customer_id)
+                raise unavailable(self.client, self.table, customer_id, stored) or VersionConflict() from error
+            raise VersionConflict from error  # the status moved since it was read: read again
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
         """Newest first, one Query per page; by type from the type index."""
@@ -223,6 +233,9 @@ class TimelineRepository:
             expected = {"PK": pk, "SK": keys.ENTRY_PREFIX, "GSI2PK": partition, "GSI2SK": None}
         items, next_cursor = keys.newest_first(self.client, request, limit, cursor, expected)
         return Page([self.entry(item) for item in items], next_cursor)
+
+    def missing(self, customer_id: str) -> Exception:
+        return unavailable(self.client, self.table, customer_id, None)
 
     def view(self, customer_id: str, latest: int) -> tuple[Customer | None, list[dict]]:
         """The profile item and the newest entries, in one Query (see the V# layout in keys)."""

@@ -14,7 +14,7 @@ from cis.domain.customer import Customer, CustomerCreate, CustomerFields, Custom
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.interactions import Engagement
 from cis.domain.keys import UniqueKey
-from cis.errors import Conflict, NotFound, PossibleDuplicate, PreconditionFailed, concurrent_update
+from cis.errors import Conflict, PossibleDuplicate, PreconditionFailed, concurrent_update
 from cis.repository.customers import Page, VersionConflict
 
 # A patch without If-Match is applied to whatever is stored; if another writer wins the race
@@ -34,6 +34,7 @@ class Repository(Protocol):
     def update_fields(self, customer_id, changes, expected_version, actor, now) -> Customer: ...
     def archive(self, customer_id, expected_version, actor, now) -> None: ...
     def get(self, customer_id: str) -> Customer | None: ...
+    def missing(self, customer_id: str) -> Exception: ...
     def find(self, key: UniqueKey) -> Customer | None: ...
     def list(self, status: str, limit: int, cursor: str | None) -> Page: ...
     def tagged(self, tag: str, limit: int, cursor: str | None) -> Page: ...
@@ -98,7 +99,7 @@ class CustomerService:
     def get(self, customer_id: str) -> Customer:
         customer = self.repository.get(customer_id)
         if customer is None:
-            raise NotFound(f"customer {customer_id} does not exist")
+            raise self.repository.missing(customer_id)
         return customer
 
     def update(self, customer_id: str, patch: CustomerPatch, actor: str, expected_version: int | None) -> Customer:

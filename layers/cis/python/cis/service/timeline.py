@@ -91,5 +91,5 @@ class TimelineService:
     def view(self, customer_id: str) -> tuple[Customer, list[dict]]:
         customer, entries = self.repository.view(customer_id, VIEW_ENTRIES)
         if customer is None:
-            raise NotFound(f"customer {customer_id} does not exist")
+            raise self.repository.missing(customer_id)
         return customer, entries

@@ -1,0 +1,204 @@
+"""Merging customers: which value survives for each field, and what the combined record knows.
+
+Pure functions over stored profiles (plain JSON); the merge service turns the result into item
+writes. Defaults follow what people expect of a merge: the survivor's value where it has one,
+another record's where it has none; contact points, tags and ids are combined; engagement adds
+up; for consent the most restrictive decision wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from cis.domain.contact import Strict, email_lookup_key
+from cis.domain.customer import CUSTOMER_ID_PATTERN, CustomerCreate, CustomerFields
+from cis.errors import FieldProblem, InvalidRequest
+
+MAX_MERGED = 10  # customers merged into one survivor at once
+SCALARS = ("given_name", "family_name", "display_name", "birthday", "locale", "time_zone")
+LISTS = {
+    "emails": lambda item: email_lookup_key(item["address"]),
+    "phones": lambda item: item["number"],
+    "addresses": lambda item: repr(sorted(item.items())),
+    "tags": lambda item: item,
+}
+MAPS = ("external_ids", "custom_attributes")
+MergeableField = Literal[
+    "given_name",
+    "family_name",
+    "display_name",
+    "birthday",
+    "locale",
+    "time_zone",
+    "emails",
+    "phones",
+    "addresses",
+    "tags",
+    "external_ids",
+    "custom_attributes",
+]
+CustomerIdValue = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN)]
+
+
+class FieldRule(Strict):
+    """How one field of the survivor is chosen."""
+
+    rule: Literal["combine", "survivor", "most_recent", "from", "value"] = Field(
+        description=(
+            "combine: survivor's value, then the others' (lists, ids and attributes are joined); "
+            "survivor: only the survivor's; most_recent: from the record changed last that has one; "
+            "from: from customer_id; value: exactly `value`"
+        )
+    )
+    customer_id: CustomerIdValue | None = Field(default=None, description="With rule=from")
+    value: Any = Field(default=None, description="With rule=value; null removes the field")
+
+    @model_validator(mode="after")
+    def _complete(self) -> FieldRule:
+        if self.rule == "from" and not self.customer_id:
+            raise ValueError("rule `from` needs customer_id: the customer to take the value from")
+        if self.rule != "from" and self.customer_id:
+            raise ValueError("customer_id goes only with rule `from`")
+        if self.rule != "value" and "value" in self.model_fields_set:
+            raise ValueError("value goes only with rule `value`")
+        return self
+
+
+class MergeRequest(Strict):
+    merge_ids: list[CustomerIdValue] = Field(
+        min_length=1, max_length=MAX_MERGED, description="Customers to merge into this one; they end up pointing to it"
+    )
+    fields: dict[MergeableField, FieldRule] = Field(
+        default_factory=dict, description="Survivorship per field; fields not named use `combine`"
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MergeRequest:
+        if len(set(self.merge_ids)) != len(self.merge_ids):
+            raise ValueError("merge_ids lists a customer twice")
+        return self
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _combine(name: str, values: list[Any]) -> Any:
+    present = [value for value in values if _filled(value)]
+    if not present:
+        return None
+    if name in LISTS:  # the survivor's items first, keeping its primary; the others' join as non-primary
+        identity, seen, joined = LISTS[name], set(), []
+        for position, value in enumerate(present):
+            for item in value:
+                if identity(item) in seen:
+                    continue
+                seen.add(identity(item))
+                demote = position and isinstance(item, dict) and "primary" in item
+                joined.append(item | {"primary": False} if demote else item)
+        return joined
+    if name in MAPS:
+        combined: dict = {}
+        for value in reversed(present):  # earlier records win: the survivor first
+            combined |= value
+        return combined
+    return present[0]
+
+
+def survivor_fields(survivor: dict, others: list[dict], rules: dict[str, FieldRule]) -> dict:
+    """The survivor's client fields after the merge, validated like a create (same messages)."""
+    records = {record["id"]: record for record in [survivor, *others]}
+    by_recency = sorted(records.values(), key=lambda record: record["updated_at"], reverse=True)
+    result: dict[str, Any] = {}
+    for name in CustomerFields.model_fields:
+        rule = rules.get(name, FieldRule(rule="combine"))
+        if rule.rule == "combine":
+            value = _combine(name, [record.get(name) for record in records.values()])
+        elif rule.rule == "survivor":
+            value = survivor.get(name)
+        elif rule.rule == "most_recent":
+            value = next((record[name] for record in by_recency if _filled(record.get(name))), None)
+        elif rule.rule == "from":
+            if rule.customer_id not in records:
+                raise InvalidRequest(
+                    f"fields.{name}.customer_id must be the survivor or one of merge_ids",
+                    [FieldProblem(f"fields.{name}.customer_id", "not part of this merge")],
+                )
+            value = records[rule.customer_id].get(name)
+        else:
+            value = rule.value
+        if _filled(value):
+            result[name] = value
+    try:
+        return CustomerCreate.model_validate(result).model_dump(mode="json", exclude_none=True)
+    except ValidationError as error:
+        problems = [
+            FieldProblem(".".join(str(part) for part in problem["loc"]) or "fields", problem["msg"])
+            for problem in error.errors()
+        ]
+        raise InvalidRequest(
+            "the merged customer would not be valid: choose values with `fields` rules",
+            problems,
+        ) from error
+
+
+def combined_engagement(records: list[dict]) -> dict:
+    """Counts and values add up; first and last moments are the earliest and the latest."""
+    engagements = [record.get("engagement") or {} for record in records]
+    result: dict[str, Any] = {"lifetime_value": {}}
+    for engagement in engagements:
+        for name, value in engagement.items():
+            if name == "lifetime_value":
+                for currency, amount in value.items():
+                    total = Decimal(str(result["lifetime_value"].get(currency, 0))) + Decimal(str(amount))
+                    result["lifetime_value"][currency] = total
+            elif name == "first_seen_at":
+                result[name] = min(filter(None, [result.get(name), value]), default=None)
+            elif name.startswith("last_") and name.endswith("_at"):
+                result[name] = max(filter(None, [result.get(name), value]), default=None)
+            elif name == "last_nps":
+                result.setdefault(name, value)  # the survivor's (first) answer stands
+            elif isinstance(value, int | Decimal):
+                result[name] = result.get(name, 0) + value
+    return {name: value for name, value in result.items() if value is not None}
+
+
+_RESTRICTIVE = {"denied": 2, "withdrawn": 2, "granted": 1}
+
+
+def combined_consents(records: list[dict]) -> dict:
+    """Per channel and purpose, a refusal anywhere wins over a grant; among equals, the latest."""
+    result: dict[str, dict] = {}
+    for record in records:
+        for key, state in (record.get("consents") or {}).items():
+            current = result.get(key)
+            rank = (_RESTRICTIVE.get(state["status"], 0), _moment(state["captured_at"]))
+            if current is None or rank > (_RESTRICTIVE.get(current["status"], 0), _moment(current["captured_at"])):
+                result[key] = state
+    return result
+
+
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class MergeLog(BaseModel):
+    """One merge, as kept in the merge log: enough to see what happened and to undo it."""
+
+    merge_id: str
+    survivor_id: str
+    merged_ids: list[str]
+    status: Literal["in_progress", "done", "failed", "undoing", "undone"]
+    merged_at: datetime
+    merged_by: str
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+    items_changed: int = Field(description="Items the merge wrote or removed, each kept before and after")
+    left_in_place: list[str] = Field(
+        default_factory=list,
+        description="Items the survivor already had (such as one order on both), left with the merged id as they were",
+    )

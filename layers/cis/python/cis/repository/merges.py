@@ -1,0 +1,230 @@
+"""Merges as item changes: read the customers' items, lock them, apply a plan, keep it for undo.
+
+A merge touches more items than one transaction holds (100), so it runs as a short protocol:
+1. one transaction locks every profile involved (version unchanged, no other merge) and opens
+   the merge log;
+2. the full plan, every item's image before and after, is written to the log;
+3. the plan is applied in transactions of at most 100 items, profiles and log status last;
+4. if a step fails, the steps already applied are reversed from the log and the locks released.
+While locked, every write to those customers is refused (their conditions require no lock), so
+no one sees or changes a half-merged customer. Undo applies the same plan backwards.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis.errors import Conflict, NotFound
+from cis.repository import keys
+from cis.repository.customers import error_code
+from cis.repository.items import from_attributes, to_attributes
+
+MAX_TRANSACTION_ITEMS = 100
+LOG_STEP_BYTES = 300_000  # each log item stays well under DynamoDB's 400 KB
+
+
+@dataclass(frozen=True)
+class Change:
+    """One item before and after (raw attribute values); None where it does not exist."""
+
+    before: dict | None
+    after: dict | None
+
+    @property
+    def key(self) -> dict:
+        image = self.after or self.before
+        return {"PK": image["PK"], "SK": image["SK"]}
+
+    def inverse(self) -> Change:
+        return Change(self.after, self.before)
+
+    def to_plain(self) -> dict:
+        return {"before": self.before, "after": self.after}
+
+
+def _is_profile(change: Change) -> bool:
+    return change.key["SK"]["S"] == keys.PROFILE
+
+
+class MergeRepository:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    # -- reads ---------------------------------------------------------------------------
+    def items_of(self, customer_id: str) -> list[dict]:
+        """Every item in the customer's partition (timeline, consents, orders, tags, subscriptions...)."""
+        request = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.customer_pk(customer_id)}},
+            "ConsistentRead": True,
+        }
+        items, start = [], None
+        while True:
+            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
+            items += page.get("Items", [])
+            if not (start := page.get("LastEvaluatedKey")):
+                return items
+
+    def lookup_items(self, lookups: list[dict]) -> list[dict]:
+        found = []
+        for start in range(0, len(lookups), 100):
+            request = {self.table: {"Keys": lookups[start : start + 100], "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                found += response.get("Responses", {}).get(self.table, [])
+                request = response.get("UnprocessedKeys") or None
+        return found
+
+    def item(self, key: dict) -> dict | None:
+        return self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+
+    def pointer(self, customer_id: str) -> dict | None:
+        item = self.client.get_item(TableName=self.table, Key=keys.merge_pointer_key(customer_id), ConsistentRead=True)
+        return from_attributes(item["Item"]) if "Item" in item else None
+
+    def log(self, merge_id: str) -> tuple[dict, list[Change]]:
+        item = self.client.get_item(TableName=self.table, Key=keys.merge_log_key(merge_id), ConsistentRead=True)
+        if "Item" not in item:
+            raise NotFound(f"merge {merge_id} does not exist")
+        request, changes, start = keys.merge_steps(self.table, merge_id) | {"ConsistentRead": True}, [], None
+        while True:
+            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
+            for step in page.get("Items", []):
+                changes += [Change(**change) for change in json.loads(step["changes"]["S"])]
+            if not (start := page.get("LastEvaluatedKey")):
+                return from_attributes(item["Item"]), changes
+
+    # -- the protocol --------------------------------------------------------------------
+    def lock(self, merge_id: str, versions: dict[str, int], log: dict, status_from: str | None) -> None:
+        """Lock every profile at the version read and open the merge log (or move its status on from
+        `status_from`, recording `log`'s other values), together."""
+        actions = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": keys.customer_key(customer_id),
+                    "UpdateExpression": "SET merge_lock = :merge",
+                    "ConditionExpression": "#version = :version AND attribute_not_exists(merge_lock)",
+                    "ExpressionAttributeNames": {"#version": "version"},
+                    "ExpressionAttributeValues": {":merge": {"S": merge_id}, ":version": {"N": str(version)}},
+                }
+            }
+            for customer_id, version in sorted(versions.items())
+        ]
+        if status_from is None:
+            header = keys.merge_log_key(merge_id) | to_attributes({"entity": "merge"} | log)
+            actions.append(
+                {"Put": {"TableName": self.table, "Item": header, "ConditionExpression": "attribute_not_exists(PK)"}}
+            )
+        else:
+            actions.append(self._status_update(merge_id, status_from, log["status"], log))
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            raise Conflict(
+                "one of these customers changed after it was read, or is being merged: read them again and retry",
+                code="concurrent_update",
+            ) from error
+
+    def save_plan(self, merge_id: str, changes: list[Change]) -> None:
+        """The plan, before anything changes: what undo and recovery read."""
+        steps, current, size = [], [], 0
+        for change in changes:
+            text = json.dumps(change.to_plain())
+            if current and size + len(text) > LOG_STEP_BYTES:
+                steps.append(current)
+                current, size = [], 0
+            current.append(change.to_plain())
+            size += len(text)
+        if current:
+            steps.append(current)
+        for number, step in enumerate(steps):
+            item = keys.merge_step_key(merge_id, number) | {"changes": {"S": json.dumps(step)}}
+            self.client.put_item(TableName=self.table, Item=item)
+
+    def apply(
+        self,
+        merge_id: str,
+        changes: list[Change],
+        status_from: str,
+        status_to: str,
+        on_failure: str,
+        values: dict | None = None,
+    ) -> None:
+        """Apply the plan in transactions; profiles and the log status go last, in one transaction.
+        On failure, reverse what was applied, release the locks, set status `on_failure`, raise."""
+        bulk = [change for change in changes if not _is_profile(change)]
+        final = [change for change in changes if _is_profile(change)]
+        batches = [bulk[start : start + MAX_TRANSACTION_ITEMS] for start in range(0, len(bulk), MAX_TRANSACTION_ITEMS)]
+        done: list[list[Change]] = []
+        try:
+            for batch in batches:
+                self._transact([self._write(change, merge_id) for change in batch])
+                done.append(batch)
+            closing = [self._write(change, merge_id) for change in final]
+            self._transact([*closing, self._status_update(merge_id, status_from, status_to, values)])
+        except Exception:
+            for batch in reversed(done):
+                self._transact([self._write(change.inverse(), merge_id) for change in batch])
+            self.release(merge_id, [change.before for change in final if change.before], status_from, on_failure)
+            raise
+
+    def release(self, merge_id: str, profiles: list[dict], status_from: str, status_to: str) -> None:
+        actions = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"PK": profile["PK"], "SK": profile["SK"]},
+                    "UpdateExpression": "REMOVE merge_lock",
+                    "ConditionExpression": "merge_lock = :merge",
+                    "ExpressionAttributeValues": {":merge": {"S": merge_id}},
+                }
+            }
+            for profile in profiles
+        ]
+        self._transact([*actions, self._status_update(merge_id, status_from, status_to)])
+
+    def _write(self, change: Change, merge_id: str) -> dict:
+        locked = {
+            "ConditionExpression": "merge_lock = :merge",
+            "ExpressionAttributeValues": {":merge": {"S": merge_id}},
+        }
+        if change.after is None:
+            delete = {"TableName": self.table, "Key": change.key}
+            return {"Delete": delete | (locked if _is_profile(change) else {})}
+        put = {"TableName": self.table, "Item": change.after}
+        if change.before is None:
+            put["ConditionExpression"] = "attribute_not_exists(PK)"
+        elif _is_profile(change):
+            put |= locked
+        return {"Put": put}
+
+    def _status_update(self, merge_id: str, status_from: str, status_to: str, values: dict | None = None) -> dict:
+        """Move the log from one status to the next (and record `values`, such as who undid it)."""
+        others = {name: value for name, value in (values or {}).items() if name != "status"}
+        names = {"#status": "status"} | {f"#v{i}": name for i, name in enumerate(others)}
+        attributes = {":to": {"S": status_to}, ":from": {"S": status_from}}
+        attributes |= {f":v{i}": value for i, value in enumerate(to_attributes(others).values())}
+        sets = ["#status = :to"] + [f"#v{i} = :v{i}" for i in range(len(others))]
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": keys.merge_log_key(merge_id),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": "#status = :from",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": attributes,
+            }
+        }
+
+    def _transact(self, actions: list[dict]) -> None:
+        if actions:
+            self.client.transact_write_items(TransactItems=actions)
