@@ -33,23 +33,29 @@ class StreamPump:
         self.stopping.set()
         self.thread.join(timeout=5)
 
+    def _iterator(self, arn: str, shard_id: str, after: str | None) -> str:
+        # A fresh iterator on every poll: moto replaces the stream's shard when it rolls back a
+        # failed transaction, and an iterator taken before reads the stale copy (rolled-back
+        # writes included) and then nothing more. Lambda's poller resumes the same way, by position.
+        position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after else {}
+        return self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard_id, **(position or {"ShardIteratorType": "TRIM_HORIZON"})
+        )["ShardIterator"]
+
     def _run(self) -> None:
         arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
-        iterators: dict[str, str] = {}
+        delivered_up_to: dict[str, str | None] = {}  # shard id -> sequence number of the last record handled
         while not self.stopping.is_set():
             busy = False
             try:
                 for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
                     shard_id = shard["ShardId"]
-                    if shard_id not in iterators:
-                        iterators[shard_id] = self.streams.get_shard_iterator(
-                            StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                        )["ShardIterator"]
-                    page = self.streams.get_records(ShardIterator=iterators[shard_id], Limit=BATCH_SIZE)
-                    iterators[shard_id] = page["NextShardIterator"]
-                    if page["Records"]:
+                    iterator = self._iterator(arn, shard_id, delivered_up_to.get(shard_id))
+                    records = self.streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)["Records"]
+                    if records:
                         busy = True
-                        self._deliver([r | {"eventSourceARN": arn, "awsRegion": self.region} for r in page["Records"]])
+                        self._deliver([r | {"eventSourceARN": arn, "awsRegion": self.region} for r in records])
+                        delivered_up_to[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
             except Exception:  # keep pumping: a local runtime should survive a bad moment
                 if not self.stopping.is_set():
                     log.exception("stream delivery failed; retrying")

@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
 from cis.topology import Role
@@ -68,6 +69,29 @@ def quiet_api():
     process = start_runtime(port, "--no-demo")
     yield type("QuietApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
     stop_runtime(process)
+
+
+@pytest.fixture(scope="session")
+def bus_events(quiet_api):
+    """Events that reached the quiet runtime's bus queue so far, read the way `cis events` reads them
+    (kept for the whole session: a message read while waiting for one test's events is not lost to another)."""
+    sqs = boto3.client("sqs", endpoint_url=quiet_api.runtime["aws_endpoint"])
+    queue, seen = quiet_api.runtime["events_queue_url"], []
+
+    def read(customer_id: str, want: int, timeout_s: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            ):
+                seen.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            mine = [e for e in seen if e["detail"]["customer_id"] == customer_id]
+            if len(mine) >= want:
+                return mine
+        return [e for e in seen if e["detail"]["customer_id"] == customer_id]
+
+    return read
 
 
 class Client:

@@ -68,8 +68,6 @@ def _customer_event(change: ItemChange) -> DomainEvent | None:
     if not after:
         return None  # profiles are archived, never deleted
     base = {"event_id": change.change_id, "customer_id": after["id"]}
-    if not before and after["version"] > 1:
-        return None  # put back by undoing a merge: customer.unmerged tells it
     if not before:
         fields = [name for name in CLIENT_FIELDS if after.get(name) not in (None, [], {})]
         return DomainEvent(
@@ -98,8 +96,8 @@ def _customer_event(change: ItemChange) -> DomainEvent | None:
 
 def _entry_event(change: ItemChange) -> DomainEvent | None:
     before, after = change.before or {}, change.after or {}
-    if not after:
-        return None
+    if not after or (not before and "merged_from" in after):
+        return None  # removed, or the survivor's copy of a merged customer's entry: told by customer.merged
     base = {"event_id": change.change_id, "customer_id": after["customer_id"]}
     detail = {"interaction_id": after["id"], "interaction_type": after["type"]}
     if after["type"] == "consent":

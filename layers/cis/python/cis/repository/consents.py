@@ -66,7 +66,7 @@ class ConsentRepository:
             raise error
         # ask only when the engine did not say
         stored = last.get("Item") or profile_item(self.client, self.table, customer_id)
-        problem = unavailable(self.client, self.table, customer_id, stored)
+        problem = unavailable(customer_id, stored)
         if problem:
             raise problem from error
 

@@ -57,18 +57,15 @@ def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
 
 
 # Every write that touches a customer's profile requires it: a customer being merged takes no writes.
-WRITABLE = "attribute_exists(PK) AND attribute_not_exists(merge_lock)"
+WRITABLE = "attribute_exists(PK) AND attribute_not_exists(merge_lock) AND attribute_not_exists(merged_into)"
 
 
-def unavailable(client: Any, table: str, customer_id: str, profile: dict | None) -> CisError | None:
-    """Why a customer takes no writes: merged into another, never existed, or mid-merge. None if it does."""
+def unavailable(customer_id: str, profile: dict | None) -> CisError | None:
+    """Why a customer takes no writes: never existed, merged into another, or mid-merge. None if it does."""
     if profile is None:
-        key = keys.merge_pointer_key(customer_id)
-        pointer = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-        if pointer:
-            values = from_attributes(pointer)
-            return Merged(customer_id, values["merged_into"], values["merge_id"])
         return NotFound(f"customer {customer_id} does not exist")
+    if "merged_into" in profile:
+        return Merged(customer_id, profile["merged_into"]["S"], profile["merged_by_merge"]["S"])
     if "merge_lock" in profile:
         return being_merged(customer_id)
     return None
@@ -222,7 +219,7 @@ class CustomerRepository:
     def _stale(self, customer_id: str) -> Exception:
         """A profile write's condition failed: another version (retry), or the customer takes no writes."""
         stored = profile_item(self.client, self.table, customer_id)
-        return unavailable(self.client, self.table, customer_id, stored) or VersionConflict()
+        return unavailable(customer_id, stored) or VersionConflict()
 
     def update_fields(
         self, customer_id: str, changes: dict[str, Any], expected_version: int | None, actor: str, now: datetime
@@ -288,7 +285,7 @@ class CustomerRepository:
         old = error.response.get("Item")
         if old is None:  # not every engine returns the old item: ask, on this failure path only
             old = profile_item(self.client, self.table, customer_id)
-        problem = unavailable(self.client, self.table, customer_id, old)
+        problem = unavailable(customer_id, old)
         if problem:
             return problem
         stored = from_attributes(old)
@@ -302,11 +299,13 @@ class CustomerRepository:
     # -- reads ---------------------------------------------------------------------------
     def missing(self, customer_id: str) -> CisError:
         """Why there is no profile: merged into another customer (a pointer), or never there."""
-        return unavailable(self.client, self.table, customer_id, None)
+        stored = profile_item(self.client, self.table, customer_id)
+        return unavailable(customer_id, stored) or NotFound(f"customer {customer_id} does not exist")
 
     def get(self, customer_id: str) -> Customer | None:
+        """The customer, or None when there is none (or it was merged away: `missing` says where)."""
         item = profile_item(self.client, self.table, customer_id)
-        return self.customer(item) if item else None
+        return self.customer(item) if item and "merged_into" not in item else None
 
     def _lookup_item(self, key: UniqueKey) -> dict | None:
         lookup = keys.lookup_key(key.kind, key.value)

@@ -10,10 +10,12 @@
   block         PK=BLOCK#<blocking key>  SK=CUST#<id>          (who to compare a record with; matching)
   pair          PK=CUST#<id>  SK=DUP#<other id>                (a likely duplicate, one copy per side;
                 GSI1PK=DUPLICATES  GSI1SK=<score>#<id>#<other>  the copy whose id sorts first is listed)
-  merge pointer PK=CUST#<id>  SK=MERGED                    (a merged-away id: where it went)
   merge log     PK=MERGE#<merge id>  SK=LOG                  (survivor, merged ids, status, who, when)
   merge step    PK=MERGE#<merge id>  SK=STEP#<nnnn>          (item images before and after: for undo)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
+
+A merged-away profile stays where it is with `merged_into` set (and GSI1PK=CUSTOMERS#merged): the
+pointer to the survivor, and what undo clears.
 
 The profile and the timeline share the prefix V# and the profile sorts above every entry
 (P > E), so one descending Query on V# returns the profile and then the newest entries:
@@ -129,10 +131,6 @@ def pair_listing(score: float, first_id: str, second_id: str) -> dict[str, dict]
     return {"GSI1PK": _s(DUPLICATES_PARTITION), "GSI1SK": _s(f"{score:.3f}#{first_id}#{second_id}")}
 
 
-def merge_pointer_key(customer_id: str) -> dict[str, dict]:
-    return {"PK": _s(customer_pk(customer_id)), "SK": _s("MERGED")}
-
-
 def merge_log_key(merge_id: str) -> dict[str, dict]:
     return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s("LOG")}
 
@@ -145,8 +143,9 @@ def merge_steps(table: str, merge_id: str) -> dict:
     return prefix_request(table, f"MERGE#{merge_id}", "STEP#")
 
 
-# Items a merge leaves with the merged-away id: its own history, and what the stream derives.
-STAYS_ON_MERGE = ("AUDIT#", PAIR_PREFIX, "MERGED")
+# Items of a merged-away customer that the survivor does not get a copy of: its own audit trail,
+# what the stream derives from its profile, and tag copies (the survivor's tags make new ones).
+NOT_COPIED_ON_MERGE = ("AUDIT#", PAIR_PREFIX, "TAG#", PROFILE)
 
 
 # -- cursors ---------------------------------------------------------------------------------

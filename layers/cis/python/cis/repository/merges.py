@@ -84,10 +84,6 @@ class MergeRepository:
     def item(self, key: dict) -> dict | None:
         return self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
 
-    def pointer(self, customer_id: str) -> dict | None:
-        item = self.client.get_item(TableName=self.table, Key=keys.merge_pointer_key(customer_id), ConsistentRead=True)
-        return from_attributes(item["Item"]) if "Item" in item else None
-
     def log(self, merge_id: str) -> tuple[dict, list[Change]]:
         item = self.client.get_item(TableName=self.table, Key=keys.merge_log_key(merge_id), ConsistentRead=True)
         if "Item" not in item:

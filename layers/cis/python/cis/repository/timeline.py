@@ -149,7 +149,7 @@ class TimelineRepository:
             ) from error
         if failed and failed[-1]:
             profile = reasons[-1].get("Item") or profile_item(self.client, self.table, customer_id)
-            problem = unavailable(self.client, self.table, customer_id, profile)
+            problem = unavailable(customer_id, profile)
             if problem:
                 raise problem from error
             if engagement is None:  # a timestamp would have moved back: the exact form applies
@@ -213,7 +213,7 @@ class TimelineRepository:
             reasons = error.response.get("CancellationReasons") or []
             if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
                 stored = profile_item(self.client, self.table, customer_id)
-                raise unavailable(self.client, self.table, customer_id, stored) or VersionConflict() from error
+                raise unavailable(customer_id, stored) or VersionConflict() from error
             raise VersionConflict from error  # the status moved since it was read: read again
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
@@ -235,7 +235,7 @@ class TimelineRepository:
         return Page([self.entry(item) for item in items], next_cursor)
 
     def missing(self, customer_id: str) -> Exception:
-        return unavailable(self.client, self.table, customer_id, None)
+        return CustomerRepository(self.client, self.table).missing(customer_id)
 
     def view(self, customer_id: str, latest: int) -> tuple[Customer | None, list[dict]]:
         """The profile item and the newest entries, in one Query (see the V# layout in keys)."""
@@ -248,6 +248,6 @@ class TimelineRepository:
             ConsistentRead=True,
         )
         items = response.get("Items", [])
-        if not items or items[0]["SK"]["S"] != keys.PROFILE:
+        if not items or items[0]["SK"]["S"] != keys.PROFILE or "merged_into" in items[0]:
             return None, []
         return CustomerRepository.customer(items[0]), [self.entry(item) for item in items[1:]]

@@ -22,7 +22,7 @@ class Repository(Protocol):
 
 
 def _active(profile: dict | None) -> bool:
-    return bool(profile) and profile.get("status", "active") == "active"
+    return bool(profile) and profile.get("status", "active") == "active" and "merged_into" not in profile
 
 
 class DuplicateFinder:

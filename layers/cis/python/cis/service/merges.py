@@ -10,9 +10,9 @@ from ulid import ULID
 from cis.domain.customer import Customer, CustomerFields
 from cis.domain.keys import unique_keys
 from cis.domain.merging import MergeLog, MergeRequest, combined_consents, combined_engagement, survivor_fields
-from cis.errors import Conflict, FieldProblem, InvalidRequest, Merged, NotFound, being_merged
+from cis.errors import Conflict, FieldProblem, InvalidRequest
 from cis.repository import keys
-from cis.repository.customers import CustomerRepository
+from cis.repository.customers import CustomerRepository, unavailable
 from cis.repository.items import from_attributes, to_attributes
 from cis.repository.merges import Change, MergeRepository
 
@@ -44,13 +44,9 @@ class MergeService:
     def _profile(self, customer_id: str) -> dict:
         """The stored profile, if it can take part in a merge now."""
         profile = self.repository.item(keys.customer_key(customer_id))
-        if profile is None:
-            pointer = self.repository.pointer(customer_id)
-            if pointer:
-                raise Merged(customer_id, pointer["merged_into"], pointer["merge_id"])
-            raise NotFound(f"customer {customer_id} does not exist")
-        if "merge_lock" in profile:
-            raise being_merged(customer_id)
+        problem = unavailable(customer_id, profile)
+        if problem:
+            raise problem
         return from_attributes(profile)
 
     def merge(self, survivor_id: str, request: MergeRequest, actor: str) -> MergeLog:
@@ -118,25 +114,21 @@ class MergeService:
         taken = {(item["PK"]["S"], item["SK"]["S"]) for item in survivor_items}
         left_in_place = []
         for loser_id, items in partitions.items():
+            # The merged-away profile stays, pointing to the survivor: its items stay with it (undo
+            # needs nothing back, and the stream announces nothing twice); the survivor gets copies.
+            pointer = {"merged_into": {"S": survivor_id}, "merged_by_merge": {"S": merge_id}}
+            pointer["GSI1PK"] = {"S": keys.list_partition("merged")}
+            changes.append(Change(profiles[loser_id], profiles[loser_id] | pointer))
             for item in items:
                 sort_key = item["SK"]["S"]
-                if sort_key == keys.PROFILE:
-                    changes.append(Change(profiles[loser_id], None))
-                elif sort_key.startswith("TAG#"):
-                    changes.append(Change(item, None))  # tag lists follow the survivor's tags
-                elif not sort_key.startswith(keys.STAYS_ON_MERGE):
-                    moved = _moved(item, loser_id, survivor_id)
-                    if (moved["PK"]["S"], moved["SK"]["S"]) in taken:  # e.g. one order recorded on both
+                if sort_key.startswith("TAG#"):
+                    changes.append(Change(item, None))  # tag lists show the survivor, under its tags
+                elif not sort_key.startswith(keys.NOT_COPIED_ON_MERGE):
+                    copy = _moved(item, loser_id, survivor_id) | {"merged_from": {"S": loser_id}}
+                    if (copy["PK"]["S"], copy["SK"]["S"]) in taken:  # e.g. one order recorded on both
                         left_in_place.append(f"{loser_id}:{sort_key}")
                         continue
-                    changes += [Change(item, None), Change(None, moved)]
-            pointer = {
-                "entity": "merge_pointer",
-                "customer_id": loser_id,
-                "merged_into": survivor_id,
-                "merge_id": merge_id,
-            }
-            changes.append(Change(None, keys.merge_pointer_key(loser_id) | to_attributes(pointer)))
+                    changes.append(Change(None, copy))
         changes += self._tag_changes(after, survivor_items)
         changes += self._lookup_changes(everyone, after, survivor_id)
         return changes, left_in_place
@@ -174,18 +166,23 @@ class MergeService:
         survivor_change = next(change for change in changes if change.key == keys.customer_key(log["survivor_id"]))
         now = self.clock()
         undoing = {"status": "undoing", "undone_at": now.isoformat(), "undone_by": actor}
-        version = int(survivor_change.after["version"]["N"])
+        versions = {log["survivor_id"]: int(survivor_change.after["version"]["N"])}
+        versions |= {loser_id: self._profile_version(loser_id) for loser_id in log["merged_ids"]}
         try:
-            self.repository.lock(merge_id, {log["survivor_id"]: version}, undoing, status_from="done")
+            self.repository.lock(merge_id, versions, undoing, status_from="done")
         except Conflict as conflict:
             raise _changed_since(log["survivor_id"]) from conflict
         current = self.repository.item(survivor_change.key)
         if _unlocked(current) != survivor_change.after:  # an interaction or consent since: not in the version
-            self.repository.release(merge_id, [current], "undoing", "done")
+            locked = [self.repository.item(keys.customer_key(customer_id)) for customer_id in versions]
+            self.repository.release(merge_id, locked, "undoing", "done")
             raise _changed_since(log["survivor_id"])
         inverse = [change.inverse() for change in changes]
         self.repository.apply(merge_id, inverse, "undoing", "undone", on_failure="done")
         return MergeLog.model_validate(log | undoing | {"status": "undone"})
+
+    def _profile_version(self, customer_id: str) -> int:
+        return int(self.repository.item(keys.customer_key(customer_id))["version"]["N"])
 
     def get(self, merge_id: str) -> MergeLog:
         log, _ = self.repository.log(merge_id)

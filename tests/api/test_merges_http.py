@@ -1,0 +1,78 @@
+"""Merging over HTTP: the merged id points to the survivor, events tell the bus, undo brings it back."""
+
+import pytest
+from cis.topology import Role
+
+from .conftest import Client
+
+S, M = Role.SUPPORT, Role.MARKETING
+
+
+@pytest.fixture
+def as_role(quiet_api):
+    return lambda *roles: Client(quiet_api.url, list(roles))
+
+
+def create(client: Client, body: dict) -> str:
+    response = client.post("/v1/customers", params={"allow_duplicate": "true"}, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_merge_points_the_merged_id_to_the_survivor_and_undo_restores_it(as_role, unique, bus_events):
+    support = as_role(S)
+    survivor = create(support, {"given_name": "Ada", "emails": [{"address": f"ada.{unique}@example.com"}]})
+    merged = create(support, {"given_name": "Ada", "emails": [{"address": f"countess.{unique}@example.org"}]})
+    support.post(
+        f"/v1/customers/{merged}/interactions", json={"type": "note", "text": "Prefers letters"}
+    ).raise_for_status()
+
+    response = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": [merged]})
+    assert response.status_code == 200, response.text
+    log = response.json()
+    assert (log["status"], log["survivor_id"], log["merged_ids"]) == ("done", survivor, [merged])
+
+    gone = support.get(f"/v1/customers/{merged}")
+    assert gone.status_code == 410
+    assert gone.json()["error"] | {"message": ""} == {
+        "code": "merged",
+        "message": "",
+        "fields": [],
+        "merged_into": survivor,
+        "merge_id": log["merge_id"],
+    }
+    emails = [e["address"] for e in support.get(f"/v1/customers/{survivor}").json()["emails"]]
+    assert emails == [f"ada.{unique}@example.com", f"countess.{unique}@example.org"]
+    notes = support.get(f"/v1/customers/{survivor}/timeline", params={"type": "note"}).json()["items"]
+    assert [note["text"] for note in notes] == ["Prefers letters"]
+    assert as_role(M).get(f"/v1/merges/{log['merge_id']}").json()["status"] == "done"
+
+    undone = support.post(f"/v1/merges/{log['merge_id']}/undo")
+    assert undone.status_code == 200 and undone.json()["status"] == "undone"
+    assert support.get(f"/v1/customers/{merged}").status_code == 200
+    assert len(support.get(f"/v1/customers/{survivor}").json()["emails"]) == 1
+
+    kinds = [event["detail-type"] for event in bus_events(survivor, want=5)]
+    # The copied note is told by customer.merged, not announced as a new interaction.
+    assert sorted(kinds) == sorted(
+        ["customer.created", "customer.updated", "customer.merged", "customer.updated", "customer.unmerged"]
+    )
+    again = support.post(f"/v1/merges/{log['merge_id']}/undo")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "state"
+
+
+def test_merging_needs_a_writer_role_and_a_valid_request(as_role, unique):
+    support = as_role(S)
+    survivor = create(support, {"given_name": "Bea", "emails": [{"address": f"bea.{unique}@example.com"}]})
+    assert as_role(M).post(f"/v1/customers/{survivor}/merge", json={"merge_ids": [survivor]}).status_code == 403
+    empty = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": []})
+    assert empty.status_code == 422 and empty.json()["error"]["fields"][0]["path"] == "merge_ids"
+    itself = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": [survivor]})
+    assert itself.status_code == 400 and itself.json()["error"]["fields"][0]["path"] == "merge_ids"
+    unknown = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]})
+    assert unknown.status_code == 404
+    bad_rule = support.post(
+        f"/v1/customers/{survivor}/merge",
+        json={"merge_ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"], "fields": {"given_name": {"rule": "from"}}},
+    )
+    assert bad_rule.status_code == 422 and "customer_id" in bad_rule.json()["error"]["message"]
