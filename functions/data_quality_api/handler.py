@@ -8,16 +8,27 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.domain.duplicates import DuplicatePage
+from cis.domain.imports import ImportReport, ImportRequest
 from cis.domain.merging import MergeLog, MergeRequest
-from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, merge_repository
-from cis.service.customers import utcnow
+from cis.repository.factory import (
+    customer_repository,
+    duplicate_repository,
+    dynamodb_client,
+    import_repository,
+    merge_repository,
+)
+from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
+from cis.service.imports import ImportService
 from cis.service.merges import MergeService
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 client = dynamodb_client()
-duplicates = DuplicateFinder(duplicate_repository(client), utcnow)
+blocks = duplicate_repository(client)
+duplicates = DuplicateFinder(blocks, utcnow)
 merges = MergeService(merge_repository(client), customer_repository(client), utcnow)
+customers = CustomerService(customer_repository(client), duplicates)
+imports = ImportService(import_repository(client), customers, duplicates, blocks, utcnow)
 app = http.create_resolver()
 
 MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (ULID)")]
@@ -55,6 +66,15 @@ def undo_merge(merge_id: MergeId) -> MergeLog:
     undone = merges.undo(merge_id, http.principal(app).actor)
     logger.info("merge undone", extra={"merge_id": merge_id})
     return undone
+
+
+@app.post("/v1/imports", **http.documented("POST", "/v1/imports", 200, ImportReport))
+def import_customers(body: ImportRequest) -> ImportReport:
+    # Imported records name the import as their source, and who ran it.
+    report = imports.load(body, f"import:{http.principal(app).actor}")
+    metrics.add_metric(name="CustomersImported", unit=MetricUnit.Count, value=report.created)
+    logger.info("import chunk", extra=report.model_dump(exclude={"results"}))
+    return report
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

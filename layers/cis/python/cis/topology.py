@@ -150,7 +150,7 @@ CONSENTS_API = Function(
 
 DATA_QUALITY_API = Function(
     name="data_quality_api",
-    description="Data quality: likely duplicate pairs, merges with survivorship rules, and their undo.",
+    description="Data quality: duplicate pairs, merges with survivorship rules and undo, CSV imports.",
     table_access="read_write",
     timeout_s=29,  # a merge moves every item of the merged customers: API Gateway's own limit
     routes=(
@@ -158,6 +158,7 @@ DATA_QUALITY_API = Function(
         Route("POST", f"{ENTRY}/merge", WRITERS, "Merge other customers into this one", "mergeCustomers"),
         Route("GET", "/v1/merges/{merge_id}", ALL_STAFF, "A merge, as kept in the merge log", "getMerge"),
         Route("POST", "/v1/merges/{merge_id}/undo", WRITERS, "Undo a merge: every record as it was", "undoMerge"),
+        Route("POST", "/v1/imports", WRITERS, "Import customers from CSV rows (a file in chunks)", "importCustomers"),
     ),
 )
 

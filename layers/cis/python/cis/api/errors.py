@@ -8,9 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from cis.domain.customer import READ_ONLY_FIELDS
 from cis.domain.duplicates import DuplicateCandidate
-from cis.domain.interactions import INTERACTION_TYPES
+from cis.domain.problems import field_problems
 from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, Merged, NotFound, PreconditionFailed
 
 
@@ -49,9 +48,6 @@ ERROR_DESCRIPTIONS = {
     422: "A field is invalid, unknown or read-only",
 }
 
-# Tags of the discriminated unions request bodies use (the interaction types).
-UNION_TAGS = frozenset(INTERACTION_TYPES)
-
 STATUS = {Merged: 410, NotFound: 404, PreconditionFailed: 412, Conflict: 409, InvalidRequest: 400}
 
 
@@ -64,33 +60,13 @@ def status_of(error: CisError) -> int:
     return next((status for kind, status in STATUS.items() if isinstance(error, kind)), 400)
 
 
-def _path(location: Sequence[Any]) -> str:
-    parts = list(location[1:]) if location and location[0] in ("body", "query", "path", "header") else list(location)
-    if location and location[0] == "body" and parts and parts[0] in UNION_TAGS:
-        parts = parts[1:]  # pydantic names the union member it tried; the client's body has no such key
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "body"
-
-
-def _problem(error: dict) -> str:
-    kind, message = error.get("type", ""), str(error.get("msg", "invalid"))
-    name = error.get("loc", ())[-1] if error.get("loc") else ""
-    if kind == "extra_forbidden":
-        return "read-only: set by the server" if name in READ_ONLY_FIELDS else "unknown field"
-    if kind == "missing":
-        return "required"
-    return message.removeprefix("Value error, ")
-
-
 def validation_problems(errors: Sequence[dict]) -> tuple[int, str, str, list[FieldProblem]]:
     """Map Powertools/pydantic validation errors to (status, code, message, field problems)."""
     kinds = {error.get("type") for error in errors}
     if "json_invalid" in kinds:
         detail = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
         return 400, "malformed_json", f"the body is not valid JSON ({detail})", [FieldProblem("body", "not JSON")]
-    problems = [FieldProblem(_path(error.get("loc", ())), _problem(error)) for error in errors]
+    problems = field_problems(errors)
     first = problems[0]
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return 422, "validation_failed", f"{first.path}: {first.problem}{more}", problems

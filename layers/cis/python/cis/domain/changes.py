@@ -37,9 +37,9 @@ class DomainEvent:
 
     @property
     def source(self) -> str:
-        """Where the change came from: staff through the API, or the named system (a job, an import)."""
+        """Where the change came from: staff through the API, an import, or the named system (a job)."""
         kind, _, name = self.actor.partition(":")
-        return "api" if kind == "staff" else name or kind
+        return {"staff": "api", "system": name}.get(kind, kind)
 
 
 def _diff(before: dict, after: dict, names) -> dict[str, dict[str, Any]]:

@@ -148,14 +148,29 @@ class CustomerRepository:
         }
 
     # -- writes --------------------------------------------------------------------------
-    def create(self, customer: Customer) -> None:
-        """Profile and all lookup items in one transaction: all are written, or none."""
+    def create(self, customer: Customer, also: list[dict] = ()) -> None:
+        """Profile, lookup items, tag copies (and `also`) in one transaction: all are written, or none."""
+        self._transact(customer.id, [*self.create_actions(customer), *also], unique_keys(customer))
+
+    def create_actions(self, customer: Customer) -> list[dict]:
+        """The writes of a new customer: the profile first, then its lookup items, then its tag copies."""
         put = {"TableName": self.table, "Item": self._profile_item(customer)}
         put["ConditionExpression"] = "attribute_not_exists(PK)"
-        new_keys = unique_keys(customer)
-        actions = [{"Put": put}] + [self._lookup_put(key, customer.id) for key in new_keys]
-        actions += [{"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}} for tag in customer.tags]
-        self._transact(customer.id, actions, new_keys)
+        actions = [{"Put": put}] + [self._lookup_put(key, customer.id) for key in unique_keys(customer)]
+        return actions + [
+            {"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}} for tag in customer.tags
+        ]
+
+    def lookup_items(self, lookups: list[dict]) -> list[dict]:
+        """Lookup items by key, 100 per BatchGetItem: who holds which email, phone or external id."""
+        found = []
+        for start in range(0, len(lookups), 100):
+            request = {self.table: {"Keys": lookups[start : start + 100], "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                found += response.get("Responses", {}).get(self.table, [])
+                request = response.get("UnprocessedKeys") or None
+        return found
 
     def replace(self, customer: Customer, previous: Customer) -> None:
         """Write the client's fields of a new version, moving lookup items, if `previous` is still stored."""

@@ -47,6 +47,15 @@ class DuplicateRepository:
         distinct_from: list[str],
     ) -> None:
         """File the record under its current blocking keys and take it out of the ones it left."""
+        self._write(self._filing(customer_id, before, after, distinct_from))
+
+    def file_new(self, customers: list[tuple[str, Fingerprint]]) -> None:
+        """File many new records at once (an import), in full batches."""
+        self._write([request for id_, print_ in customers for request in self._filing(id_, None, print_, [])])
+
+    def _filing(
+        self, customer_id: str, before: Fingerprint | None, after: Fingerprint | None, distinct_from: list[str]
+    ) -> list[dict]:
         current = after.blocking_keys() if after else set()
         gone = (before.blocking_keys() if before else set()) - current
         requests = [{"DeleteRequest": {"Key": keys.block_key(key, customer_id)}} for key in sorted(gone)]
@@ -61,7 +70,7 @@ class DuplicateRepository:
                 {"PutRequest": {"Item": keys.block_key(key, customer_id) | to_attributes(values)}}
                 for key in sorted(current)
             ]
-        self._write(requests)
+        return requests
 
     # -- pairs ---------------------------------------------------------------------------
     def pairs_of(self, customer_id: str) -> set[str]:

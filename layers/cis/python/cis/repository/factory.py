@@ -13,6 +13,7 @@ from cis.repository.bus import EventBus
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import CustomerRepository
 from cis.repository.duplicates import DuplicateRepository
+from cis.repository.imports import ImportRepository
 from cis.repository.merges import MergeRepository
 from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
@@ -71,3 +72,7 @@ def duplicate_repository(client=None) -> DuplicateRepository:
 
 def merge_repository(client=None) -> MergeRepository:
     return MergeRepository(client or dynamodb_client(), settings.table_name)
+
+
+def import_repository(client=None) -> ImportRepository:
+    return ImportRepository(client or dynamodb_client(), settings.table_name)

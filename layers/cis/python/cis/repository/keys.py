@@ -12,6 +12,7 @@
                 GSI1PK=DUPLICATES  GSI1SK=<score>#<id>#<other>  the copy whose id sorts first is listed)
   merge log     PK=MERGE#<merge id>  SK=LOG                  (survivor, merged ids, status, who, when)
   merge step    PK=MERGE#<merge id>  SK=STEP#<nnnn>          (item images before and after: for undo)
+  import row    PK=IMPORT#<source id>  SK=ROW#<nnnnnnn>       (what became of a row: re-runs skip it)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
 A merged-away profile stays where it is with `merged_into` set (and GSI1PK=CUSTOMERS#merged): the
@@ -141,6 +142,10 @@ def merge_step_key(merge_id: str, number: int) -> dict[str, dict]:
 
 def merge_steps(table: str, merge_id: str) -> dict:
     return prefix_request(table, f"MERGE#{merge_id}", "STEP#")
+
+
+def import_row_key(source_id: str, row: int) -> dict[str, dict]:
+    return {"PK": _s(f"IMPORT#{source_id}"), "SK": _s(f"ROW#{row:07d}")}
 
 
 # Items of a merged-away customer that the survivor does not get a copy of: its own audit trail,

@@ -71,16 +71,6 @@ class MergeRepository:
             if not (start := page.get("LastEvaluatedKey")):
                 return items
 
-    def lookup_items(self, lookups: list[dict]) -> list[dict]:
-        found = []
-        for start in range(0, len(lookups), 100):
-            request = {self.table: {"Keys": lookups[start : start + 100], "ConsistentRead": True}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                found += response.get("Responses", {}).get(self.table, [])
-                request = response.get("UnprocessedKeys") or None
-        return found
-
     def item(self, key: dict) -> dict | None:
         return self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
 

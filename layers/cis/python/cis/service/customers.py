@@ -14,6 +14,7 @@ from cis.domain.customer import Customer, CustomerCreate, CustomerFields, Custom
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.interactions import Engagement
 from cis.domain.keys import UniqueKey
+from cis.domain.merging import survivor_fields
 from cis.errors import Conflict, PossibleDuplicate, PreconditionFailed, concurrent_update
 from cis.repository.customers import Page, VersionConflict
 
@@ -157,6 +158,19 @@ class CustomerService:
                     ) from None
                 self.pause(attempt)
         raise concurrent_update(f"customer {customer_id}")
+
+    def absorb(self, customer_id: str, data: CustomerCreate, actor: str) -> Customer:
+        """Fill the customer's gaps from another record of them (an import row): their own values
+        stay, missing ones are taken, emails, phones, addresses, tags and ids are joined."""
+
+        def fill(current: Customer) -> CustomerPatch | None:
+            mine = current.model_dump(mode="json")
+            other = data.model_dump(mode="json") | {"id": "incoming", "updated_at": mine["updated_at"]}
+            combined = survivor_fields(mine, [other], {})
+            changed = {name: value for name, value in combined.items() if value != mine.get(name)}
+            return CustomerPatch.model_validate(changed) if changed else None
+
+        return self._read_modify_write(customer_id, fill, actor)
 
     def archive(self, customer_id: str, actor: str, expected_version: int | None) -> None:
         self.repository.archive(customer_id, expected_version, actor, self.clock())

@@ -147,7 +147,7 @@ class MergeService:
             for record in everyone
             for key in unique_keys(CustomerFields.model_validate(_client_fields(record)))
         }
-        lookups = self.repository.lookup_items([keys.lookup_key(kind, value) for kind, value in sorted(held)])
+        lookups = self.customers.lookup_items([keys.lookup_key(kind, value) for kind, value in sorted(held)])
         changes = []
         for item in lookups:
             value = from_attributes(item)

@@ -1,0 +1,174 @@
+"""Customers from CSV rows: which column is which field, and each row checked by the create model.
+
+A row becomes the same JSON a client would POST, and is validated by CustomerCreate: a row and a
+request body fail for the same reasons, in the same words (domain.problems). The report names the
+row, the column, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from cis.domain.contact import Strict
+from cis.domain.customer import CustomerCreate
+from cis.domain.problems import field_problems
+from cis.errors import FieldProblem, InvalidRequest
+
+MAX_ROWS = 500  # per request: a chunk a function handles well inside API Gateway's 29 s
+LIST_SEPARATOR = ";"  # several emails, phones or tags in one cell
+SCALAR_COLUMNS = ("given_name", "family_name", "display_name", "birthday", "locale", "time_zone")
+ADDRESS_COLUMNS = ("address_line1", "address_line2", "locality", "region", "postal_code", "country")
+COLUMNS = (*SCALAR_COLUMNS, "email", "phone", *ADDRESS_COLUMNS, "tags")
+PREFIXED = ("external_id.", "custom.")  # external_id.billing, custom.company
+IGNORE = "-"
+OnDuplicate = Literal["skip", "merge", "create"]
+
+
+class ImportRequest(Strict):
+    """A chunk of a CSV file: its header line and up to MAX_ROWS rows."""
+
+    csv: str = Field(min_length=1, description="CSV text: the header line, then the rows")
+    first_row: int = Field(default=2, ge=2, description="Line number of the first row in the file (header is 1)")
+    source_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="Same file, same id: rows already imported under it are not imported again. "
+        "Default: a hash of this chunk",
+    )
+    mapping: dict[str, str] = Field(
+        default_factory=dict, description="CSV column -> field (given_name, email, external_id.billing...); '-' skips"
+    )
+    on_duplicate: OnDuplicate = Field(
+        default="skip",
+        description="skip: report the existing customer; merge: fill the existing customer's gaps from the "
+        "row; create: create anyway, remembered as distinct",
+    )
+
+
+class RowOutcome(BaseModel):
+    row: int
+    outcome: Literal["created", "merged", "duplicate", "invalid", "already_imported"]
+    customer_id: str | None = None
+    duplicate_of: str | None = None
+    score: float | None = None
+    problems: list[dict] = Field(default_factory=list, description="column, field and problem for each mistake")
+
+
+class ImportReport(BaseModel):
+    source_id: str
+    rows: int
+    created: int
+    merged: int
+    duplicates: int
+    invalid: int
+    already_imported: int
+    results: list[RowOutcome]
+
+
+def _target(column: str, mapping: dict[str, str]) -> str:
+    name = mapping.get(column, column.strip().lower())
+    return name
+
+
+def columns_of(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """CSV column -> field; refuses unknown columns up front, so no row is half-read by mistake."""
+    targets, unknown = {}, []
+    for column in header:
+        target = _target(column, mapping)
+        if target == IGNORE:
+            continue
+        if target in COLUMNS or (target.startswith(PREFIXED) and re.fullmatch(r"[a-z_.]+[A-Za-z0-9_]*", target)):
+            targets[column] = target
+        else:
+            unknown.append(column)
+    if unknown:
+        known = ", ".join(COLUMNS)
+        raise InvalidRequest(
+            f"unknown column(s) {', '.join(unknown)}: map each to one of {known}, external_id.<system>, "
+            f"custom.<name>, or '-' to skip it",
+            [FieldProblem(f"mapping.{column}", "unknown column") for column in unknown],
+        )
+    return targets
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+
+
+@dataclass
+class Row:
+    number: int
+    record: dict  # the customer as a client would POST it
+    columns: dict[str, str] = field(default_factory=dict)  # field path prefix -> CSV column, for the report
+
+
+def to_record(number: int, values: dict[str, str], targets: dict[str, str]) -> Row:
+    record: dict = {}
+    origin: dict[str, str] = {}
+    address: dict = {}
+    for column, target in targets.items():
+        value = (values.get(column) or "").strip()
+        if not value:
+            continue
+        if target in SCALAR_COLUMNS:
+            record[target], origin[target] = value, column
+        elif target == "email":
+            record["emails"], origin["emails"] = [{"address": item} for item in _split(value)], column
+        elif target == "phone":
+            record["phones"], origin["phones"] = [{"number": item} for item in _split(value)], column
+        elif target == "tags":
+            record["tags"], origin["tags"] = _split(value), column
+        elif target in ADDRESS_COLUMNS:
+            address[target], origin[f"addresses.{target}"] = value, column
+        elif target.startswith("external_id."):
+            system = target.removeprefix("external_id.")
+            record.setdefault("external_ids", {})[system] = value
+            origin[f"external_ids.{system}"] = column
+        else:
+            name = target.removeprefix("custom.")
+            record.setdefault("custom_attributes", {})[name] = value
+            origin[f"custom_attributes.{name}"] = column
+    if address:
+        lines = [address.pop(key) for key in ("address_line1", "address_line2") if key in address]
+        record["addresses"] = [{"lines": lines, **address}]
+        origin["addresses"] = origin.get("addresses.address_line1", "address")
+    return Row(number, record, origin)
+
+
+def parse_csv(text: str, mapping: dict[str, str], first_row: int) -> list[Row]:
+    reader = csv.DictReader(io.StringIO(text))
+    targets = columns_of(reader.fieldnames or [], mapping)
+    rows = [to_record(first_row + index, values, targets) for index, values in enumerate(reader)]
+    if len(rows) > MAX_ROWS:
+        raise InvalidRequest(
+            f"{len(rows)} rows in one request; send at most {MAX_ROWS} (the CLI splits files for you)",
+            [FieldProblem("csv", f"more than {MAX_ROWS} rows")],
+        )
+    return rows
+
+
+def validate(row: Row) -> CustomerCreate | list[dict]:
+    """The row as a create body, or its problems as the report shows them."""
+    try:
+        return CustomerCreate.model_validate(row.record)
+    except ValidationError as error:
+        return [
+            {"column": _column(row, problem.path), "field": _field(problem.path), "problem": problem.problem}
+            for problem in field_problems(error.errors())
+        ]
+
+
+def _field(path: str) -> str:
+    return "row" if path == "body" else path  # a rule about the whole record
+
+
+def _column(row: Row, path: str) -> str:
+    """The CSV column a field path came from: emails[0].address -> email, addresses[0].country -> country."""
+    plain = re.sub(r"\[\d+\]", "", path)
+    return row.columns.get(plain) or row.columns.get(plain.split(".")[0], "")

@@ -1,0 +1,83 @@
+"""Import rows: the ledger that makes a re-run skip what is done, and new customers written in batches."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis.domain.customer import Customer
+from cis.repository import keys
+from cis.repository.customers import CustomerRepository, error_code
+from cis.repository.items import from_attributes, to_attributes
+from cis.topology import TABLE
+
+MAX_TRANSACTION_ITEMS = 100
+LEDGER_DAYS = 30  # how long a re-run of the same file recognises its rows
+
+
+class ImportRepository:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+        self.customers = CustomerRepository(client, table_name)
+
+    def done(self, source_id: str, rows: list[int]) -> dict[int, dict]:
+        """Rows of this source already handled, with what became of them."""
+        found: dict[int, dict] = {}
+        for start in range(0, len(rows), 100):
+            keys_ = [keys.import_row_key(source_id, row) for row in rows[start : start + 100]]
+            request = {self.table: {"Keys": keys_, "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    values = from_attributes(item)
+                    found[values["row"]] = values
+                request = response.get("UnprocessedKeys") or None
+        return found
+
+    def _ledger_item(self, source_id: str, row: int, outcome: dict, now: float) -> dict:
+        values = {"entity": "import_row", "row": row, TABLE.ttl_attribute: int(now) + LEDGER_DAYS * 86400} | outcome
+        return keys.import_row_key(source_id, row) | to_attributes(values)
+
+    def create(self, source_id: str, new: list[tuple[int, Customer]]) -> list[int]:
+        """Each new customer with its ledger entry, many per transaction; returns the rows whose
+        transaction could not commit as a whole (the caller writes those one by one)."""
+        now, groups, current = time.time(), [], []
+        for row, customer in new:
+            actions = self.customers.create_actions(customer)
+            ledger = self._ledger_item(source_id, row, {"outcome": "created", "customer_id": customer.id}, now)
+            actions.append({"Put": {"TableName": self.table, "Item": ledger}})
+            if current and sum(len(a) for _, a in current) + len(actions) > MAX_TRANSACTION_ITEMS:
+                groups.append(current)
+                current = []
+            current.append((row, actions))
+        if current:
+            groups.append(current)
+        retry: list[int] = []
+        for group in groups:
+            try:
+                self.client.transact_write_items(TransactItems=[action for _, actions in group for action in actions])
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                retry += [row for row, _ in group]
+        return retry
+
+    def create_one(self, source_id: str, row: int, customer: Customer) -> None:
+        """One customer and its ledger entry; raises the customer repository's errors (a key taken...)."""
+        ledger = self._ledger_item(source_id, row, {"outcome": "created", "customer_id": customer.id}, time.time())
+        self.customers.create(customer, also=[{"Put": {"TableName": self.table, "Item": ledger}}])
+
+    def record(self, source_id: str, outcomes: dict[int, dict]) -> None:
+        """Ledger entries for rows that created nothing (duplicates skipped, merges done)."""
+        now = time.time()
+        requests = [
+            {"PutRequest": {"Item": self._ledger_item(source_id, row, outcome, now)}}
+            for row, outcome in sorted(outcomes.items())
+        ]
+        for start in range(0, len(requests), 25):
+            pending = {self.table: requests[start : start + 25]}
+            while pending:
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None

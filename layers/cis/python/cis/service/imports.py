@@ -1,0 +1,179 @@
+"""Import customers from CSV: validate every row, find duplicates, write in batches, never twice.
+
+A chunk of rows is handled in four steps, each batched:
+1. validate every row with the create model (invalid rows are reported, nothing else happens);
+2. skip rows the ledger says this source already imported (a re-run after an interruption);
+3. find duplicates: exact keys held by existing customers (one BatchGetItem per 100 keys), likely
+   duplicates among existing customers (the blocking items) and among the rows before it;
+4. write the new customers with their ledger rows, many per transaction, and file them for
+   duplicate checks at once, so the next chunk finds them before the stream would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ulid import ULID
+
+from cis.domain.customer import Customer, CustomerCreate
+from cis.domain.imports import ImportReport, ImportRequest, RowOutcome, parse_csv, validate
+from cis.domain.interactions import Engagement
+from cis.domain.keys import unique_keys
+from cis.domain.matching import Fingerprint, compare
+from cis.errors import CisError
+from cis.repository import keys
+from cis.repository.duplicates import DuplicateRepository
+from cis.repository.imports import ImportRepository
+from cis.repository.items import from_attributes
+from cis.service.customers import CustomerService
+from cis.service.duplicates import DuplicateFinder
+
+
+def source_of(request: ImportRequest) -> str:
+    """The request's source id, or a stable one for this exact chunk (so re-sending it is harmless)."""
+    if request.source_id:
+        return request.source_id
+    digest = hashlib.sha256(json.dumps([request.csv, request.mapping, request.first_row]).encode())
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class _Plan:
+    new: list[tuple[int, Customer]] = field(default_factory=list)
+    duplicates: dict[int, tuple[CustomerCreate, str, float]] = field(default_factory=dict)  # row -> (data, of, score)
+
+
+class ImportService:
+    def __init__(
+        self,
+        ledger: ImportRepository,
+        customers: CustomerService,
+        finder: DuplicateFinder,
+        blocks: DuplicateRepository,
+        clock: Callable[[], datetime],
+    ):
+        self.ledger, self.customers, self.finder, self.blocks, self.clock = ledger, customers, finder, blocks, clock
+
+    def load(self, request: ImportRequest, actor: str) -> ImportReport:
+        source = source_of(request)
+        outcomes: dict[int, RowOutcome] = {}
+        valid: list[tuple[int, CustomerCreate]] = []
+        for row in parse_csv(request.csv, request.mapping, request.first_row):
+            checked = validate(row)
+            if isinstance(checked, list):
+                outcomes[row.number] = RowOutcome(row=row.number, outcome="invalid", problems=checked)
+            else:
+                valid.append((row.number, checked))
+
+        done = self.ledger.done(source, [number for number, _ in valid])
+        for number, record in done.items():
+            outcomes[number] = RowOutcome(
+                row=number,
+                outcome="already_imported",
+                customer_id=record.get("customer_id"),
+                duplicate_of=record.get("duplicate_of"),
+            )
+        plan = self._plan([(n, data) for n, data in valid if n not in done], request.on_duplicate, actor)
+        outcomes |= self._create(source, plan.new)
+
+        ledger: dict[int, dict] = {}
+        for number, (data, existing, score) in plan.duplicates.items():
+            outcome = RowOutcome(row=number, outcome="duplicate", duplicate_of=existing, score=score)
+            if request.on_duplicate == "merge":
+                try:
+                    self.customers.absorb(existing, data, actor)
+                    outcome = RowOutcome(row=number, outcome="merged", customer_id=existing, score=score)
+                except CisError as error:  # e.g. the row's second email belongs to a third customer
+                    outcome.problems = [{"column": "", "field": "row", "problem": f"not merged: {error}"}]
+            outcomes[number] = outcome
+            if not outcome.problems:
+                ledger[number] = outcome.model_dump(
+                    include={"outcome", "customer_id", "duplicate_of"}, exclude_none=True
+                )
+        self.ledger.record(source, ledger)
+        return _report(source, outcomes)
+
+    def _plan(self, pending: list[tuple[int, CustomerCreate]], on_duplicate: str, actor: str) -> _Plan:
+        """Which rows are new customers and which duplicate one (existing, or an earlier row)."""
+        wanted = {(key.kind, key.value) for _, data in pending for key in unique_keys(data)}
+        lookups = self.ledger.customers.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])
+        holders = {}
+        for item in lookups:
+            values = from_attributes(item)
+            holders[(values["kind"], item["PK"]["S"].split("#", 2)[2])] = values["customer_id"]
+        plan, now = _Plan(), self.clock()
+        claimed: dict[tuple[str, str], str] = {}  # a unique key -> the new customer of an earlier row
+        filed: dict[str, list[tuple[str, Fingerprint]]] = {}  # blocking key -> earlier new customers
+        for number, data in pending:
+            mine = [(key.kind, key.value) for key in unique_keys(data)]
+            holder = next(
+                (holders.get(key) or claimed.get(key) for key in mine if key in holders or key in claimed), None
+            )
+            if holder:
+                plan.duplicates[number] = (data, holder, 1.0)
+                continue
+            record = data.model_dump(mode="json")
+            fingerprint = Fingerprint.of(record)
+            scored = [(c.score, c.customer_id) for c in self.finder.candidates(record)]
+            nearby = {id_: print_ for key in fingerprint.probe_keys() for id_, print_ in filed.get(key, [])}
+            scored += [
+                (match.score, id_) for id_, print_ in nearby.items() if (match := compare(fingerprint, print_)).likely
+            ]
+            if scored and on_duplicate != "create":
+                score, existing = max(scored)
+                plan.duplicates[number] = (data, existing, score)
+                continue
+            customer = Customer(
+                **data.model_dump(),
+                engagement=Engagement(),
+                consents={},
+                distinct_from=sorted({id_ for _, id_ in scored}) or None,  # created anyway, knowingly
+                id=str(ULID()),
+                version=1,
+                created_at=now,
+                created_by=actor,
+                updated_at=now,
+                updated_by=actor,
+            )
+            plan.new.append((number, customer))
+            claimed |= {key: customer.id for key in mine}
+            for key in fingerprint.blocking_keys():
+                filed.setdefault(key, []).append((customer.id, fingerprint))
+        return plan
+
+    def _create(self, source: str, new: list[tuple[int, Customer]]) -> dict[int, RowOutcome]:
+        """Write the new customers in batches (one by one where a batch cannot commit)."""
+        retry = set(self.ledger.create(source, new))
+        outcomes = {}
+        for number, customer in new:
+            outcomes[number] = RowOutcome(row=number, outcome="created", customer_id=customer.id)
+            if number not in retry:
+                continue
+            try:  # only the row at fault is held back: a key another writer took meanwhile
+                self.ledger.create_one(source, number, customer)
+            except CisError as error:
+                problems = [{"column": "", "field": f.path, "problem": f.problem} for f in error.fields]
+                owner = getattr(error, "existing_customer_id", None)
+                outcomes[number] = RowOutcome(row=number, outcome="duplicate", duplicate_of=owner, problems=problems)
+        created = [customer for number, customer in new if outcomes[number].outcome == "created"]
+        self.blocks.file_new([(c.id, Fingerprint.of(c.model_dump(mode="json"))) for c in created])
+        return outcomes
+
+
+def _report(source: str, outcomes: dict[int, RowOutcome]) -> ImportReport:
+    results = [outcomes[number] for number in sorted(outcomes)]
+    count = lambda kind: sum(1 for result in results if result.outcome == kind)  # noqa: E731
+    return ImportReport(
+        source_id=source,
+        rows=len(results),
+        created=count("created"),
+        merged=count("merged"),
+        duplicates=count("duplicate"),
+        invalid=count("invalid"),
+        already_imported=count("already_imported"),
+        results=results,
+    )
