@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
-from cis.topology import FUNCTIONS, Function
+from cis.topology import FUNCTIONS, Function, stream_filter
 from constructs import Construct
 
 from cis_infra.functions import pascal_case
@@ -80,6 +80,7 @@ class TableStreamReaders(Construct):
                 max_record_age=MAX_RECORD_AGE,
                 parallelization_factor=1,  # one batch per shard at a time: changes to an item stay in order
                 on_failure=sources.SqsDlq(queue),
+                filters=[lambda_.FilterCriteria.filter(pattern)] if (pattern := stream_filter(spec)) else None,
             )
         )
         self.alarms[spec.name] = cloudwatch.Alarm(

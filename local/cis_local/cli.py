@@ -1,4 +1,4 @@
-"""`cis`: the project's command line. `cis run` serves the API locally; `cis token` mints a dev token."""
+"""`cis`: the project's command line: run the API locally, mint dev tokens, import and export customers."""
 
 from __future__ import annotations
 
@@ -38,10 +38,12 @@ def _run(args: argparse.Namespace) -> int:
         loaded = 0 if args.no_demo else demo.load(CustomerService(customer_repository()))
         server = gateway.serve(args.host, args.port)
         RUNTIME_FILE.parent.mkdir(exist_ok=True)
-        RUNTIME_FILE.write_text(
-            json.dumps({"aws_endpoint": backend.aws_endpoint, "events_queue_url": backend.events_queue_url})
-        )
         url = f"http://{args.host}:{server.server_address[1]}"
+        RUNTIME_FILE.write_text(
+            json.dumps(
+                {"api_url": url, "aws_endpoint": backend.aws_endpoint, "events_queue_url": backend.events_queue_url}
+            )
+        )
         where = "moto server mode (in memory)" if backend.embedded else backend.dynamodb_endpoint
         print(f"CIS API      {url}/v1/customers", flush=True)
         print(f"Swagger UI   {url}/docs", flush=True)
@@ -82,6 +84,7 @@ def _stream_pump(backend, gateway):
         invoke=gateway.pools[STREAM_PROCESSOR.name].invoke,
         dead_letter_url=backend.stream_dead_letter_url,
         region=region,
+        entities=STREAM_PROCESSOR.stream_entities,
     )
 
 
@@ -113,6 +116,44 @@ def _events(args: argparse.Namespace) -> int:
                 return 0
     except KeyboardInterrupt:
         return 0
+
+
+def _api(args: argparse.Namespace) -> tuple[str, str]:
+    """The API to talk to and a token for it: given, or the running local runtime and a dev token."""
+    from cis_local import tokens
+
+    url = args.url or os.environ.get("CIS_API_URL")
+    if not url:
+        if not RUNTIME_FILE.exists():
+            raise SystemExit("no API to talk to: start the local runtime with `make run`, or pass --url and --token")
+        url = json.loads(RUNTIME_FILE.read_text())["api_url"]
+    return url.rstrip("/"), args.token or os.environ.get("CIS_TOKEN") or tokens.mint([Role.ADMIN])
+
+
+def _import(args: argparse.Namespace) -> int:
+    from cis_local.transfer import import_file
+
+    path = Path(args.file)
+    mapping = dict(item.split("=", 1) for item in args.map)
+    report = Path(args.report or f"{path}.report.csv")
+    url, token = _api(args)
+    totals = import_file(url, token, path, mapping, args.on_duplicate, report, args.chunk, progress=not args.quiet)
+    summary = ", ".join(f"{count} {outcome.replace('_', ' ')}" for outcome, count in sorted(totals.items()))
+    print(f"{path}: {summary or 'no rows'}; report: {report}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from cis_local.transfer import export
+
+    url, token = _api(args)
+    if args.output:
+        with open(args.output, "w", newline="", encoding="utf-8") as out:
+            count = export(url, token, out, args.format)
+        print(f"{count} customers written to {args.output}", file=sys.stderr)
+    else:
+        export(url, token, sys.stdout, args.format)
+    return 0
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -159,6 +200,22 @@ def main(argv: list[str] | None = None) -> int:
     spec = commands.add_parser("openapi", help="regenerate functions/api_docs/openapi.json from the models")
     spec.add_argument("--check", action="store_true", help="fail if the committed document is out of date")
     spec.set_defaults(action=_openapi)
+
+    load = commands.add_parser("import", help="import customers from a CSV file (resumable: re-run after a stop)")
+    load.add_argument("file")
+    load.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help="e.g. Surname=family_name")
+    load.add_argument("--on-duplicate", choices=["skip", "merge", "create"], default="skip")
+    load.add_argument("--report", help="where the row report goes (default: FILE.report.csv)")
+    load.add_argument("--chunk", type=int, default=200, help="rows per request")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    out = commands.add_parser("export", help="every active customer as CSV (re-importable) or JSON lines")
+    out.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    out.add_argument("-o", "--output", help="file to write (default: standard output)")
+    for command in (load, out):
+        command.add_argument("--url", help="the API (default: the running `cis run`, or CIS_API_URL)")
+        command.add_argument("--token", help="a bearer token (default: CIS_TOKEN, or a local admin token)")
+    load.set_defaults(action=_import)
+    out.set_defaults(action=_export)
 
     args = parser.parse_args(argv)
     return args.action(args)

@@ -41,6 +41,9 @@ class AtomicMotoServer:
         from moto.server import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
+        from cis_local import moto_fixes
+
+        moto_fixes.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         app, lock = DomainDispatcherApplication(create_backend_app), threading.Lock()
 

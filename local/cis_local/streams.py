@@ -19,8 +19,9 @@ log = logging.getLogger("cis_local.streams")
 
 
 class StreamPump:
-    def __init__(self, dynamodb, streams, sqs, table_name: str, invoke, dead_letter_url: str, region: str):
+    def __init__(self, dynamodb, streams, sqs, table_name: str, invoke, dead_letter_url: str, region: str, entities=()):
         self.dynamodb, self.streams, self.sqs = dynamodb, streams, sqs
+        self.entities = set(entities)  # the topology's event filter, as Lambda applies it
         self.table, self.invoke, self.dead_letter_url, self.region = table_name, invoke, dead_letter_url, region
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
@@ -54,13 +55,22 @@ class StreamPump:
                     records = self.streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)["Records"]
                     if records:
                         busy = True
-                        self._deliver([r | {"eventSourceARN": arn, "awsRegion": self.region} for r in records])
+                        wanted = [
+                            r | {"eventSourceARN": arn, "awsRegion": self.region} for r in records if self._wanted(r)
+                        ]
+                        if wanted:
+                            self._deliver(wanted)
                         delivered_up_to[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
             except Exception:  # keep pumping: a local runtime should survive a bad moment
                 if not self.stopping.is_set():
                     log.exception("stream delivery failed; retrying")
             if not busy:  # drain a backlog at full speed; idle, poll like the event source mapping
                 self.stopping.wait(POLL_SECONDS)
+
+    def _wanted(self, record: dict) -> bool:
+        if not self.entities:
+            return True
+        return record["dynamodb"].get("NewImage", {}).get("entity", {}).get("S") in self.entities
 
     def _deliver(self, records: list[dict]) -> None:
         for attempt in range(1, MAX_DELIVERIES + 1):

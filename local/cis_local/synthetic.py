@@ -159,3 +159,100 @@ def measure(people: list[Person], threshold: float) -> Quality:
     truth = {(a, b) for b in range(len(people)) for a in range(b) if people[a].person == people[b].person}
     hits = len(found & truth)
     return Quality(hits / len(found) if found else 1.0, hits / len(truth) if truth else 1.0, compared, len(truth))
+
+
+SYLLABLES = ["ka", "ro", "vi", "len", "mar", "to", "sa", "bel", "ni", "dor", "pe", "lu", "ran", "chi", "mo", "ta"]
+
+
+def surname(number: int) -> str:
+    """A family name no one else in the file has: one per number."""
+    parts = []
+    for _ in range(4):
+        number, digit = divmod(number, len(SYLLABLES))
+        parts.append(SYLLABLES[digit])
+    return "".join(parts).capitalize() + ("s" if number % 2 else "")
+
+
+MALFORMED = [
+    ("email", "no-at-sign.example.com"),
+    ("birthday", "2999-01-01"),
+    ("country", "XX"),
+    ("phone", "12"),
+    ("given_name", None),  # no name, email, phone or id at all
+]
+
+
+@dataclass
+class ImportFile:
+    text: str
+    malformed: set[int]  # row numbers (the header is row 1)
+    duplicates: dict[int, int]  # row number -> the row it duplicates
+    rows: int
+
+
+def import_file(rows: int = 10_000, malformed: float = 0.05, duplicates: float = 0.05, seed: int = 11) -> ImportFile:
+    """A CSV for `cis import`: distinct people, then broken rows and second entries of earlier rows."""
+    import csv
+    import io
+
+    rng = random.Random(seed)
+    header = ["given_name", "family_name", "email", "phone", "birthday", "country", "postal_code", "address_line1"]
+    base = int(rows * (1 - malformed - duplicates))
+    people = []
+    for number in range(base):
+        given = rng.choice(GIVEN)
+        country, postal = rng.choice(CITIES)
+        people.append(
+            {
+                "given_name": given,
+                "family_name": surname(number),
+                "email": f"{given.lower()}.{surname(number).lower()}@{rng.choice(DOMAINS)}",
+                "phone": _phone(rng) if rng.random() < 0.5 else "",
+                "birthday": f"{rng.randrange(1940, 2005)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+                "country": country,
+                "postal_code": postal,
+                "address_line1": f"{rng.randrange(1, 200)} {rng.choice(STREETS)}",
+            }
+        )
+    lines: list[tuple[dict, str, int | None]] = [(person, "ok", None) for person in people]
+    for _ in range(int(rows * malformed)):
+        broken = dict(rng.choice(people)) | {"email": f"other{rng.randrange(10**9)}@example.net"}
+        column, value = rng.choice(MALFORMED)
+        if value is None:
+            broken = {name: "" for name in broken}
+        else:
+            broken[column] = value
+        lines.insert(rng.randrange(len(lines) + 1), (broken, "malformed", None))
+    for _ in range(int(rows * duplicates)):
+        at = rng.randrange(len(lines))
+        while lines[at][1] != "ok":
+            at = rng.randrange(len(lines))
+        original = lines[at][0]
+        again = dict(original)
+        kind = rng.choice(["email_case", "nickname_no_email", "gmail_dots"])
+        if kind == "email_case":
+            again["email"] = original["email"].upper()
+        elif kind == "nickname_no_email":
+            again |= {
+                "given_name": NICKNAMES.get(original["given_name"], original["given_name"]),
+                "email": "",
+                "phone": "",
+            }
+        else:
+            local = original["email"].split("@")[0]
+            again["email"] = (
+                f"{local.replace('.', '')}+import@gmail.com" if "@gmail.com" in original["email"] else original["email"]
+            )
+        lines.insert(rng.randrange(at + 1, len(lines) + 1), (again, "duplicate", id(original)))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, header, lineterminator="\n")
+    writer.writeheader()
+    positions = {id(line[0]): index + 2 for index, line in enumerate(lines) if line[1] == "ok"}
+    malformed_rows, duplicate_rows = set(), {}
+    for index, (record, kind, original) in enumerate(lines):
+        writer.writerow(record)
+        if kind == "malformed":
+            malformed_rows.add(index + 2)
+        elif kind == "duplicate":
+            duplicate_rows[index + 2] = positions[original]
+    return ImportFile(out.getvalue(), malformed_rows, duplicate_rows, len(lines))

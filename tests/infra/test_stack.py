@@ -280,6 +280,19 @@ def test_only_functions_that_publish_events_may_put_events_on_the_bus(synthesize
             assert "EVENT_BUS_NAME" not in environment, spec.name
 
 
+def test_stream_readers_receive_only_the_entities_the_topology_names(synthesized):
+    mappings = event_source_mappings(synthesized)
+    for spec in STREAM_READERS:
+        filters = mappings[spec.name].get("FilterCriteria", {}).get("Filters", [])
+        if spec.stream_entities:
+            [only] = filters
+            assert json.loads(only["Pattern"]) == {
+                "dynamodb": {"NewImage": {"entity": {"S": list(spec.stream_entities)}}}
+            }
+        else:
+            assert filters == []
+
+
 def test_stream_processor_reads_the_stream_with_partial_batch_failures_and_a_dead_letter_queue(synthesized):
     ids = function_ids(synthesized)
     (table_id, _) = synthesized.only("AWS::DynamoDB::Table")

@@ -49,6 +49,9 @@ class Function:
     uses_idempotency: bool = False
     # Invoked with batches of the table's stream records (NEW_AND_OLD_IMAGES), not by routes.
     reads_table_stream: bool = False
+    # Only records whose new image is one of these entities reach it (an event filter): the lookup,
+    # blocking, ledger and audit items the stream also carries are bookkeeping it has no use for.
+    stream_entities: tuple[str, ...] = ()
     # May put events on the project's EventBridge bus.
     publishes_events: bool = False
 
@@ -170,6 +173,7 @@ STREAM_PROCESSOR = Function(
     memory_mb=256,
     timeout_s=60,
     reads_table_stream=True,
+    stream_entities=("customer", "interaction", "merge"),
     publishes_events=True,
 )
 
@@ -192,6 +196,13 @@ FUNCTIONS: tuple[Function, ...] = (
     STREAM_PROCESSOR,
     API_DOCS,
 )
+
+
+def stream_filter(function: Function) -> dict | None:
+    """The event filter pattern for a stream reader (Lambda's filter syntax; the local pump applies it too)."""
+    if not function.stream_entities:
+        return None
+    return {"dynamodb": {"NewImage": {"entity": {"S": list(function.stream_entities)}}}}
 
 
 def find_route(method: str, path: str) -> Route | None:

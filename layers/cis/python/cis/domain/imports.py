@@ -26,6 +26,7 @@ SCALAR_COLUMNS = ("given_name", "family_name", "display_name", "birthday", "loca
 ADDRESS_COLUMNS = ("address_line1", "address_line2", "locality", "region", "postal_code", "country")
 COLUMNS = (*SCALAR_COLUMNS, "email", "phone", *ADDRESS_COLUMNS, "tags")
 PREFIXED = ("external_id.", "custom.")  # external_id.billing, custom.company
+SERVER_COLUMNS = ("id", "status", "version", "created_at", "updated_at")  # in exports; set by the server
 IGNORE = "-"
 OnDuplicate = Literal["skip", "merge", "create"]
 
@@ -81,7 +82,7 @@ def columns_of(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
     targets, unknown = {}, []
     for column in header:
         target = _target(column, mapping)
-        if target == IGNORE:
+        if target == IGNORE or (column not in mapping and target in SERVER_COLUMNS):
             continue
         if target in COLUMNS or (target.startswith(PREFIXED) and re.fullmatch(r"[a-z_.]+[A-Za-z0-9_]*", target)):
             targets[column] = target
@@ -172,3 +173,18 @@ def _column(row: Row, path: str) -> str:
     """The CSV column a field path came from: emails[0].address -> email, addresses[0].country -> country."""
     plain = re.sub(r"\[\d+\]", "", path)
     return row.columns.get(plain) or row.columns.get(plain.split(".")[0], "")
+
+
+def to_row(customer: dict) -> dict[str, str]:
+    """A customer (as the API shows it) as one CSV row of the import's columns: exports re-import."""
+    row = {name: str(customer.get(name) or "") for name in (*SERVER_COLUMNS, *SCALAR_COLUMNS) if name != "version"}
+    row["email"] = LIST_SEPARATOR.join(item["address"] for item in customer.get("emails") or [])
+    row["phone"] = LIST_SEPARATOR.join(item["number"] for item in customer.get("phones") or [])
+    row["tags"] = LIST_SEPARATOR.join(customer.get("tags") or [])
+    address = (customer.get("addresses") or [{}])[0]  # the first address: a CSV row holds one
+    lines = address.get("lines") or []
+    row |= {"address_line1": lines[0] if lines else "", "address_line2": " ".join(lines[1:])}
+    row |= {name: address.get(name) or "" for name in ("locality", "region", "postal_code", "country")}
+    row |= {f"external_id.{system}": value for system, value in (customer.get("external_ids") or {}).items()}
+    row |= {f"custom.{name}": str(value) for name, value in (customer.get("custom_attributes") or {}).items()}
+    return row

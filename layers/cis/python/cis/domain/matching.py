@@ -153,21 +153,20 @@ class Fingerprint:
         return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in data.items()})
 
     def _contact_keys(self) -> set[str]:
-        # The user part alone finds jane.doe1987@ at a second provider; short ones (info@) are too common.
-        users = {email.partition("@")[0] for email in self.emails}
-        return (
-            {f"MAIL#{email}" for email in self.emails}
-            | {f"USER#{user}" for user in users if len(user) >= 6}
-            | {f"TEL#{digits}" for digits in self.phones}
-        )
+        # The user part alone also finds jane.doe1987@ at a second provider (and the same mailbox);
+        # short ones (info@, bob@) are too common to block on without their domain.
+        users = {email.partition("@")[0]: email for email in self.emails}
+        mail = {f"USER#{user}" if len(user) >= 6 else f"MAIL#{email}" for user, email in users.items()}
+        return mail | {f"TEL#{digits}" for digits in self.phones}
 
-    def _postal_initials(self) -> set[str]:
-        initial = self.given[:1]
-        return {f"{key.split('|')[1]}#{initial}" for key in self.addresses if key.split("|")[1]}
+    def _places(self) -> set[str]:
+        # The whole address (postal code and street line), not the postal code alone: a city
+        # postal code holds thousands of people, and a block that large tells nothing apart.
+        return {key for key in self.addresses if key.split("|")[1] and key.split("|")[2]}
 
     def probe_keys(self) -> set[str]:
         """The few keys a new record looks up: its own name, not its variants (those were filed)."""
-        keys = self._contact_keys() | {f"ADDR#{key}" for key in self._postal_initials()}
+        keys = self._contact_keys() | {f"ADDR#{key}" for key in self._places()}
         if self.family:
             keys.add(f"NAME#{sound(self.family)}#{self.given.split()[0] if self.given else ''}")
             if self.birthday:
