@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import phonenumbers
+
 GIVEN = [
     "Robert", "William", "Elizabeth", "Katherine", "Margaret", "James", "Michael", "Jennifer", "Thomas",
     "Patricia", "Richard", "Susan", "Joseph", "Jessica", "Charles", "Sarah", "Daniel", "Karen", "Matthew",
@@ -42,8 +44,12 @@ class Person:
 
 
 def _phone(rng: random.Random) -> str:
-    prefix, digits = rng.choice([("+1415", 7), ("+1212", 7), ("+49151", 8), ("+336", 8)])
-    return prefix + "".join(rng.choice("23456789") for _ in range(digits))
+    """A number phonenumbers accepts as valid (not every digit string under a prefix is)."""
+    while True:
+        prefix, digits = rng.choice([("+1415", 7), ("+1212", 7), ("+49151", 8), ("+336", 8)])
+        number = prefix + "".join(rng.choice("23456789") for _ in range(digits))
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number
 
 
 def _typo(rng: random.Random, word: str) -> str:

@@ -1,0 +1,110 @@
+"""Import throughput on the local runtime, against one POST per row in the same run; and the check
+that an import of a generated file does what it promises.
+
+    .venv/bin/python bench/imports.py                 # 1,000 rows vs a 200-row naive baseline
+    .venv/bin/python bench/imports.py --rows 10000    # the 10,000-row acceptance run (~15 min locally)
+
+Both paths run against `cis run --no-demo` (real HTTP, moto's server mode, the stream processor
+running alongside), so the ratio compares like with like on this machine. The checks: every valid
+row lands, the report lists every malformed row, no duplicate is created, a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cis.domain.imports import parse_csv  # noqa: E402
+from cis.topology import Role  # noqa: E402
+from cis_local import tokens  # noqa: E402
+from cis_local.runtime import free_port  # noqa: E402
+from cis_local.synthetic import import_file  # noqa: E402
+from cis_local.transfer import import_file as run_import  # noqa: E402
+
+from tests.api.conftest import start_runtime, stop_runtime  # noqa: E402
+
+
+def naive(url: str, token: str, rows: int) -> float:
+    """One POST /v1/customers per row (the CSV row turned into the same JSON body): rows per second."""
+    generated = import_file(rows=rows, seed=99)
+    bodies = [row.record for row in parse_csv(generated.text, {}, 2)]
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {token}"
+    start = time.perf_counter()
+    for body in bodies:
+        http.post(f"{url}/v1/customers", json=body, timeout=60)  # 201, 409 or 422: each a round trip
+    return len(bodies) / (time.perf_counter() - start)
+
+
+def check(rows: int, naive_rows: int) -> dict:
+    port = free_port()
+    process = start_runtime(port, "--no-demo")
+    url, token = f"http://127.0.0.1:{port}", tokens.mint([Role.ADMIN])
+    try:
+        generated = import_file(rows=rows)
+        folder = Path(tempfile.mkdtemp())
+        path = folder / "customers.csv"
+        path.write_text(generated.text, encoding="utf-8")
+        start = time.perf_counter()
+        first = run_import(url, token, path, {}, "skip", folder / "first.csv", progress=False)
+        seconds = time.perf_counter() - start
+        second = run_import(url, token, path, {}, "skip", folder / "second.csv", progress=False)
+        report = list(csv.DictReader((folder / "first.csv").open(encoding="utf-8")))
+        invalid = {int(line["row"]) for line in report if line["outcome"] == "invalid"}
+        skipped = {int(line["row"]) for line in report if line["outcome"] == "duplicate"}
+        valid = generated.rows - len(generated.malformed) - len(generated.duplicates)
+        stored = _count_customers(url, token)
+        baseline = naive(url, token, naive_rows) if naive_rows else None
+    finally:
+        stop_runtime(process)
+    return {
+        "rows": generated.rows,
+        "import_rows_per_s": round(generated.rows / seconds, 1),
+        "naive_rows_per_s": round(baseline, 1) if baseline else None,
+        "speedup": round(generated.rows / seconds / baseline, 2) if baseline else None,
+        "checks": {
+            "valid rows landed": first["created"] == valid == stored,
+            "every malformed row reported": invalid == generated.malformed,
+            "no duplicate created": skipped == set(generated.duplicates),
+            "second run added nothing": second.get("created", 0) == 0
+            and second["already_imported"] == valid + len(generated.duplicates),
+        },
+        "counts": {"first run": dict(first), "second run": dict(second), "customers stored": stored},
+    }
+
+
+def _count_customers(url: str, token: str) -> int:
+    from cis_local.transfer import customers
+
+    return sum(1 for _ in customers(url, token))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--naive-rows", type=int, default=200)
+    args = parser.parse_args()
+    result = check(args.rows, args.naive_rows)
+    print(f"Import of {result['rows']} generated rows (5% malformed, 5% duplicates) on the local runtime")
+    print(f"  cis import (chunks of 200 rows)  {result['import_rows_per_s']:>8} rows/s")
+    if result["naive_rows_per_s"]:
+        print(f"  one POST per row (baseline)      {result['naive_rows_per_s']:>8} rows/s")
+        print(f"  ratio                            {result['speedup']:>8} x")
+    for name, ok in result["checks"].items():
+        print(f"  {name:<32} {'ok' if ok else 'FAILED'}")
+    print(f"  {json.dumps(result['counts'])}")
+    return 0 if all(result["checks"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
