@@ -210,6 +210,24 @@ class Customer(CustomerFields):
         default=None, description="Customers a person confirmed this one is not: never offered as duplicates"
     )
 
+    @classmethod
+    def new(
+        cls, data: CustomerFields, customer_id: str, actor: str, now: datetime, distinct_from: list[str] | None = None
+    ) -> Customer:
+        """A customer as first stored: version 1, no engagement or consent yet."""
+        return cls(
+            **data.model_dump(),
+            engagement=Engagement(),
+            consents={},
+            distinct_from=distinct_from or None,
+            id=customer_id,
+            version=1,
+            created_at=now,
+            created_by=actor,
+            updated_at=now,
+            updated_by=actor,
+        )
+
 
 class Customer360(BaseModel):
     customer: Customer

@@ -27,6 +27,7 @@ from cis.errors import (
     duplicate_key,
 )
 from cis.repository import keys
+from cis.repository.batches import batch_get
 from cis.repository.items import from_attributes, to_attributes, to_value
 
 MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
@@ -58,6 +59,11 @@ def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
 
 # Every write that touches a customer's profile requires it: a customer being merged takes no writes.
 WRITABLE = "attribute_exists(PK) AND attribute_not_exists(merge_lock) AND attribute_not_exists(merged_into)"
+
+
+def stale(client: Any, table: str, customer_id: str) -> Exception:
+    """A profile write's condition failed: another version (read again), or the customer takes no writes."""
+    return unavailable(customer_id, profile_item(client, table, customer_id)) or VersionConflict()
 
 
 def unavailable(customer_id: str, profile: dict | None) -> CisError | None:
@@ -163,14 +169,7 @@ class CustomerRepository:
 
     def lookup_items(self, lookups: list[dict]) -> list[dict]:
         """Lookup items by key, 100 per BatchGetItem: who holds which email, phone or external id."""
-        found = []
-        for start in range(0, len(lookups), 100):
-            request = {self.table: {"Keys": lookups[start : start + 100], "ConsistentRead": True}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                found += response.get("Responses", {}).get(self.table, [])
-                request = response.get("UnprocessedKeys") or None
-        return found
+        return batch_get(self.client, self.table, lookups)
 
     def replace(self, customer: Customer, previous: Customer) -> None:
         """Write the client's fields of a new version, moving lookup items, if `previous` is still stored."""
@@ -196,7 +195,7 @@ class CustomerRepository:
                 self.client.update_item(**update)
             except ClientError as error:
                 if error_code(error) == "ConditionalCheckFailedException":
-                    raise self._stale(customer.id) from error
+                    raise stale(self.client, self.table, customer.id) from error
                 raise
             return
         actions = [{"Update": update}]
@@ -221,7 +220,7 @@ class CustomerRepository:
                 raise
             reasons = error.response.get("CancellationReasons") or []
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise self._stale(customer_id) from error
+                raise stale(self.client, self.table, customer_id) from error
             for index, key in enumerate(new_keys, start=1):
                 if index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed":
                     owner = reasons[index].get("Item") or self._lookup_item(key)
@@ -230,11 +229,6 @@ class CustomerRepository:
             if lost_race(reasons):
                 raise VersionConflict from error  # another writer touched one of these items
             raise
-
-    def _stale(self, customer_id: str) -> Exception:
-        """A profile write's condition failed: another version (retry), or the customer takes no writes."""
-        stored = profile_item(self.client, self.table, customer_id)
-        return unavailable(customer_id, stored) or VersionConflict()
 
     def update_fields(
         self, customer_id: str, changes: dict[str, Any], expected_version: int | None, actor: str, now: datetime

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from cis.domain.matching import Fingerprint, Match
 from cis.repository import keys
+from cis.repository.batches import batch_write
 from cis.repository.customers import Page
 from cis.repository.items import from_attributes, to_attributes
 
 # A blocking key shared by more records than this (a very common name in one birth year) says
 # little: compare with the first ones and stop, so no write ever reads a large slice of the base.
 BLOCK_READ_LIMIT = 50
-_BATCH = 25  # BatchWriteItem's limit
 
 
 class DuplicateRepository:
@@ -132,13 +131,4 @@ class DuplicateRepository:
         return Page(pairs, next_cursor)
 
     def _write(self, requests: list[dict]) -> None:
-        for start in range(0, len(requests), _BATCH):
-            pending = {self.table: requests[start : start + _BATCH]}
-            for attempt in range(8):
-                unprocessed = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not unprocessed:
-                    break
-                pending = unprocessed
-                time.sleep(0.05 * 2**attempt)
-            else:
-                raise RuntimeError("DynamoDB kept items unprocessed: the stream record will be retried")
+        batch_write(self.client, self.table, requests)

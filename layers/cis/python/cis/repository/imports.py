@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from cis.domain.customer import Customer
 from cis.repository import keys
+from cis.repository.batches import batch_get, batch_write
 from cis.repository.customers import CustomerRepository, error_code
 from cis.repository.items import from_attributes, to_attributes
 from cis.topology import TABLE
@@ -25,17 +26,8 @@ class ImportRepository:
 
     def done(self, source_id: str, rows: list[int]) -> dict[int, dict]:
         """Rows of this source already handled, with what became of them."""
-        found: dict[int, dict] = {}
-        for start in range(0, len(rows), 100):
-            keys_ = [keys.import_row_key(source_id, row) for row in rows[start : start + 100]]
-            request = {self.table: {"Keys": keys_, "ConsistentRead": True}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table, []):
-                    values = from_attributes(item)
-                    found[values["row"]] = values
-                request = response.get("UnprocessedKeys") or None
-        return found
+        items = batch_get(self.client, self.table, [keys.import_row_key(source_id, row) for row in rows])
+        return {values["row"]: values for values in map(from_attributes, items)}
 
     def _ledger_item(self, source_id: str, row: int, outcome: dict, now: float) -> dict:
         values = {"entity": "import_row", "row": row, TABLE.ttl_attribute: int(now) + LEDGER_DAYS * 86400} | outcome
@@ -77,7 +69,4 @@ class ImportRepository:
             {"PutRequest": {"Item": self._ledger_item(source_id, row, outcome, now)}}
             for row, outcome in sorted(outcomes.items())
         ]
-        for start in range(0, len(requests), 25):
-            pending = {self.table: requests[start : start + 25]}
-            while pending:
-                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
+        batch_write(self.client, self.table, requests)

@@ -19,6 +19,7 @@ from cis.repository.customers import (
     error_code,
     lost_race,
     profile_item,
+    stale,
     unavailable,
 )
 from cis.repository.items import from_attributes, to_attributes
@@ -212,8 +213,7 @@ class TimelineRepository:
                 raise
             reasons = error.response.get("CancellationReasons") or []
             if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-                stored = profile_item(self.client, self.table, customer_id)
-                raise unavailable(customer_id, stored) or VersionConflict() from error
+                raise stale(self.client, self.table, customer_id) from error
             raise VersionConflict from error  # the status moved since it was read: read again
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:

@@ -12,7 +12,6 @@ from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
 from cis.domain.duplicates import DuplicateCandidate
-from cis.domain.interactions import Engagement
 from cis.domain.keys import UniqueKey
 from cis.domain.merging import survivor_fields
 from cis.errors import Conflict, PossibleDuplicate, PreconditionFailed, concurrent_update
@@ -75,19 +74,7 @@ class CustomerService:
         # A concurrent create claiming the same email or phone cancels our transaction; once it has
         # committed, the retry sees its lookup item and answers with a duplicate conflict instead.
         for attempt in range(MAX_ATTEMPTS):
-            now = self.clock()
-            customer = Customer(
-                **data.model_dump(),
-                engagement=Engagement(),  # what the stored profile starts with
-                consents={},
-                distinct_from=distinct_from,
-                id=self.new_id(),
-                version=1,
-                created_at=now,
-                created_by=actor,
-                updated_at=now,
-                updated_by=actor,
-            )
+            customer = Customer.new(data, self.new_id(), actor, self.clock(), distinct_from)
             try:
                 self.repository.create(customer)
                 return customer

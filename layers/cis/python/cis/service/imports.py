@@ -21,7 +21,6 @@ from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate
 from cis.domain.imports import ImportReport, ImportRequest, RowOutcome, parse_csv, validate
-from cis.domain.interactions import Engagement
 from cis.domain.keys import unique_keys
 from cis.domain.matching import Fingerprint, compare
 from cis.errors import CisError
@@ -127,18 +126,8 @@ class ImportService:
                 score, existing = max(scored)
                 plan.duplicates[number] = (data, existing, score)
                 continue
-            customer = Customer(
-                **data.model_dump(),
-                engagement=Engagement(),
-                consents={},
-                distinct_from=sorted({id_ for _, id_ in scored}) or None,  # created anyway, knowingly
-                id=str(ULID()),
-                version=1,
-                created_at=now,
-                created_by=actor,
-                updated_at=now,
-                updated_by=actor,
-            )
+            # Created anyway (on_duplicate=create), knowingly: the likely duplicates are remembered.
+            customer = Customer.new(data, str(ULID()), actor, now, sorted({id_ for _, id_ in scored}))
             plan.new.append((number, customer))
             claimed |= {key: customer.id for key in mine}
             for key in fingerprint.blocking_keys():
