@@ -72,13 +72,22 @@ def quiet_api():
 
 
 @pytest.fixture(scope="session")
+def bulk_api():
+    """A runtime for imports: their hundreds of stream records would hold up the quiet runtime's event tests."""
+    port = free_port()
+    process = start_runtime(port, "--no-demo")
+    yield type("BulkApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
+    stop_runtime(process)
+
+
+@pytest.fixture(scope="session")
 def bus_events(quiet_api):
     """Events that reached the quiet runtime's bus queue so far, read the way `cis events` reads them
     (kept for the whole session: a message read while waiting for one test's events is not lost to another)."""
     sqs = boto3.client("sqs", endpoint_url=quiet_api.runtime["aws_endpoint"])
     queue, seen = quiet_api.runtime["events_queue_url"], []
 
-    def read(customer_id: str, want: int, timeout_s: float = 30) -> list[dict]:
+    def read(customer_id: str, want: int, timeout_s: float = 90) -> list[dict]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(

@@ -13,14 +13,14 @@ from cis_local.transfer import import_file as run_import
 from .conftest import Client
 
 
-def test_an_import_lands_valid_rows_reports_bad_ones_skips_duplicates_and_a_rerun_adds_nothing(quiet_api, tmp_path):
+def test_an_import_lands_valid_rows_reports_bad_ones_skips_duplicates_and_a_rerun_adds_nothing(bulk_api, tmp_path):
     generated = import_file(rows=120, seed=3)
     path = tmp_path / "customers.csv"
     path.write_text(generated.text, encoding="utf-8")
     token = tokens.mint([Role.SUPPORT])
 
-    first = run_import(quiet_api.url, token, path, {}, "skip", tmp_path / "report.csv", chunk_rows=50, progress=False)
-    again = run_import(quiet_api.url, token, path, {}, "skip", tmp_path / "again.csv", chunk_rows=50, progress=False)
+    first = run_import(bulk_api.url, token, path, {}, "skip", tmp_path / "report.csv", chunk_rows=50, progress=False)
+    again = run_import(bulk_api.url, token, path, {}, "skip", tmp_path / "again.csv", chunk_rows=50, progress=False)
 
     valid = generated.rows - len(generated.malformed) - len(generated.duplicates)
     report = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8")))
@@ -37,11 +37,11 @@ def test_an_import_lands_valid_rows_reports_bad_ones_skips_duplicates_and_a_reru
     assert (again["created"], again["already_imported"]) == (0, valid + len(generated.duplicates))
 
 
-def test_marketing_may_not_import_and_a_bad_chunk_is_refused_whole(quiet_api):
+def test_marketing_may_not_import_and_a_bad_chunk_is_refused_whole(bulk_api):
     assert (
-        Client(quiet_api.url, [Role.MARKETING]).post("/v1/imports", json={"csv": "given_name\nAda"}).status_code == 403
+        Client(bulk_api.url, [Role.MARKETING]).post("/v1/imports", json={"csv": "given_name\nAda"}).status_code == 403
     )
-    support = Client(quiet_api.url, [Role.SUPPORT])
+    support = Client(bulk_api.url, [Role.SUPPORT])
     unknown = support.post("/v1/imports", json={"csv": "Vorname\nAda"})
     assert unknown.status_code == 400 and unknown.json()["error"]["fields"] == [
         {"path": "mapping.Vorname", "problem": "unknown column"}
@@ -50,19 +50,19 @@ def test_marketing_may_not_import_and_a_bad_chunk_is_refused_whole(quiet_api):
     assert mapped.status_code == 200 and mapped.json()["created"] == 1
 
 
-def test_an_export_holds_every_customer_and_its_csv_imports_back_as_already_there(quiet_api, unique):
-    support = Client(quiet_api.url, [Role.SUPPORT])
+def test_an_export_holds_every_customer_and_its_csv_imports_back_as_already_there(bulk_api, unique):
+    support = Client(bulk_api.url, [Role.SUPPORT])
     body = {"given_name": "Exa", "family_name": f"Port{unique}", "emails": [{"address": f"exa.{unique}@example.com"}]}
     created = support.post("/v1/customers", params={"allow_duplicate": "true"}, json=body).json()
     token = tokens.mint([Role.SUPPORT])
 
     lines = io.StringIO()
-    export(quiet_api.url, token, lines, "jsonl")
+    export(bulk_api.url, token, lines, "jsonl")
     exported = {record["id"]: record for record in map(json.loads, lines.getvalue().splitlines())}
     assert exported[created["id"]]["emails"][0]["address"] == f"exa.{unique}@example.com"
 
     table = io.StringIO()
-    export(quiet_api.url, token, table, "csv")
+    export(bulk_api.url, token, table, "csv")
     rows = [row for row in csv.DictReader(io.StringIO(table.getvalue())) if row["id"] == created["id"]]
     assert rows and rows[0]["email"] == f"exa.{unique}@example.com"
     only_mine = "\n".join([table.getvalue().splitlines()[0], *[",".join(f'"{v}"' for v in rows[0].values())]])
