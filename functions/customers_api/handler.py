@@ -31,7 +31,6 @@ def create(actor: str, request: dict) -> Customer:
 create_once = idempotency.once_per_key(idempotency_store(client), Customer, create)
 
 ITEM = "/v1/customers/{customer_id}"
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 
 
 def _customer(status: int, customer: Customer, **headers: str) -> Response[Customer]:
@@ -76,7 +75,9 @@ def get_customer(customer_id: http.CustomerId) -> Response[Customer]:
 
 
 @app.patch("/v1/customers/<customer_id>", **http.documented("PATCH", ITEM, 200, Customer, 404, 409, 412))
-def update_customer(customer_id: http.CustomerId, body: CustomerPatch, if_match: IfMatch = None) -> Response[Customer]:
+def update_customer(
+    customer_id: http.CustomerId, body: CustomerPatch, if_match: http.IfMatch = None
+) -> Response[Customer]:
     customer = service.update(customer_id, body, http.principal(app).actor, http.expected_version(if_match))
     return _customer(200, customer)
 
@@ -97,7 +98,7 @@ def remove_tag(customer_id: http.CustomerId, tag: TagPath) -> Response[Customer]
 
 
 @app.delete("/v1/customers/<customer_id>", **http.documented("DELETE", ITEM, 204, None, 404, 412))
-def archive_customer(customer_id: http.CustomerId, if_match: IfMatch = None) -> Response[None]:
+def archive_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None) -> Response[None]:
     service.archive(customer_id, http.principal(app).actor, http.expected_version(if_match))
     return Response(204)
 

@@ -39,10 +39,10 @@ def pascal_case(name: str) -> str:
 
 class ApiFunctions(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, table: dynamodb.Table, key: kms.IKey, phone_region: str
+        self, scope: Construct, construct_id: str, *, table: dynamodb.Table, key: kms.IKey, settings: dict[str, str]
     ) -> None:
         super().__init__(scope, construct_id)
-        self._table, self._key, self._phone_region = table, key, phone_region
+        self._table, self._key, self._settings = table, key, settings
         layer_options = {"compatible_runtimes": [RUNTIME], "compatible_architectures": [ARCHITECTURE]}
         self.layers = [
             lambda_.LayerVersion(
@@ -88,7 +88,7 @@ class ApiFunctions(Construct):
             "POWERTOOLS_SERVICE_NAME": "cis",
             "POWERTOOLS_METRICS_NAMESPACE": "CIS",
             "POWERTOOLS_LOG_LEVEL": "INFO",
-            "CIS_DEFAULT_PHONE_REGION": self._phone_region,
+            **self._settings,
         }
         if grant is not None:
             environment["TABLE_NAME"] = self._table.table_name

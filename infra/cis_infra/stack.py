@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aws_cdk import CfnOutput, Stack
+from cis.domain.subscriptions import parse_lead_times
 from constructs import Construct
 
 from cis_infra.api import StaffApi
@@ -16,6 +19,8 @@ from cis_infra.functions import ApiFunctions
 from cis_infra.streams import TableStreamReaders
 
 PHONE_REGION_CONTEXT = "defaultPhoneRegion"
+LEAD_DAYS_CONTEXT = "reminderLeadDays"
+TIME_ZONE_CONTEXT = "businessTimeZone"
 
 
 def default_phone_region(scope: Construct) -> str:
@@ -26,14 +31,29 @@ def default_phone_region(scope: Construct) -> str:
     return region
 
 
+def settings_environment(scope: Construct) -> dict[str, str]:
+    """Settings every function reads (cis.config), from cdk.json's context, checked before anything deploys."""
+    lead_days = scope.node.try_get_context(LEAD_DAYS_CONTEXT) or {"*": [30, 7, 1]}
+    if isinstance(lead_days, str):  # -c reminderLeadDays='{"*": [30, 7, 1]}' on the command line
+        lead_days = json.loads(lead_days)
+    parse_lead_times(lead_days)  # ValueError names what is wrong
+    zone = str(scope.node.try_get_context(TIME_ZONE_CONTEXT) or "UTC")
+    ZoneInfo(zone)  # an unknown zone fails the synth, not the first job run
+    return {
+        "CIS_DEFAULT_PHONE_REGION": default_phone_region(scope),
+        "CIS_REMINDER_LEAD_DAYS": json.dumps(lead_days, separators=(",", ":")),
+        "CIS_BUSINESS_TIME_ZONE": zone,
+    }
+
+
 class CisStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        phone_region = default_phone_region(self)
+        settings = settings_environment(self)
 
         data = DataStore(self, "Data")
         staff = StaffDirectory(self, "Staff")
-        functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, phone_region=phone_region)
+        functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, settings=settings)
         domain_events = DomainEvents(self, "Events", functions=functions.by_name)
         TableStreamReaders(self, "Streams", functions=functions.by_name, table=data.table, key=data.key)
         api = StaffApi(self, "Api", functions=functions.by_name, user_pool=staff.user_pool, key=data.key)

@@ -17,7 +17,7 @@ from cis_infra.api import vtl_literal
 from cis_infra.build import attach_nag
 from cis_infra.data import stream_view_type
 from cis_infra.nag import acknowledge, findings
-from cis_infra.stack import default_phone_region
+from cis_infra.stack import default_phone_region, settings_environment
 from cis_local.table import table_definition
 
 from .conftest import Synthesized
@@ -466,3 +466,14 @@ def test_the_nag_check_sees_errors_and_warnings_and_honours_acknowledgements(tmp
     assert any(line.startswith("error AwsSolutions-SQS4 at Bad/Queue/") for line in reported), reported
     assert any(line.startswith("warning AwsSolutions-DDB3 at Bad/Table/") for line in reported), reported
     assert not any("SQS3" in line for line in reported), reported
+
+
+def test_reminder_lead_times_and_the_business_time_zone_are_checked_context_values():
+    env = settings_environment(
+        App(context={"reminderLeadDays": {"*": [30, 15, 1]}, "businessTimeZone": "Europe/Berlin"})
+    )
+    assert (env["CIS_REMINDER_LEAD_DAYS"], env["CIS_BUSINESS_TIME_ZONE"]) == ('{"*":[30,15,1]}', "Europe/Berlin")
+    with pytest.raises(ValueError, match="default under"):
+        settings_environment(App(context={"reminderLeadDays": {"gym": [7]}}))
+    with pytest.raises(Exception, match="Mars"):
+        settings_environment(App(context={"businessTimeZone": "Mars/Olympus"}))

@@ -1,5 +1,6 @@
 """Merging customers on moto: everything moves to the survivor or nothing does, and undo puts it all back."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,12 +9,20 @@ from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.interactions import InteractionIn
 from cis.domain.keys import key_from_query
 from cis.domain.merging import FieldRule, MergeRequest
+from cis.domain.subscriptions import SubscriptionFields, parse_lead_times
 from cis.errors import Conflict, InvalidRequest, Merged
-from cis.repository.factory import consent_repository, merge_repository, timeline_repository
+from cis.repository import keys
+from cis.repository.factory import (
+    consent_repository,
+    merge_repository,
+    subscription_repository,
+    timeline_repository,
+)
 from cis.repository.merges import MergeRepository
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService, utcnow
 from cis.service.merges import MergeService
+from cis.service.subscriptions import SubscriptionService
 from cis.service.timeline import TimelineService
 from pydantic import TypeAdapter
 
@@ -57,8 +66,16 @@ def consents(dynamodb):
 
 
 @pytest.fixture
-def two_histories(customers, timeline, consents):
-    """Two records of one person, each with orders, a ticket and consent decisions."""
+def subscriptions(dynamodb):
+    return SubscriptionService(subscription_repository(dynamodb), parse_lead_times({"*": [30, 7, 1]}))
+
+
+RENEWS = (utcnow() + timedelta(days=60)).date()
+
+
+@pytest.fixture
+def two_histories(customers, timeline, consents, subscriptions):
+    """Two records of one person, each with orders, a ticket, consent decisions and a subscription."""
     ada = customers.create(CustomerCreate(**ADA), "staff:a")
     again = customers.create(CustomerCreate(**ADA_AGAIN), "staff:b")
     order = {"type": "order", "currency": "EUR"}
@@ -70,7 +87,25 @@ def two_histories(customers, timeline, consents):
     consents.record(ada.id, "email", "marketing", ConsentIn(status="granted", **decision), "staff:a")
     consents.record(again.id, "email", "marketing", ConsentIn(status="withdrawn", **decision), "staff:b")
     consents.record(again.id, "sms", "reminders", ConsentIn(status="granted", **decision), "staff:b")
+    plan = {"renews_at": RENEWS, "price": "9.99", "currency": "EUR"}
+    subscriptions.start(ada.id, SubscriptionFields(plan="gym", **plan), "staff:a")
+    subscriptions.start(again.id, SubscriptionFields(plan="magazine", **plan), "staff:b")
     return ada, again
+
+
+def due_on(dynamodb, day) -> list[tuple[str, str]]:
+    """(customer, plan) of every reminder the due index holds for a day."""
+    found = []
+    for shard in range(keys.DUE_SHARDS):
+        partition = {":pk": {"S": keys.due_partition(day.isoformat(), shard)}}
+        items = dynamodb.query(
+            TableName="cis-test",
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues=partition,
+        )["Items"]
+        found += [(item["customer_id"]["S"], item["plan"]["S"]) for item in items]
+    return sorted(found)
 
 
 def business_items(all_items) -> list[dict]:
@@ -78,8 +113,8 @@ def business_items(all_items) -> list[dict]:
     return [item for item in all_items() if not item["PK"]["S"].startswith("MERGE#")]
 
 
-def test_merging_moves_timeline_consents_tags_and_keys_and_the_loser_points_to_the_survivor(
-    two_histories, merges, customers, timeline, consents
+def test_merging_moves_timeline_consents_subscriptions_tags_and_keys_and_the_loser_points_to_the_survivor(
+    two_histories, merges, customers, timeline, consents, subscriptions, dynamodb
 ):
     ada, again = two_histories
     log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
@@ -102,6 +137,11 @@ def test_merging_moves_timeline_consents_tags_and_keys_and_the_loser_points_to_t
     assert len(consents.history(ada.id, "email", "marketing", 10, None).items) == 2
     assert customers.find(_email("countess@example.org")).id == ada.id
     assert [c.id for c in customers.tagged("newsletter", 10, None).items] == [ada.id]
+    # Both subscriptions are the survivor's, and their reminders fall due under the survivor only.
+    plans = {s.plan: s for s in survivor.subscriptions.values()}
+    assert sorted(plans) == ["gym", "magazine"] and plans["magazine"].merged_from == again.id
+    assert subscriptions.get(ada.id, plans["magazine"].id).customer_id == ada.id
+    assert due_on(dynamodb, RENEWS - timedelta(days=7)) == [(ada.id, "gym"), (ada.id, "magazine")]
 
     with pytest.raises(Merged) as pointer:
         customers.get(again.id)

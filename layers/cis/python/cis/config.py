@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,6 +14,10 @@ class Settings:
     event_bus_name: str
     default_phone_region: str
     max_body_bytes: int
+    # Renewal reminder lead times in days, per plan, "*" for every other plan.
+    reminder_lead_days: dict[str, Any] = field(default_factory=lambda: {"*": [30, 7, 1]})
+    # The day a scheduled job works on, when not told, is today in this zone (the schedule's zone).
+    business_time_zone: str = "UTC"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -20,6 +26,8 @@ class Settings:
             event_bus_name=os.environ.get("EVENT_BUS_NAME", "cis-local"),
             default_phone_region=os.environ.get("CIS_DEFAULT_PHONE_REGION", "US").upper(),
             max_body_bytes=int(os.environ.get("CIS_MAX_BODY_BYTES", str(64 * 1024))),
+            reminder_lead_days=json.loads(os.environ.get("CIS_REMINDER_LEAD_DAYS", '{"*": [30, 7, 1]}')),
+            business_time_zone=os.environ.get("CIS_BUSINESS_TIME_ZONE", "UTC"),
         )
 
 

@@ -45,6 +45,14 @@ class InvalidRequest(CisError):
         super().__init__(message, fields or [], code="invalid_request")
 
 
+class Unprocessable(CisError):
+    """The request parsed, but the record it would make breaks a rule (e.g. a patch's result)."""
+
+    def __init__(self, fields: list[FieldProblem]):
+        more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
+        super().__init__(f"{fields[0].path}: {fields[0].problem}{more}", fields, code="validation_failed")
+
+
 @dataclass
 class Conflict(CisError):
     existing_customer_id: str | None = None

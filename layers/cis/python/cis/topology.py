@@ -165,6 +165,31 @@ DATA_QUALITY_API = Function(
     ),
 )
 
+SUBSCRIPTIONS_API = Function(
+    name="subscriptions_api",
+    description="Subscriptions: start, change and renew them; their renewal reminders are scheduled on write.",
+    table_access="read_write",
+    routes=(
+        Route("POST", f"{ENTRY}/subscriptions", WRITERS, "Start a subscription", "createSubscription"),
+        Route("GET", f"{ENTRY}/subscriptions", ALL_STAFF, "The customer's subscriptions", "listSubscriptions"),
+        Route("GET", f"{ENTRY}/subscriptions/{{subscription_id}}", ALL_STAFF, "Read a subscription", "getSubscription"),
+        Route(
+            "PATCH",
+            f"{ENTRY}/subscriptions/{{subscription_id}}",
+            WRITERS,
+            "Change a subscription (JSON merge patch): plan, status, price, renewal day",
+            "updateSubscription",
+        ),
+        Route(
+            "POST",
+            f"{ENTRY}/subscriptions/{{subscription_id}}/renew",
+            WRITERS,
+            "Record a renewal: the next renewal day moves one interval on (or to the day given)",
+            "renewSubscription",
+        ),
+    ),
+)
+
 STREAM_PROCESSOR = Function(
     name="stream_processor",
     description="After each committed write: audit entry, domain event, duplicate blocking and pairs.",
@@ -173,7 +198,7 @@ STREAM_PROCESSOR = Function(
     memory_mb=256,
     timeout_s=60,
     reads_table_stream=True,
-    stream_entities=("customer", "interaction", "merge"),
+    stream_entities=("customer", "interaction", "merge", "subscription"),
     publishes_events=True,
 )
 
@@ -193,6 +218,7 @@ FUNCTIONS: tuple[Function, ...] = (
     TIMELINE_API,
     CONSENTS_API,
     DATA_QUALITY_API,
+    SUBSCRIPTIONS_API,
     STREAM_PROCESSOR,
     API_DOCS,
 )

@@ -10,7 +10,16 @@ from pydantic import BaseModel, Field
 
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.problems import field_problems
-from cis.errors import CisError, Conflict, FieldProblem, InvalidRequest, Merged, NotFound, PreconditionFailed
+from cis.errors import (
+    CisError,
+    Conflict,
+    FieldProblem,
+    InvalidRequest,
+    Merged,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
 
 
 class FieldError(BaseModel):
@@ -48,7 +57,14 @@ ERROR_DESCRIPTIONS = {
     422: "A field is invalid, unknown or read-only",
 }
 
-STATUS = {Merged: 410, NotFound: 404, PreconditionFailed: 412, Conflict: 409, InvalidRequest: 400}
+STATUS = {
+    Merged: 410,
+    NotFound: 404,
+    PreconditionFailed: 412,
+    Conflict: 409,
+    InvalidRequest: 400,
+    Unprocessable: 422,
+}
 
 
 def error_body(code: str, message: str, fields: Iterable[FieldProblem] = (), **extra: Any) -> str:

@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -42,6 +42,8 @@ logger = Logger(child=True)
 ULID_PATTERN = CUSTOMER_ID_PATTERN
 CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
 InteractionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Interaction id (ULID)")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
+SubscriptionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Subscription id (ULID)")]
 
 
 def error_response(status: int, code: str, message: str, fields=(), headers=None, **extra: Any) -> Response:

@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cis.domain.customer import CustomerFields
+from cis.domain.subscriptions import SubscriptionFields
 
 CLIENT_FIELDS = tuple(CustomerFields.model_fields)
+SUBSCRIPTION_FIELDS = tuple(name for name in SubscriptionFields.model_fields if name != "started_at")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def interpret(change: ItemChange) -> DomainEvent | None:
         return _entry_event(change)
     if entity == "merge":
         return _merge_event(change)
+    if entity == "subscription":
+        return _subscription_event(change)
     return None  # lookup keys, order keys, consent log lines (their timeline entry speaks), audit, idempotency
 
 
@@ -134,6 +138,34 @@ def _entry_event(change: ItemChange) -> DomainEvent | None:
         detail=detail | {"status": after.get("status")},
         audit=audit,
         **base,
+    )
+
+
+def _subscription_event(change: ItemChange) -> DomainEvent | None:
+    before, after = change.before or {}, change.after or {}
+    if not after or (not before and "merged_from" in after) or before.get("version") == after.get("version"):
+        return None  # a survivor's copy of a merged customer's subscription: told by customer.merged
+    label = f"subscription {after['plan']}"
+    detail = {name: after.get(name) for name in ("plan", "status", "renews_at", "auto_renew")}
+    detail["subscription_id"] = after["id"]
+    if not before:
+        kind, audit = "subscription.created", {label: {"before": None, "after": after["id"]}}
+    else:
+        audit = {f"{label} {name}": diff for name, diff in _diff(before, after, SUBSCRIPTION_FIELDS).items()}
+        if after["renews_at"] > before["renews_at"] and after["status"] == "active":
+            kind = "subscription.renewed"
+        elif after["status"] != before["status"] and after["status"] == "cancelled":
+            kind = "subscription.cancelled"
+        else:
+            kind = "subscription.updated"
+    return DomainEvent(
+        kind,
+        event_id=change.change_id,
+        customer_id=after["customer_id"],
+        occurred_at=after["updated_at"],
+        actor=after["updated_by"],
+        detail=detail,
+        audit=audit,
     )
 
 

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
 from cis.domain.interactions import Engagement, Interaction
+from cis.domain.subscriptions import Subscription
 
 MAX_EMAILS = 10
 MAX_PHONES = 10
@@ -96,8 +97,11 @@ READ_ONLY_FIELDS = (
     "updated_by",
     "engagement",
     "consents",
+    "subscriptions",
     "distinct_from",
 )
+# Kept by their own write paths, never by a profile edit; tag lists leave them out.
+SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions"})
 
 
 class CustomerFields(Strict):
@@ -206,6 +210,9 @@ class Customer(CustomerFields):
     consents: dict[str, ConsentState] | None = Field(
         default=None, description="Current consent per channel:purpose, e.g. email:marketing"
     )
+    subscriptions: dict[str, Subscription] | None = Field(
+        default=None, description="The customer's subscriptions by id, kept current by the system"
+    )
     distinct_from: list[str] | None = Field(
         default=None, description="Customers a person confirmed this one is not: never offered as duplicates"
     )
@@ -219,6 +226,7 @@ class Customer(CustomerFields):
             **data.model_dump(),
             engagement=Engagement(),
             consents={},
+            subscriptions={},
             distinct_from=distinct_from or None,
             id=customer_id,
             version=1,

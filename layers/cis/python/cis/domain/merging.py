@@ -182,6 +182,17 @@ def combined_consents(records: list[dict]) -> dict:
     return result
 
 
+def combined_subscriptions(survivor_id: str, records: list[dict]) -> dict:
+    """Everyone's subscriptions, now the survivor's; those that came over name where from."""
+    result: dict[str, dict] = {}
+    for record in records:
+        for subscription_id, subscription in (record.get("subscriptions") or {}).items():
+            if record["id"] != survivor_id:
+                subscription = subscription | {"customer_id": survivor_id, "merged_from": record["id"]}
+            result[subscription_id] = subscription
+    return result
+
+
 def _moment(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 

@@ -3,7 +3,7 @@
 A lookup item exists for every email, phone and external id; creating it with
 attribute_not_exists in the same transaction as the profile is what enforces uniqueness.
 Client edits change only the client's fields and bump `version`; system-kept attributes
-(engagement, consents) are written by their own paths and never overwritten by an edit.
+(engagement, consents, subscriptions) are written by their own paths and never overwritten by an edit.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis.domain.customer import Customer, CustomerFields
+from cis.domain.customer import SYSTEM_KEPT, Customer, CustomerFields
 from cis.domain.keys import UniqueKey, unique_keys
 from cis.errors import (
     CisError,
@@ -100,16 +100,17 @@ class CustomerRepository:
         self.table = table_name
 
     def _profile_item(self, customer: Customer) -> dict[str, dict]:
-        values = customer.model_dump(mode="json", exclude_none=True, exclude={"engagement", "consents"})
+        values = customer.model_dump(mode="json", exclude_none=True, exclude=SYSTEM_KEPT)
         values |= {"entity": "customer", "GSI1PK": keys.list_partition(customer.status), "GSI1SK": customer.id}
         # The engagement maps exist from the start, so interaction writes can update paths inside them.
         values["engagement"] = {"lifetime_value": {}}
         values["consents"] = {}
+        values["subscriptions"] = {}
         return keys.customer_key(customer.id) | to_attributes(values)
 
     def tag_copy(self, customer: Customer, tag: str) -> dict[str, dict]:
-        """The customer as a tag list shows them: own fields and metadata, not engagement or consents."""
-        values = customer.model_dump(mode="json", exclude_none=True, exclude={"engagement", "consents"})
+        """The customer as a tag list shows them: own fields and metadata, not what the system keeps (SYSTEM_KEPT)."""
+        values = customer.model_dump(mode="json", exclude_none=True, exclude=SYSTEM_KEPT)
         values |= {"entity": "tag", "tag": tag, "GSI1PK": keys.tag_partition(tag), "GSI1SK": customer.id}
         return keys.tag_key(customer.id, tag) | to_attributes(values)
 

@@ -15,6 +15,7 @@ from cis.repository.customers import CustomerRepository
 from cis.repository.duplicates import DuplicateRepository
 from cis.repository.imports import ImportRepository
 from cis.repository.merges import MergeRepository
+from cis.repository.subscriptions import SubscriptionRepository
 from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
 
@@ -76,3 +77,7 @@ def merge_repository(client=None) -> MergeRepository:
 
 def import_repository(client=None) -> ImportRepository:
     return ImportRepository(client or dynamodb_client(), settings.table_name)
+
+
+def subscription_repository(client=None) -> SubscriptionRepository:
+    return SubscriptionRepository(client or dynamodb_client(), settings.table_name)

@@ -13,6 +13,13 @@
   merge log     PK=MERGE#<merge id>  SK=LOG                  (survivor, merged ids, status, who, when)
   merge step    PK=MERGE#<merge id>  SK=STEP#<nnnn>          (item images before and after: for undo)
   import row    PK=IMPORT#<source id>  SK=ROW#<nnnnnnn>       (what became of a row: re-runs skip it)
+  subscription  PK=CUST#<id>  SK=SUB#<subscription id>        (the record; the profile keeps a copy
+                                                               under `subscriptions` for the 360 view)
+  reminder      PK=CUST#<id>  SK=REMIND#<subscription id>#<lead days, 3 digits>
+                GSI1PK=DUE#<yyyy-mm-dd>#<shard>  GSI1SK=<subscription id>#<lead>  (sparse: only reminders
+                still to come of active subscriptions; the day's job reads exactly its partitions)
+  notification  PK=NOTIFY#<subscription id>#<renewal day>#<lead>  SK=CLAIM  (claimed before sending:
+                                                               nothing goes out twice)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
 A merged-away profile stays where it is with `merged_into` set (and GSI1PK=CUSTOMERS#merged): the
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -146,6 +154,39 @@ def merge_steps(table: str, merge_id: str) -> dict:
 
 def import_row_key(source_id: str, row: int) -> dict[str, dict]:
     return {"PK": _s(f"IMPORT#{source_id}"), "SK": _s(f"ROW#{row:07d}")}
+
+
+def subscription_key(customer_id: str, subscription_id: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"SUB#{subscription_id}")}
+
+
+REMINDER_PREFIX = "REMIND#"
+DUE_SHARDS = 8  # a busy renewal day spreads over this many index partitions
+
+
+def due_partition(day: str, shard: int) -> str:
+    return f"DUE#{day}#{shard}"
+
+
+def due_shard(subscription_id: str) -> int:
+    """A stable shard per subscription (ULIDs end in random characters)."""
+    return int.from_bytes(hashlib.blake2b(subscription_id.encode(), digest_size=2).digest()) % DUE_SHARDS
+
+
+def reminder_key(customer_id: str, subscription_id: str, lead_days: int) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{REMINDER_PREFIX}{subscription_id}#{lead_days:03d}")}
+
+
+def reminder_keys(customer_id: str, subscription_id: str, lead_days: int, day: str) -> dict[str, dict]:
+    """A reminder's table key and its place in the due index (the job's partition for that day)."""
+    return reminder_key(customer_id, subscription_id, lead_days) | {
+        "GSI1PK": _s(due_partition(day, due_shard(subscription_id))),
+        "GSI1SK": _s(f"{subscription_id}#{lead_days:03d}"),
+    }
+
+
+def notification_key(subscription_id: str, renews_at: str, lead_days: int) -> dict[str, dict]:
+    return {"PK": _s(f"NOTIFY#{subscription_id}#{renews_at}#{lead_days:03d}"), "SK": _s("CLAIM")}
 
 
 # Items of a merged-away customer that the survivor does not get a copy of: its own audit trail,

@@ -9,7 +9,14 @@ from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerFields
 from cis.domain.keys import unique_keys
-from cis.domain.merging import MergeLog, MergeRequest, combined_consents, combined_engagement, survivor_fields
+from cis.domain.merging import (
+    MergeLog,
+    MergeRequest,
+    combined_consents,
+    combined_engagement,
+    combined_subscriptions,
+    survivor_fields,
+)
 from cis.errors import Conflict, FieldProblem, InvalidRequest
 from cis.repository import keys
 from cis.repository.customers import CustomerRepository, unavailable
@@ -101,6 +108,7 @@ class MergeService:
         after |= survivor_fields(survivor, losers, request.fields) | {
             "engagement": combined_engagement(everyone),
             "consents": combined_consents(everyone),
+            "subscriptions": combined_subscriptions(survivor_id, everyone),
             "version": survivor["version"] + 1,
             "updated_at": now.isoformat(),
             "updated_by": actor,
@@ -123,6 +131,9 @@ class MergeService:
                 sort_key = item["SK"]["S"]
                 if sort_key.startswith("TAG#"):
                     changes.append(Change(item, None))  # tag lists show the survivor, under its tags
+                elif sort_key.startswith(keys.REMINDER_PREFIX):
+                    # Moved, not copied: the due index must name each reminder once, under the survivor.
+                    changes += [Change(item, None), Change(None, _moved(item, loser_id, survivor_id))]
                 elif not sort_key.startswith(keys.NOT_COPIED_ON_MERGE):
                     copy = _moved(item, loser_id, survivor_id) | {"merged_from": {"S": loser_id}}
                     if (copy["PK"]["S"], copy["SK"]["S"]) in taken:  # e.g. one order recorded on both

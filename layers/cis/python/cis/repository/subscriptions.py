@@ -1,0 +1,93 @@
+"""Subscriptions, the profile's copy of them and their reminders, written together (key shapes: keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis.domain.subscriptions import Reminder, Subscription, summary
+from cis.errors import NotFound
+from cis.repository import keys
+from cis.repository.customers import WRITABLE, VersionConflict, error_code, lost_race, profile_item, unavailable
+from cis.repository.items import from_attributes, to_attributes, to_value
+
+
+def _reminder_item(subscription: Subscription, reminder: Reminder) -> dict[str, dict]:
+    day = reminder.on.isoformat()
+    values = {
+        "entity": "reminder",
+        "customer_id": subscription.customer_id,
+        "subscription_id": subscription.id,
+        "plan": subscription.plan,
+        "renews_at": subscription.renews_at.isoformat(),
+        "lead_days": reminder.lead_days,
+        "remind_on": day,
+    }
+    return keys.reminder_keys(subscription.customer_id, subscription.id, reminder.lead_days, day) | to_attributes(
+        values
+    )
+
+
+class SubscriptionRepository:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    def get(self, customer_id: str, subscription_id: str) -> Subscription:
+        item = self.client.get_item(
+            TableName=self.table, Key=keys.subscription_key(customer_id, subscription_id), ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            # Say why: no such customer, merged away, or no such subscription of this one.
+            raise unavailable(customer_id, profile_item(self.client, self.table, customer_id)) or NotFound(
+                f"customer {customer_id} has no subscription {subscription_id}"
+            )
+        return Subscription.model_validate(from_attributes(item))
+
+    def save(self, subscription: Subscription, previous: Subscription | None) -> None:
+        """The subscription, the profile's copy and the reminders still to come, in one transaction:
+        the due index never names a reminder the subscription no longer has."""
+        record = {"TableName": self.table}
+        item = keys.subscription_key(subscription.customer_id, subscription.id) | to_attributes(
+            subscription.model_dump(mode="json", exclude_none=True) | {"entity": "subscription"}
+        )
+        put = {"Put": record | {"Item": item}}
+        if previous is None:
+            put["Put"]["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            put["Put"]["ConditionExpression"] = "#version = :previous"
+            put["Put"]["ExpressionAttributeNames"] = {"#version": "version"}
+            put["Put"]["ExpressionAttributeValues"] = {":previous": {"N": str(previous.version)}}
+        profile = {
+            "Update": record
+            | {
+                "Key": keys.customer_key(subscription.customer_id),
+                "UpdateExpression": "SET #subs.#id = :subscription",
+                "ConditionExpression": WRITABLE,
+                "ExpressionAttributeNames": {"#subs": "subscriptions", "#id": subscription.id},
+                "ExpressionAttributeValues": {":subscription": to_value(summary(subscription))},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+        kept = {reminder.lead_days: reminder for reminder in subscription.reminders}
+        actions = [profile, put]
+        actions += [{"Put": record | {"Item": _reminder_item(subscription, reminder)}} for reminder in kept.values()]
+        for reminder in previous.reminders if previous else []:
+            if reminder.lead_days not in kept:
+                key = keys.reminder_key(subscription.customer_id, subscription.id, reminder.lead_days)
+                actions.append({"Delete": record | {"Key": key}})
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                stored = reasons[0].get("Item") or profile_item(self.client, self.table, subscription.customer_id)
+                problem = unavailable(subscription.customer_id, stored)
+                if problem:
+                    raise problem from error
+            if lost_race(reasons) or (len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed"):
+                raise VersionConflict from error  # another writer changed it since we read it
+            raise
