@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from cis.topology import STREAM_PROCESSOR, Role
+from cis.topology import FUNCTIONS, STREAM_PROCESSOR, Role
 
 from cis_local.tokens import SECRET_FILE
 
@@ -26,22 +26,29 @@ def _run(args: argparse.Namespace) -> int:
 
     with runtime.backend(args.host) as backend:
         # Handlers read their configuration at import: only now is the environment complete.
-        from cis.repository.factory import customer_repository
-        from cis.service.customers import CustomerService
 
-        from cis_local import demo
         from cis_local.gateway import Gateway
 
         gateway = Gateway()
         pump = _stream_pump(backend, gateway)
         pump.start()
-        loaded = 0 if args.no_demo else demo.load(CustomerService(customer_repository()))
+        drivers = _queue_drivers(backend, gateway)
+        for driver in drivers:
+            driver.start()
+        loaded = 0 if args.no_demo else _load_demo()
         server = gateway.serve(args.host, args.port)
         RUNTIME_FILE.parent.mkdir(exist_ok=True)
         url = f"http://{args.host}:{server.server_address[1]}"
         RUNTIME_FILE.write_text(
             json.dumps(
-                {"api_url": url, "aws_endpoint": backend.aws_endpoint, "events_queue_url": backend.events_queue_url}
+                {
+                    "api_url": url,
+                    "aws_endpoint": backend.aws_endpoint,
+                    "events_queue_url": backend.events_queue_url,
+                    "dynamodb_endpoint": backend.dynamodb_endpoint,
+                    "table_name": backend.table_name,
+                    "queues": backend.queues,
+                }
             )
         )
         where = "moto server mode (in memory)" if backend.embedded else backend.dynamodb_endpoint
@@ -53,6 +60,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {role:<10} {tokens.mint(role)}", flush=True)
         print(f'Try: curl -H "Authorization: Bearer $(make -s token ROLE=support)" {url}/v1/customers', flush=True)
         print("Events on the bus: .venv/bin/cis events   (in another terminal)", flush=True)
+        print("Scheduled jobs:    .venv/bin/cis jobs run renewal-reminders --date 2026-12-01", flush=True)
+        print("What was sent:     .venv/bin/cis sent", flush=True)
         print("Ctrl-C stops.", flush=True)
         # Ctrl-C and `kill` both stop cleanly, even when a launcher started us with SIGINT ignored.
         signal.signal(signal.SIGINT, _interrupt)
@@ -64,6 +73,8 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             server.server_close()
             pump.stop()
+            for driver in drivers:
+                driver.stop()
             gateway.stop()
             RUNTIME_FILE.unlink(missing_ok=True)
     print("stopped", flush=True)
@@ -86,6 +97,69 @@ def _stream_pump(backend, gateway):
         region=region,
         entities=STREAM_PROCESSOR.stream_entities,
     )
+
+
+def _load_demo() -> int:
+    from cis.config import settings
+    from cis.domain.subscriptions import parse_lead_times
+    from cis.repository.factory import consent_repository, customer_repository, subscription_repository
+    from cis.service.consents import ConsentService
+    from cis.service.customers import CustomerService
+    from cis.service.subscriptions import SubscriptionService
+
+    from cis_local import demo
+
+    lead_times = parse_lead_times(settings.reminder_lead_days)
+    return demo.load(
+        CustomerService(customer_repository()),
+        SubscriptionService(subscription_repository(), lead_times, settings.business_time_zone),
+        ConsentService(consent_repository()),
+    )
+
+
+def _queue_drivers(backend, gateway) -> list:
+    """Lambda's SQS event sources: each queue-fed function gets its queue's batches."""
+    import boto3
+    from cis.topology import FUNCTIONS
+
+    from cis_local.queues import QueueDriver
+
+    sqs = boto3.client("sqs", endpoint_url=backend.aws_endpoint)
+    region = os.environ["AWS_DEFAULT_REGION"]
+    return [
+        QueueDriver(sqs, backend.queues[f.name][0], gateway.pools[f.name].invoke, f.queue.batch_size, region)
+        for f in FUNCTIONS
+        if f.queue is not None
+    ]
+
+
+def _runtime() -> dict | None:
+    if not RUNTIME_FILE.exists():
+        print("no local runtime is running: start it with `make run`", file=sys.stderr)
+        return None
+    return json.loads(RUNTIME_FILE.read_text())
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    """Run a scheduled job's real handler here, against the running local runtime, for a chosen day."""
+    runtime = _runtime()
+    if runtime is None:
+        return 1
+    from cis_local import jobs
+
+    return jobs.run(runtime, args.job, args.date, wait_s=args.wait)
+
+
+def _sent(args: argparse.Namespace) -> int:
+    """What the local SES and SNS (moto) received: the messages the notifier sent."""
+    runtime = _runtime()
+    if runtime is None:
+        return 1
+    from cis_local import jobs
+
+    for message in jobs.sent(runtime["aws_endpoint"]):
+        print(json.dumps(message, ensure_ascii=False), flush=True)
+    return 0
 
 
 def _events(args: argparse.Namespace) -> int:
@@ -196,6 +270,17 @@ def main(argv: list[str] | None = None) -> int:
     events = commands.add_parser("events", help="print the domain events of the running local runtime")
     events.add_argument("--once", action="store_true", help="stop when no event is waiting")
     events.set_defaults(action=_events)
+
+    jobs = commands.add_parser("jobs", help="scheduled jobs, run now against the local runtime")
+    job_commands = jobs.add_subparsers(dest="jobs_command", required=True)
+    job_run = job_commands.add_parser("run", help="run a job's real code for a day, as its schedule would")
+    job_run.add_argument("job", choices=[f.schedule.job for f in FUNCTIONS if f.schedule])
+    job_run.add_argument("--date", help="the day to run for, YYYY-MM-DD (default: today in the business zone)")
+    job_run.add_argument("--wait", type=float, default=30, help="seconds to wait for the notifier (0: do not wait)")
+    job_run.set_defaults(action=_jobs)
+
+    sent = commands.add_parser("sent", help="the emails and SMS the local runtime sent, as JSON lines")
+    sent.set_defaults(action=_sent)
 
     spec = commands.add_parser("openapi", help="regenerate functions/api_docs/openapi.json from the models")
     spec.add_argument("--check", action="store_true", help="fail if the committed document is out of date")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from cis.domain.consent import ConsentIn
 from cis.domain.customer import CustomerCreate
+from cis.domain.subscriptions import SubscriptionFields
 from cis.errors import Conflict
 from cis.service.customers import CustomerService
 
@@ -90,13 +94,32 @@ CUSTOMERS: list[dict] = [
 ]
 
 
-def load(service: CustomerService) -> int:
-    """Create the demo customers that are not there yet; the count created."""
+# Subscriptions of some demo customers, renewing a week from the day the runtime starts, and the
+# reminder consent each gave (None: none, so their reminder is not sent and the timeline says why).
+SUBSCRIPTIONS: dict[str, tuple[dict, str | None]] = {
+    "Amelia": ({"plan": "gym-monthly", "interval": "month", "price": "39.00", "currency": "GBP"}, "email"),
+    "Marcus": ({"plan": "saas-pro", "interval": "year", "price": "1188.00", "currency": "USD"}, "email"),
+    "Jürgen": ({"plan": "magazine", "interval": "year", "price": "59.90", "currency": "EUR"}, "email"),
+    "Rosa": ({"plan": "gym-monthly", "interval": "month", "price": "29.00", "currency": "EUR"}, "sms"),
+    "Hina": ({"plan": "saas-basic", "interval": "month", "price": "1200", "currency": "JPY"}, None),
+}
+RENEWS_IN_DAYS = 7
+
+
+def load(service: CustomerService, subscriptions=None, consents=None) -> int:
+    """Create the demo customers that are not there yet, with their subscriptions and consents; the count created."""
     created = 0
+    renews = (datetime.now(UTC) + timedelta(days=RENEWS_IN_DAYS)).date()
     for data in CUSTOMERS:
         try:
-            service.create(CustomerCreate.model_validate(data), DEMO_ACTOR)
+            customer = service.create(CustomerCreate.model_validate(data), DEMO_ACTOR)
             created += 1
         except Conflict:
-            pass  # already loaded (a persistent endpoint keeps them between runs)
+            continue  # already loaded (a persistent endpoint keeps them between runs)
+        plan, channel = SUBSCRIPTIONS.get(customer.given_name or "", (None, None))
+        if plan and subscriptions is not None:
+            subscriptions.start(customer.id, SubscriptionFields(**plan, renews_at=renews), DEMO_ACTOR)
+        if channel and consents is not None:
+            decision = ConsentIn(status="granted", source="demo-signup-form")
+            consents.record(customer.id, channel, "reminders", decision, DEMO_ACTOR)
     return created

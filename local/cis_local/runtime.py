@@ -69,6 +69,7 @@ class Backend:
     aws_endpoint: str  # EventBridge, SQS and the streams API
     events_queue_url: str  # every event on the bus, for `cis events`
     stream_dead_letter_url: str
+    queues: dict[str, tuple[str, str]]  # function name -> its event queue and dead-letter queue
 
 
 EVENTS_QUEUE = "cis-local-events"
@@ -95,6 +96,8 @@ def configure_environment(dynamodb_endpoint: str, table_name: str, aws_endpoint:
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
     os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = aws_endpoint
     os.environ["AWS_ENDPOINT_URL_SQS"] = aws_endpoint
+    os.environ["AWS_ENDPOINT_URL_SESV2"] = aws_endpoint
+    os.environ["AWS_ENDPOINT_URL_SNS"] = aws_endpoint
     os.environ["TABLE_NAME"] = table_name
     os.environ.setdefault("EVENT_BUS_NAME", "cis-local")
     os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
@@ -105,6 +108,28 @@ def configure_environment(dynamodb_endpoint: str, table_name: str, aws_endpoint:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+def create_function_queues(endpoint: str, bus_name: str) -> dict[str, tuple[str, str]]:
+    """Each queue-fed function's queue, dead-letter queue and rule; the notifier learns its queue's URL."""
+    import boto3
+    from cis.topology import FUNCTIONS
+
+    from cis_local.queues import create_event_queue
+
+    events, sqs = boto3.client("events", endpoint_url=endpoint), boto3.client("sqs", endpoint_url=endpoint)
+    queues = {f.name: create_event_queue(events, sqs, bus_name, f) for f in FUNCTIONS if f.queue is not None}
+    if "notifier" in queues:
+        os.environ["CIS_NOTIFICATIONS_QUEUE_URL"] = queues["notifier"][0]
+    return queues
+
+
+def verify_sender(endpoint: str) -> None:
+    """SES sends only from a verified identity; locally, the configured sender is one."""
+    import boto3
+
+    sender = os.environ.setdefault("CIS_SENDER_EMAIL", "reminders@cis.local")
+    boto3.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=sender)
 
 
 @contextmanager
@@ -123,7 +148,9 @@ def backend(host: str = "127.0.0.1"):
     try:
         ensure_table(boto3.client("dynamodb", endpoint_url=endpoint), table_name)
         queue_url, dead_letter_url = create_bus(server.endpoint, os.environ["EVENT_BUS_NAME"])
+        queues = create_function_queues(server.endpoint, os.environ["EVENT_BUS_NAME"])
+        verify_sender(server.endpoint)
         embedded = endpoint == server.endpoint
-        yield Backend(endpoint, table_name, embedded, server.endpoint, queue_url, dead_letter_url)
+        yield Backend(endpoint, table_name, embedded, server.endpoint, queue_url, dead_letter_url, queues)
     finally:
         server.stop()

@@ -38,6 +38,31 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """A daily job, at a time of day in the business time zone (EventBridge Scheduler, cron)."""
+
+    job: str  # its name for `cis jobs run <job>`
+    hour: int
+    minute: int = 0
+    retry_attempts: int = 3  # the scheduler's retries of a failed invocation, then its dead-letter queue
+
+    @property
+    def cron(self) -> str:
+        return f"cron({self.minute} {self.hour} * * ? *)"
+
+
+@dataclass(frozen=True)
+class EventQueue:
+    """Domain events delivered through an SQS queue (with a dead-letter queue) in batches."""
+
+    detail_types: tuple[str, ...]
+    batch_size: int = 10
+    visibility_timeout_s: int = 120  # at least the function's timeout, as Lambda requires
+    # A deferral (quiet hours) is a receive too: room for it, then a few real retries.
+    max_receive_count: int = 5
+
+
+@dataclass(frozen=True)
 class Function:
     name: str  # folder under functions/, module handler.py, entry point handler()
     description: str
@@ -54,6 +79,9 @@ class Function:
     stream_entities: tuple[str, ...] = ()
     # May put events on the project's EventBridge bus.
     publishes_events: bool = False
+    schedule: Schedule | None = None
+    queue: EventQueue | None = None
+    sends: tuple[str, ...] = ()  # "email" (SES) and/or "sms" (SNS)
 
 
 @dataclass(frozen=True)
@@ -202,6 +230,28 @@ STREAM_PROCESSOR = Function(
     publishes_events=True,
 )
 
+RENEWAL_REMINDERS = Function(
+    name="renewal_reminders",
+    description="Daily: announce each subscription renewal reminder due today (subscription.renewal_due).",
+    table_access="read",
+    routes=(),
+    memory_mb=256,
+    timeout_s=300,
+    publishes_events=True,
+    schedule=Schedule(job="renewal-reminders", hour=6),
+)
+
+NOTIFIER = Function(
+    name="notifier",
+    description="Sends due reminders once each, through a consented channel, outside quiet hours.",
+    table_access="read_write",
+    routes=(),
+    memory_mb=256,
+    timeout_s=60,
+    queue=EventQueue(detail_types=("subscription.renewal_due",)),
+    sends=("email", "sms"),
+)
+
 API_DOCS = Function(
     name="api_docs",
     description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
@@ -220,6 +270,8 @@ FUNCTIONS: tuple[Function, ...] = (
     DATA_QUALITY_API,
     SUBSCRIPTIONS_API,
     STREAM_PROCESSOR,
+    RENEWAL_REMINDERS,
+    NOTIFIER,
     API_DOCS,
 )
 
@@ -238,3 +290,8 @@ def find_route(method: str, path: str) -> Route | None:
             if route.method == method and route.path == path:
                 return route
     return None
+
+
+def job_function(job: str) -> Function | None:
+    """The function a scheduled job runs in, by the job's name."""
+    return next((function for function in FUNCTIONS if function.schedule and function.schedule.job == job), None)

@@ -73,6 +73,9 @@ Locale = Annotated[
     Field(description="BCP 47 language tag, e.g. en-GB or pt-BR"),
 ]
 TimeZone = Annotated[str, Field(max_length=64, description="IANA time zone"), AfterValidator(_check_time_zone)]
+PreferredChannel = Annotated[
+    Literal["email", "sms"], Field(description="How the customer likes to hear from us, where they consented")
+]
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$"
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TAG_PATTERN)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_dedupe_tags)]
@@ -116,6 +119,7 @@ class CustomerFields(Strict):
     birthday: Birthday | None = None
     locale: Locale | None = None
     time_zone: TimeZone | None = None
+    preferred_channel: PreferredChannel | None = None
     tags: Tags = Field(default_factory=list)
     external_ids: ExternalIds = Field(default_factory=dict)
     custom_attributes: CustomAttributes = Field(default_factory=dict)
@@ -145,6 +149,7 @@ class CustomerPatch(Strict):
     birthday: Birthday | None = None
     locale: Locale | None = None
     time_zone: TimeZone | None = None
+    preferred_channel: PreferredChannel | None = None
     tags: Tags | None = None
     external_ids: ExternalIds | None = None
     custom_attributes: dict[AttributeKey, AttributeValue | None] | None = Field(

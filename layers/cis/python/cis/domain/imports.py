@@ -22,7 +22,7 @@ from cis.errors import FieldProblem, InvalidRequest
 
 MAX_ROWS = 500  # per request: a chunk a function handles well inside API Gateway's 29 s
 LIST_SEPARATOR = ";"  # several emails, phones or tags in one cell
-SCALAR_COLUMNS = ("given_name", "family_name", "display_name", "birthday", "locale", "time_zone")
+SCALAR_COLUMNS = ("given_name", "family_name", "display_name", "birthday", "locale", "time_zone", "preferred_channel")
 ADDRESS_COLUMNS = ("address_line1", "address_line2", "locality", "region", "postal_code", "country")
 COLUMNS = (*SCALAR_COLUMNS, "email", "phone", *ADDRESS_COLUMNS, "tags")
 PREFIXED = ("external_id.", "custom.")  # external_id.billing, custom.company

@@ -105,7 +105,8 @@ class Activity(Strict):
 
 InteractionIn = Annotated[Order | Ticket | Feedback | Note | Activity, Field(discriminator="type")]
 INTERACTION_TYPES = ("order", "ticket", "feedback", "note", "activity")
-TIMELINE_TYPES = (*INTERACTION_TYPES, "consent")  # consent changes show on the timeline too
+# Consent changes and the notifications sent (or not, and why) show on the timeline too.
+TIMELINE_TYPES = (*INTERACTION_TYPES, "consent", "notification")
 
 
 class TicketUpdate(Strict):

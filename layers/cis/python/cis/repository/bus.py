@@ -8,6 +8,7 @@ from typing import Any
 from cis.domain.changes import DomainEvent
 
 SOURCE = "cis"
+JOBS_SOURCE = "cis.jobs"  # continuations of scheduled jobs: not domain events, so not on "cis"
 MAX_ENTRIES = 10  # PutEvents' limit per request
 
 
@@ -42,3 +43,10 @@ class EventBus:
             "actor": event.actor,
         } | event.detail
         return {"Source": SOURCE, "DetailType": event.kind, "Detail": json.dumps(detail), "EventBusName": self.bus}
+
+    def continue_job(self, job: str, detail: dict) -> None:
+        """Ask for the next invocation of a job that ran out of time (a rule sends it back to the job)."""
+        entry = {"Source": JOBS_SOURCE, "DetailType": "job.continued", "EventBusName": self.bus}
+        response = self.client.put_events(Entries=[entry | {"Detail": json.dumps({"job": job} | detail)}])
+        if response.get("FailedEntryCount"):
+            raise PublishFailed([f"{job}:continue"])

@@ -15,6 +15,9 @@ from cis.repository.customers import CustomerRepository
 from cis.repository.duplicates import DuplicateRepository
 from cis.repository.imports import ImportRepository
 from cis.repository.merges import MergeRepository
+from cis.repository.notifications import NotificationRepository
+from cis.repository.reminders import DueReminders
+from cis.repository.senders import EmailSender, SmsSender
 from cis.repository.subscriptions import SubscriptionRepository
 from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
@@ -81,3 +84,19 @@ def import_repository(client=None) -> ImportRepository:
 
 def subscription_repository(client=None) -> SubscriptionRepository:
     return SubscriptionRepository(client or dynamodb_client(), settings.table_name)
+
+
+def due_reminders(client=None) -> DueReminders:
+    return DueReminders(client or dynamodb_client(), settings.table_name)
+
+
+def notification_repository(client=None) -> NotificationRepository:
+    return NotificationRepository(client or dynamodb_client(), settings.table_name)
+
+
+def senders() -> dict[str, EmailSender | SmsSender]:
+    # Endpoints from AWS_ENDPOINT_URL_SESV2 / _SNS when set: moto locally, AWS otherwise.
+    return {
+        "email": EmailSender(boto3.client("sesv2", config=_CONFIG), settings.sender_email),
+        "sms": SmsSender(boto3.client("sns", config=_CONFIG)),
+    }

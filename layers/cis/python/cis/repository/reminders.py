@@ -1,0 +1,32 @@
+"""The due index: the reminders that fall on one day, shard by shard (key shapes: keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cis.repository import keys
+from cis.repository.items import from_attributes
+
+_PLAIN = ("customer_id", "subscription_id", "plan", "renews_at", "lead_days", "remind_on")
+
+
+class DueReminders:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
+        """Up to `limit` reminders of one shard of `day`, from `start` (a key this returned before)."""
+        request = {
+            "TableName": self.table,
+            "IndexName": keys.LIST_INDEX,
+            "KeyConditionExpression": "GSI1PK = :due",
+            "ExpressionAttributeValues": {":due": {"S": keys.due_partition(day, shard)}},
+            "Limit": limit,
+        }
+        if start:
+            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
+        response = self.client.query(**request)
+        items = [{name: from_attributes(item)[name] for name in _PLAIN} for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, ({name: value["S"] for name, value in last.items()} if last else None)
