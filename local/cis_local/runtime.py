@@ -111,7 +111,7 @@ def configure_environment(dynamodb_endpoint: str, table_name: str, aws_endpoint:
 
 
 def create_function_queues(endpoint: str, bus_name: str) -> dict[str, tuple[str, str]]:
-    """Each queue-fed function's queue, dead-letter queue and rule; the notifier learns its queue's URL."""
+    """Each queue-fed function's queue, dead-letter queue and rule."""
     import boto3
     from cis.topology import FUNCTIONS
 
@@ -119,8 +119,6 @@ def create_function_queues(endpoint: str, bus_name: str) -> dict[str, tuple[str,
 
     events, sqs = boto3.client("events", endpoint_url=endpoint), boto3.client("sqs", endpoint_url=endpoint)
     queues = {f.name: create_event_queue(events, sqs, bus_name, f) for f in FUNCTIONS if f.queue is not None}
-    if "notifier" in queues:
-        os.environ["CIS_NOTIFICATIONS_QUEUE_URL"] = queues["notifier"][0]
     return queues
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import phonenumbers
 
@@ -262,3 +263,74 @@ def import_file(rows: int = 10_000, malformed: float = 0.05, duplicates: float =
         elif kind == "duplicate":
             duplicate_rows[index + 2] = positions[original]
     return ImportFile(out.getvalue(), malformed_rows, duplicate_rows, len(lines))
+
+
+# -- a subscription base: customers whose renewals are spread over a year -----------------------
+ZONES = ("Europe/London", "Europe/Berlin", "Europe/Madrid", "America/New_York")  # all awake at 14:00 UTC
+
+
+@dataclass
+class SubscriptionBase:
+    items: list[dict]  # every table item, as the repositories write them
+    due: dict[str, list[tuple[str, bool]]]  # day -> (subscription id, has reminders consent) for each reminder
+
+
+def subscription_base(count: int, today: date, seed: int = 5, consent_share: float = 0.7) -> SubscriptionBase:
+    """`count` customers, one active subscription each, renewing on a day spread over the next year;
+    most agreed to email reminders. Items are built by the real repository code, then written in batches."""
+    from cis.domain.consent import ConsentState
+    from cis.domain.customer import Customer, CustomerFields
+    from cis.domain.subscriptions import Subscription, reminders_due
+    from cis.repository.customers import CustomerRepository
+    from cis.repository.items import to_value
+    from cis.repository.subscriptions import reminder_items, subscription_item
+    from ulid import ULID
+
+    rng = random.Random(seed)
+    profiles = CustomerRepository(None, "")
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    items, due = [], {}
+    for number in range(count):
+        customer_id, subscription_id = str(ULID()), str(ULID())
+        fields = CustomerFields(
+            given_name=GIVEN[number % len(GIVEN)],
+            family_name=surname(number),
+            emails=[{"address": f"customer{number}@example.com"}],
+            time_zone=ZONES[number % len(ZONES)],
+            locale=rng.choice(["en-GB", "de-DE", "fr-FR", "es-ES"]),
+        )
+        consented = rng.random() < consent_share
+        customer = Customer.new(fields, customer_id, "system:seed", now)
+        subscription = Subscription(
+            id=subscription_id,
+            customer_id=customer_id,
+            plan=rng.choice(["gym-monthly", "saas-pro", "magazine"]),
+            renews_at=today + timedelta(days=rng.randrange(1, 366)),
+            price="19.90",
+            currency="EUR",
+            started_at=now,
+            version=1,
+            created_at=now,
+            created_by="system:seed",
+            updated_at=now,
+            updated_by="system:seed",
+        )
+        subscription = subscription.model_copy(update={"reminders": reminders_due(subscription, (30, 7, 1), today)})
+        profile = profiles.new_profile_item(customer)
+        profile["subscriptions"] = to_value({subscription_id: subscription.model_dump(mode="json", exclude_none=True)})
+        if consented:
+            state = ConsentState(
+                channel="email",
+                purpose="reminders",
+                status="granted",
+                legal_basis="consent",
+                source="seed",
+                captured_at=now,
+                captured_by="system:seed",
+            )
+            stored = state.model_dump(mode="json", exclude_none=True, exclude={"allowed_now"})
+            profile["consents"] = to_value({"email:reminders": stored})
+        items += [profile, subscription_item(subscription), *reminder_items(subscription)]
+        for reminder in subscription.reminders:
+            due.setdefault(reminder.on.isoformat(), []).append((subscription_id, consented))
+    return SubscriptionBase(items, due)

@@ -18,9 +18,8 @@ class Settings:
     reminder_lead_days: dict[str, Any] = field(default_factory=lambda: {"*": [30, 7, 1]})
     # The day a scheduled job works on, when not told, is today in this zone (the schedule's zone).
     business_time_zone: str = "UTC"
-    # Where reminders come from (a verified SES identity), and the notifier's own queue (quiet hours).
+    # Where reminders come from: a verified SES identity.
     sender_email: str = "reminders@cis.local"
-    notifications_queue_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -32,7 +31,6 @@ class Settings:
             reminder_lead_days=json.loads(os.environ.get("CIS_REMINDER_LEAD_DAYS", '{"*": [30, 7, 1]}')),
             business_time_zone=os.environ.get("CIS_BUSINESS_TIME_ZONE", "UTC"),
             sender_email=os.environ.get("CIS_SENDER_EMAIL", "reminders@cis.local"),
-            notifications_queue_url=os.environ.get("CIS_NOTIFICATIONS_QUEUE_URL", ""),
         )
 
 

@@ -99,7 +99,7 @@ class CustomerRepository:
         self.client = client
         self.table = table_name
 
-    def _profile_item(self, customer: Customer) -> dict[str, dict]:
+    def new_profile_item(self, customer: Customer) -> dict[str, dict]:
         values = customer.model_dump(mode="json", exclude_none=True, exclude=SYSTEM_KEPT)
         values |= {"entity": "customer", "GSI1PK": keys.list_partition(customer.status), "GSI1SK": customer.id}
         # The engagement maps exist from the start, so interaction writes can update paths inside them.
@@ -161,7 +161,7 @@ class CustomerRepository:
 
     def create_actions(self, customer: Customer) -> list[dict]:
         """The writes of a new customer: the profile first, then its lookup items, then its tag copies."""
-        put = {"TableName": self.table, "Item": self._profile_item(customer)}
+        put = {"TableName": self.table, "Item": self.new_profile_item(customer)}
         put["ConditionExpression"] = "attribute_not_exists(PK)"
         actions = [{"Put": put}] + [self._lookup_put(key, customer.id) for key in unique_keys(customer)]
         return actions + [

@@ -29,6 +29,16 @@ def _reminder_item(subscription: Subscription, reminder: Reminder) -> dict[str, 
     )
 
 
+def subscription_item(subscription: Subscription) -> dict[str, dict]:
+    values = subscription.model_dump(mode="json", exclude_none=True) | {"entity": "subscription"}
+    return keys.subscription_key(subscription.customer_id, subscription.id) | to_attributes(values)
+
+
+def reminder_items(subscription: Subscription) -> list[dict[str, dict]]:
+    """One due-index item per reminder still to come."""
+    return [_reminder_item(subscription, reminder) for reminder in subscription.reminders]
+
+
 class SubscriptionRepository:
     def __init__(self, client: Any, table_name: str):
         self.client = client
@@ -49,10 +59,7 @@ class SubscriptionRepository:
         """The subscription, the profile's copy and the reminders still to come, in one transaction:
         the due index never names a reminder the subscription no longer has."""
         record = {"TableName": self.table}
-        item = keys.subscription_key(subscription.customer_id, subscription.id) | to_attributes(
-            subscription.model_dump(mode="json", exclude_none=True) | {"entity": "subscription"}
-        )
-        put = {"Put": record | {"Item": item}}
+        put = {"Put": record | {"Item": subscription_item(subscription)}}
         if previous is None:
             put["Put"]["ConditionExpression"] = "attribute_not_exists(PK)"
         else:
@@ -70,9 +77,9 @@ class SubscriptionRepository:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
-        kept = {reminder.lead_days: reminder for reminder in subscription.reminders}
+        kept = {reminder.lead_days for reminder in subscription.reminders}
         actions = [profile, put]
-        actions += [{"Put": record | {"Item": _reminder_item(subscription, reminder)}} for reminder in kept.values()]
+        actions += [{"Put": record | {"Item": item}} for item in reminder_items(subscription)]
         for reminder in previous.reminders if previous else []:
             if reminder.lead_days not in kept:
                 key = keys.reminder_key(subscription.customer_id, subscription.id, reminder.lead_days)

@@ -1,0 +1,113 @@
+"""The renewal-reminders job and the notifier on moto, with 20,000 customers renewing over a year."""
+
+import json
+import math
+from datetime import UTC, date, datetime
+
+import boto3
+import pytest
+from cis.domain.notifications import RenewalDue
+from cis.repository import keys
+from cis.repository.batches import batch_write
+from cis.repository.bus import EventBus
+from cis.repository.factory import customer_repository, notification_repository
+from cis.repository.reminders import DueReminders
+from cis.repository.senders import EmailSender, SmsSender
+from cis.service.notifications import Notifier
+from cis.service.reminders import RenewalReminderJob
+from cis_local.synthetic import subscription_base
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+# Work in progress: seeding moto in-process with 20,000 customers takes minutes and gigabytes (even 2,000
+# did not finish in 5 minutes). Next: find the slow part (batch writes or GSI queries on moto's Table)
+# or seed the local runtime's moto server (moto_fixes) instead; then remove this mark.
+pytestmark = pytest.mark.skip(reason="work in progress: moto in-process seeding too slow, see comment")
+
+TODAY = date(2026, 11, 23)
+CUSTOMERS = 20_000
+PAGE = 50
+
+
+@pytest.fixture(scope="module")
+def base():
+    return subscription_base(CUSTOMERS, TODAY)
+
+
+@pytest.fixture
+def seeded(dynamodb, base):
+    batch_write(dynamodb, "cis-test", [{"PutRequest": {"Item": item}} for item in base.items])
+    return base
+
+
+class ItemsRead:
+    """What DynamoDB bills reads by: the items each Query evaluated, and how many Queries."""
+
+    def __init__(self, client):
+        self.items = self.queries = 0
+        client.meta.events.register("after-call.dynamodb.Query", self._count)
+
+    def _count(self, parsed, **_):
+        self.queries += 1
+        self.items += parsed.get("ScannedCount", 0)
+
+
+def deliver(notifier: Notifier, events) -> list[str]:
+    """Each event as the notifier's queue would carry it: the bus's own JSON detail."""
+    envelope = EventBus(None, "cis")
+    return [notifier.renewal_due(RenewalDue.model_validate_json(envelope._entry(e)["Detail"])).status for e in events]
+
+
+def sent_emails(region: str) -> list:
+    return ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+
+
+def test_a_days_job_reads_only_that_days_reminders_and_each_consented_one_is_sent_once(dynamodb, seeded, bus):
+    day = max(seeded.due, key=lambda d: len(seeded.due[d]))  # the busiest day of the year
+    due = seeded.due[day]
+    reads = ItemsRead(dynamodb)
+    run = RenewalReminderJob(DueReminders(dynamodb, "cis-test"), bus, page_size=PAGE).run(
+        date.fromisoformat(day), None, lambda: True
+    )
+
+    assert run.read == run.emitted == len(due) and run.cursor is None
+    # Items read equal the due count; the overhead is one Query per shard and a page boundary now and then.
+    assert reads.items == len(due)
+    assert reads.queries <= keys.DUE_SHARDS + math.ceil(len(due) / PAGE)
+    assert sorted(e.detail["subscription_id"] for e in bus.events) == sorted(s for s, _ in due)
+
+    region = dynamodb.meta.region_name
+    ses, sns = boto3.client("sesv2", region_name=region), boto3.client("sns", region_name=region)
+    ses.create_email_identity(EmailIdentity="reminders@cis.local")
+    at_two = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC).replace(hour=14)
+    notifier = Notifier(
+        customer_repository(dynamodb),
+        notification_repository(dynamodb),
+        {"email": EmailSender(ses, "reminders@cis.local"), "sms": SmsSender(sns)},
+        clock=lambda: at_two,
+    )
+    outcomes = deliver(notifier, bus.events)
+    consented = sum(1 for _, agreed in due if agreed)
+    assert outcomes.count("sent") == consented == len(sent_emails(region))
+    assert outcomes.count("skipped") == len(due) - consented  # no consent: not sent, and the timeline says so
+
+    # The job again for the same day, and every message delivered twice more: nothing goes out again.
+    again = RenewalReminderJob(DueReminders(dynamodb, "cis-test"), bus, page_size=PAGE)
+    again.run(date.fromisoformat(day), None, lambda: True)
+    assert set(deliver(notifier, bus.events)) == {"duplicate"}
+    assert len(sent_emails(region)) == consented
+
+
+def test_a_job_out_of_time_continues_from_its_cursor_without_skipping_or_repeating(dynamodb, seeded, bus):
+    day = max(seeded.due, key=lambda d: len(seeded.due[d]))
+    job = RenewalReminderJob(DueReminders(dynamodb, "cis-test"), bus, page_size=7)
+    invocations, cursor = 0, None
+    while True:
+        run = job.run(date.fromisoformat(day), json.loads(json.dumps(cursor)) if cursor else None, lambda: False)
+        invocations += 1
+        cursor = run.cursor
+        if cursor is None:
+            break
+    announced = [e.detail["subscription_id"] for e in bus.events]
+    assert len(announced) == len(set(announced)) == len(seeded.due[day])
+    assert invocations > keys.DUE_SHARDS  # one page per invocation: it really had to continue
