@@ -73,9 +73,14 @@ class QueueDriver:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll(wait_s=1)
+                received = self.poll()
             except Exception:  # keep polling, as Lambda's poller does; the message is redelivered
                 logger.exception("delivering a batch failed")
+                received = 0
+            if not received:
+                # Short polls and a pause, never a long poll: the local moto server serves one request
+                # at a time, so a waiting receive would hold up every API call behind it.
+                self._stop.wait(1)
 
     def poll(self, wait_s: int = 0) -> int:
         """One batch: receive, invoke, delete what succeeded. Returns how many messages it received."""
