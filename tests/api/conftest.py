@@ -62,22 +62,24 @@ def local_api():
         stop_runtime(process)
 
 
+def empty_runtime():
+    """Another `cis run`, without demo data, for tests that must not share a stream backlog."""
+    port = free_port()
+    process = start_runtime(port, "--no-demo")
+    yield type("EmptyApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
+    stop_runtime(process)
+
+
 @pytest.fixture(scope="session")
 def quiet_api():
     """A runtime for tests that wait on the stream: the main one has a backlog from every other test."""
-    port = free_port()
-    process = start_runtime(port, "--no-demo")
-    yield type("QuietApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
-    stop_runtime(process)
+    yield from empty_runtime()
 
 
 @pytest.fixture(scope="session")
 def bulk_api():
     """A runtime for imports: their hundreds of stream records would hold up the quiet runtime's event tests."""
-    port = free_port()
-    process = start_runtime(port, "--no-demo")
-    yield type("BulkApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
-    stop_runtime(process)
+    yield from empty_runtime()
 
 
 @pytest.fixture(scope="session")

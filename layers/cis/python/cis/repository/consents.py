@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from cis.domain.consent import consent_key
 from cis.repository import keys
-from cis.repository.customers import WRITABLE, Page, VersionConflict, error_code, lost_race, profile_item, unavailable
+from cis.repository.customers import WRITABLE, Page, VersionConflict, error_code, lost_race, refusal
 from cis.repository.items import from_attributes, to_attributes, to_value
 
 _INTERNAL = {"PK", "SK", "entity", "change_id"}
@@ -64,9 +64,7 @@ class ConsentRepository:
         last = reasons[-1] if reasons else {}
         if last.get("Code") != "ConditionalCheckFailed":
             raise error
-        # ask only when the engine did not say
-        stored = last.get("Item") or profile_item(self.client, self.table, customer_id)
-        problem = unavailable(customer_id, stored)
+        problem = refusal(self.client, self.table, customer_id, last.get("Item"))
         if problem:
             raise problem from error
 

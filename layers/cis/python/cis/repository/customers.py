@@ -66,6 +66,12 @@ def stale(client: Any, table: str, customer_id: str) -> Exception:
     return unavailable(customer_id, profile_item(client, table, customer_id)) or VersionConflict()
 
 
+def refusal(client: Any, table: str, customer_id: str, reported: dict | None = None) -> CisError | None:
+    """A profile condition failed: why this customer takes no writes, from the profile the engine
+    `reported` with the failure or else a consistent read; None when it does take them."""
+    return unavailable(customer_id, reported or profile_item(client, table, customer_id))
+
+
 def unavailable(customer_id: str, profile: dict | None) -> CisError | None:
     """Why a customer takes no writes: never existed, merged into another, or mid-merge. None if it does."""
     if profile is None:
@@ -309,8 +315,7 @@ class CustomerRepository:
     # -- reads ---------------------------------------------------------------------------
     def missing(self, customer_id: str) -> CisError:
         """Why there is no profile: merged into another customer (a pointer), or never there."""
-        stored = profile_item(self.client, self.table, customer_id)
-        return unavailable(customer_id, stored) or NotFound(f"customer {customer_id} does not exist")
+        return refusal(self.client, self.table, customer_id) or NotFound(f"customer {customer_id} does not exist")
 
     def get(self, customer_id: str) -> Customer | None:
         """The customer, or None when there is none (or it was merged away: `missing` says where)."""

@@ -16,6 +16,7 @@ from cis.repository.duplicates import DuplicateRepository
 from cis.repository.imports import ImportRepository
 from cis.repository.merges import MergeRepository
 from cis.repository.notifications import NotificationRepository
+from cis.repository.queues import MessageQueue
 from cis.repository.reminders import DueReminders
 from cis.repository.senders import EmailSender, SmsSender
 from cis.repository.subscriptions import SubscriptionRepository
@@ -100,3 +101,8 @@ def senders() -> dict[str, EmailSender | SmsSender]:
         "email": EmailSender(boto3.client("sesv2", config=_CONFIG), settings.sender_email),
         "sms": SmsSender(boto3.client("sns", config=_CONFIG)),
     }
+
+
+def message_queue() -> MessageQueue:
+    # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise.
+    return MessageQueue(boto3.client("sqs", config=_CONFIG))

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from cis.domain.subscriptions import Reminder, Subscription, summary
 from cis.errors import NotFound
 from cis.repository import keys
-from cis.repository.customers import WRITABLE, VersionConflict, error_code, lost_race, profile_item, unavailable
+from cis.repository.customers import WRITABLE, VersionConflict, error_code, lost_race, refusal
 from cis.repository.items import from_attributes, to_attributes, to_value
 
 
@@ -50,7 +50,7 @@ class SubscriptionRepository:
         ).get("Item")
         if item is None:
             # Say why: no such customer, merged away, or no such subscription of this one.
-            raise unavailable(customer_id, profile_item(self.client, self.table, customer_id)) or NotFound(
+            raise refusal(self.client, self.table, customer_id) or NotFound(
                 f"customer {customer_id} has no subscription {subscription_id}"
             )
         return Subscription.model_validate(from_attributes(item))
@@ -91,8 +91,7 @@ class SubscriptionRepository:
                 raise
             reasons = error.response.get("CancellationReasons") or []
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                stored = reasons[0].get("Item") or profile_item(self.client, self.table, subscription.customer_id)
-                problem = unavailable(subscription.customer_id, stored)
+                problem = refusal(self.client, self.table, subscription.customer_id, reasons[0].get("Item"))
                 if problem:
                     raise problem from error
             if lost_race(reasons) or (len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed"):
