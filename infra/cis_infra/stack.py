@@ -10,17 +10,22 @@ from zoneinfo import ZoneInfo
 from aws_cdk import CfnOutput, Stack
 from cis.domain.subscriptions import parse_lead_times
 from constructs import Construct
+from email_validator import EmailNotValidError, validate_email
 
 from cis_infra.api import StaffApi
 from cis_infra.auth import StaffDirectory
 from cis_infra.data import DataStore
+from cis_infra.event_queues import EventQueues
 from cis_infra.events import DomainEvents
 from cis_infra.functions import ApiFunctions
+from cis_infra.jobs import ScheduledJobs
+from cis_infra.senders import Senders
 from cis_infra.streams import TableStreamReaders
 
 PHONE_REGION_CONTEXT = "defaultPhoneRegion"
 LEAD_DAYS_CONTEXT = "reminderLeadDays"
 TIME_ZONE_CONTEXT = "businessTimeZone"
+SENDER_CONTEXT = "senderEmail"
 
 
 def default_phone_region(scope: Construct) -> str:
@@ -39,10 +44,16 @@ def settings_environment(scope: Construct) -> dict[str, str]:
     parse_lead_times(lead_days)  # ValueError names what is wrong
     zone = str(scope.node.try_get_context(TIME_ZONE_CONTEXT) or "UTC")
     ZoneInfo(zone)  # an unknown zone fails the synth, not the first job run
+    sender = str(scope.node.try_get_context(SENDER_CONTEXT) or "reminders@example.com")
+    try:
+        sender = validate_email(sender, check_deliverability=False).normalized
+    except EmailNotValidError as invalid:
+        raise ValueError(f"context {SENDER_CONTEXT} must be the address reminders come from: {invalid}") from None
     return {
         "CIS_DEFAULT_PHONE_REGION": default_phone_region(scope),
         "CIS_REMINDER_LEAD_DAYS": json.dumps(lead_days, separators=(",", ":")),
         "CIS_BUSINESS_TIME_ZONE": zone,
+        "CIS_SENDER_EMAIL": sender,
     }
 
 
@@ -56,6 +67,16 @@ class CisStack(Stack):
         functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, settings=settings)
         domain_events = DomainEvents(self, "Events", functions=functions.by_name)
         TableStreamReaders(self, "Streams", functions=functions.by_name, table=data.table, key=data.key)
+        ScheduledJobs(
+            self,
+            "Jobs",
+            functions=functions.by_name,
+            bus=domain_events.bus,
+            key=data.key,
+            time_zone=settings["CIS_BUSINESS_TIME_ZONE"],
+        )
+        EventQueues(self, "Queues", functions=functions.by_name, bus=domain_events.bus, key=data.key)
+        Senders(self, "Senders", functions=functions.by_name, sender_email=settings["CIS_SENDER_EMAIL"])
         api = StaffApi(self, "Api", functions=functions.by_name, user_pool=staff.user_pool, key=data.key)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL; routes start with /v1")

@@ -20,13 +20,12 @@ from cis.topology import FUNCTIONS, Function, stream_filter
 from constructs import Construct
 
 from cis_infra.functions import pascal_case
-from cis_infra.nag import acknowledge
+from cis_infra.queues import dead_letter_queue, depth_alarm
 
 BATCH_SIZE = 100
 RETRY_ATTEMPTS = 5
 # DynamoDB keeps stream records for 24 hours: older ones cannot be read again anyway.
 MAX_RECORD_AGE = Duration.days(1)
-DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's longest
 
 
 class TableStreamReaders(Construct):
@@ -52,20 +51,8 @@ class TableStreamReaders(Construct):
     def _read_stream(self, spec: Function, function: lambda_.Function) -> None:
         cid = pascal_case(spec.name)
         # What Lambda sends here is the failed batch's shard and sequence numbers, not the records.
-        queue = sqs.Queue(
-            self,
-            f"{cid}DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self._key,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-        )
-        acknowledge(
-            queue,
-            "SQS3",
-            f"This queue IS the dead-letter queue (on-failure destination) of {spec.name}'s DynamoDB stream "
-            "event source mapping. No application consumes it, so there are no processing failures to move to "
-            "another queue: operators inspect it when its depth alarm fires.",
+        queue = dead_letter_queue(
+            self, f"{cid}DeadLetters", self._key, f"the on-failure destination of {spec.name}'s stream source"
         )
         # The source grants the function the stream reads and sqs:SendMessage on the queue (with the key);
         # its table access stays what `table_access` granted.
@@ -83,20 +70,11 @@ class TableStreamReaders(Construct):
                 filters=[lambda_.FilterCriteria.filter(pattern)] if (pattern := stream_filter(spec)) else None,
             )
         )
-        self.alarms[spec.name] = cloudwatch.Alarm(
+        self.alarms[spec.name] = depth_alarm(
             self,
             f"{cid}DeadLettersAlarm",
-            alarm_description=(
-                f"{spec.name} gave up on stream records: their audit entries and events are missing. The "
-                "message names the shard and sequence numbers; the stream keeps records for 24 hours."
-            ),
-            metric=queue.metric_approximate_number_of_messages_visible(
-                statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(1)
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            # SQS stops sending metrics for a queue idle for hours: an empty queue, so not breaching.
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            queue,
+            f"{spec.name} gave up on stream records: their audit entries and events are missing. The "
+            "message names the shard and sequence numbers; the stream keeps records for 24 hours.",
         )
         self.dead_letter_queues[spec.name] = queue

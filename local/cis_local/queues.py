@@ -74,8 +74,8 @@ class QueueDriver:
         while not self._stop.is_set():
             try:
                 received = self.poll()
-            except Exception:  # keep polling, as Lambda's poller does; the message is redelivered
-                logger.exception("delivering a batch failed")
+            except Exception:  # keep polling, as Lambda's poller does
+                logger.exception("receiving a batch failed")
                 received = 0
             if not received:
                 # Short polls and a pause, never a long poll: the local moto server serves one request
@@ -92,11 +92,12 @@ class QueueDriver:
         ).get("Messages", [])
         if not messages:
             return 0
-        result = self.invoke(sqs_event(messages, self.queue_arn, self.region)) or {}
-        if "batchItemFailures" in result:
-            failed = {failure["itemIdentifier"] for failure in result["batchItemFailures"]}
-        else:  # an invocation error: the whole batch comes back
-            failed = {message["MessageId"] for message in messages}
+        try:
+            result = self.invoke(sqs_event(messages, self.queue_arn, self.region)) or {}
+        except Exception:  # an invocation error (Powertools raises one when every record failed)
+            logger.warning("the function failed the whole batch; it comes back after its visibility timeout")
+            result = {"batchItemFailures": [{"itemIdentifier": message["MessageId"]} for message in messages]}
+        failed = {failure["itemIdentifier"] for failure in result.get("batchItemFailures", [])}
         for message in messages:
             if message["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from cis.topology import TABLE
 
 
@@ -42,3 +44,26 @@ def ensure_table(client, name: str) -> bool:
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute}
     )
     return True
+
+
+def restore_in_process(client, name: str, items: Iterable[dict]) -> int:
+    """Put items straight into this process's moto table, as a restore from a backup would: no stream
+    records, no request parsing. For tests and benchmarks that need a large table to exist: through
+    BatchWriteItem, 98,000 items took over 5 minutes in moto; this way, about 15 seconds."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name].get_table(name)
+    count = 0
+    for attributes in items:
+        item = Item.__new__(Item)  # as moto's Item(), less its size check (these are the repositories' own)
+        item.hash_key, item.range_key = (
+            DynamoType(attributes[TABLE.partition_key]),
+            DynamoType(attributes[TABLE.sort_key]),
+        )
+        item.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.update(item.attrs, {name: DynamoType(value) for name, value in attributes.items()})
+        table.items[item.hash_key][item.range_key] = item
+        count += 1
+    return count

@@ -29,6 +29,15 @@ READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 STREAM_READERS = [spec for spec in FUNCTIONS if spec.reads_table_stream]
+QUEUE_FED = [spec for spec in FUNCTIONS if spec.queue is not None]
+JOBS = [spec for spec in FUNCTIONS if spec.schedule is not None]
+CONSUME_ACTIONS = {
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+}
 
 
 def arn(logical_id: str) -> dict:
@@ -75,17 +84,22 @@ def methods(stack: Synthesized) -> dict[tuple[str, str], dict]:
     }
 
 
-def event_source_mappings(stack: Synthesized) -> dict[str, dict]:
-    """Topology function name -> its event source mapping (each stream reader has exactly one)."""
+def event_source_mappings(stack: Synthesized, stream: bool = True) -> dict[str, dict]:
+    """Topology function name -> its table-stream event source mapping (each stream reader has exactly
+    one), or with stream=False its SQS one (each queue-fed function has exactly one)."""
     names = {logical_id: name for name, logical_id in function_ids(stack).items()}
-    mappings = list(stack.properties("AWS::Lambda::EventSourceMapping").values())
+    mappings = [
+        mapping
+        for mapping in stack.properties("AWS::Lambda::EventSourceMapping").values()
+        if ("StartingPosition" in mapping) == stream
+    ]
     by_name = {names[mapping["FunctionName"]["Ref"]]: mapping for mapping in mappings}
     assert len(by_name) == len(mappings)
     return by_name
 
 
 def dead_letter_queues(stack: Synthesized) -> dict[str, str]:
-    """Topology function name -> logical id of the queue its event source mapping sends failed batches to."""
+    """Stream reader name -> logical id of the queue its event source mapping sends failed batches to."""
     return {
         name: mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
         for name, mapping in event_source_mappings(stack).items()
@@ -215,12 +229,18 @@ def test_iam_per_function_is_least_privilege(synthesized):
     table_resources = [arn(table_id), {"Fn::Join": ["", [arn(table_id), "/index/*"]]}]
     stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
     dead_letters = dead_letter_queues(synthesized)
+    fed_from = {name: m["EventSourceArn"] for name, m in event_source_mappings(synthesized, stream=False).items()}
+    (identity_id, _) = synthesized.only("AWS::SES::EmailIdentity")
     for spec in FUNCTIONS:
         function = synthesized.template["Resources"][ids[spec.name]]["Properties"]
         role = synthesized.template["Resources"][function["Role"]["Fn::GetAtt"][0]]["Properties"]
         assert "ManagedPolicyArns" not in role, spec.name  # no AWSLambdaBasicExecutionRole
         statements = role_statements(synthesized, ids[spec.name])
-        assert all(statement["Effect"] == "Allow" for statement in statements)
+        denials = [statement for statement in statements if statement["Effect"] == "Deny"]
+        statements = [statement for statement in statements if statement["Effect"] == "Allow"]
+        # The one deny: SMS senders may publish to phone numbers, never to an SNS topic or endpoint.
+        expected_denials = [("sns:Publish", "arn:*:sns:*:*:*")] if "sms" in spec.sends else []
+        assert [(statement["Action"], statement["Resource"]) for statement in denials] == expected_denials
 
         actions = {action for statement in statements for action in as_list(statement["Action"])}
         dynamodb_actions = {action for action in actions if action.startswith("dynamodb:")}
@@ -229,11 +249,14 @@ def test_iam_per_function_is_least_privilege(synthesized):
             resources = as_list(statement["Resource"])
             statement_actions = set(as_list(statement["Action"]))
             kinds = {action.split(":")[0] for action in statement_actions}
-            assert kinds <= {"logs", "xray", "dynamodb", "kms", "sqs", "events"}, statement
+            assert kinds <= {"logs", "xray", "dynamodb", "kms", "sqs", "events", "ses", "sns"}, statement
             if "*" in resources:
-                # X-Ray has no resource-level permissions; nor has ListStreams, which a stream reader needs.
-                wildcard_ok = kinds == {"xray"} or (
-                    spec.reads_table_stream and statement_actions == {"dynamodb:ListStreams"}
+                # X-Ray has no resource-level permissions; nor has ListStreams, which a stream reader needs,
+                # nor has an SMS to a phone number.
+                wildcard_ok = (
+                    kinds == {"xray"}
+                    or (spec.reads_table_stream and statement_actions == {"dynamodb:ListStreams"})
+                    or ("sms" in spec.sends and statement_actions == {"sns:Publish"})
                 )
                 assert wildcard_ok and resources == ["*"], statement
             elif kinds & {"dynamodb"}:
@@ -246,8 +269,19 @@ def test_iam_per_function_is_least_privilege(synthesized):
                 assert kinds == {"kms"} and resources == [arn(key_id)], statement
             if kinds & {"logs"}:
                 assert resources == [arn(function["LoggingConfig"]["LogGroup"]["Ref"])], statement
-            if kinds & {"sqs"}:  # only to send its own failed batches to its dead-letter queue
-                assert kinds == {"sqs"} and resources == [arn(dead_letters[spec.name])], statement
+            if kinds & {"sqs"}:  # its stream's dead-letter queue, or the queue that feeds it
+                assert kinds == {"sqs"}, statement
+                if spec.reads_table_stream:
+                    assert resources == [arn(dead_letters[spec.name])], statement
+                else:
+                    assert resources == [fed_from[spec.name]], statement
+                    assert statement_actions <= CONSUME_ACTIONS, statement
+            if kinds & {"ses"}:  # email, from the configured sender's identity only
+                assert "email" in spec.sends and statement_actions == {"ses:SendEmail"}, statement
+                assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "reminders@example.com"}}
+                assert len(resources) == 1 and identity_id in json.dumps(resources), statement
+            if kinds & {"sns"}:
+                assert "sms" in spec.sends, statement
             if kinds & {"events"}:
                 assert statement_actions == {"events:PutEvents"} and resources == [arn(bus_id)], statement
 
@@ -341,22 +375,113 @@ def test_stream_processor_reads_the_stream_with_partial_batch_failures_and_a_dea
         assert {(action, stream) for action in STREAM_ACTIONS} <= granted
 
 
-def test_dead_letter_queue_depth_has_an_alarm(synthesized):
-    queues = dead_letter_queues(synthesized)
-    assert len(queues) == len(STREAM_READERS) > 0
-    alarms = list(synthesized.properties("AWS::CloudWatch::Alarm").values())
-    for name, queue_id in queues.items():
-        watching = [
-            alarm
-            for alarm in alarms
-            if alarm.get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
-        ]
-        assert len(watching) == 1, name
-        (alarm,) = watching
+def depth_alarms(stack: Synthesized, queue_id: str) -> list[dict]:
+    return [
+        alarm
+        for alarm in stack.properties("AWS::CloudWatch::Alarm").values()
+        if alarm.get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    ]
+
+
+def test_every_dead_letter_queue_has_a_depth_alarm(synthesized):
+    queues = synthesized.properties("AWS::SQS::Queue")
+    targets = {json.dumps(q["RedrivePolicy"]["deadLetterTargetArn"]) for q in queues.values() if "RedrivePolicy" in q}
+    fed = {json.dumps(m["EventSourceArn"]) for m in event_source_mappings(synthesized, stream=False).values()}
+    assert len(dead_letter_queues(synthesized)) == len(STREAM_READERS) > 0
+    assert QUEUE_FED and JOBS  # otherwise this test proves less than it says
+    for queue_id in queues:
+        if json.dumps(arn(queue_id)) in fed:
+            assert depth_alarms(synthesized, queue_id) == [], queue_id  # a working queue: its depth is normal
+            continue
+        # Every other queue is a dead-letter queue: of a stream source, a queue's redrive, a schedule or a rule.
+        assert queues[queue_id]["MessageRetentionPeriod"] == 14 * 24 * 3600, queue_id
+        (alarm,) = depth_alarms(synthesized, queue_id)
         assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["Statistic"]) == (1, 1, "Maximum")
         assert alarm["TreatMissingData"] == "notBreaching"  # SQS reports nothing for a long-idle, empty queue
+    assert len(queues) - len(fed) == len(STREAM_READERS) + len(QUEUE_FED) + len(JOBS)
+    assert len(targets) == len(QUEUE_FED)
+
+
+def test_each_job_runs_daily_on_its_cron_in_the_business_time_zone_with_retries_and_a_dead_letter_queue(
+    synthesized,
+):
+    ids = function_ids(synthesized)
+    schedules = list(synthesized.properties("AWS::Scheduler::Schedule").values())
+    assert len(schedules) == len(JOBS) > 0
+    for spec in JOBS:
+        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == arn(ids[spec.name])]
+        assert schedule["ScheduleExpression"] == spec.schedule.cron == "cron(0 6 * * ? *)"
+        assert schedule["ScheduleExpressionTimezone"] == "UTC"  # cdk.json's businessTimeZone (tests: default)
+        target = schedule["Target"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == spec.schedule.retry_attempts
+        assert json.loads(target["Input"]) == {
+            "job": spec.schedule.job,
+            "scheduled_time": "<aws.scheduler.scheduled-time>",
+        }
+        dead_letters = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        assert len(depth_alarms(synthesized, dead_letters)) == 1
+        # The scheduler's role: invoke this function, write its dead-letter queue (and use the key for it).
+        role_id = target["RoleArn"]["Fn::GetAtt"][0]
+        statements = [
+            statement
+            for policy in synthesized.properties("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Roles"]
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        actions = {action for statement in statements for action in as_list(statement["Action"])}
+        assert actions == {"lambda:InvokeFunction", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
+        errors = [
+            alarm
+            for alarm in synthesized.properties("AWS::CloudWatch::Alarm").values()
+            if alarm.get("MetricName") == "Errors"
+            and alarm.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": ids[spec.name]}}]
+        ]
+        assert len(errors) == 1 and errors[0]["Threshold"] == 1
+
+
+def test_a_job_that_runs_out_of_time_is_started_again_by_its_continuation_rule(synthesized):
+    ids = function_ids(synthesized)
+    (bus_id, _) = synthesized.only("AWS::Events::EventBus")
+    rules = synthesized.properties("AWS::Events::Rule").values()
+    for spec in JOBS:
+        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == arn(ids[spec.name])]
+        assert rule["EventBusName"] == {"Ref": bus_id}
+        assert rule["EventPattern"] == {
+            "source": ["cis.jobs"],
+            "detail-type": ["job.continued"],
+            "detail": {"job": [spec.schedule.job]},
+        }
+        assert (
+            "DeadLetterConfig" in rule["Targets"][0] and rule["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        )
+
+
+def test_queue_fed_functions_get_their_event_types_through_an_encrypted_queue_with_redrive(synthesized):
+    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (bus_id, _) = synthesized.only("AWS::Events::EventBus")
+    queues = synthesized.properties("AWS::SQS::Queue")
+    rules = synthesized.properties("AWS::Events::Rule").values()
+    mappings = event_source_mappings(synthesized, stream=False)
+    assert set(mappings) == {spec.name for spec in QUEUE_FED}
+    for spec in QUEUE_FED:
+        mapping = mappings[spec.name]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # only failed messages return
+        assert mapping["BatchSize"] == spec.queue.batch_size
+        queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+        queue = queues[queue_id]
+        assert queue["KmsMasterKeyId"] == arn(key_id)
+        assert queue["VisibilityTimeout"] == spec.queue.visibility_timeout_s >= spec.timeout_s
+        assert queue["RedrivePolicy"]["maxReceiveCount"] == spec.queue.max_receive_count
+        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == arn(queue_id)]
+        assert rule["EventBusName"] == {"Ref": bus_id}
+        assert rule["EventPattern"] == {"source": ["cis"], "detail-type": list(spec.queue.detail_types)}
+
+
+def test_email_goes_out_from_the_configured_sender_identity(synthesized):
+    (_, identity) = synthesized.only("AWS::SES::EmailIdentity")
+    assert identity["EmailIdentity"] == "reminders@example.com"
 
 
 def test_user_pool_has_one_group_per_role(synthesized):
@@ -477,3 +602,11 @@ def test_reminder_lead_times_and_the_business_time_zone_are_checked_context_valu
         settings_environment(App(context={"reminderLeadDays": {"gym": [7]}}))
     with pytest.raises(Exception, match="Mars"):
         settings_environment(App(context={"businessTimeZone": "Mars/Olympus"}))
+
+
+def test_the_sender_address_is_a_checked_context_value():
+    assert settings_environment(App(context={"senderEmail": "Hello@Gym.example"}))["CIS_SENDER_EMAIL"] == (
+        "Hello@gym.example"
+    )
+    with pytest.raises(ValueError, match="senderEmail"):
+        settings_environment(App(context={"senderEmail": "not an address"}))

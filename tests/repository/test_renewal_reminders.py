@@ -8,21 +8,18 @@ import boto3
 import pytest
 from cis.domain.notifications import RenewalDue
 from cis.repository import keys
-from cis.repository.batches import batch_write
 from cis.repository.bus import EventBus
 from cis.repository.factory import customer_repository, notification_repository
 from cis.repository.reminders import DueReminders
 from cis.repository.senders import EmailSender, SmsSender
 from cis.service.notifications import Notifier
 from cis.service.reminders import RenewalReminderJob
+from cis_local import moto_fixes
 from cis_local.synthetic import subscription_base
+from cis_local.table import ensure_table, restore_in_process
+from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
-
-# Work in progress: seeding moto in-process with 20,000 customers takes minutes and gigabytes (even 2,000
-# did not finish in 5 minutes). Next: find the slow part (batch writes or GSI queries on moto's Table)
-# or seed the local runtime's moto server (moto_fixes) instead; then remove this mark.
-pytestmark = pytest.mark.skip(reason="work in progress: moto in-process seeding too slow, see comment")
 
 TODAY = date(2026, 11, 23)
 CUSTOMERS = 20_000
@@ -30,14 +27,26 @@ PAGE = 50
 
 
 @pytest.fixture(scope="module")
-def base():
-    return subscription_base(CUSTOMERS, TODAY)
+def world():
+    """One table of 20,000 customers for the module (building it takes most of a minute). The tests
+    only add claims and timeline entries, which no due-index Query can see."""
+    with mock_aws(), moto_fixes.installed():
+        client = boto3.client("dynamodb")
+        ensure_table(client, "cis-test")
+        base = subscription_base(CUSTOMERS, TODAY)
+        restore_in_process(client, "cis-test", base.items)
+        base.items.clear()  # moto holds them now
+        yield client, base
 
 
 @pytest.fixture
-def seeded(dynamodb, base):
-    batch_write(dynamodb, "cis-test", [{"PutRequest": {"Item": item}} for item in base.items])
-    return base
+def dynamodb(world):
+    return world[0]
+
+
+@pytest.fixture
+def seeded(world):
+    return world[1]
 
 
 class ItemsRead:

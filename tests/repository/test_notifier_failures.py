@@ -1,0 +1,129 @@
+"""A reminder whose send fails: retried from the notifier's queue, then parked in its dead-letter queue,
+and never marked sent. The real handler, queue, redrive and bus rule, on moto; SES fails by stub."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from cis.domain.consent import ConsentIn
+from cis.domain.customer import CustomerCreate
+from cis.domain.subscriptions import SubscriptionFields, parse_lead_times
+from cis.repository import keys
+from cis.repository.bus import EventBus
+from cis.repository.factory import consent_repository, subscription_repository, timeline_repository
+from cis.repository.reminders import DueReminders
+from cis.service.consents import ConsentService
+from cis.service.customers import CustomerService
+from cis.service.reminders import RenewalReminderJob
+from cis.service.subscriptions import SubscriptionService
+from cis.topology import NOTIFIER
+from cis_local.functions import load_handler
+from cis_local.gateway import LambdaContext
+from cis_local.queues import QueueDriver, create_event_queue
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+BUS = "cis-test-bus"
+
+
+def daytime_zone(now: datetime) -> str:
+    """A zone where it is day now: of three zones eight hours apart, one always is."""
+    return next(
+        zone
+        for zone in ("Europe/London", "Asia/Shanghai", "America/Los_Angeles")
+        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19
+    )
+
+
+@pytest.fixture
+def notifier_queue(dynamodb):
+    """The notifier's queue, dead-letter queue and bus rule as the topology declares them, with the
+    visibility timeout cut to nothing: each retry comes at once instead of two minutes later."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name=BUS)
+    function = replace(NOTIFIER, queue=replace(NOTIFIER.queue, visibility_timeout_s=0))
+    queue_url, dead_letter_url = create_event_queue(events, sqs, BUS, function)
+    boto3.client("sesv2").create_email_identity(EmailIdentity="reminders@cis.local")
+    module = load_handler(NOTIFIER)
+    driver = QueueDriver(
+        sqs,
+        queue_url,
+        lambda event: module.handler(event, LambdaContext(NOTIFIER)),
+        NOTIFIER.queue.batch_size,
+        dynamodb.meta.region_name,
+    )
+    return module, driver, sqs, dead_letter_url
+
+
+@pytest.fixture
+def due_today(dynamodb, repository):
+    """A customer who agreed to email reminders, whose subscription renews in a week: due today."""
+    now = datetime.now(UTC)
+    customer = CustomerService(repository).create(
+        CustomerCreate(given_name="Ada", emails=[{"address": "ada@example.com"}], time_zone=daytime_zone(now)),
+        "staff:test",
+    )
+    ConsentService(consent_repository(dynamodb)).record(
+        customer.id, "email", "reminders", ConsentIn(status="granted", source="web-signup"), "staff:test"
+    )
+    subscriptions = SubscriptionService(subscription_repository(dynamodb), parse_lead_times({"*": [7]}))
+    fields = SubscriptionFields(plan="gym", renews_at=(now + timedelta(days=7)).date(), price="9.90", currency="EUR")
+    subscription = subscriptions.start(customer.id, fields, "staff:test")
+    RenewalReminderJob(DueReminders(dynamodb, "cis-test"), EventBus(boto3.client("events"), BUS)).run(
+        now.date(), None, lambda: True
+    )
+    return customer, subscription
+
+
+def drain(driver: QueueDriver, most: int = 20) -> int:
+    """Deliver until the queue is empty, as Lambda's poller would; how many deliveries it took."""
+    for deliveries in range(most):
+        if not driver.poll():
+            return deliveries
+    raise AssertionError(f"the queue still held messages after {most} deliveries")
+
+
+def waiting(sqs, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def sent_emails(region: str) -> list:
+    return ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+
+
+def test_a_failing_send_is_retried_then_parked_in_the_dead_letter_queue_and_never_marked_sent(
+    dynamodb, notifier_queue, due_today
+):
+    module, driver, sqs, dead_letter_url = notifier_queue
+    customer, subscription = due_today
+    ses = Stubber(module.notifier.senders["email"].client)
+    for _ in range(NOTIFIER.queue.max_receive_count):
+        ses.add_client_error("send_email", "TooManyRequestsException", "Maximum sending rate exceeded.", 429)
+    with ses:
+        deliveries = drain(driver)
+    ses.assert_no_pending_responses()  # every delivery tried to send, and each failed
+
+    assert deliveries == NOTIFIER.queue.max_receive_count
+    assert waiting(sqs, dead_letter_url) == 1
+    assert sent_emails(dynamodb.meta.region_name) == []
+    claim = keys.notification_key(subscription.id, subscription.renews_at.isoformat(), 7)
+    assert "Item" not in dynamodb.get_item(TableName="cis-test", Key=claim)  # released after each failure
+    assert timeline_repository(dynamodb).page(customer.id, "notification", 10, None).items == []
+
+
+def test_a_send_that_fails_once_is_sent_by_the_retry_and_only_once(dynamodb, notifier_queue, due_today):
+    module, driver, sqs, dead_letter_url = notifier_queue
+    customer, _ = due_today
+    ses = Stubber(module.notifier.senders["email"].client)
+    ses.add_client_error("send_email", "TooManyRequestsException", "Maximum sending rate exceeded.", 429)
+    with ses:
+        driver.poll()  # fails once; the message stays on the queue
+
+    assert drain(driver) == 1 and waiting(sqs, dead_letter_url) == 0
+    assert len(sent_emails(dynamodb.meta.region_name)) == 1
+    [entry] = timeline_repository(dynamodb).page(customer.id, "notification", 10, None).items
+    assert entry["status"] == "sent" and entry["channel"] == "email"
