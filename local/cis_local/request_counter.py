@@ -26,3 +26,17 @@ class RequestCounter:
         during: Counter[str] = Counter()
         yield during
         during.update(self.calls - before)
+
+
+class ItemsRead:
+    """What DynamoDB bills reads by: the items each Query and Scan evaluated (ScannedCount), and how many
+    requests it took, from the answers a client received."""
+
+    def __init__(self, client):
+        self.items = self.requests = 0
+        for operation in ("Query", "Scan"):
+            client.meta.events.register(f"after-call.dynamodb.{operation}", self._count)
+
+    def _count(self, parsed, **_) -> None:
+        self.requests += 1
+        self.items += parsed.get("ScannedCount", 0)

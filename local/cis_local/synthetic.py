@@ -275,9 +275,11 @@ class SubscriptionBase:
     due: dict[str, list[tuple[str, bool]]]  # day -> (subscription id, has reminders consent) for each reminder
 
 
-def subscription_base(count: int, today: date, seed: int = 5, consent_share: float = 0.7) -> SubscriptionBase:
-    """`count` customers, one active subscription each, renewing on a day spread over the next year;
-    most agreed to email reminders. Items are built by the real repository code, then written in batches."""
+def subscription_base(
+    count: int, today: date, seed: int = 5, consent_share: float = 0.7, first: int = 0
+) -> SubscriptionBase:
+    """`count` customers (numbered from `first`), one active subscription each, renewing on a day spread
+    over the next year; most agreed to email reminders. Items are built by the real repository code."""
     from cis.domain.consent import ConsentState
     from cis.domain.customer import Customer, CustomerFields
     from cis.domain.subscriptions import Subscription, reminders_due
@@ -290,7 +292,7 @@ def subscription_base(count: int, today: date, seed: int = 5, consent_share: flo
     profiles = CustomerRepository(None, "")
     now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     items, due = [], {}
-    for number in range(count):
+    for number in range(first, first + count):
         customer_id, subscription_id = str(ULID()), str(ULID())
         fields = CustomerFields(
             given_name=GIVEN[number % len(GIVEN)],

@@ -15,6 +15,7 @@ from cis.repository.senders import EmailSender, SmsSender
 from cis.service.notifications import Notifier
 from cis.service.reminders import RenewalReminderJob
 from cis_local import moto_fixes
+from cis_local.request_counter import ItemsRead
 from cis_local.synthetic import subscription_base
 from cis_local.table import ensure_table, restore_in_process
 from moto import mock_aws
@@ -49,18 +50,6 @@ def seeded(world):
     return world[1]
 
 
-class ItemsRead:
-    """What DynamoDB bills reads by: the items each Query evaluated, and how many Queries."""
-
-    def __init__(self, client):
-        self.items = self.queries = 0
-        client.meta.events.register("after-call.dynamodb.Query", self._count)
-
-    def _count(self, parsed, **_):
-        self.queries += 1
-        self.items += parsed.get("ScannedCount", 0)
-
-
 def deliver(notifier: Notifier, events) -> list[str]:
     """Each event as the notifier's queue would carry it: the bus's own JSON detail."""
     envelope = EventBus(None, "cis")
@@ -82,7 +71,7 @@ def test_a_days_job_reads_only_that_days_reminders_and_each_consented_one_is_sen
     assert run.read == run.emitted == len(due) and run.cursor is None
     # Items read equal the due count; the overhead is one Query per shard and a page boundary now and then.
     assert reads.items == len(due)
-    assert reads.queries <= keys.DUE_SHARDS + math.ceil(len(due) / PAGE)
+    assert reads.requests <= keys.DUE_SHARDS + math.ceil(len(due) / PAGE)
     assert sorted(e.detail["subscription_id"] for e in bus.events) == sorted(s for s, _ in due)
 
     region = dynamodb.meta.region_name

@@ -8,6 +8,7 @@ Client edits change only the client's fields and bump `version`; system-kept att
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -177,6 +178,11 @@ class CustomerRepository:
     def lookup_items(self, lookups: list[dict]) -> list[dict]:
         """Lookup items by key, 100 per BatchGetItem: who holds which email, phone or external id."""
         return batch_get(self.client, self.table, lookups)
+
+    def holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(kind, normalized value) -> the customer holding that unique key, for those someone holds."""
+        items = self.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])
+        return {(item["kind"]["S"], item["PK"]["S"].split("#", 2)[2]): item["customer_id"]["S"] for item in items}
 
     def replace(self, customer: Customer, previous: Customer) -> None:
         """Write the client's fields of a new version, moving lookup items, if `previous` is still stored."""

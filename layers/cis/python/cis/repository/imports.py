@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -23,6 +24,10 @@ class ImportRepository:
         self.client = client
         self.table = table_name
         self.customers = CustomerRepository(client, table_name)
+
+    def holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Which customers already hold the rows' emails, phones and external ids."""
+        return self.customers.holders(wanted)
 
     def done(self, source_id: str, rows: list[int]) -> dict[int, dict]:
         """Rows of this source already handled, with what became of them."""

@@ -24,10 +24,8 @@ from cis.domain.imports import ImportReport, ImportRequest, RowOutcome, parse_cs
 from cis.domain.keys import unique_keys
 from cis.domain.matching import Fingerprint, compare
 from cis.errors import CisError
-from cis.repository import keys
 from cis.repository.duplicates import DuplicateRepository
 from cis.repository.imports import ImportRepository
-from cis.repository.items import from_attributes
 from cis.service.customers import CustomerService
 from cis.service.duplicates import DuplicateFinder
 
@@ -99,11 +97,7 @@ class ImportService:
     def _plan(self, pending: list[tuple[int, CustomerCreate]], on_duplicate: str, actor: str) -> _Plan:
         """Which rows are new customers and which duplicate one (existing, or an earlier row)."""
         wanted = {(key.kind, key.value) for _, data in pending for key in unique_keys(data)}
-        lookups = self.ledger.customers.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])
-        holders = {}
-        for item in lookups:
-            values = from_attributes(item)
-            holders[(values["kind"], item["PK"]["S"].split("#", 2)[2])] = values["customer_id"]
+        holders = self.ledger.holders(wanted)
         plan, now = _Plan(), self.clock()
         claimed: dict[tuple[str, str], str] = {}  # a unique key -> the new customer of an earlier row
         filed: dict[str, list[tuple[str, Fingerprint]]] = {}  # blocking key -> earlier new customers
