@@ -48,7 +48,7 @@ synth: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
 	npx --no-install cdk synth --quiet > /dev/null
 	@echo "cdk synth: ok (cdk.out/)"
 
-## bench: DynamoDB requests per API call and handler import time against `import boto3`
+## bench: DynamoDB requests per API call, import throughput, items read per job run against the work due, handler import time against `import boto3`
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
 

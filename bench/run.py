@@ -1,4 +1,6 @@
-"""`make bench`: DynamoDB requests per API operation, and handler import time against boto3.
+"""`make bench`: DynamoDB requests per API operation, duplicate detection quality, import throughput,
+items read by the renewal-reminders job against reminders due (20k and 200k customers), and handler
+import time against boto3.
 
 Counts, not timings, for the requests (botocore event hooks on the handler's own client);
 the import figures are medians of fresh interpreters, reported as ratios to `import boto3`
@@ -192,6 +194,12 @@ def main() -> int:
     print(f"  {'ratio':<38}{throughput['speedup']:>9} x")
     print(f"  checks: {', '.join(f'{k} {chr(10003) if v else chr(10007)}' for k, v in throughput['checks'].items())}")
 
+    import jobs
+
+    print()
+    reminder_reads = jobs.measure()
+    jobs.report(reminder_reads)
+
     boto3_s, handlers = import_ratios()
     print(f"\nHandler import time, median of {IMPORT_RUNS} fresh interpreters (Python {sys.version.split()[0]})")
     print(f"  {'module':<38}{'ms':>9}{'x boto3':>9}")
@@ -204,6 +212,7 @@ def main() -> int:
         "import_requests_per_row": round(per_row, 2),
         "duplicate_detection": quality,
         "import_throughput": throughput,
+        "renewal_reminders_items_read": reminder_reads,
         "budget": BUDGET,
         "import_ms": {"boto3": round(boto3_s * 1000, 1)} | {k: round(v * 1000, 1) for k, v in handlers.items()},
         "import_ratio_to_boto3": {k: round(v / boto3_s, 2) for k, v in handlers.items()},
