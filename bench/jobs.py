@@ -21,20 +21,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+import environment  # noqa: F401  (first: the settings every cis module reads at import)
+
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "TABLE_NAME": "cis-bench",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }
-)
-for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-    os.environ.pop(name, None)
 
 TODAY = date(2026, 11, 23)
 SIZES = (20_000, 200_000)

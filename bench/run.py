@@ -16,20 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import environment  # noqa: F401  (first: the settings every cis module reads at import)
+
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "TABLE_NAME": "cis-bench",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }
-)
-for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-    os.environ.pop(name, None)
 
 # operation -> most DynamoDB requests allowed (None: reported, no budget set by the issue)
 BUDGET = {
