@@ -1,0 +1,192 @@
+"""Churn risk: a score from 0 to 100, a level, and the reasons behind it, each with its numbers.
+
+Every rule reads one signal the profile already keeps (engagement counters, tickets, ratings,
+subscriptions), fires or not, and adds its points; the score is their sum, at most 100. The rules
+and their weights are configuration (`ChurnRules`, from CIS_CHURN_RULES), so ops can tune them
+without code, and the same signals with the same rules always give the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LEVELS = ("low", "medium", "high")
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weight: int = Field(ge=0, le=100, description="Points the rule adds when it fires")
+
+
+class InactiveRule(_Rule):
+    """Quiet for much longer than this customer usually is (and for at least `min_days`)."""
+
+    weight: int = 35
+    times_usual_gap: float = Field(default=2.0, gt=1)
+    min_days: int = Field(default=14, ge=1)
+    # A customer with too little history has no usual gap: this one stands in for it.
+    default_gap_days: float = Field(default=14.0, gt=0)
+
+
+class DropRule(_Rule):
+    """The last 30 days' count fell by at least `drop` against the 30-day rate of the 90 days before."""
+
+    weight: int = 20
+    drop: float = Field(default=0.5, gt=0, le=1)
+    min_before: int = Field(default=3, ge=1, description="Fewer in the 90 days before: too little to compare")
+
+
+class CountRule(_Rule):
+    at_least: int = Field(default=1, ge=1)
+
+
+class RecentRule(_Rule):
+    within_days: int = Field(default=30, ge=1)
+
+
+class RatingRule(_Rule):
+    weight: int = 15
+    rating_at_most: int = Field(default=2, ge=1, le=5)
+    nps_at_most: int = Field(default=6, ge=0, le=10)  # 0-6: an NPS detractor
+
+
+class ChurnRules(BaseModel):
+    """The whole configuration. Every rule is optional in the JSON: what is left out keeps its default;
+    a weight of 0 turns a rule off."""
+
+    model_config = ConfigDict(extra="forbid")
+    medium_at: int = Field(default=30, ge=1, le=100)
+    high_at: int = Field(default=60, ge=1, le=100)
+    inactive: InactiveRule = InactiveRule()
+    activity_drop: DropRule = DropRule()
+    order_drop: DropRule = DropRule(weight=15, min_before=2)
+    open_tickets: CountRule = CountRule(weight=10)
+    ticket_reopened: RecentRule = RecentRule(weight=10, within_days=30)
+    low_rating: RatingRule = RatingRule()
+    subscription_ended: RecentRule = RecentRule(weight=25, within_days=90)
+    auto_renew_off: _Rule = _Rule(weight=15)
+    failed_payments: CountRule = CountRule(weight=20)
+    # Inactivity thresholds: the days on which the daily job looks at a quiet customer again.
+    thresholds_days: tuple[int, ...] = (14, 30, 60)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ChurnRules:
+        if self.medium_at >= self.high_at:
+            raise ValueError("medium_at must be below high_at")
+        if not self.thresholds_days or list(self.thresholds_days) != sorted(set(self.thresholds_days)):
+            raise ValueError("thresholds_days must be rising whole days, e.g. [14, 30, 60]")
+        return self
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the profile says about one customer on `today` (the job derives it; tests build it)."""
+
+    today: date
+    last_activity: date | None = None
+    usual_gap_days: float | None = None  # mean days between activities, when there were enough
+    activities_last_30: int = 0
+    activities_previous_90: int = 0  # days 31-120 before today
+    orders_last_30: int = 0
+    orders_previous_90: int = 0
+    open_tickets: int = 0
+    last_ticket_reopened: date | None = None
+    last_rating: int | None = None
+    last_nps: int | None = None
+    subscriptions_ended: tuple[tuple[str, str, date], ...] = ()  # (id, status, when) cancelled or paused
+    auto_renew_off: tuple[str, ...] = ()  # active subscriptions that will not renew by themselves
+    failed_payments_last_90: int = 0
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    points: int
+    numbers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    score: int
+    level: str
+    reasons: tuple[Reason, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "score": self.score,
+            "level": self.level,
+            "reasons": [{"code": r.code, "points": r.points, **r.numbers} for r in self.reasons],
+        }
+
+
+def level_of(score: int, rules: ChurnRules) -> str:
+    return "high" if score >= rules.high_at else "medium" if score >= rules.medium_at else "low"
+
+
+def _inactive(s: Signals, rule: InactiveRule) -> Reason | None:
+    if s.last_activity is None:
+        return None
+    quiet = (s.today - s.last_activity).days
+    usual = s.usual_gap_days or rule.default_gap_days
+    limit = max(rule.min_days, rule.times_usual_gap * usual)
+    if quiet < limit:
+        return None
+    return Reason("inactive", rule.weight, {"days_since_activity": quiet, "usual_gap_days": round(usual, 1)})
+
+
+def _drop(code: str, last_30: int, previous_90: int, rule: DropRule) -> Reason | None:
+    if previous_90 < rule.min_before:
+        return None
+    monthly = previous_90 / 3
+    if last_30 > monthly * (1 - rule.drop):
+        return None
+    numbers = {"last_30_days": last_30, "monthly_before": round(monthly, 1)}
+    return Reason(code, rule.weight, numbers | {"drop": round(1 - last_30 / monthly, 2)})
+
+
+def assess(s: Signals, rules: ChurnRules) -> Assessment:
+    """The score, level and reasons, strongest reason first (ties by code, so the order is stable)."""
+    found: list[Reason | None] = [
+        _inactive(s, rules.inactive),
+        _drop("activity_drop", s.activities_last_30, s.activities_previous_90, rules.activity_drop),
+        _drop("order_drop", s.orders_last_30, s.orders_previous_90, rules.order_drop),
+    ]
+    if s.open_tickets >= rules.open_tickets.at_least:
+        found.append(Reason("open_tickets", rules.open_tickets.weight, {"open_tickets": s.open_tickets}))
+    if s.last_ticket_reopened and (s.today - s.last_ticket_reopened).days <= rules.ticket_reopened.within_days:
+        days = (s.today - s.last_ticket_reopened).days
+        found.append(Reason("ticket_reopened", rules.ticket_reopened.weight, {"days_since_reopened": days}))
+    rating = rules.low_rating
+    if s.last_rating is not None and s.last_rating <= rating.rating_at_most:
+        found.append(Reason("low_rating", rating.weight, {"last_rating": s.last_rating}))
+    elif s.last_nps is not None and s.last_nps <= rating.nps_at_most:
+        found.append(Reason("low_rating", rating.weight, {"last_nps": s.last_nps}))
+    ended = [
+        (id_, status, (s.today - when).days)
+        for id_, status, when in s.subscriptions_ended
+        if (s.today - when).days <= rules.subscription_ended.within_days
+    ]
+    if ended:
+        id_, status, days = min(ended, key=lambda e: e[2])
+        numbers = {"subscription_id": id_, "status": status, "days_ago": days}
+        found.append(Reason("subscription_ended", rules.subscription_ended.weight, numbers))
+    if s.auto_renew_off:
+        numbers = {"subscription_ids": sorted(s.auto_renew_off)}
+        found.append(Reason("auto_renew_off", rules.auto_renew_off.weight, numbers))
+    if s.failed_payments_last_90 >= rules.failed_payments.at_least:
+        numbers = {"failed_payments_90_days": s.failed_payments_last_90}
+        found.append(Reason("failed_payments", rules.failed_payments.weight, numbers))
+
+    reasons = tuple(sorted((r for r in found if r and r.points), key=lambda r: (-r.points, r.code)))
+    score = min(100, sum(r.points for r in reasons))
+    return Assessment(score, level_of(score, rules), reasons)
+
+
+def parse_rules(raw: str | dict | None) -> ChurnRules:
+    """From CIS_CHURN_RULES (JSON) or cdk.json context; None or empty: the defaults."""
+    if not raw:
+        return ChurnRules()
+    return ChurnRules.model_validate_json(raw) if isinstance(raw, str) else ChurnRules.model_validate(raw)
