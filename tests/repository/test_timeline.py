@@ -7,7 +7,9 @@ import pytest
 from cis.domain.customer import CustomerCreate
 from cis.domain.interactions import InteractionIn, TicketUpdate
 from cis.errors import Conflict, InvalidRequest, NotFound
+from cis.repository.customers import profile_item
 from cis.repository.factory import timeline_repository
+from cis.repository.items import from_attributes
 from cis.service.customers import CustomerService
 from cis.service.timeline import TimelineService
 from cis_local.request_counter import RequestCounter
@@ -53,6 +55,23 @@ def test_a_backdated_interaction_sets_first_seen_but_never_moves_last_activity_b
     assert engagement.last_activity_at == latest
     assert engagement.last_order_at == old
     assert engagement.orders_count == 1
+
+
+def test_activity_orders_and_failed_payments_are_counted_per_iso_week_backdated_ones_too(timeline, customer, dynamodb):
+    monday, earlier = datetime(2026, 11, 16, 9, tzinfo=UTC), datetime(2026, 9, 2, 9, tzinfo=UTC)
+    visit = {"type": "activity", "activity": "visit", "channel": "store"}
+    timeline.record(customer.id, interaction(visit | {"occurred_at": monday.isoformat()}), "staff:a")
+    timeline.record(customer.id, order("o-1", "10", occurred_at=(monday + timedelta(days=6)).isoformat()), "staff:a")
+    timeline.record(customer.id, order("o-2", "10", occurred_at=earlier.isoformat()), "staff:a")  # backdated
+    failed = order("f-1", "10", status="payment_failed", occurred_at=monday.isoformat())
+    timeline.record(customer.id, failed, "staff:a")
+    timeline.record(customer.id, interaction({"type": "note", "text": "called back"}), "staff:a")
+
+    stored = from_attributes(profile_item(dynamodb, "cis-test", customer.id))["engagement"]
+    assert stored["activity_weeks"] == {"2026-W47": 3, "2026-W36": 1}  # the note is not activity
+    assert stored["order_weeks"] == {"2026-W47": 1, "2026-W36": 1}  # a failed payment is not an order
+    assert stored["failed_payment_weeks"] == {"2026-W47": 1}
+    assert stored["orders_count"] == 2 and stored["lifetime_value"] == {"EUR": 20}
 
 
 def test_notes_are_not_customer_activity(timeline, customer):

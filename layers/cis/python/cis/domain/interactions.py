@@ -54,7 +54,8 @@ class Order(Strict):
     external_order_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$")]
     amount: Money
     currency: Currency
-    status: Literal["placed", "paid", "fulfilled", "cancelled", "refunded"] = "placed"
+    # payment_failed: billing reports a charge that did not go through (a churn signal, not a sale).
+    status: Literal["placed", "paid", "fulfilled", "cancelled", "refunded", "payment_failed"] = "placed"
     line_items: list[LineItem] = Field(default_factory=list, max_length=200)
     occurred_at: OccurredAt = None
 
@@ -162,13 +163,30 @@ class EngagementChange:
     sets: dict[str, int] = field(default_factory=dict)
 
 
-def engagement_change(interaction: Order | Ticket | Feedback | Note | Activity) -> EngagementChange:
+# Per ISO week counts (engagement.<map>.<2026-W48>): what the churn rules compare, the last 30 days
+# against the 90 before, without reading the timeline.
+WEEKLY = ("activity_weeks", "order_weeks", "failed_payment_weeks")
+
+
+def week_of(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def engagement_change(
+    interaction: Order | Ticket | Feedback | Note | Activity, occurred_at: datetime
+) -> EngagementChange:
     change = EngagementChange()
+    week = week_of(occurred_at)
     if not isinstance(interaction, Note):  # a staff note is not the customer doing something
         change.latest.append("last_activity_at")
-    if isinstance(interaction, Order):
+        change.increments[f"activity_weeks.{week}"] = 1
+    if isinstance(interaction, Order) and interaction.status == "payment_failed":
+        change.increments[f"failed_payment_weeks.{week}"] = 1
+    elif isinstance(interaction, Order):
         change.latest.append("last_order_at")
         change.increments["orders_count"] = 1
+        change.increments[f"order_weeks.{week}"] = 1
         if interaction.status != "cancelled":
             change.increments[f"lifetime_value.{interaction.currency}"] = interaction.amount
     elif isinstance(interaction, Ticket) and interaction.status in OPEN_TICKET:

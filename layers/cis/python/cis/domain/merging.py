@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from cis.domain.contact import Strict, email_lookup_key
 from cis.domain.customer import CUSTOMER_ID_PATTERN, CustomerCreate, CustomerFields
+from cis.domain.interactions import WEEKLY
 from cis.errors import FieldProblem, InvalidRequest
 
 MAX_MERGED = 10  # customers merged into one survivor at once
@@ -149,13 +150,12 @@ def survivor_fields(survivor: dict, others: list[dict], rules: dict[str, FieldRu
 def combined_engagement(records: list[dict]) -> dict:
     """Counts and values add up; first and last moments are the earliest and the latest."""
     engagements = [record.get("engagement") or {} for record in records]
-    result: dict[str, Any] = {"lifetime_value": {}}
+    result: dict[str, Any] = {"lifetime_value": {}} | {name: {} for name in WEEKLY}
     for engagement in engagements:
         for name, value in engagement.items():
-            if name == "lifetime_value":
-                for currency, amount in value.items():
-                    total = Decimal(str(result["lifetime_value"].get(currency, 0))) + Decimal(str(amount))
-                    result["lifetime_value"][currency] = total
+            if name == "lifetime_value" or name in WEEKLY:  # per currency, per week: add up by key
+                for key, amount in value.items():
+                    result[name][key] = Decimal(str(result[name].get(key, 0))) + Decimal(str(amount))
             elif name == "first_seen_at":
                 result[name] = min(filter(None, [result.get(name), value]), default=None)
             elif name.startswith("last_") and name.endswith("_at"):

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cis.domain.customer import SYSTEM_KEPT, Customer, CustomerFields
+from cis.domain.interactions import WEEKLY
 from cis.domain.keys import UniqueKey, unique_keys
 from cis.errors import (
     CisError,
@@ -110,7 +111,7 @@ class CustomerRepository:
         values = customer.model_dump(mode="json", exclude_none=True, exclude=SYSTEM_KEPT)
         values |= {"entity": "customer", "GSI1PK": keys.list_partition(customer.status), "GSI1SK": customer.id}
         # The engagement maps exist from the start, so interaction writes can update paths inside them.
-        values["engagement"] = {"lifetime_value": {}}
+        values["engagement"] = {"lifetime_value": {}} | {name: {} for name in WEEKLY}
         values["consents"] = {}
         values["subscriptions"] = {}
         return keys.customer_key(customer.id) | to_attributes(values)

@@ -45,7 +45,7 @@ class TimelineService:
             "recorded_at": timestamp(now),
             "recorded_by": actor,
         }
-        change = engagement_change(interaction)
+        change = engagement_change(interaction, occurred)
         order_id = interaction.external_order_id if isinstance(interaction, Order) else None
         engagement = None
         for attempt in range(MAX_ATTEMPTS):
