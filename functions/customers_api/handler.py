@@ -58,6 +58,10 @@ def list_customers(
     external_id: Annotated[str | None, Query(max_length=161, description="system:id, e.g. billing:C-1042")] = None,
     tag: Annotated[str | None, Query(pattern=TAG_PATTERN, description="Only customers with this tag")] = None,
     status: Annotated[Literal["active", "archived"], Query()] = "active",
+    churn_risk: Annotated[
+        Literal["medium", "high"] | None,
+        Query(description="Only active customers at this churn risk, highest score first"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> CustomerPage:
@@ -65,6 +69,9 @@ def list_customers(
     if key is not None:
         found = service.find(key)
         return CustomerPage(items=[found] if found else [], next_cursor=None)
+    if churn_risk:
+        page = service.at_risk(churn_risk, tag, status, limit, cursor)
+        return CustomerPage(items=page.items, next_cursor=page.next_cursor)
     page = service.tagged(tag.lower(), limit, cursor) if tag else service.list(status, limit, cursor)
     return CustomerPage(items=page.items, next_cursor=page.next_cursor)
 

@@ -1,4 +1,4 @@
-"""The notifier: SQS batches of due reminders; each sent once, through a consented channel, by day."""
+"""The notifier: SQS batches of due reminders and check-ins; each sent once, through a consented channel, by day."""
 
 from datetime import UTC, datetime
 
@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from cis.domain.notifications import RenewalDue
+from cis.domain.notifications import CheckInDue, RenewalDue
 from cis.repository.factory import (
     customer_repository,
     dynamodb_client,
@@ -24,22 +24,23 @@ queue = message_queue()
 
 
 def record_handler(record: SQSRecord) -> str:
-    due = RenewalDue.model_validate(record.json_body["detail"])
+    body = record.json_body
+    if body["detail-type"] == "customer.check_in_due":
+        due = CheckInDue.model_validate(body["detail"])
+        send, label = notifier.check_in, {"check_in_for": due.customer_id}
+    else:
+        due = RenewalDue.model_validate(body["detail"])
+        send, label = notifier.renewal_due, {"subscription_id": due.subscription_id}
     try:
-        outcome = notifier.renewal_due(due)
+        outcome = send(due)
     except Deferred as deferred:
         # Back on the queue, out of sight until the customer's morning: failing the record keeps it.
         wait = (deferred.until - datetime.now(UTC)).total_seconds()
         queue.hide(record.event_source_arn, record.receipt_handle, wait)
-        logger.info(
-            "deferred: quiet hours", extra={"subscription_id": due.subscription_id, "until": str(deferred.until)}
-        )
+        logger.info("deferred: quiet hours", extra=label | {"until": str(deferred.until)})
         raise
     metrics.add_metric(name=f"Notifications_{outcome.status}", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "renewal reminder handled",
-        extra={"subscription_id": due.subscription_id, "outcome": outcome.status, "reason": outcome.reason},
-    )
+    logger.info(f"{body['detail-type']} handled", extra=label | {"outcome": outcome.status, "reason": outcome.reason})
     return outcome.status
 
 

@@ -1,6 +1,5 @@
 """The daily renewal-reminders job: work out the day, run the job, continue if time runs short."""
 
-from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -8,6 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cis.config import settings
 from cis.repository.factory import due_reminders, event_bus
 from cis.service.reminders import JOB, RenewalReminderJob
+from cis.service.schedule import day_and_cursor
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 bus = event_bus()
@@ -16,22 +16,11 @@ zone = ZoneInfo(settings.business_time_zone)
 MARGIN_MS = 60_000  # stop paging with this much time left: one page and the continuation fit easily
 
 
-def day_and_cursor(event: dict) -> tuple[date, dict | None]:
-    """From a continuation, an explicit date (`cis jobs run`), or the schedule's time in the business zone."""
-    if event.get("detail-type") == "job.continued":
-        return date.fromisoformat(event["detail"]["date"]), event["detail"]["cursor"]
-    if event.get("date"):
-        return date.fromisoformat(event["date"]), None
-    moment = event.get("scheduled_time")
-    at = datetime.fromisoformat(moment.replace("Z", "+00:00")) if moment else datetime.now(UTC)
-    return at.astimezone(zone).date(), None
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event, context):
-    day, cursor = day_and_cursor(event)
+    day, cursor = day_and_cursor(event, zone)
     run = job.run(day, cursor, lambda: context.get_remaining_time_in_millis() > MARGIN_MS)
     if run.cursor is not None:
         bus.continue_job(JOB, {"date": day.isoformat(), "cursor": run.cursor})

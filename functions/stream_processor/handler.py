@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from cis.domain.changes import ItemChange
 from cis.repository.factory import (
     audit_repository,
+    churn_repository,
     customer_repository,
     duplicate_repository,
     dynamodb_client,
@@ -28,6 +29,7 @@ feed = ChangeFeed(
     event_bus(),
     customer_repository(client),
     DuplicateFinder(duplicate_repository(client), utcnow),
+    churn_repository(client),
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

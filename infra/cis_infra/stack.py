@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_cdk import CfnOutput, Stack
+from cis.domain.churn import parse_rules
 from cis.domain.subscriptions import parse_lead_times
 from constructs import Construct
 from email_validator import EmailNotValidError, validate_email
@@ -26,6 +27,7 @@ PHONE_REGION_CONTEXT = "defaultPhoneRegion"
 LEAD_DAYS_CONTEXT = "reminderLeadDays"
 TIME_ZONE_CONTEXT = "businessTimeZone"
 SENDER_CONTEXT = "senderEmail"
+CHURN_RULES_CONTEXT = "churnRules"
 
 
 def default_phone_region(scope: Construct) -> str:
@@ -49,8 +51,14 @@ def settings_environment(scope: Construct) -> dict[str, str]:
         sender = validate_email(sender, check_deliverability=False).normalized
     except EmailNotValidError as invalid:
         raise ValueError(f"context {SENDER_CONTEXT} must be the address reminders come from: {invalid}") from None
+    churn_rules = scope.node.try_get_context(CHURN_RULES_CONTEXT) or {}
+    try:
+        rules = parse_rules(churn_rules)  # a wrong weight or threshold fails the synth, naming the field
+    except ValueError as invalid:
+        raise ValueError(f"context {CHURN_RULES_CONTEXT} is not valid: {invalid}") from None
     return {
         "CIS_DEFAULT_PHONE_REGION": default_phone_region(scope),
+        "CIS_CHURN_RULES": rules.model_dump_json(),
         "CIS_REMINDER_LEAD_DAYS": json.dumps(lead_days, separators=(",", ":")),
         "CIS_BUSINESS_TIME_ZONE": zone,
         "CIS_SENDER_EMAIL": sender,

@@ -20,7 +20,7 @@ def codes(signals: Signals, rules: ChurnRules = RULES) -> list[str]:
 
 def test_a_regular_customer_has_no_reasons_and_a_low_score():
     regular = Signals(
-        TODAY, last_activity=days_ago(3), usual_gap_days=5, activities_last_30=6, activities_previous_90=18
+        TODAY, last_activity=days_ago(3), usual_gap_days=5, activities_recent=6, activities_before=18
     )
     assert assess(regular, RULES).to_dict() == {"score": 0, "level": "low", "reasons": []}
 
@@ -47,17 +47,17 @@ def test_without_enough_history_the_default_gap_stands_in():
 
 
 def test_an_activity_drop_compares_the_last_30_days_with_the_monthly_rate_before():
-    fading = Signals(TODAY, activities_last_30=2, activities_previous_90=12)  # 2 against 4 a month: -50%
-    steady = Signals(TODAY, activities_last_30=3, activities_previous_90=12)
+    fading = Signals(TODAY, activities_recent=2, activities_before=12)  # 2 against 4 a month: -50%
+    steady = Signals(TODAY, activities_recent=3, activities_before=12)
     assert codes(fading) == ["activity_drop"] and codes(steady) == []
     (reason,) = assess(fading, RULES).reasons
-    assert reason.numbers == {"last_30_days": 2, "monthly_before": 4.0, "drop": 0.5}
+    assert reason.numbers == {"recent": 2, "recent_days": 30, "monthly_before": 4.0, "drop": 0.5}
 
 
 def test_too_little_history_is_not_a_drop():
-    assert codes(Signals(TODAY, activities_last_30=0, activities_previous_90=2)) == []
-    assert codes(Signals(TODAY, orders_last_30=0, orders_previous_90=1)) == []
-    assert codes(Signals(TODAY, orders_last_30=0, orders_previous_90=2)) == ["order_drop"]
+    assert codes(Signals(TODAY, activities_recent=0, activities_before=2)) == []
+    assert codes(Signals(TODAY, orders_recent=0, orders_before=1)) == []
+    assert codes(Signals(TODAY, orders_recent=0, orders_before=2)) == ["order_drop"]
 
 
 def test_open_and_recently_reopened_tickets():
@@ -98,10 +98,10 @@ def test_the_score_is_the_sum_of_the_reasons_capped_at_100_strongest_reason_firs
         TODAY,
         last_activity=days_ago(60),
         usual_gap_days=7,
-        activities_last_30=0,
-        activities_previous_90=12,
-        orders_last_30=0,
-        orders_previous_90=6,
+        activities_recent=0,
+        activities_before=12,
+        orders_recent=0,
+        orders_before=6,
         open_tickets=1,
         last_rating=1,
         subscriptions_ended=(("s", "cancelled", days_ago(2)),),

@@ -20,6 +20,8 @@ class Settings:
     business_time_zone: str = "UTC"
     # Where reminders come from: a verified SES identity.
     sender_email: str = "reminders@cis.local"
+    # Churn rules, weights and inactivity thresholds as JSON (cis.domain.churn.ChurnRules); empty: defaults.
+    churn_rules: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,6 +33,7 @@ class Settings:
             reminder_lead_days=json.loads(os.environ.get("CIS_REMINDER_LEAD_DAYS", '{"*": [30, 7, 1]}')),
             business_time_zone=os.environ.get("CIS_BUSINESS_TIME_ZONE", "UTC"),
             sender_email=os.environ.get("CIS_SENDER_EMAIL", "reminders@cis.local"),
+            churn_rules=os.environ.get("CIS_CHURN_RULES", ""),
         )
 
 

@@ -241,14 +241,25 @@ RENEWAL_REMINDERS = Function(
     schedule=Schedule(job="renewal-reminders", hour=6),
 )
 
+CHURN_CHECK = Function(
+    name="churn_check",
+    description="Daily: assess the customers watched today (quiet spells, changed signals); check-ins.",
+    table_access="read_write",  # stores the assessment on the profile and moves the watches
+    routes=(),
+    memory_mb=512,
+    timeout_s=300,
+    publishes_events=True,
+    schedule=Schedule(job="churn-check", hour=5),
+)
+
 NOTIFIER = Function(
     name="notifier",
-    description="Sends due reminders once each, through a consented channel, outside quiet hours.",
+    description="Sends due reminders and check-ins once each, through a consented channel, outside quiet hours.",
     table_access="read_write",
     routes=(),
     memory_mb=256,
     timeout_s=60,
-    queue=EventQueue(detail_types=("subscription.renewal_due",)),
+    queue=EventQueue(detail_types=("subscription.renewal_due", "customer.check_in_due")),
     sends=("email", "sms"),
 )
 
@@ -271,6 +282,7 @@ FUNCTIONS: tuple[Function, ...] = (
     SUBSCRIPTIONS_API,
     STREAM_PROCESSOR,
     RENEWAL_REMINDERS,
+    CHURN_CHECK,
     NOTIFIER,
     API_DOCS,
 )

@@ -9,9 +9,13 @@ without code, and the same signals with the same rules always give the same answ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cis.domain.interactions import Engagement, week_of
 
 LEVELS = ("low", "medium", "high")
 
@@ -32,7 +36,7 @@ class InactiveRule(_Rule):
 
 
 class DropRule(_Rule):
-    """The last 30 days' count fell by at least `drop` against the 30-day rate of the 90 days before."""
+    """The recent 30-day rate fell by at least `drop` against the 30-day rate of the span before it."""
 
     weight: int = 20
     drop: float = Field(default=0.5, gt=0, le=1)
@@ -88,10 +92,14 @@ class Signals:
     today: date
     last_activity: date | None = None
     usual_gap_days: float | None = None  # mean days between activities, when there were enough
-    activities_last_30: int = 0
-    activities_previous_90: int = 0  # days 31-120 before today
-    orders_last_30: int = 0
-    orders_previous_90: int = 0
+    # Counts in the recent span (about the last 30 days, ending today) and in the span before it
+    # (about 90 days): the profile counts per ISO week, so the spans are whole weeks (see signals_of).
+    activities_recent: int = 0
+    activities_before: int = 0
+    orders_recent: int = 0
+    orders_before: int = 0
+    recent_days: int = 30
+    before_days: int = 90
     open_tickets: int = 0
     last_ticket_reopened: date | None = None
     last_rating: int | None = None
@@ -137,22 +145,22 @@ def _inactive(s: Signals, rule: InactiveRule) -> Reason | None:
     return Reason("inactive", rule.weight, {"days_since_activity": quiet, "usual_gap_days": round(usual, 1)})
 
 
-def _drop(code: str, last_30: int, previous_90: int, rule: DropRule) -> Reason | None:
-    if previous_90 < rule.min_before:
+def _drop(code: str, recent: int, before: int, s: Signals, rule: DropRule) -> Reason | None:
+    if before < rule.min_before:
         return None
-    monthly = previous_90 / 3
-    if last_30 > monthly * (1 - rule.drop):
+    monthly_now, monthly_before = recent * 30 / s.recent_days, before * 30 / s.before_days
+    if monthly_now > monthly_before * (1 - rule.drop):
         return None
-    numbers = {"last_30_days": last_30, "monthly_before": round(monthly, 1)}
-    return Reason(code, rule.weight, numbers | {"drop": round(1 - last_30 / monthly, 2)})
+    numbers = {"recent": recent, "recent_days": s.recent_days, "monthly_before": round(monthly_before, 1)}
+    return Reason(code, rule.weight, numbers | {"drop": round(1 - monthly_now / monthly_before, 2)})
 
 
 def assess(s: Signals, rules: ChurnRules) -> Assessment:
     """The score, level and reasons, strongest reason first (ties by code, so the order is stable)."""
     found: list[Reason | None] = [
         _inactive(s, rules.inactive),
-        _drop("activity_drop", s.activities_last_30, s.activities_previous_90, rules.activity_drop),
-        _drop("order_drop", s.orders_last_30, s.orders_previous_90, rules.order_drop),
+        _drop("activity_drop", s.activities_recent, s.activities_before, s, rules.activity_drop),
+        _drop("order_drop", s.orders_recent, s.orders_before, s, rules.order_drop),
     ]
     if s.open_tickets >= rules.open_tickets.at_least:
         found.append(Reason("open_tickets", rules.open_tickets.weight, {"open_tickets": s.open_tickets}))
@@ -190,3 +198,108 @@ def parse_rules(raw: str | dict | None) -> ChurnRules:
     if not raw:
         return ChurnRules()
     return ChurnRules.model_validate_json(raw) if isinstance(raw, str) else ChurnRules.model_validate(raw)
+
+
+class ChurnRisk(BaseModel):
+    """What the profile keeps of the latest assessment (the churn-check job writes it)."""
+
+    score: int = Field(ge=0, le=100)
+    level: Literal["low", "medium", "high"]
+    reasons: list[dict[str, Any]] = Field(description="Each reason: code, points and the numbers behind it")
+    assessed_on: date
+
+
+# -- signals from the profile ------------------------------------------------------------------
+UTC_ZONE = ZoneInfo("UTC")
+RECENT_WEEKS, BEFORE_WEEKS = 4, 12  # about 30 days ending today, and the 90 days before them
+FAILED_PAYMENT_WEEKS = 13
+
+
+def _weeks(today: date, skip: int, count: int) -> list[str]:
+    """ISO week labels: `count` weeks, going back from the week `skip` weeks before today's."""
+    monday = today - timedelta(days=today.weekday())
+    return [week_of(monday - timedelta(weeks=skip + number)) for number in range(count)]
+
+
+def _sum(counts: dict[str, int], weeks: list[str]) -> int:
+    return sum(int(counts.get(week, 0)) for week in weeks)
+
+
+def _day(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    return moment.astimezone(zone).date() if moment else None
+
+
+def signals_of(
+    engagement: Engagement | None, subscriptions: dict | None, today: date, zone: ZoneInfo = UTC_ZONE
+) -> Signals:
+    """The signals the rules read, from what the profile keeps. The recent span is this ISO week so
+    far plus the 3 before it; the span before is the 12 weeks before those (84 days)."""
+    e = engagement or Engagement()
+    recent, before = _weeks(today, 0, RECENT_WEEKS), _weeks(today, RECENT_WEEKS, BEFORE_WEEKS)
+    first, last = _day(e.first_seen_at, zone), _day(e.last_activity_at, zone)
+    activities = sum(int(count) for count in e.activity_weeks.values())
+    usual = (last - first).days / (activities - 1) if first and last and activities >= 3 else None
+    ended, renew_off = [], []
+    for subscription in (subscriptions or {}).values():
+        if subscription.status in ("cancelled", "paused"):
+            ended.append((subscription.id, str(subscription.status), _day(subscription.updated_at, zone)))
+        elif subscription.status == "active" and not subscription.auto_renew:
+            renew_off.append(subscription.id)
+    return Signals(
+        today=today,
+        last_activity=last,
+        usual_gap_days=usual or None,
+        activities_recent=_sum(e.activity_weeks, recent),
+        activities_before=_sum(e.activity_weeks, before),
+        orders_recent=_sum(e.order_weeks, recent),
+        orders_before=_sum(e.order_weeks, before),
+        recent_days=7 * (RECENT_WEEKS - 1) + today.weekday() + 1,
+        before_days=7 * BEFORE_WEEKS,
+        open_tickets=e.open_tickets,
+        last_ticket_reopened=_day(e.last_ticket_reopened_at, zone),
+        last_rating=e.last_rating,
+        last_nps=e.last_nps,
+        subscriptions_ended=tuple(ended),
+        auto_renew_off=tuple(renew_off),
+        failed_payments_last_90=_sum(e.failed_payment_weeks, _weeks(today, 0, FAILED_PAYMENT_WEEKS)),
+    )
+
+
+# -- when to look at a customer again ----------------------------------------------------------
+def next_crossing(last_activity: date, after: date, thresholds: tuple[int, ...]) -> tuple[date, int] | None:
+    """The first inactivity threshold the customer crosses after `after`: (that day, its days)."""
+    for days in thresholds:
+        if last_activity + timedelta(days=days) > after:
+            return last_activity + timedelta(days=days), days
+    return None
+
+
+def watch_after_activity(last_activity: date, today: date, thresholds: tuple[int, ...]) -> tuple[date, int]:
+    """Where an activity write puts the customer's idle watch. An activity recorded long after it
+    happened (an import) may already be past every threshold: then the next run looks once."""
+    return next_crossing(last_activity, today, thresholds) or (today + timedelta(days=1), thresholds[-1])
+
+
+# Signals that can raise the risk: any change is worth a new look. Signals of a customer coming back
+# (activity, orders) matter only to one at risk now; for everyone else the idle watch covers them.
+_RISK_SIGNALS = ("open_tickets", "last_ticket_reopened_at", "rating_count", "last_nps", "failed_payment_weeks")
+_RETURN_SIGNALS = ("last_activity_at", "order_weeks")
+
+
+def _subscription_signals(profile: dict) -> dict:
+    return {
+        id_: (sub.get("status"), sub.get("auto_renew")) for id_, sub in (profile.get("subscriptions") or {}).items()
+    }
+
+
+def rescore_needed(before: dict | None, after: dict | None) -> bool:
+    """Whether a committed profile change (plain images) calls for a new assessment."""
+    if not before or not after or "merged_into" in after or after.get("status", "active") != "active":
+        return False
+    was, now = before.get("engagement") or {}, after.get("engagement") or {}
+    if any(was.get(name) != now.get(name) for name in _RISK_SIGNALS):
+        return True
+    if _subscription_signals(before) != _subscription_signals(after):
+        return True
+    at_risk = (after.get("churn_risk") or {}).get("level", "low") != "low"
+    return at_risk and any(was.get(name) != now.get(name) for name in _RETURN_SIGNALS)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from cis.domain.churn import ChurnRisk
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
 from cis.domain.interactions import Engagement, Interaction
@@ -101,10 +102,11 @@ READ_ONLY_FIELDS = (
     "engagement",
     "consents",
     "subscriptions",
+    "churn_risk",
     "distinct_from",
 )
 # Kept by their own write paths, never by a profile edit; tag lists leave them out.
-SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions"})
+SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions", "churn_risk"})
 
 
 class CustomerFields(Strict):
@@ -217,6 +219,9 @@ class Customer(CustomerFields):
     )
     subscriptions: dict[str, Subscription] | None = Field(
         default=None, description="The customer's subscriptions by id, kept current by the system"
+    )
+    churn_risk: ChurnRisk | None = Field(
+        default=None, description="The latest churn assessment: score, level and the reasons behind it"
     )
     distinct_from: list[str] | None = Field(
         default=None, description="Customers a person confirmed this one is not: never offered as duplicates"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -147,6 +147,12 @@ class Engagement(BaseModel):
     rating_sum: int = Field(default=0, exclude=True)
     rating_count: int = Field(default=0, exclude=True)
     last_nps: int | None = None
+    last_rating: int | None = None
+    last_ticket_reopened_at: datetime | None = None
+    # Per ISO week ("2026-W48"): the windows the churn rules compare, without reading the timeline.
+    activity_weeks: dict[str, int] = Field(default_factory=dict, description="Activities per ISO week")
+    order_weeks: dict[str, int] = Field(default_factory=dict, description="Orders per ISO week")
+    failed_payment_weeks: dict[str, int] = Field(default_factory=dict, description="Failed payments per ISO week")
 
     @computed_field
     @property
@@ -168,7 +174,7 @@ class EngagementChange:
 WEEKLY = ("activity_weeks", "order_weeks", "failed_payment_weeks")
 
 
-def week_of(moment: datetime) -> str:
+def week_of(moment: date | datetime) -> str:
     year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
 
@@ -196,6 +202,7 @@ def engagement_change(
         if interaction.rating is not None:
             change.increments["rating_sum"] = interaction.rating
             change.increments["rating_count"] = 1
+            change.sets["last_rating"] = interaction.rating
         else:
             change.sets["last_nps"] = interaction.nps
     return change

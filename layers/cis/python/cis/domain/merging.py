@@ -160,7 +160,7 @@ def combined_engagement(records: list[dict]) -> dict:
                 result[name] = min(filter(None, [result.get(name), value]), default=None)
             elif name.startswith("last_") and name.endswith("_at"):
                 result[name] = max(filter(None, [result.get(name), value]), default=None)
-            elif name == "last_nps":
+            elif name in ("last_nps", "last_rating"):
                 result.setdefault(name, value)  # the survivor's (first) answer stands
             elif isinstance(value, int | Decimal):
                 result[name] = result.get(name, 0) + value

@@ -1,4 +1,5 @@
-"""Renewal reminders as the customer receives them: which channel, when (never at night), what it says."""
+"""Messages as the customer receives them (renewal reminders, check-ins): which channel, when (never
+at night), what they say."""
 
 from __future__ import annotations
 
@@ -37,25 +38,57 @@ class RenewalDue(BaseModel):
         """What makes a reminder the same reminder: it goes out once, whatever repeats upstream."""
         return self.subscription_id, self.renews_at.isoformat(), self.lead_days
 
+    @property
+    def anchor(self) -> date:
+        """The day its claim is kept from (a while past it)."""
+        return self.renews_at
+
+
+CHECK_IN_PURPOSES = ("service", "marketing")  # either one in force on a channel allows a check-in
+
+
+class CheckInDue(BaseModel):
+    """The detail of a customer.check_in_due event: quiet since `last_activity_at`, crossing the first
+    inactivity threshold on `due_on`."""
+
+    customer_id: str
+    last_activity_at: datetime
+    threshold_days: int
+    due_on: date
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """One check-in per crossing: per customer and the day their quiet spell crossed the threshold."""
+        return "CHECKIN", self.customer_id, self.due_on.isoformat()
+
+    @property
+    def anchor(self) -> date:
+        return self.due_on
+
 
 @dataclass(frozen=True)
 class Route:
     channel: str
     address: str  # an email address or an E.164 number
+    purpose: str = PURPOSE  # the consent it is sent under
 
 
-def route(customer: Customer, at: datetime) -> tuple[Route | None, str]:
-    """The channel to send on: the customer's preferred one first, each only with a reminders
-    consent in force and somewhere to send. Otherwise None and why (for the timeline)."""
+def route(customer: Customer, at: datetime, purposes: tuple[str, ...] = (PURPOSE,)) -> tuple[Route | None, str]:
+    """The channel to send on: the customer's preferred one first, each only with a consent for one of
+    `purposes` in force and somewhere to send. Otherwise None and why (for the timeline)."""
     order = sorted(CHANNELS, key=lambda channel: channel != customer.preferred_channel)
     consents = customer.consents or {}
-    allowed = [c for c in order if is_allowed(consents.get(f"{c}:{PURPOSE}"), PURPOSE, at)]
+    allowed = []
+    for channel in order:
+        purpose = next((p for p in purposes if is_allowed(consents.get(f"{channel}:{p}"), p, at)), None)
+        if purpose:
+            allowed.append((channel, purpose))
     if not allowed:
         return None, "no_consent"
-    for channel in allowed:
+    for channel, purpose in allowed:
         address = _address(customer, channel)
         if address:
-            return Route(channel, address), "consented"
+            return Route(channel, address, purpose), "consented"
     return None, "no_contact_for_consented_channel"
 
 
@@ -140,6 +173,28 @@ def _locale(customer: Customer) -> Locale:
         return Locale.parse("en")
 
 
+def _greeting(customer: Customer, language: str) -> str:
+    hello, anonymous = GREETINGS[language]
+    name = customer.given_name or customer.display_name
+    return Template(hello).substitute(name=name) if name else anonymous
+
+
+CHECK_INS: dict[str, tuple[str, str]] = {
+    "en": ("We haven't seen you in a while", "$greeting, we haven't seen you in a while. Is there anything we can do?"),
+    "de": ("Wir haben Sie länger nicht gesehen", "$greeting, wir haben Sie länger nicht gesehen. Können wir helfen?"),
+    "fr": ("Cela fait un moment", "$greeting, cela fait un moment que nous ne vous avons pas vu. Pouvons-nous aider ?"),
+    "es": ("Hace tiempo que no te vemos", "$greeting, hace tiempo que no te vemos. ¿Podemos ayudarte en algo?"),
+}
+
+
+def render_check_in(customer: Customer) -> Message:
+    """The check-in in the customer's language (English when there is no text in theirs)."""
+    language = _locale(customer).language
+    language = language if language in CHECK_INS else "en"
+    subject, text = CHECK_INS[language]
+    return Message(subject, Template(text).substitute(greeting=_greeting(customer, language)), language)
+
+
 def render(customer: Customer, subscription: Subscription) -> Message:
     """The reminder in the customer's language, with the day and the price written their way."""
     locale = _locale(customer)
@@ -147,10 +202,8 @@ def render(customer: Customer, subscription: Subscription) -> Message:
         locale = Locale.parse("en")
     language = locale.language
     texts, renews = TEMPLATES[language], subscription.auto_renew
-    hello, anonymous = GREETINGS[language]
-    name = customer.given_name or customer.display_name
     values = {
-        "greeting": Template(hello).substitute(name=name) if name else anonymous,
+        "greeting": _greeting(customer, language),
         "plan": subscription.plan,
         "day": format_date(subscription.renews_at, format="long", locale=locale),
         "price": format_currency(subscription.price, subscription.currency, locale=locale),

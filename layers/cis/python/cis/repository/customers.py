@@ -289,7 +289,7 @@ class CustomerRepository:
                 Key=keys.customer_key(customer_id),
                 UpdateExpression=(
                     "SET #status = :archived, GSI1PK = :list, #version = #version + :one, "
-                    "updated_at = :now, updated_by = :actor"
+                    "updated_at = :now, updated_by = :actor REMOVE GSI2PK, GSI2SK"  # off the churn list too
                 ),
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
@@ -345,6 +345,26 @@ class CustomerRepository:
     def list(self, status: str, limit: int, cursor: str | None) -> Page:
         """Newest first, one Query per page; the cursor is opaque to clients and checked here."""
         return self._gsi1_page(keys.list_partition(status), keys.PROFILE, limit, cursor)
+
+    def at_risk(self, level: str, limit: int, cursor: str | None) -> Page:
+        """Customers at a churn risk level, highest score first: one Query per page."""
+        partition = keys.churn_partition(level)
+        request = {
+            "TableName": self.table,
+            "IndexName": keys.TIMELINE_TYPE_INDEX,
+            "KeyConditionExpression": "GSI2PK = :partition",
+            "ExpressionAttributeValues": {":partition": {"S": partition}},
+        }
+        expected = {"PK": None, "SK": keys.PROFILE, "GSI2PK": partition, "GSI2SK": None}
+        items, next_cursor = keys.newest_first(
+            self.client,
+            request,
+            limit,
+            cursor,
+            expected,
+            lambda key: key["PK"] == keys.customer_pk(key["GSI2SK"].partition("#")[2]),
+        )
+        return Page([self.customer(item) for item in items], next_cursor)
 
     def _gsi1_page(self, partition: str, sort_key: str, limit: int, cursor: str | None) -> Page:
         request = {

@@ -10,6 +10,7 @@ from botocore.config import Config
 from cis.config import settings
 from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
+from cis.repository.churn import ChurnRepository
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import CustomerRepository
 from cis.repository.duplicates import DuplicateRepository
@@ -89,6 +90,10 @@ def subscription_repository(client=None) -> SubscriptionRepository:
 
 def due_reminders(client=None) -> DueReminders:
     return DueReminders(client or dynamodb_client(), settings.table_name)
+
+
+def churn_repository(client=None) -> ChurnRepository:
+    return ChurnRepository(client or dynamodb_client(), settings.table_name)
 
 
 def notification_repository(client=None) -> NotificationRepository:

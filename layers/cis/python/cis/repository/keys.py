@@ -19,7 +19,12 @@
                 GSI1PK=DUE#<yyyy-mm-dd>#<shard>  GSI1SK=<subscription id>#<lead>  (sparse: only reminders
                 still to come of active subscriptions; the day's job reads exactly its partitions)
   notification  PK=NOTIFY#<subscription id>#<renewal day>#<lead>  SK=CLAIM  (claimed before sending:
-                                                               nothing goes out twice)
+                PK=NOTIFY#CHECKIN#<customer id>#<crossing day>  SK=CLAIM   nothing goes out twice)
+  churn watch   PK=CUST#<id>  SK=WATCH#IDLE | WATCH#RESCORE
+                GSI1PK=WATCH#<yyyy-mm-dd>#<shard>  GSI1SK=<id>#<kind>  (sparse: IDLE is the day the quiet
+                spell crosses its next inactivity threshold, moved by every activity; RESCORE, put by the
+                stream, is the next run after another churn signal changed. The day's job reads only these)
+  churn list    profile GSI2PK=CHURN#<medium|high>  GSI2SK=<score, 3 digits>#<id>  (riskiest first; none when low)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
 
 A merged-away profile stays where it is with `merged_into` set (and GSI1PK=CUSTOMERS#merged): the
@@ -185,13 +190,47 @@ def reminder_keys(customer_id: str, subscription_id: str, lead_days: int, day: s
     }
 
 
-def notification_key(subscription_id: str, renews_at: str, lead_days: int) -> dict[str, dict]:
-    return {"PK": _s(f"NOTIFY#{subscription_id}#{renews_at}#{lead_days:03d}"), "SK": _s("CLAIM")}
+def notification_key(*parts: str | int) -> dict[str, dict]:
+    """A message's claim: NOTIFY#<subscription id>#<renewal day>#<lead, 3 digits> for a reminder,
+    NOTIFY#CHECKIN#<customer id>#<crossing day> for a check-in."""
+    text = "#".join(f"{part:03d}" if isinstance(part, int) else part for part in parts)
+    return {"PK": _s(f"NOTIFY#{text}"), "SK": _s("CLAIM")}
+
+
+WATCH_PREFIX = "WATCH#"
+WATCH_SHARDS = 8  # a day when many customers go quiet spreads over this many index partitions
+WATCH_KINDS = ("IDLE", "RESCORE")
+
+
+def watch_partition(day: str, shard: int) -> str:
+    return f"WATCH#{day}#{shard}"
+
+
+def watch_key(customer_id: str, kind: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{WATCH_PREFIX}{kind}")}
+
+
+def watch_keys(customer_id: str, kind: str, day: str) -> dict[str, dict]:
+    """A churn watch's table key and its place in the day's index partition."""
+    shard = int.from_bytes(hashlib.blake2b(customer_id.encode(), digest_size=2).digest()) % WATCH_SHARDS
+    return watch_key(customer_id, kind) | {
+        "GSI1PK": _s(watch_partition(day, shard)),
+        "GSI1SK": _s(f"{customer_id}#{kind}"),
+    }
+
+
+def churn_partition(level: str) -> str:
+    return f"CHURN#{level}"
+
+
+def churn_listing(level: str, score: int, customer_id: str) -> dict[str, dict]:
+    return {"GSI2PK": _s(churn_partition(level)), "GSI2SK": _s(f"{score:03d}#{customer_id}")}
 
 
 # Items of a merged-away customer that the survivor does not get a copy of: its own audit trail,
-# what the stream derives from its profile, and tag copies (the survivor's tags make new ones).
-NOT_COPIED_ON_MERGE = ("AUDIT#", PAIR_PREFIX, "TAG#", PROFILE)
+# what the stream derives from its profile, tag copies (the survivor's tags make new ones) and churn
+# watches (the survivor keeps its own; the job drops the merged-away one's).
+NOT_COPIED_ON_MERGE = ("AUDIT#", PAIR_PREFIX, "TAG#", PROFILE, WATCH_PREFIX)
 
 
 # -- cursors ---------------------------------------------------------------------------------

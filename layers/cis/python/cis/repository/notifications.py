@@ -18,7 +18,8 @@ from cis.repository.customers import error_code
 from cis.repository.items import from_attributes, to_attributes, to_value
 
 LEASE = timedelta(minutes=5)
-KEEP_CLAIMS = timedelta(days=400)  # past any renewal day a reminder could still be retried for
+KEEP_CLAIMS = timedelta(days=400)  # past any day (renewal, check-in) a message could still be retried for
+Key = tuple[str | int, ...]  # what makes a message the same message (RenewalDue.key, CheckInDue.key)
 
 
 class Claim(StrEnum):
@@ -32,10 +33,10 @@ class NotificationRepository:
         self.client = client
         self.table = table_name
 
-    def claim(self, key: tuple[str, str, int], token: str, now: datetime) -> Claim:
-        subscription_id, renews_at, lead_days = key
-        expires = datetime.combine(date.fromisoformat(renews_at), datetime.min.time()) + KEEP_CLAIMS
-        item = keys.notification_key(subscription_id, renews_at, lead_days) | to_attributes(
+    def claim(self, key: Key, token: str, now: datetime, anchor: date) -> Claim:
+        """Claim a message before sending it; the claim is kept until well past `anchor`."""
+        expires = datetime.combine(anchor, datetime.min.time()) + KEEP_CLAIMS
+        item = keys.notification_key(*key) | to_attributes(
             {
                 "entity": "notification_claim",
                 "status": "claimed",
@@ -60,12 +61,12 @@ class NotificationRepository:
             held = from_attributes(error.response.get("Item") or self._get(key) or {})
             return Claim.BUSY if held.get("status") == "claimed" else Claim.DONE
 
-    def _get(self, key: tuple[str, str, int]) -> dict | None:
+    def _get(self, key: Key) -> dict | None:
         return self.client.get_item(TableName=self.table, Key=keys.notification_key(*key), ConsistentRead=True).get(
             "Item"
         )
 
-    def release(self, key: tuple[str, str, int], token: str) -> None:
+    def release(self, key: Key, token: str) -> None:
         """Give the claim up after a failed send: the retry may send."""
         try:
             self.client.delete_item(
@@ -79,7 +80,7 @@ class NotificationRepository:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise  # not ours any more: its lease ran out and another sender took it
 
-    def complete(self, key: tuple[str, str, int], token: str, outcome: dict, entry: dict) -> None:
+    def complete(self, key: Key, token: str, outcome: dict, entry: dict) -> None:
         """Mark the claim sent or skipped and put the timeline entry, together."""
         names = {"#status": "status", "#token": "token"}
         values = {":claimed": {"S": "claimed"}, ":token": {"S": token}}

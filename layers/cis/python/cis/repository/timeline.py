@@ -78,6 +78,14 @@ def _engagement_update(change: EngagementChange, at: str, current: dict | None) 
     return ("SET " + ", ".join(sets) if sets else ""), " AND ".join(conditions), names, values
 
 
+def _becomes_last_activity(change: EngagementChange, at: str, engagement: dict | None) -> bool:
+    """The fast form only applies when the entry is the latest; the exact form, when it is later."""
+    if "last_activity_at" not in change.latest:
+        return False
+    stored = (engagement or {}).get("last_activity_at")
+    return engagement is None or stored is None or at > stored
+
+
 class TimelineRepository:
     def __init__(self, client: Any, table_name: str):
         self.client = client
@@ -95,9 +103,13 @@ class TimelineRepository:
         occurred_at: datetime,
         external_order_id: str | None,
         engagement: dict | None = None,
+        idle_watch: dict | None = None,
     ) -> None:
         """Entry, order key and engagement in one transaction. Raises Backdated when the fast
-        form cannot apply; call again with the engagement it carries."""
+        form cannot apply; call again with the engagement it carries.
+
+        `idle_watch` (the customer's churn idle watch from this activity on) is put in the same
+        transaction when the entry becomes the last activity, so the watch never lags behind it."""
         at = keys.timestamp(occurred_at)
         item = keys.entry_keys(customer_id, entry["id"], entry["type"]) | to_attributes(
             entry | {"entity": "interaction"}
@@ -131,6 +143,8 @@ class TimelineRepository:
             actions.append({"Update": profile})
         else:  # nothing to count (a staff note): the customer must still exist
             actions.append({"ConditionCheck": profile | {"ConditionExpression": WRITABLE}})
+        if idle_watch is not None and _becomes_last_activity(change, at, engagement):
+            actions.append({"Put": {"TableName": self.table, "Item": idle_watch}})  # after the profile: _explain
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
@@ -148,8 +162,9 @@ class TimelineRepository:
                 [FieldProblem("external_order_id", f"already recorded as {existing}")],
                 code="duplicate",
             ) from error
-        if failed and failed[-1]:
-            profile = reasons[-1].get("Item") or profile_item(self.client, self.table, customer_id)
+        profile_at = 1 + (order_id is not None)
+        if len(failed) > profile_at and failed[profile_at]:
+            profile = reasons[profile_at].get("Item") or profile_item(self.client, self.table, customer_id)
             problem = unavailable(customer_id, profile)
             if problem:
                 raise problem from error
@@ -200,10 +215,15 @@ class TimelineRepository:
         ]
         profile = {"TableName": self.table, "Key": keys.customer_key(customer_id), "ConditionExpression": WRITABLE}
         if open_delta:
+            update = "SET #e.open_tickets = if_not_exists(#e.open_tickets, :zero) + :delta"
+            profile_values = {":zero": {"N": "0"}, ":delta": {"N": str(open_delta)}}
+            if before == "solved":  # reopened: a churn signal of its own
+                update += ", #e.last_ticket_reopened_at = :now"
+                profile_values[":now"] = {"S": keys.timestamp(now)}
             profile |= {
-                "UpdateExpression": "SET #e.open_tickets = if_not_exists(#e.open_tickets, :zero) + :delta",
+                "UpdateExpression": update,
                 "ExpressionAttributeNames": {"#e": "engagement"},
-                "ExpressionAttributeValues": {":zero": {"N": "0"}, ":delta": {"N": str(open_delta)}},
+                "ExpressionAttributeValues": profile_values,
             }
         actions.append({"Update": profile} if open_delta else {"ConditionCheck": profile})  # not while merging
         try:

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cis.config import settings
 from cis.domain.changes import ItemChange, interpret
+from cis.domain.churn import rescore_needed
 from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
+from cis.repository.churn import ChurnRepository
 from cis.repository.customers import CustomerRepository
 from cis.repository.items import to_attributes
+from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
 
 
 class ChangeFeed:
     def __init__(
-        self, audit: AuditRepository, bus: EventBus, customers: CustomerRepository, duplicates: DuplicateFinder
+        self,
+        audit: AuditRepository,
+        bus: EventBus,
+        customers: CustomerRepository,
+        duplicates: DuplicateFinder,
+        churn: ChurnRepository | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ):
         self.audit, self.bus, self.customers, self.duplicates = audit, bus, customers, duplicates
+        self.churn, self.clock = churn, clock
+        self.zone = ZoneInfo(settings.business_time_zone)
+
+    def next_run(self) -> date:
+        """The churn-check run that sees a change made now: tomorrow's (today's may have run)."""
+        return self.clock().astimezone(self.zone).date() + timedelta(days=1)
 
     def handle(self, change: ItemChange) -> str | None:
         """Audit first, then publish: a failed publish is retried with the audit entry already there
@@ -22,6 +42,8 @@ class ChangeFeed:
         Every step is safe to repeat, as a retried stream batch repeats them."""
         if (change.after or change.before or {}).get("entity") == "customer":
             self.duplicates.refresh(change.before, change.after)  # no-op unless what matching reads changed
+            if self.churn is not None and rescore_needed(change.before, change.after):
+                self.churn.mark_rescore(change.after["id"], self.next_run())
         event = interpret(change)
         if event is None:
             return None

@@ -14,7 +14,14 @@ from cis.domain.customer import Customer, CustomerCreate, CustomerFields, Custom
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.keys import UniqueKey
 from cis.domain.merging import survivor_fields
-from cis.errors import Conflict, PossibleDuplicate, PreconditionFailed, concurrent_update
+from cis.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidRequest,
+    PossibleDuplicate,
+    PreconditionFailed,
+    concurrent_update,
+)
 from cis.repository.customers import Page, VersionConflict
 
 # A patch without If-Match is applied to whatever is stored; if another writer wins the race
@@ -38,6 +45,7 @@ class Repository(Protocol):
     def find(self, key: UniqueKey) -> Customer | None: ...
     def list(self, status: str, limit: int, cursor: str | None) -> Page: ...
     def tagged(self, tag: str, limit: int, cursor: str | None) -> Page: ...
+    def at_risk(self, level: str, limit: int, cursor: str | None) -> Page: ...
 
 
 def utcnow() -> datetime:
@@ -170,3 +178,13 @@ class CustomerService:
 
     def tagged(self, tag: str, limit: int, cursor: str | None) -> Page:
         return self.repository.tagged(tag, limit, cursor)
+
+    def at_risk(self, level: str, tag: str | None, status: str, limit: int, cursor: str | None) -> Page:
+        """The churn list of one level; it holds active customers only and is not cut by tag."""
+        if tag or status != "active":
+            name = "tag" if tag else "status"
+            raise InvalidRequest(
+                f"churn_risk lists active customers of every tag: leave out {name}",
+                [FieldProblem(name, "cannot be combined with churn_risk")],
+            )
+        return self.repository.at_risk(level, limit, cursor)

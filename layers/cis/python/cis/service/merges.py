@@ -126,7 +126,8 @@ class MergeService:
             # needs nothing back, and the stream announces nothing twice); the survivor gets copies.
             pointer = {"merged_into": {"S": survivor_id}, "merged_by_merge": {"S": merge_id}}
             pointer["GSI1PK"] = {"S": keys.list_partition("merged")}
-            changes.append(Change(profiles[loser_id], profiles[loser_id] | pointer))
+            unlisted = {name: value for name, value in profiles[loser_id].items() if name not in ("GSI2PK", "GSI2SK")}
+            changes.append(Change(profiles[loser_id], unlisted | pointer))  # and off the churn list
             for item in items:
                 sort_key = item["SK"]["S"]
                 if sort_key.startswith("TAG#"):

@@ -1,4 +1,5 @@
-"""The notifier's use case: one due reminder, sent at most once, through a consented channel, by day."""
+"""The notifier's use cases: a due reminder or a check-in, each sent at most once, through a consented
+channel, by day (outside the customer's quiet hours)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ from typing import Protocol
 from ulid import ULID
 
 from cis.domain.customer import Customer
-from cis.domain.notifications import PURPOSE, Message, RenewalDue, quiet_until, render, route, zone_of
+from cis.domain.notifications import (
+    CHECK_IN_PURPOSES,
+    PURPOSE,
+    CheckInDue,
+    Message,
+    RenewalDue,
+    quiet_until,
+    render,
+    render_check_in,
+    route,
+    zone_of,
+)
 from cis.errors import Merged
 from cis.repository.keys import timestamp
 from cis.repository.notifications import Claim, NotificationRepository
@@ -74,15 +86,39 @@ class Notifier:
         subscription = (customer.subscriptions or {}).get(due.subscription_id) if customer else None
         if subscription is None or subscription.status != "active" or subscription.renews_at != due.renews_at:
             return Outcome("stale", "the subscription changed after the reminder fell due")
+        entry = {
+            "template": "renewal_reminder",
+            "subscription_id": due.subscription_id,
+            "renews_at": due.renews_at.isoformat(),
+            "lead_days": due.lead_days,
+        }
+        return self._deliver(due, customer, (PURPOSE,), lambda: render(customer, subscription), entry)
+
+    def check_in(self, due: CheckInDue) -> Outcome:
+        customer = self._customer(due.customer_id)
+        last = customer.engagement.last_activity_at if customer and customer.engagement else None
+        if customer is None or customer.status != "active" or last != due.last_activity_at:
+            return Outcome("stale", "the customer was active again, or left, after the check-in fell due")
+        entry = {"template": "check_in", "threshold_days": due.threshold_days, "due_on": due.due_on.isoformat()}
+        return self._deliver(due, customer, CHECK_IN_PURPOSES, lambda: render_check_in(customer), entry)
+
+    def _deliver(
+        self,
+        due: RenewalDue | CheckInDue,
+        customer: Customer,
+        purposes: tuple[str, ...],
+        message_of: Callable[[], Message],
+        entry: dict,
+    ) -> Outcome:
         now = self.clock()
-        chosen, reason = route(customer, now)
+        chosen, reason = route(customer, now, purposes)
         if chosen is None:
             # No send, once, and staff see why.
             token = self._claim(due, now)
             if token is None:
                 return Outcome("duplicate")
             outcome = Outcome("skipped", reason)
-            self._complete(due, customer, now, outcome, token, None, None)
+            self._complete(due, customer, now, outcome, token, entry | {"purpose": purposes[0]})
             return outcome
         until = quiet_until(now, zone_of(customer))
         if until is not None:
@@ -90,33 +126,27 @@ class Notifier:
         token = self._claim(due, now)
         if token is None:
             return Outcome("duplicate")
-        message = render(customer, subscription)
+        message = message_of()
         try:
             provider_id = self.senders[chosen.channel].send(chosen.address, message)
         except Exception:
             self.claims.release(due.key, token)  # not sent: the retry may send
             raise
         outcome = Outcome("sent", "consented", chosen.channel)
-        self._complete(due, customer, now, outcome, token, provider_id, message.language)
+        sent = {"purpose": chosen.purpose, "provider_message_id": provider_id, "language": message.language}
+        self._complete(due, customer, now, outcome, token, entry | sent)
         return outcome
 
-    def _claim(self, due: RenewalDue, now: datetime) -> str | None:
-        """Our claim token, or None when the reminder was handled already."""
+    def _claim(self, due: RenewalDue | CheckInDue, now: datetime) -> str | None:
+        """Our claim token, or None when the message was handled already."""
         token = self.new_token()
-        claim = self.claims.claim(due.key, token, now)
+        claim = self.claims.claim(due.key, token, now, due.anchor)
         if claim is Claim.BUSY:
-            raise Busy(f"reminder {due.key} is being handled by another worker")
+            raise Busy(f"message {due.key} is being handled by another worker")
         return token if claim is Claim.MINE else None
 
     def _complete(
-        self,
-        due: RenewalDue,
-        customer: Customer,
-        now: datetime,
-        outcome: Outcome,
-        token: str,
-        provider_id: str | None,
-        language: str | None,
+        self, due: RenewalDue | CheckInDue, customer: Customer, now: datetime, outcome: Outcome, token: str, entry: dict
     ) -> None:
         entry = {
             "id": str(ULID.from_datetime(now)),
@@ -125,20 +155,12 @@ class Notifier:
             "occurred_at": timestamp(now),
             "recorded_at": timestamp(now),
             "recorded_by": ACTOR,
-            "template": "renewal_reminder",
-            "purpose": PURPOSE,
             "status": "sent" if outcome.status == "sent" else "not_sent",
             "reason": outcome.reason,
-            "subscription_id": due.subscription_id,
-            "renews_at": due.renews_at.isoformat(),
-            "lead_days": due.lead_days,
+            **{name: value for name, value in entry.items() if value is not None},
         }
         if outcome.channel:
             entry["channel"] = outcome.channel
-        if provider_id:
-            entry["provider_message_id"] = provider_id
-        if language:
-            entry["language"] = language
         stored = {"status": outcome.status, "reason": outcome.reason, "completed_at": timestamp(now)}
         if outcome.channel:
             stored["channel"] = outcome.channel

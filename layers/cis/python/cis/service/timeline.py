@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ulid import ULID
 
+from cis.config import settings
+from cis.domain.churn import parse_rules, watch_after_activity
 from cis.domain.customer import Customer
 from cis.domain.interactions import (
     Interaction,
@@ -17,6 +20,7 @@ from cis.domain.interactions import (
     open_tickets_delta,
 )
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
+from cis.repository.churn import idle_watch_item
 from cis.repository.customers import Page, VersionConflict
 from cis.repository.keys import timestamp
 from cis.repository.timeline import Backdated, TimelineRepository
@@ -31,8 +35,13 @@ class TimelineService:
         repository: TimelineRepository,
         clock: Callable[[], datetime] = utcnow,
         pause: Callable[[int], None] = jittered_pause,
+        thresholds: tuple[int, ...] | None = None,
+        zone: ZoneInfo | None = None,
     ):
         self.repository, self.clock, self.pause = repository, clock, pause
+        # Inactivity thresholds of the churn rules, and the business day they count in.
+        self.thresholds = thresholds or parse_rules(settings.churn_rules).thresholds_days
+        self.zone = zone or ZoneInfo(settings.business_time_zone)
 
     def record(self, customer_id: str, interaction: InteractionIn, actor: str) -> Interaction:
         now = self.clock()
@@ -47,10 +56,13 @@ class TimelineService:
         }
         change = engagement_change(interaction, occurred)
         order_id = interaction.external_order_id if isinstance(interaction, Order) else None
+        last = occurred.astimezone(self.zone).date()
+        day, threshold = watch_after_activity(last, now.astimezone(self.zone).date(), self.thresholds)
+        watch = idle_watch_item(customer_id, day, threshold, last)
         engagement = None
         for attempt in range(MAX_ATTEMPTS):
             try:
-                self.repository.record(customer_id, entry, change, occurred, order_id, engagement)
+                self.repository.record(customer_id, entry, change, occurred, order_id, engagement, watch)
                 return Interaction.model_validate(entry)
             except Backdated as backdated:
                 engagement = backdated.engagement

@@ -1,0 +1,35 @@
+"""The daily churn check: work out the day, assess who is watched that day, continue if time runs short."""
+
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from cis.config import settings
+from cis.domain.churn import parse_rules
+from cis.repository.factory import churn_repository, event_bus
+from cis.service.churn import JOB, ChurnCheckJob
+from cis.service.schedule import day_and_cursor
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+bus = event_bus()
+zone = ZoneInfo(settings.business_time_zone)
+job = ChurnCheckJob(churn_repository(), bus, parse_rules(settings.churn_rules), zone)
+MARGIN_MS = 60_000  # stop paging with this much time left: one page and the continuation fit easily
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event, context):
+    day, cursor = day_and_cursor(event, zone)
+    run = job.run(day, cursor, lambda: context.get_remaining_time_in_millis() > MARGIN_MS)
+    if run.cursor is not None:
+        bus.continue_job(JOB, {"date": day.isoformat(), "cursor": run.cursor})
+    # The ops dashboard's daily summary: customers assessed per level, newly at risk, check-ins queued.
+    for level, count in run.assessed.items():
+        metrics.add_metric(name=f"ChurnAssessed_{level}", unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="ChurnNewlyAtRisk", unit=MetricUnit.Count, value=run.newly_at_risk)
+    metrics.add_metric(name="ChurnLevelChanges", unit=MetricUnit.Count, value=run.level_changes)
+    metrics.add_metric(name="ChurnCheckIns", unit=MetricUnit.Count, value=run.check_ins)
+    logger.info("churn check done", extra={k: v for k, v in run.to_dict().items() if k != "cursor"})
+    return run.to_dict()
