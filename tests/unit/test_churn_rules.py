@@ -19,9 +19,7 @@ def codes(signals: Signals, rules: ChurnRules = RULES) -> list[str]:
 
 
 def test_a_regular_customer_has_no_reasons_and_a_low_score():
-    regular = Signals(
-        TODAY, last_activity=days_ago(3), usual_gap_days=5, activities_recent=6, activities_before=18
-    )
+    regular = Signals(TODAY, last_activity=days_ago(3), usual_gap_days=5, activities_recent=6, activities_before=18)
     assert assess(regular, RULES).to_dict() == {"score": 0, "level": "low", "reasons": []}
 
 

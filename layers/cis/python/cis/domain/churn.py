@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,9 @@ class InactiveRule(_Rule):
     min_days: int = Field(default=14, ge=1)
     # A customer with too little history has no usual gap: this one stands in for it.
     default_gap_days: float = Field(default=14.0, gt=0)
+    # A customer who came back from a break at least this long before (a seasonal customer) is not
+    # counted inactive until the present spell is longer than that break.
+    known_break_days: int = Field(default=56, ge=1)
 
 
 class DropRule(_Rule):
@@ -92,6 +96,7 @@ class Signals:
     today: date
     last_activity: date | None = None
     usual_gap_days: float | None = None  # mean days between activities, when there were enough
+    longest_break_days: int = 0  # the longest quiet spell the customer came back from
     # Counts in the recent span (about the last 30 days, ending today) and in the span before it
     # (about 90 days): the profile counts per ISO week, so the spans are whole weeks (see signals_of).
     activities_recent: int = 0
@@ -138,6 +143,8 @@ def _inactive(s: Signals, rule: InactiveRule) -> Reason | None:
     if s.last_activity is None:
         return None
     quiet = (s.today - s.last_activity).days
+    if s.longest_break_days >= rule.known_break_days and quiet <= s.longest_break_days:
+        return None  # quiet like this before, and came back: their season, not a farewell
     usual = s.usual_gap_days or rule.default_gap_days
     limit = max(rule.min_days, rule.times_usual_gap * usual)
     if quiet < limit:
@@ -221,6 +228,11 @@ def _weeks(today: date, skip: int, count: int) -> list[str]:
     return [week_of(monday - timedelta(weeks=skip + number)) for number in range(count)]
 
 
+def _monday(week: str) -> date:
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
 def _sum(counts: dict[str, int], weeks: list[str]) -> int:
     return sum(int(counts.get(week, 0)) for week in weeks)
 
@@ -239,6 +251,9 @@ def signals_of(
     first, last = _day(e.first_seen_at, zone), _day(e.last_activity_at, zone)
     activities = sum(int(count) for count in e.activity_weeks.values())
     usual = (last - first).days / (activities - 1) if first and last and activities >= 3 else None
+    mondays = sorted(_monday(week) for week, count in e.activity_weeks.items() if int(count))
+    # Measured between the Mondays of active weeks: a week too long at most, never too short.
+    breaks = [(later - earlier).days - 7 for earlier, later in pairwise(mondays)]
     ended, renew_off = [], []
     for subscription in (subscriptions or {}).values():
         if subscription.status in ("cancelled", "paused"):
@@ -249,6 +264,7 @@ def signals_of(
         today=today,
         last_activity=last,
         usual_gap_days=usual or None,
+        longest_break_days=max(breaks, default=0),
         activities_recent=_sum(e.activity_weeks, recent),
         activities_before=_sum(e.activity_weeks, before),
         orders_recent=_sum(e.order_weeks, recent),
