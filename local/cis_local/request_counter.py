@@ -34,9 +34,18 @@ class ItemsRead:
 
     def __init__(self, client):
         self.items = self.requests = 0
+        self.fetched = 0  # items returned by GetItem and BatchGetItem (read by key, not by query)
         for operation in ("Query", "Scan"):
             client.meta.events.register(f"after-call.dynamodb.{operation}", self._count)
+        client.meta.events.register("after-call.dynamodb.GetItem", self._count_get)
+        client.meta.events.register("after-call.dynamodb.BatchGetItem", self._count_batch)
 
     def _count(self, parsed, **_) -> None:
         self.requests += 1
         self.items += parsed.get("ScannedCount", 0)
+
+    def _count_get(self, parsed, **_) -> None:
+        self.fetched += "Item" in parsed
+
+    def _count_batch(self, parsed, **_) -> None:
+        self.fetched += sum(len(items) for items in parsed.get("Responses", {}).values())

@@ -1,15 +1,29 @@
 import itertools
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
 from cis.domain.changes import ItemChange
-from cis.repository.factory import audit_repository, customer_repository, duplicate_repository
+from cis.repository.factory import (
+    audit_repository,
+    churn_repository,
+    customer_repository,
+    duplicate_repository,
+)
 from cis.repository.items import from_attributes
 from cis.service.changes import ChangeFeed
 from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
+from cis.topology import NOTIFIER
+from cis_local.functions import load_handler
+from cis_local.gateway import LambdaContext
+from cis_local.queues import QueueDriver, create_event_queue
 from cis_local.table import ensure_table
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
 
 
 @pytest.fixture
@@ -50,11 +64,21 @@ def bus():
 
 
 @pytest.fixture
-def catch_up(dynamodb, repository, bus, all_items):
+def feed_clock():
+    return utcnow
+
+
+@pytest.fixture
+def catch_up(dynamodb, repository, bus, all_items, feed_clock):
     """Hand the change feed every profile change since the last call, as the stream processor would
     (moto's in-process mock does not serve the streams API; the API tests use the real stream)."""
     feed = ChangeFeed(
-        audit_repository(dynamodb), bus, repository, DuplicateFinder(duplicate_repository(dynamodb), utcnow)
+        audit_repository(dynamodb),
+        bus,
+        repository,
+        DuplicateFinder(duplicate_repository(dynamodb), utcnow),
+        churn_repository(dynamodb),
+        feed_clock,
     )
     seen: dict[str, dict] = {}
     change_ids = itertools.count()
@@ -70,3 +94,53 @@ def catch_up(dynamodb, repository, bus, all_items):
         return changed
 
     return run
+
+
+# -- the notifier on its real queue (moto SQS, the bus rule the topology declares) ---------------
+BUS = "cis-test-bus"
+
+
+def daytime_zone(now: datetime) -> str:
+    """A zone where it is day now: of three zones eight hours apart, one always is."""
+    return next(
+        zone
+        for zone in ("Europe/London", "Asia/Shanghai", "America/Los_Angeles")
+        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19
+    )
+
+
+@pytest.fixture
+def notifier_queue(dynamodb):
+    """The notifier's queue, dead-letter queue and bus rule as the topology declares them, with the
+    visibility timeout cut to nothing: each retry comes at once instead of two minutes later."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name=BUS)
+    function = replace(NOTIFIER, queue=replace(NOTIFIER.queue, visibility_timeout_s=0))
+    queue_url, dead_letter_url = create_event_queue(events, sqs, BUS, function)
+    boto3.client("sesv2").create_email_identity(EmailIdentity="reminders@cis.local")
+    module = load_handler(NOTIFIER)
+    driver = QueueDriver(
+        sqs,
+        queue_url,
+        lambda event: module.handler(event, LambdaContext(NOTIFIER)),
+        NOTIFIER.queue.batch_size,
+        dynamodb.meta.region_name,
+    )
+    return module, driver, sqs, dead_letter_url
+
+
+def drain(driver: QueueDriver, most: int = 20) -> int:
+    """Deliver until the queue is empty, as Lambda's poller would; how many deliveries it took."""
+    for deliveries in range(most):
+        if not driver.poll():
+            return deliveries
+    raise AssertionError(f"the queue still held messages after {most} deliveries")
+
+
+def waiting(sqs, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def sent_emails(region: str) -> list:
+    return ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages

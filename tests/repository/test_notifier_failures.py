@@ -1,9 +1,7 @@
 """A reminder whose send fails: retried from the notifier's queue, then parked in its dead-letter queue,
 and never marked sent. The real handler, queue, redrive and bus rule, on moto; SES fails by stub."""
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -20,42 +18,8 @@ from cis.service.customers import CustomerService
 from cis.service.reminders import RenewalReminderJob
 from cis.service.subscriptions import SubscriptionService
 from cis.topology import NOTIFIER
-from cis_local.functions import load_handler
-from cis_local.gateway import LambdaContext
-from cis_local.queues import QueueDriver, create_event_queue
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
-BUS = "cis-test-bus"
-
-
-def daytime_zone(now: datetime) -> str:
-    """A zone where it is day now: of three zones eight hours apart, one always is."""
-    return next(
-        zone
-        for zone in ("Europe/London", "Asia/Shanghai", "America/Los_Angeles")
-        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19
-    )
-
-
-@pytest.fixture
-def notifier_queue(dynamodb):
-    """The notifier's queue, dead-letter queue and bus rule as the topology declares them, with the
-    visibility timeout cut to nothing: each retry comes at once instead of two minutes later."""
-    events, sqs = boto3.client("events"), boto3.client("sqs")
-    events.create_event_bus(Name=BUS)
-    function = replace(NOTIFIER, queue=replace(NOTIFIER.queue, visibility_timeout_s=0))
-    queue_url, dead_letter_url = create_event_queue(events, sqs, BUS, function)
-    boto3.client("sesv2").create_email_identity(EmailIdentity="reminders@cis.local")
-    module = load_handler(NOTIFIER)
-    driver = QueueDriver(
-        sqs,
-        queue_url,
-        lambda event: module.handler(event, LambdaContext(NOTIFIER)),
-        NOTIFIER.queue.batch_size,
-        dynamodb.meta.region_name,
-    )
-    return module, driver, sqs, dead_letter_url
+from tests.repository.conftest import BUS, daytime_zone, drain, sent_emails, waiting
 
 
 @pytest.fixture
@@ -76,23 +40,6 @@ def due_today(dynamodb, repository):
         now.date(), None, lambda: True
     )
     return customer, subscription
-
-
-def drain(driver: QueueDriver, most: int = 20) -> int:
-    """Deliver until the queue is empty, as Lambda's poller would; how many deliveries it took."""
-    for deliveries in range(most):
-        if not driver.poll():
-            return deliveries
-    raise AssertionError(f"the queue still held messages after {most} deliveries")
-
-
-def waiting(sqs, queue_url: str) -> int:
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
-    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
-
-
-def sent_emails(region: str) -> list:
-    return ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
 
 
 def test_a_failing_send_is_retried_then_parked_in_the_dead_letter_queue_and_never_marked_sent(

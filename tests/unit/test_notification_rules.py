@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from cis.domain.consent import ConsentState
 from cis.domain.customer import Customer
-from cis.domain.notifications import quiet_until, render, route
+from cis.domain.notifications import CHECK_IN_PURPOSES, quiet_until, render, render_check_in, route
 from cis.domain.subscriptions import Subscription
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -37,17 +37,17 @@ GYM = Subscription(
 )
 
 
-def consent(channel: str, status: str = "granted") -> dict[str, ConsentState]:
+def consent(channel: str, status: str = "granted", purpose: str = "reminders") -> dict[str, ConsentState]:
     state = ConsentState(
         channel=channel,
-        purpose="reminders",
+        purpose=purpose,
         status=status,
         legal_basis="consent",
         source="web",
         captured_at=NOW,
         captured_by="staff:a",
     )
-    return {f"{channel}:reminders": state}
+    return {f"{channel}:{purpose}": state}
 
 
 def test_the_preferred_channel_wins_when_it_has_consent_and_an_address():
@@ -93,3 +93,19 @@ def test_the_text_is_in_the_customers_language_with_their_date_and_money_formats
     english = render(Customer(**BASE | {"locale": "ja-JP"}), GYM.model_copy(update={"auto_renew": False}))
     assert english.subject == "Your gym subscription ends on December 1, 2026"
     assert english.language == "en" and "€29.90" in english.text
+
+
+def test_a_check_in_goes_under_service_unless_refused_and_under_marketing_where_granted():
+    plain = Customer(**BASE)  # service messages rest on the contract: sent unless refused
+    assert route(plain, NOW, CHECK_IN_PURPOSES)[0].purpose == "service"
+    refused = consent("email", "denied", "service") | consent("sms", "denied", "service")
+    assert route(Customer(**BASE, consents=refused), NOW, CHECK_IN_PURPOSES) == (None, "no_consent")
+    marketing = refused | consent("sms", "granted", "marketing")
+    chosen, _ = route(Customer(**BASE, consents=marketing), NOW, CHECK_IN_PURPOSES)
+    assert (chosen.channel, chosen.purpose) == ("sms", "marketing")
+
+
+def test_the_check_in_speaks_the_customers_language_and_falls_back_to_english():
+    german = render_check_in(Customer(**BASE, locale="de-AT"))
+    assert german.language == "de" and german.text.startswith("Hallo Ada")
+    assert render_check_in(Customer(**BASE, locale="ja-JP")).language == "en"
