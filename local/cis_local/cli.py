@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cis.topology import FUNCTIONS, STREAM_PROCESSOR, Role
@@ -60,7 +61,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {role:<10} {tokens.mint(role)}", flush=True)
         print(f'Try: curl -H "Authorization: Bearer $(make -s token ROLE=support)" {url}/v1/customers', flush=True)
         print("Events on the bus: .venv/bin/cis events   (in another terminal)", flush=True)
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
         print("Scheduled jobs:    .venv/bin/cis jobs run renewal-reminders --date 2026-12-01", flush=True)
+        print(f"                   .venv/bin/cis jobs run churn-check --date {tomorrow}", flush=True)
         print("What was sent:     .venv/bin/cis sent", flush=True)
         print("Ctrl-C stops.", flush=True)
         # Ctrl-C and `kill` both stop cleanly, even when a launcher started us with SIGINT ignored.
@@ -102,10 +105,16 @@ def _stream_pump(backend, gateway):
 def _load_demo() -> int:
     from cis.config import settings
     from cis.domain.subscriptions import parse_lead_times
-    from cis.repository.factory import consent_repository, customer_repository, subscription_repository
+    from cis.repository.factory import (
+        consent_repository,
+        customer_repository,
+        subscription_repository,
+        timeline_repository,
+    )
     from cis.service.consents import ConsentService
     from cis.service.customers import CustomerService
     from cis.service.subscriptions import SubscriptionService
+    from cis.service.timeline import TimelineService
 
     from cis_local import demo
 
@@ -114,6 +123,7 @@ def _load_demo() -> int:
         CustomerService(customer_repository()),
         SubscriptionService(subscription_repository(), lead_times, settings.business_time_zone),
         ConsentService(consent_repository()),
+        TimelineService(timeline_repository()),
     )
 
 

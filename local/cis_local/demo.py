@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from cis.domain.consent import ConsentIn
 from cis.domain.customer import CustomerCreate
+from cis.domain.interactions import Activity
 from cis.domain.subscriptions import SubscriptionFields
 from cis.errors import Conflict
 from cis.service.customers import CustomerService
@@ -105,8 +106,25 @@ SUBSCRIPTIONS: dict[str, tuple[dict, str | None]] = {
 }
 RENEWS_IN_DAYS = 7
 
+# Visit histories (every `gap` days, the last one `quiet` days before the day the runtime starts), so the
+# churn check has someone to find: Marcus goes quiet and crosses 14 days tomorrow; Liam keeps coming.
+VISITS: dict[str, tuple[int, int]] = {"Marcus": (3, 13), "Liam": (4, 2), "Amelia": (2, 1)}
+HISTORY_DAYS = 90
 
-def load(service: CustomerService, subscriptions=None, consents=None) -> int:
+
+def _visits(timeline, customer_id: str, gap: int, quiet: int) -> None:
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    for days_ago in reversed(range(quiet, HISTORY_DAYS + 1, gap)):  # oldest first, the last `quiet` days ago
+        visit = {
+            "type": "activity",
+            "activity": "visit",
+            "channel": "web",
+            "occurred_at": today - timedelta(days=days_ago),
+        }
+        timeline.record(customer_id, Activity.model_validate(visit), DEMO_ACTOR)
+
+
+def load(service: CustomerService, subscriptions=None, consents=None, timeline=None) -> int:
     """Create the demo customers that are not there yet, with their subscriptions and consents; the count created."""
     created = 0
     renews = (datetime.now(UTC) + timedelta(days=RENEWS_IN_DAYS)).date()
@@ -122,4 +140,6 @@ def load(service: CustomerService, subscriptions=None, consents=None) -> int:
         if channel and consents is not None:
             decision = ConsentIn(status="granted", source="demo-signup-form")
             consents.record(customer.id, channel, "reminders", decision, DEMO_ACTOR)
+        if customer.given_name in VISITS and timeline is not None:
+            _visits(timeline, customer.id, *VISITS[customer.given_name])
     return created

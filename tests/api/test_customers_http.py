@@ -257,3 +257,21 @@ def test_concurrent_tag_additions_by_different_people_all_stick(as_role, unique)
     removed = marketing.delete(f"/v1/customers/{customer['id']}/tags/T3")
     assert removed.status_code == 200 and "t3" not in removed.json()["tags"]
     assert marketing.delete(f"/v1/customers/{customer['id']}/tags/t3").status_code == 200  # already gone: no-op
+
+
+def test_the_churn_list_pages_riskiest_first_and_refuses_filters_it_cannot_apply(as_role):
+    marketing = as_role(Role.MARKETING)
+    listed = marketing.get("/v1/customers", params={"churn_risk": "high", "limit": 5})
+    assert listed.status_code == 200 and isinstance(listed.json()["items"], list)
+    scores = [customer["churn_risk"]["score"] for customer in listed.json()["items"]]
+    assert scores == sorted(scores, reverse=True)
+    for params, field in [
+        ({"churn_risk": "low"}, "churn_risk"),  # everyone else: not a list
+        ({"churn_risk": "high", "tag": "vip"}, "tag"),
+        ({"churn_risk": "medium", "status": "archived"}, "status"),
+    ]:
+        response = marketing.get("/v1/customers", params=params)
+        assert response.status_code in (400, 422), response.text
+        assert [problem["path"] for problem in response.json()["error"]["fields"]][-1].endswith(field)
+    other = marketing.get("/v1/customers", params={"status": "active", "limit": 1}).json()["next_cursor"]
+    assert marketing.get("/v1/customers", params={"churn_risk": "high", "cursor": other}).status_code == 400

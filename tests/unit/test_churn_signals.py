@@ -119,3 +119,5 @@ def test_a_subscription_status_or_auto_renew_change_calls_for_a_new_look_but_not
     assert not rescore_needed(before, off | {"status": "archived"})
     assert not rescore_needed(before, off | {"merged_into": "C2"})
     assert not rescore_needed(None, off)  # a new customer has nothing to look at yet
+    another = {"subscriptions": before["subscriptions"] | {"S2": {"status": "active", "auto_renew": True}}}
+    assert not rescore_needed(before, profile() | another)  # a new, healthy subscription

@@ -303,8 +303,12 @@ _RETURN_SIGNALS = ("last_activity_at", "order_weeks")
 
 
 def _subscription_signals(profile: dict) -> dict:
+    """The subscriptions the rules would count: ended ones and those not renewing by themselves (a new,
+    healthy subscription changes nothing; one that comes back does)."""
     return {
-        id_: (sub.get("status"), sub.get("auto_renew")) for id_, sub in (profile.get("subscriptions") or {}).items()
+        id_: (sub.get("status"), sub.get("auto_renew"))
+        for id_, sub in (profile.get("subscriptions") or {}).items()
+        if sub.get("status") in ("cancelled", "paused") or not sub.get("auto_renew", True)
     }
 
 
