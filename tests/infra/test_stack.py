@@ -611,3 +611,13 @@ def test_the_sender_address_is_a_checked_context_value():
     )
     with pytest.raises(ValueError, match="senderEmail"):
         settings_environment(App(context={"senderEmail": "not an address"}))
+
+
+def test_churn_rules_are_a_checked_context_value_every_function_reads():
+    env = settings_environment(App(context={"churnRules": {"high_at": 70, "inactive": {"weight": 40}}}))
+    rules = json.loads(env["CIS_CHURN_RULES"])
+    assert (rules["high_at"], rules["inactive"]["weight"], rules["thresholds_days"]) == (70, 40, [14, 30, 60])
+    with pytest.raises(ValueError, match=r"(?s)churnRules.*inactive.weight"):
+        settings_environment(App(context={"churnRules": {"inactive": {"weight": 500}}}))
+    with pytest.raises(ValueError, match="churnRules"):
+        settings_environment(App(context={"churnRules": {"thresholds_days": [30, 14]}}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,15 +21,18 @@ from cis.domain.interactions import Engagement, week_of
 LEVELS = ("low", "medium", "high")
 
 
+Weight = Annotated[int, Field(ge=0, le=100, description="Points the rule adds when it fires; 0 turns it off")]
+
+
 class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    weight: int = Field(ge=0, le=100, description="Points the rule adds when it fires")
+    weight: Weight
 
 
 class InactiveRule(_Rule):
     """Quiet for much longer than this customer usually is (and for at least `min_days`)."""
 
-    weight: int = 35
+    weight: Weight = 35
     times_usual_gap: float = Field(default=2.0, gt=1)
     min_days: int = Field(default=14, ge=1)
     # A customer with too little history has no usual gap: this one stands in for it.
@@ -42,7 +45,7 @@ class InactiveRule(_Rule):
 class DropRule(_Rule):
     """The recent 30-day rate fell by at least `drop` against the 30-day rate of the span before it."""
 
-    weight: int = 20
+    weight: Weight = 20
     drop: float = Field(default=0.5, gt=0, le=1)
     min_before: int = Field(default=3, ge=1, description="Fewer in the 90 days before: too little to compare")
 
@@ -56,7 +59,7 @@ class RecentRule(_Rule):
 
 
 class RatingRule(_Rule):
-    weight: int = 15
+    weight: Weight = 15
     rating_at_most: int = Field(default=2, ge=1, le=5)
     nps_at_most: int = Field(default=6, ge=0, le=10)  # 0-6: an NPS detractor
 
