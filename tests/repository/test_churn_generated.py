@@ -9,6 +9,7 @@ import pytest
 from cis.domain.churn import ChurnRules, assess, signals_of
 from cis.domain.customer import CustomerCreate
 from cis.domain.interactions import Engagement, InteractionIn
+from cis.repository import keys
 from cis.repository.factory import churn_repository, timeline_repository
 from cis.service.churn import ChurnCheckJob
 from cis.service.customers import CustomerService
@@ -48,7 +49,7 @@ def generated():
     return customer_base(2000, TODAY, seed=8)
 
 
-def test_on_a_generated_base_the_days_job_reads_only_the_customers_watched_that_day(dynamodb, bus, generated):
+def test_on_a_generated_base_the_days_job_reads_only_the_days_watches_across_invocations(dynamodb, bus, generated):
     items, due, watches = [], set(), 0
     for person in generated:
         customer_id = str(ULID())
@@ -60,12 +61,17 @@ def test_on_a_generated_base_the_days_job_reads_only_the_customers_watched_that_
     with moto_fixes.installed():
         restore_in_process(dynamodb, "cis-test", items)
         reads = ItemsRead(dynamodb)
-        run = ChurnCheckJob(churn_repository(dynamodb), bus, RULES, ZoneInfo("UTC")).run(TODAY, None, lambda: True)
+        job = ChurnCheckJob(churn_repository(dynamodb), bus, RULES, ZoneInfo("UTC"), page_size=3)
+        runs, cursor = [], None
+        while not runs or cursor is not None:  # out of time after every page: each invocation goes on
+            runs.append(job.run(TODAY, cursor, lambda: False))
+            cursor = runs[-1].cursor
 
     assert 20 < len(due) < len(generated) / 10  # a day's work is a small part of the base
-    assert run.customers == reads.fetched == len(due)  # each watched customer's profile, once
-    assert run.read == reads.items == watches  # their watches (idle and rescore), nothing else
-    assert sum(run.assessed.values()) == len(due) and run.cursor is None
+    assert len(runs) > keys.WATCH_SHARDS  # it did stop and go on
+    assert sum(run.customers for run in runs) == reads.fetched == len(due)  # each watched profile, once
+    assert sum(run.read for run in runs) == reads.items == watches  # their watches, nothing else
+    assert sum(sum(run.assessed.values()) for run in runs) == len(due)
 
 
 def test_fading_customers_rank_above_regular_ones(generated):

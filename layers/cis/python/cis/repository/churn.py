@@ -43,17 +43,7 @@ class ChurnRepository:
 
     def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
         """One page of the watches due on `day` in one shard."""
-        request = {
-            "TableName": self.table,
-            "IndexName": keys.LIST_INDEX,
-            "KeyConditionExpression": "GSI1PK = :partition",
-            "ExpressionAttributeValues": {":partition": {"S": keys.watch_partition(day, shard)}},
-            "Limit": limit,
-        }
-        if start:
-            request["ExclusiveStartKey"] = start
-        response = self.client.query(**request)
-        return response.get("Items", []), response.get("LastEvaluatedKey")
+        return keys.day_page(self.client, self.table, keys.watch_partition(day, shard), start, limit)
 
     def profiles(self, customer_ids: list[str]) -> dict[str, dict]:
         """The stored profile items by customer id (consistent reads, 100 per request)."""

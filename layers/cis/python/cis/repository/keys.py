@@ -286,6 +286,23 @@ def newest_first(
     return response.get("Items", []), encode_cursor(last) if last else None
 
 
+def day_page(client, table: str, partition: str, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
+    """One page of a scheduled job's index partition (GSI1) from `start`, and where the next begins:
+    plain strings, so a job's continuation event can carry it."""
+    request = {
+        "TableName": table,
+        "IndexName": LIST_INDEX,
+        "KeyConditionExpression": "GSI1PK = :partition",
+        "ExpressionAttributeValues": {":partition": _s(partition)},
+        "Limit": limit,
+    }
+    if start:
+        request["ExclusiveStartKey"] = {name: _s(value) for name, value in start.items()}
+    response = client.query(**request)
+    last = response.get("LastEvaluatedKey")
+    return response.get("Items", []), ({name: value["S"] for name, value in last.items()} if last else None)
+
+
 def prefix_request(table: str, pk: str, prefix: str) -> dict:
     """The items of one partition whose sort key starts with `prefix`."""
     return {

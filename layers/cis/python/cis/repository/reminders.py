@@ -17,16 +17,5 @@ class DueReminders:
 
     def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
         """Up to `limit` reminders of one shard of `day`, from `start` (a key this returned before)."""
-        request = {
-            "TableName": self.table,
-            "IndexName": keys.LIST_INDEX,
-            "KeyConditionExpression": "GSI1PK = :due",
-            "ExpressionAttributeValues": {":due": {"S": keys.due_partition(day, shard)}},
-            "Limit": limit,
-        }
-        if start:
-            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
-        response = self.client.query(**request)
-        items = [{name: from_attributes(item)[name] for name in _PLAIN} for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, ({name: value["S"] for name, value in last.items()} if last else None)
+        found, last = keys.day_page(self.client, self.table, keys.due_partition(day, shard), start, limit)
+        return [{name: from_attributes(item)[name] for name in _PLAIN} for item in found], last
