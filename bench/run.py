@@ -1,5 +1,6 @@
 """`make bench`: DynamoDB requests per API operation, duplicate detection quality, import throughput,
-items read by the renewal-reminders job against reminders due (20k and 200k customers), and handler
+items read by the renewal-reminders job against reminders due and by the churn-check job against the
+customers watched that day, with how well the churn score ranks (20k and 200k customers), and handler
 import time against boto3.
 
 Counts, not timings, for the requests (botocore event hooks on the handler's own client);
@@ -189,6 +190,12 @@ def main() -> int:
     reminder_reads = jobs.measure()
     jobs.report(reminder_reads)
 
+    import churn
+
+    print()
+    churn_check = churn.measure()
+    churn.report(churn_check)
+
     boto3_s, handlers = import_ratios()
     print(f"\nHandler import time, median of {IMPORT_RUNS} fresh interpreters (Python {sys.version.split()[0]})")
     print(f"  {'module':<38}{'ms':>9}{'x boto3':>9}")
@@ -202,6 +209,7 @@ def main() -> int:
         "duplicate_detection": quality,
         "import_throughput": throughput,
         "renewal_reminders_items_read": reminder_reads,
+        "churn_check": churn_check,
         "budget": BUDGET,
         "import_ms": {"boto3": round(boto3_s * 1000, 1)} | {k: round(v * 1000, 1) for k, v in handlers.items()},
         "import_ratio_to_boto3": {k: round(v / boto3_s, 2) for k, v in handlers.items()},

@@ -178,7 +178,7 @@ def steady_state_items(person: Generated, customer_id: str, today: date, rules, 
     profile = CustomerRepository(None, "").new_profile_item(customer)
     engagement = fold(person.events)
     profile["engagement"] = to_value(engagement)
-    items = [profile]
+    items = [profile, rescore_item(customer_id, today)] if rescore else [profile]
     last_at = engagement.get("last_activity_at")
     if last_at is None:
         return items
@@ -195,6 +195,4 @@ def steady_state_items(person: Generated, customer_id: str, today: date, rules, 
     watch = next_crossing(last, yesterday, rules.thresholds_days)
     if watch is not None:
         items.append(idle_watch_item(customer_id, watch[0], watch[1], last))
-    if rescore:
-        items.append(rescore_item(customer_id, today))
     return items

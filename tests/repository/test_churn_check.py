@@ -13,7 +13,7 @@ from cis.domain.interactions import Activity, Ticket, TicketUpdate
 from cis.errors import InvalidRequest
 from cis.repository import keys
 from cis.repository.bus import EventBus
-from cis.repository.churn import ChurnRepository, idle_watch_item
+from cis.repository.churn import ChurnRepository, idle_watch_item, rescore_item
 from cis.repository.factory import churn_repository, timeline_repository
 from cis.repository.items import from_attributes
 from cis.service.churn import ChurnCheckJob
@@ -286,3 +286,22 @@ def test_an_activity_between_the_jobs_read_and_its_write_is_not_overwritten(dyna
     assert risk["level"] == "low" and run.assessed["low"] == 1  # assessed again from the fresh profile
     assert watch(dynamodb, customer_id)["watch_on"] == (day + timedelta(days=14)).isoformat()  # the activity's
     assert not [event for event in bus.events if event.kind == "customer.check_in_due"][1:]
+
+
+def test_a_page_never_ends_between_one_customers_two_watches(dynamodb, bus, clock, customers):
+    day, shards = DAY0 + timedelta(days=20), {}
+    while not any(len(ids) >= 3 for ids in shards.values()):  # three customers whose watches share a shard
+        customer_id = customers()
+        shards.setdefault(keys.watch_keys(customer_id, "IDLE", "x")["GSI1PK"]["S"], []).append(customer_id)
+    together = next(ids for ids in shards.values() if len(ids) >= 3)[:3]
+    for customer_id in together:
+        dynamodb.put_item(TableName="cis-test", Item=idle_watch_item(customer_id, day, 30, DAY0))
+        dynamodb.put_item(TableName="cis-test", Item=rescore_item(customer_id, day))
+    reads = ItemsRead(dynamodb)
+
+    run = ChurnCheckJob(churn_repository(dynamodb), bus, RULES, UTC_ZONE, clock, page_size=3).run(
+        day, None, lambda: True
+    )
+
+    assert run.read == 6 and run.customers == reads.fetched == 3  # each assessed once, from one profile read
+    assert all(watch(dynamodb, customer_id, "RESCORE") is None for customer_id in together)

@@ -70,7 +70,8 @@ def test_on_a_generated_base_the_days_job_reads_only_the_days_watches_across_inv
     assert 20 < len(due) < len(generated) / 10  # a day's work is a small part of the base
     assert len(runs) > keys.WATCH_SHARDS  # it did stop and go on
     assert sum(run.customers for run in runs) == reads.fetched == len(due)  # each watched profile, once
-    assert sum(run.read for run in runs) == reads.items == watches  # their watches, nothing else
+    assert sum(run.read for run in runs) == watches  # their watches, each handled once, nothing else
+    assert watches <= reads.items <= watches + sum(run.pages for run in runs)  # a held-back one read again
     assert sum(sum(run.assessed.values()) for run in runs) == len(due)
 
 

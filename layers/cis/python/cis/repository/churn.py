@@ -42,8 +42,13 @@ class ChurnRepository:
         self.table = table_name
 
     def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
-        """One page of the watches due on `day` in one shard."""
-        return keys.day_page(self.client, self.table, keys.watch_partition(day, shard), start, limit)
+        """One page of the watches due on `day` in one shard, never ending between one customer's two."""
+        items, last = keys.day_page(self.client, self.table, keys.watch_partition(day, shard), start, limit)
+        if last is not None and len(items) > 1 and items[-1]["GSI1SK"]["S"].endswith("#IDLE"):
+            # <id>#IDLE sorts just before <id>#RESCORE: the next page starts with this customer instead.
+            items = items[:-1]
+            last = {name: items[-1][name]["S"] for name in ("PK", "SK", "GSI1PK", "GSI1SK")}
+        return items, last
 
     def profiles(self, customer_ids: list[str]) -> dict[str, dict]:
         """The stored profile items by customer id (consistent reads, 100 per request)."""
