@@ -8,26 +8,22 @@ from cis.config import settings
 from cis.domain.churn import parse_rules
 from cis.repository.factory import churn_repository, event_bus
 from cis.service.churn import JOB, ChurnCheckJob
-from cis.service.schedule import day_and_cursor
+from cis.service.schedule import run_day
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 bus = event_bus()
 zone = ZoneInfo(settings.business_time_zone)
 job = ChurnCheckJob(churn_repository(), bus, parse_rules(settings.churn_rules), zone)
-MARGIN_MS = 60_000  # stop paging with this much time left: one page and the continuation fit easily
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event, context):
-    day, cursor = day_and_cursor(event, zone)
-    run = job.run(day, cursor, lambda: context.get_remaining_time_in_millis() > MARGIN_MS)
-    if run.cursor is not None:
-        bus.continue_job(JOB, {"date": day.isoformat(), "cursor": run.cursor})
+    run = run_day(JOB, job, bus, event, context, zone)
     # The ops dashboard's daily summary: customers assessed per level, newly at risk, check-ins queued.
-    for level, count in run.assessed.items():
-        metrics.add_metric(name=f"ChurnAssessed_{level}", unit=MetricUnit.Count, value=count)
+    for level in ("low", "medium", "high"):  # zeros too: a dashboard line should not vanish on a quiet day
+        metrics.add_metric(name=f"ChurnAssessed_{level}", unit=MetricUnit.Count, value=run.assessed[level])
     metrics.add_metric(name="ChurnNewlyAtRisk", unit=MetricUnit.Count, value=run.newly_at_risk)
     metrics.add_metric(name="ChurnLevelChanges", unit=MetricUnit.Count, value=run.level_changes)
     metrics.add_metric(name="ChurnCheckIns", unit=MetricUnit.Count, value=run.check_ins)
