@@ -199,7 +199,6 @@ def notification_key(*parts: str | int) -> dict[str, dict]:
 
 WATCH_PREFIX = "WATCH#"
 WATCH_SHARDS = 8  # a day when many customers go quiet spreads over this many index partitions
-WATCH_KINDS = ("IDLE", "RESCORE")
 
 
 def watch_partition(day: str, shard: int) -> str:
