@@ -57,23 +57,6 @@ class _Bus:
         self.published += len(events)
 
 
-class _ProfilesRead:
-    """The items BatchGetItem and GetItem answered with (ItemsRead counts Query and Scan only)."""
-
-    def __init__(self, client):
-        self.items = self.batch_gets = self.gets = 0
-        client.meta.events.register("after-call.dynamodb.BatchGetItem", self._batch)
-        client.meta.events.register("after-call.dynamodb.GetItem", self._get)
-
-    def _batch(self, parsed, **_) -> None:
-        self.batch_gets += 1
-        self.items += sum(len(items) for items in parsed.get("Responses", {}).values())
-
-    def _get(self, parsed, **_) -> None:
-        self.gets += 1
-        self.items += "Item" in parsed
-
-
 def _chunk(span: tuple[int, int]) -> tuple[list[dict], dict]:
     """Customers `first` to `first + count`: their items, what is due today, and their scores today."""
     from cis.domain.churn import ChurnRules, assess, signals_of
@@ -160,7 +143,7 @@ def reads_for(customers: int) -> dict:
         }
         rules, zone = ChurnRules(), ZoneInfo("UTC")
         for label in ("first run", "re-run"):
-            queries, profiles, requests, bus = ItemsRead(client), _ProfilesRead(client), RequestCounter(client), _Bus()
+            reads, requests, bus = ItemsRead(client), RequestCounter(client), _Bus()
             ran = time.monotonic()
             with requests.measure() as calls:
                 run = ChurnCheckJob(ChurnRepository(client, "cis-bench"), bus, rules, zone, page_size=PAGE).run(
@@ -170,27 +153,24 @@ def reads_for(customers: int) -> dict:
             assert run.cursor is None, (label, run.to_dict())
             # The watches are all it queries; a page never ends between a customer's two watches, so at most
             # one watch per page is read again at the start of the next.
-            assert run.read <= queries.items <= run.read + run.pages, (label, run.read, queries.items)
+            assert run.read <= reads.items <= run.read + run.pages, (label, run.read, reads.items)
             assert bus.published == run.emitted, (label, bus.published, run.to_dict())
             if label == "first run":
                 assert run.read == idle_due + rescore, (run.to_dict(), idle_due, rescore)
                 assert run.customers == watched, (run.to_dict(), watched)  # each watched customer once
-                assert profiles.items == run.customers, (
-                    profiles.items,
-                    run.customers,
-                )  # one profile per page's customer
+                assert reads.fetched == run.customers, (reads.fetched, run.customers)  # one profile each
             else:
                 assert run.read == 0 and bus.published == 0, ("watches not moved", run.to_dict())
             writes = sum(calls[name] for name in ("UpdateItem", "PutItem", "DeleteItem"))
             figures[label] = {
-                "customers_counted": run.customers,  # ChurnRun.customers: once per page a customer's watches are on
-                "watch_items_read": queries.items,
-                "profiles_read": profiles.items,
-                "items_read": queries.items + profiles.items,
-                "items_read_per_watched": round((queries.items + profiles.items) / watched, 3) if watched else None,
-                "queries": queries.requests,
-                "batch_gets": profiles.batch_gets,
-                "gets": profiles.gets,
+                "customers_counted": run.customers,
+                "watch_items_read": reads.items,
+                "profiles_read": reads.fetched,
+                "items_read": reads.items + reads.fetched,
+                "items_read_per_watched": round((reads.items + reads.fetched) / watched, 3) if watched else None,
+                "queries": reads.requests,
+                "batch_gets": calls["BatchGetItem"],
+                "gets": calls["GetItem"],
                 "writes": writes,
                 "assessed": dict(run.assessed),
                 "level_changes": run.level_changes,
