@@ -152,13 +152,13 @@ class ChurnCheckJob:
         decision = Decision(customer_id, watches)
         if item is None or "merged_into" in item or item.get("status", {}).get("S") != "active":
             return decision  # nothing to assess: its watches are dropped
-        customer = Customer.model_validate(from_attributes(item))
+        plain = from_attributes(item)
+        customer = Customer.model_validate(plain)
         signals = signals_of(customer.engagement, customer.subscriptions, day, self.zone)
         assessment = assess(signals, self.rules)
         decision.risk = ChurnRisk.model_validate(assessment.to_dict() | {"assessed_on": day})
         decision.previous_level = customer.churn_risk.level if customer.churn_risk else "low"
-        stored = from_attributes(item).get("engagement") or {}
-        decision.last_activity_at = stored.get("last_activity_at")
+        decision.last_activity_at = (plain.get("engagement") or {}).get("last_activity_at")  # as stored
         decision.last_activity = signals.last_activity
         if signals.last_activity is not None:
             decision.next_idle = next_crossing(signals.last_activity, day, self.rules.thresholds_days)
