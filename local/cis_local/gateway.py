@@ -220,7 +220,12 @@ class Gateway:
                 elapsed = (time.perf_counter() - started) * 1000
                 sys.stderr.write(f"{self.command} {urlsplit(self.path).path} {status} {elapsed:.0f}ms\n")
 
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = _handle
+            def __getattr__(self, name: str):
+                # Every method reaches the gateway (TRACE, PROPFIND, ...): API Gateway answers them all
+                # in the common error shape, where http.server alone would send an HTML 501.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
 
             def log_message(self, *args) -> None:  # the line above replaces the default log
                 pass

@@ -6,6 +6,8 @@ answer: unknown route, then who is calling (401/403), then what they sent (413/4
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import traceback
 from typing import Annotated, Any
@@ -30,6 +32,7 @@ from cis.api.errors import (
     status_of,
     validation_problems,
 )
+from cis.api.links import links
 from cis.config import settings
 from cis.domain.customer import CUSTOMER_ID_PATTERN
 from cis.errors import CisError, FieldProblem, InvalidRequest
@@ -42,7 +45,10 @@ logger = Logger(child=True)
 ULID_PATTERN = CUSTOMER_ID_PATTERN
 CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Customer id (ULID)")]
 InteractionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Interaction id (ULID)")]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"?\d{1,18}"?)\s*$'
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", pattern=IF_MATCH_PATTERN, description="ETag of the version you read")
+]
 SubscriptionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Subscription id (ULID)")]
 
 
@@ -93,7 +99,11 @@ def create_resolver() -> APIGatewayRestResolver:
 def documented(method: str, path: str, success: int, model: type | None, *errors: int) -> dict:
     """Route decorator arguments: the topology's summary and operation id, and every response."""
     route = find_route(method, path)
-    ok = {"description": "Success"} | ({"content": {JSON: {"model": model}}} if model else {})
+    # No model: no body (204), so no content either, or clients would expect JSON.
+    ok = {"description": "Success", "content": {JSON: {"model": model}} if model else {}}
+    fields = set(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else set()
+    if next_calls := links(route, success, fields):
+        ok["links"] = next_calls
     with_body = [413, 415] if method in ("POST", "PUT", "PATCH") else []
     merged = [410] if "{customer_id}" in path and 404 in errors else []  # a merged-away id points onward
     statuses = sorted({*errors, *merged, *with_body, *([] if route.public else [401, 403]), 400, 422})
@@ -123,7 +133,12 @@ def gate(event: dict) -> Response | None:
         if not allowed(caller, route):
             roles = ", ".join(sorted(route.roles))
             return error_response(403, "forbidden", f"{route.method} {route.path} needs one of the roles: {roles}")
-    body = event.get("body") or ""
+    try:
+        body = _body_text(event)
+    except ValueError:
+        return error_response(
+            400, "malformed_body", "the body is not UTF-8 text: send JSON", [FieldProblem("body", "not UTF-8")]
+        )
     if len(body.encode()) > settings.max_body_bytes:
         limit = settings.max_body_bytes
         return error_response(
@@ -140,6 +155,18 @@ def gate(event: dict) -> Response | None:
     if body:  # application/merge-patch+json is JSON to the parser
         event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"} | {"Content-Type": JSON}
     return None
+
+
+def _body_text(event: dict) -> str:
+    """The body as text, put back on the event: API Gateway base64-encodes bytes that are not UTF-8."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded") and body:
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise ValueError("not UTF-8") from error
+        event["body"], event["isBase64Encoded"] = body, False
+    return body
 
 
 def handle(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
