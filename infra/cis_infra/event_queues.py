@@ -59,14 +59,16 @@ class EventQueues(Construct):
             visibility_timeout=Duration.seconds(declared.visibility_timeout_s),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=declared.max_receive_count, queue=dead_letters),
         )
-        # The target admits EventBridge to the queue and its key, for this account's rules.
+        # The target admits EventBridge to the queue and its key, for this account's rules. Events it still
+        # cannot deliver go to the same dead-letter queue: the body is the event either way, so one redrive
+        # puts both kinds back on the queue.
         events.Rule(
             self,
             f"{cid}Events",
             description=f"{', '.join(declared.detail_types)} to {spec.name}'s queue",
             event_bus=self._bus,
             event_pattern=events.EventPattern(source=[SOURCE], detail_type=list(declared.detail_types)),
-            targets=[event_targets.SqsQueue(queue, max_event_age=RULE_MAX_EVENT_AGE)],
+            targets=[event_targets.SqsQueue(queue, max_event_age=RULE_MAX_EVENT_AGE, dead_letter_queue=dead_letters)],
         )
         # Grants receive, delete and change-visibility on this queue (and the key), nothing else.
         function.add_event_source(
@@ -82,6 +84,7 @@ class EventQueues(Construct):
             self,
             f"{cid}DeadLettersAlarm",
             dead_letters,
-            f"{spec.name} failed some messages {declared.max_receive_count} times (a provider outage, or a bug): "
-            "they were not handled. Fix the cause, then redrive the queue from the SQS console.",
+            f"{spec.name} failed some messages {declared.max_receive_count} times (a provider outage, or a bug), "
+            "or the bus could not deliver some events to its queue: they were not handled. Fix the cause, then "
+            "redrive the queue from the SQS console.",
         )

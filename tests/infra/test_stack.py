@@ -480,6 +480,17 @@ def test_queue_fed_functions_get_their_event_types_through_an_encrypted_queue_wi
         assert rule["EventPattern"] == {"source": ["cis"], "detail-type": list(spec.queue.detail_types)}
 
 
+def test_events_the_bus_cannot_deliver_to_a_queue_go_to_that_queues_dead_letter_queue(synthesized):
+    queues = synthesized.properties("AWS::SQS::Queue")
+    rules = synthesized.properties("AWS::Events::Rule").values()
+    for spec in QUEUE_FED:
+        queue_id = event_source_mappings(synthesized, stream=False)[spec.name]["EventSourceArn"]["Fn::GetAtt"][0]
+        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == arn(queue_id)]
+        dead_letters = queues[queue_id]["RedrivePolicy"]["deadLetterTargetArn"]
+        assert rule["Targets"][0]["DeadLetterConfig"] == {"Arn": dead_letters}
+        assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 24 * 3600
+
+
 def test_email_goes_out_from_the_configured_sender_identity(synthesized):
     (_, identity) = synthesized.only("AWS::SES::EmailIdentity")
     assert identity["EmailIdentity"] == "reminders@example.com"
