@@ -147,6 +147,8 @@ class ApiFunctions(Construct):
             key_grants.append("Table.grant_read_write_data")
         if spec.reads_table_stream:
             key_grants.append("Queue.grant_send_messages (its stream's dead-letter queue, through the event source)")
+        if spec.schedule is not None:
+            key_grants.append("Queue.grant_send_messages (its job's dead-letter queue, the on-failure destination)")
         for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*") if key_grants else ():
             acknowledge(
                 role,

@@ -31,6 +31,7 @@ STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:Ge
 STREAM_READERS = [spec for spec in FUNCTIONS if spec.reads_table_stream]
 QUEUE_FED = [spec for spec in FUNCTIONS if spec.queue is not None]
 JOBS = [spec for spec in FUNCTIONS if spec.schedule is not None]
+SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 CONSUME_ACTIONS = {
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -230,6 +231,10 @@ def test_iam_per_function_is_least_privilege(synthesized):
     stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
     dead_letters = dead_letter_queues(synthesized)
     fed_from = {name: m["EventSourceArn"] for name, m in event_source_mappings(synthesized, stream=False).items()}
+    on_failure = {  # function logical id -> where its failed asynchronous invocations go
+        config["FunctionName"]["Ref"]: config["DestinationConfig"]["OnFailure"]["Destination"]
+        for config in synthesized.properties("AWS::Lambda::EventInvokeConfig").values()
+    }
     (identity_id, _) = synthesized.only("AWS::SES::EmailIdentity")
     for spec in FUNCTIONS:
         function = synthesized.template["Resources"][ids[spec.name]]["Properties"]
@@ -269,10 +274,13 @@ def test_iam_per_function_is_least_privilege(synthesized):
                 assert kinds == {"kms"} and resources == [arn(key_id)], statement
             if kinds & {"logs"}:
                 assert resources == [arn(function["LoggingConfig"]["LogGroup"]["Ref"])], statement
-            if kinds & {"sqs"}:  # its stream's dead-letter queue, or the queue that feeds it
+            if kinds & {"sqs"}:  # its stream's or its job's dead-letter queue, or the queue that feeds it
                 assert kinds == {"sqs"}, statement
                 if spec.reads_table_stream:
                     assert resources == [arn(dead_letters[spec.name])], statement
+                elif spec.schedule is not None:
+                    assert resources == [on_failure[ids[spec.name]]], statement
+                    assert statement_actions <= SEND_ACTIONS, statement
                 else:
                     assert resources == [fed_from[spec.name]], statement
                     assert statement_actions <= CONSUME_ACTIONS, statement
@@ -440,6 +448,18 @@ def test_each_job_runs_daily_on_its_cron_in_the_business_time_zone_with_retries_
             and alarm.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": ids[spec.name]}}]
         ]
         assert len(errors) == 1 and errors[0]["Threshold"] == 1
+
+
+def test_a_job_start_that_fails_every_lambda_attempt_goes_to_the_jobs_dead_letter_queue(synthesized):
+    ids = function_ids(synthesized)
+    configs = synthesized.properties("AWS::Lambda::EventInvokeConfig").values()
+    schedules = synthesized.properties("AWS::Scheduler::Schedule").values()
+    assert len(configs) == len(JOBS) > 0  # only the jobs are invoked asynchronously
+    for spec in JOBS:
+        (config,) = [c for c in configs if c["FunctionName"] == {"Ref": ids[spec.name]}]
+        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == arn(ids[spec.name])]
+        # The same queue the scheduler and the continuation rule use, so one alarm covers every failed start.
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == schedule["Target"]["DeadLetterConfig"]["Arn"]
 
 
 def test_a_job_that_runs_out_of_time_is_started_again_by_its_continuation_rule(synthesized):
