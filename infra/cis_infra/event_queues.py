@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as event_targets
@@ -19,6 +19,7 @@ from cis.topology import FUNCTIONS, Function
 from constructs import Construct
 
 from cis_infra.functions import pascal_case
+from cis_infra.nag import SERVERLESS, acknowledge
 from cis_infra.queues import dead_letter_queue, depth_alarm, encrypted_queue
 
 # Events the rule could not put on the queue (it is the same account and key: rare) are retried for a day.
@@ -78,6 +79,15 @@ class EventQueues(Construct):
                 max_batching_window=MAX_BATCHING_WINDOW,
                 report_batch_item_failures=True,
             )
+        )
+        # SqsEventSource names the mapping it adds after the queue's unique id.
+        acknowledge(
+            function.node.find_child(f"SqsEventSource:{Names.node_unique_id(queue.node)}"),
+            "LambdaEventSourceMappingDestination",
+            "Lambda takes no on-failure destination for an SQS event source mapping (only for stream and Kafka "
+            f"sources): messages {spec.name} fails go to the queue's dead-letter queue through its redrive policy, "
+            f"after {declared.max_receive_count} receives.",
+            pack=SERVERLESS,
         )
         self.queues[spec.name], self.dead_letter_queues[spec.name] = queue, dead_letters
         self.alarms[spec.name] = depth_alarm(

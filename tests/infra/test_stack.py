@@ -608,8 +608,15 @@ def test_cdk_nag_reports_no_unsuppressed_findings(synthesized):
     assert synthesized.synth_error is None
 
 
+def test_cdk_nag_checks_the_app_with_the_aws_solutions_and_serverless_packs(synthesized):
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text(encoding="utf-8"))
+    conclusions = {plugin["pluginName"]: plugin["conclusion"] for plugin in report["pluginReports"]}
+    assert conclusions == {"AwsSolutions": "success", "Serverless": "success"}
+
+
 def test_the_nag_check_sees_errors_and_warnings_and_honours_acknowledgements(tmp_path):
-    """Guards the test above: the same attachment and report reader do catch findings of both severities."""
+    """Guards the tests above: the same attachment and report reader do catch findings of both severities,
+    from both packs."""
     app = attach_nag(App(outdir=str(tmp_path)))
     stack = Stack(app, "Bad")
     queue = sqs.Queue(stack, "Queue")  # no DLQ (SQS3), no TLS-only policy (SQS4): errors
@@ -622,6 +629,7 @@ def test_the_nag_check_sees_errors_and_warnings_and_honours_acknowledgements(tmp
     reported = findings(tmp_path)
     assert any(line.startswith("error AwsSolutions-SQS4 at Bad/Queue/") for line in reported), reported
     assert any(line.startswith("warning AwsSolutions-DDB3 at Bad/Table/") for line in reported), reported
+    assert any(line.startswith("error Serverless-SQSRedrivePolicy at Bad/Queue/") for line in reported), reported
     assert not any("SQS3" in line for line in reported), reported
 
 
