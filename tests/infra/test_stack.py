@@ -11,6 +11,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
+from cfnlint.api import ManualArgs, lint_file
 from cis.api.errors import GATEWAY_RESPONSES
 from cis.topology import FUNCTIONS, TABLE, Role
 from cis_infra.api import vtl_literal
@@ -20,7 +21,7 @@ from cis_infra.nag import acknowledge, findings
 from cis_infra.stack import default_phone_region, settings_environment
 from cis_local.table import table_definition
 
-from .conftest import Synthesized
+from .conftest import ROOT, Synthesized
 
 pytestmark = pytest.mark.slow
 
@@ -631,6 +632,36 @@ def test_the_nag_check_sees_errors_and_warnings_and_honours_acknowledgements(tmp
     assert any(line.startswith("warning AwsSolutions-DDB3 at Bad/Table/") for line in reported), reported
     assert any(line.startswith("error Serverless-SQSRedrivePolicy at Bad/Queue/") for line in reported), reported
     assert not any("SQS3" in line for line in reported), reported
+
+
+def cfn_lint(template: Path) -> list[str]:
+    """cfn-lint's findings (errors and warnings) in one template, with the repository's .cfnlintrc."""
+    config = ManualArgs(config_file=str(ROOT / ".cfnlintrc"))
+    return [f"{m.rule.id} {m.message} ({m.path_string})" for m in lint_file(template, config=config)]
+
+
+def test_cfn_lint_finds_nothing_in_the_synthesized_templates(synthesized):
+    templates = sorted(synthesized.outdir.glob("*.template.json"))
+    assert templates
+    found = [f"{template.name}: {line}" for template in templates for line in cfn_lint(template)]
+    assert not found, "cfn-lint reports:\n" + "\n".join(found)
+
+
+def test_the_cfn_lint_check_sees_findings(tmp_path):
+    """Guards the test above: with the same configuration, cfn-lint reports errors and warnings."""
+    template = tmp_path / "Bad.template.json"
+    function = {"Runtime": "python3.13", "Handler": "handler.handler", "Code": {"ZipFile": "x"}}  # no Role
+    template.write_text(
+        json.dumps(
+            {
+                "Parameters": {"Unused": {"Type": "String"}},
+                "Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": function}},
+            }
+        )
+    )
+    reported = cfn_lint(template)
+    assert any(line.startswith("E3003 ") for line in reported), reported  # Role is required
+    assert any(line.startswith("W2001 ") for line in reported), reported  # a parameter nothing uses
 
 
 def test_reminder_lead_times_and_the_business_time_zone_are_checked_context_values():
