@@ -51,7 +51,11 @@ class EventQueues(Construct):
         if declared.visibility_timeout_s < spec.timeout_s:
             raise ValueError(f"{spec.name}: the queue's visibility timeout must be at least the function's timeout")
         dead_letters = dead_letter_queue(
-            self, f"{cid}DeadLetters", self._key, f"messages {spec.name} failed {declared.max_receive_count} times"
+            self,
+            f"{cid}DeadLetters",
+            self._key,
+            f"messages {spec.name} failed {declared.max_receive_count} times, and events the bus could not "
+            "deliver to its queue",
         )
         queue = encrypted_queue(
             self,
