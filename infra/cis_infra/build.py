@@ -1,4 +1,4 @@
-"""The app as `cdk synth` runs it, with the cdk-nag rule pack attached: infra/app.py and the tests share it."""
+"""The app as `cdk synth` runs it, with the cdk-nag rule packs attached: infra/app.py and the tests share it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import App, Tags, Validations
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from cis_infra.stack import CisStack
 
@@ -16,7 +16,9 @@ STACK_NAME = "Cis"
 def attach_nag(app: App) -> App:
     # cdk-nag 3 is a validation plugin, not an aspect: it runs after synthesis, error findings
     # fail synth, and every finding lands in <outdir>/validation-report.json.
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # AwsSolutions checks security; Serverless checks what a serverless app should have besides
+    # (failure destinations, dead-letter queues, tracing, throttling, log retention).
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app
 
 

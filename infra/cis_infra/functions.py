@@ -17,7 +17,7 @@ from aws_cdk import aws_logs as logs
 from cis.topology import FUNCTIONS, TABLE, Function
 from constructs import Construct
 
-from cis_infra.nag import acknowledge
+from cis_infra.nag import SERVERLESS, acknowledge
 from cis_infra.paths import ASSET_EXCLUDES, CIS_LAYER_DIR, deps_layer_dir, function_dir
 
 # Not PYTHON_3_14 although this CDK knows it: `make layer` builds the dependency layer from cp313 wheels.
@@ -117,11 +117,32 @@ class ApiFunctions(Construct):
     def _acknowledge(self, spec: Function, role: iam.Role, function: lambda_.Function) -> None:
         # One reason per finding id and scope (a second acknowledgement replaces the first), so each reason
         # names every grant behind the finding, including those `streams.TableStreamReaders` adds to the role.
-        acknowledge(
-            function,
-            "L1",
-            "Pinned to Python 3.13: the dependency layer is built from cp313 wheels (pydantic-core is compiled).",
-        )
+        pinned = "Pinned to Python 3.13: the dependency layer is built from cp313 wheels (pydantic-core is compiled)."
+        acknowledge(function, "L1", pinned)
+        acknowledge(function, "LambdaLatestVersion", pinned, pack=SERVERLESS)
+        # DeadLetterConfig only ever receives asynchronous invocations; say how each of this function's
+        # invokers keeps what failed. A function nothing invokes gets no acknowledgement, so it is reported.
+        invoked = []
+        if spec.routes:
+            invoked.append("API Gateway invokes it synchronously (proxy integration): the caller gets the error.")
+        if spec.reads_table_stream:
+            invoked.append(
+                "Its table-stream event source mapping invokes it synchronously and sends failed batches to the "
+                "mapping's on-failure destination, a dead-letter queue."
+            )
+        if spec.queue is not None:
+            invoked.append(
+                "Its SQS event source mapping invokes it synchronously; messages it fails go to the queue's "
+                "dead-letter queue through the redrive policy."
+            )
+        if spec.schedule is not None:
+            invoked.append(
+                "The scheduler and its continuation rule invoke it asynchronously: starts that fail every attempt go "
+                "to the job's dead-letter queue as the on-failure destination (EventInvokeConfig), which AWS "
+                "recommends over DeadLetterConfig."
+            )
+        if invoked:
+            acknowledge(function, "LambdaDLQ", " ".join(invoked), pack=SERVERLESS)
         wildcard = [
             "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level "
             "permissions, so AWS requires Resource '*' for them."
@@ -147,6 +168,8 @@ class ApiFunctions(Construct):
             key_grants.append("Table.grant_read_write_data")
         if spec.reads_table_stream:
             key_grants.append("Queue.grant_send_messages (its stream's dead-letter queue, through the event source)")
+        if spec.schedule is not None:
+            key_grants.append("Queue.grant_send_messages (its job's dead-letter queue, the on-failure destination)")
         for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*") if key_grants else ():
             acknowledge(
                 role,

@@ -16,6 +16,7 @@ from aws_cdk import aws_events_targets as event_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as lambda_destinations
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from cis.repository.bus import JOBS_SOURCE
@@ -53,8 +54,11 @@ class ScheduledJobs(Construct):
 
     def _job(self, spec: Function, function: lambda_.Function) -> None:
         cid, job = pascal_case(spec.name), spec.schedule.job
-        # Invocations neither the scheduler nor the bus could deliver, after their retries.
-        dead_letters = dead_letter_queue(self, f"{cid}DeadLetters", self._key, f"undelivered starts of job {job}")
+        # Invocations neither the scheduler nor the bus could deliver, after their retries; and, as the on-failure
+        # destination, starts that failed every one of Lambda's attempts. Both invoke asynchronously, so once
+        # Lambda has accepted a start, only Lambda's own retries and destination stand behind it.
+        dead_letters = dead_letter_queue(self, f"{cid}DeadLetters", self._key, f"failed starts of job {job}")
+        function.configure_async_invoke(on_failure=lambda_destinations.SqsDestination(dead_letters))
 
         # The scheduler's own role (the target would make one without the key): invoke this function,
         # and write to the encrypted dead-letter queue.
@@ -129,13 +133,17 @@ class ScheduledJobs(Construct):
                 self,
                 f"{cid}DeadLettersAlarm",
                 dead_letters,
-                f"Job {job} was not started (schedule or continuation undelivered after retries): run it by "
-                f"hand for the day in the message (`cis jobs run {job} --date ...`).",
+                f"Job {job} did not run: a start (schedule or continuation) was undelivered after retries, or "
+                "failed every attempt Lambda made. Run it by hand for the day in the message, in its body or its "
+                f"requestPayload (`cis jobs run {job} --date ...`).",
             ),
             cloudwatch.Alarm(
                 self,
                 f"{cid}ErrorsAlarm",
-                alarm_description=f"Job {job} failed: its logs say why; the scheduler retries, then gives up.",
+                alarm_description=(
+                    f"Job {job} failed: its logs say why. Lambda retries; a start that fails each time is kept in "
+                    "its dead-letter queue."
+                ),
                 metric=function.metric_errors(statistic=cloudwatch.Stats.SUM, period=Duration.minutes(5)),
                 threshold=1,
                 evaluation_periods=1,

@@ -15,17 +15,18 @@ from pathlib import Path
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
-PACK = "AwsSolutions"
+AWS_SOLUTIONS, SERVERLESS = "AwsSolutions", "Serverless"  # the rule packs build.attach_nag attaches
 REPORT = "validation-report.json"
 
 
-def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
-    """Acknowledge one AwsSolutions finding, e.g. rule="L1" or rule="IAM5[Resource::*]", with a reason.
+def acknowledge(scope: IConstruct, rule: str, reason: str, *, pack: str = AWS_SOLUTIONS) -> None:
+    """Acknowledge one finding of `pack`, e.g. rule="L1", rule="IAM5[Resource::*]" or, with
+    pack=SERVERLESS, rule="LambdaDLQ", with a reason.
 
     The plugin-qualified id ("AwsSolutions::AwsSolutions-L1") makes CDK list the finding
     under the report's suppressedViolations with its reason, so acknowledgements stay auditable.
     """
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"{PACK}::{PACK}-{rule}", reason=reason))
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{pack}-{rule}", reason=reason))
 
 
 def findings(outdir: str | Path) -> list[str]:

@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cis_infra.nag import acknowledge
+from cis_infra.nag import SERVERLESS, acknowledge
 
 DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's longest
 
@@ -27,12 +27,12 @@ def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey, **option
 def dead_letter_queue(scope: Construct, construct_id: str, key: kms.IKey, holds: str) -> sqs.Queue:
     """A queue that IS a dead-letter queue: kept 14 days, read by people, not by a function."""
     queue = encrypted_queue(scope, construct_id, key, retention_period=DEAD_LETTER_RETENTION)
-    acknowledge(
-        queue,
-        "SQS3",
+    reason = (
         f"This queue IS a dead-letter queue ({holds}). No application consumes it, so there are no processing "
-        "failures to move to another queue: operators inspect it when its depth alarm fires.",
+        "failures to move to another queue: operators inspect it when its depth alarm fires."
     )
+    acknowledge(queue, "SQS3", reason)
+    acknowledge(queue, "SQSRedrivePolicy", reason, pack=SERVERLESS)
     return queue
 
 

@@ -11,6 +11,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
+from cfnlint.api import ManualArgs, lint_file
 from cis.api.errors import GATEWAY_RESPONSES
 from cis.topology import FUNCTIONS, TABLE, Role
 from cis_infra.api import vtl_literal
@@ -20,7 +21,7 @@ from cis_infra.nag import acknowledge, findings
 from cis_infra.stack import default_phone_region, settings_environment
 from cis_local.table import table_definition
 
-from .conftest import Synthesized
+from .conftest import ROOT, Synthesized
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +32,7 @@ STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:Ge
 STREAM_READERS = [spec for spec in FUNCTIONS if spec.reads_table_stream]
 QUEUE_FED = [spec for spec in FUNCTIONS if spec.queue is not None]
 JOBS = [spec for spec in FUNCTIONS if spec.schedule is not None]
+SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 CONSUME_ACTIONS = {
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -230,6 +232,10 @@ def test_iam_per_function_is_least_privilege(synthesized):
     stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
     dead_letters = dead_letter_queues(synthesized)
     fed_from = {name: m["EventSourceArn"] for name, m in event_source_mappings(synthesized, stream=False).items()}
+    on_failure = {  # function logical id -> where its failed asynchronous invocations go
+        config["FunctionName"]["Ref"]: config["DestinationConfig"]["OnFailure"]["Destination"]
+        for config in synthesized.properties("AWS::Lambda::EventInvokeConfig").values()
+    }
     (identity_id, _) = synthesized.only("AWS::SES::EmailIdentity")
     for spec in FUNCTIONS:
         function = synthesized.template["Resources"][ids[spec.name]]["Properties"]
@@ -269,10 +275,13 @@ def test_iam_per_function_is_least_privilege(synthesized):
                 assert kinds == {"kms"} and resources == [arn(key_id)], statement
             if kinds & {"logs"}:
                 assert resources == [arn(function["LoggingConfig"]["LogGroup"]["Ref"])], statement
-            if kinds & {"sqs"}:  # its stream's dead-letter queue, or the queue that feeds it
+            if kinds & {"sqs"}:  # its stream's or its job's dead-letter queue, or the queue that feeds it
                 assert kinds == {"sqs"}, statement
                 if spec.reads_table_stream:
                     assert resources == [arn(dead_letters[spec.name])], statement
+                elif spec.schedule is not None:
+                    assert resources == [on_failure[ids[spec.name]]], statement
+                    assert statement_actions <= SEND_ACTIONS, statement
                 else:
                     assert resources == [fed_from[spec.name]], statement
                     assert statement_actions <= CONSUME_ACTIONS, statement
@@ -442,6 +451,18 @@ def test_each_job_runs_daily_on_its_cron_in_the_business_time_zone_with_retries_
         assert len(errors) == 1 and errors[0]["Threshold"] == 1
 
 
+def test_a_job_start_that_fails_every_lambda_attempt_goes_to_the_jobs_dead_letter_queue(synthesized):
+    ids = function_ids(synthesized)
+    configs = synthesized.properties("AWS::Lambda::EventInvokeConfig").values()
+    schedules = synthesized.properties("AWS::Scheduler::Schedule").values()
+    assert len(configs) == len(JOBS) > 0  # only the jobs are invoked asynchronously
+    for spec in JOBS:
+        (config,) = [c for c in configs if c["FunctionName"] == {"Ref": ids[spec.name]}]
+        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == arn(ids[spec.name])]
+        # The same queue the scheduler and the continuation rule use, so one alarm covers every failed start.
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == schedule["Target"]["DeadLetterConfig"]["Arn"]
+
+
 def test_a_job_that_runs_out_of_time_is_started_again_by_its_continuation_rule(synthesized):
     ids = function_ids(synthesized)
     (bus_id, _) = synthesized.only("AWS::Events::EventBus")
@@ -478,6 +499,17 @@ def test_queue_fed_functions_get_their_event_types_through_an_encrypted_queue_wi
         (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == arn(queue_id)]
         assert rule["EventBusName"] == {"Ref": bus_id}
         assert rule["EventPattern"] == {"source": ["cis"], "detail-type": list(spec.queue.detail_types)}
+
+
+def test_events_the_bus_cannot_deliver_to_a_queue_go_to_that_queues_dead_letter_queue(synthesized):
+    queues = synthesized.properties("AWS::SQS::Queue")
+    rules = synthesized.properties("AWS::Events::Rule").values()
+    for spec in QUEUE_FED:
+        queue_id = event_source_mappings(synthesized, stream=False)[spec.name]["EventSourceArn"]["Fn::GetAtt"][0]
+        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == arn(queue_id)]
+        dead_letters = queues[queue_id]["RedrivePolicy"]["deadLetterTargetArn"]
+        assert rule["Targets"][0]["DeadLetterConfig"] == {"Arn": dead_letters}
+        assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 24 * 3600
 
 
 def test_email_goes_out_from_the_configured_sender_identity(synthesized):
@@ -577,8 +609,15 @@ def test_cdk_nag_reports_no_unsuppressed_findings(synthesized):
     assert synthesized.synth_error is None
 
 
+def test_cdk_nag_checks_the_app_with_the_aws_solutions_and_serverless_packs(synthesized):
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text(encoding="utf-8"))
+    conclusions = {plugin["pluginName"]: plugin["conclusion"] for plugin in report["pluginReports"]}
+    assert conclusions == {"AwsSolutions": "success", "Serverless": "success"}
+
+
 def test_the_nag_check_sees_errors_and_warnings_and_honours_acknowledgements(tmp_path):
-    """Guards the test above: the same attachment and report reader do catch findings of both severities."""
+    """Guards the tests above: the same attachment and report reader do catch findings of both severities,
+    from both packs."""
     app = attach_nag(App(outdir=str(tmp_path)))
     stack = Stack(app, "Bad")
     queue = sqs.Queue(stack, "Queue")  # no DLQ (SQS3), no TLS-only policy (SQS4): errors
@@ -591,7 +630,38 @@ def test_the_nag_check_sees_errors_and_warnings_and_honours_acknowledgements(tmp
     reported = findings(tmp_path)
     assert any(line.startswith("error AwsSolutions-SQS4 at Bad/Queue/") for line in reported), reported
     assert any(line.startswith("warning AwsSolutions-DDB3 at Bad/Table/") for line in reported), reported
+    assert any(line.startswith("error Serverless-SQSRedrivePolicy at Bad/Queue/") for line in reported), reported
     assert not any("SQS3" in line for line in reported), reported
+
+
+def cfn_lint(template: Path) -> list[str]:
+    """cfn-lint's findings (errors and warnings) in one template, with the repository's .cfnlintrc."""
+    config = ManualArgs(config_file=str(ROOT / ".cfnlintrc"))
+    return [f"{m.rule.id} {m.message} ({m.path_string})" for m in lint_file(template, config=config)]
+
+
+def test_cfn_lint_finds_nothing_in_the_synthesized_templates(synthesized):
+    templates = sorted(synthesized.outdir.glob("*.template.json"))
+    assert templates
+    found = [f"{template.name}: {line}" for template in templates for line in cfn_lint(template)]
+    assert not found, "cfn-lint reports:\n" + "\n".join(found)
+
+
+def test_the_cfn_lint_check_sees_findings(tmp_path):
+    """Guards the test above: with the same configuration, cfn-lint reports errors and warnings."""
+    template = tmp_path / "Bad.template.json"
+    function = {"Runtime": "python3.13", "Handler": "handler.handler", "Code": {"ZipFile": "x"}}  # no Role
+    template.write_text(
+        json.dumps(
+            {
+                "Parameters": {"Unused": {"Type": "String"}},
+                "Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": function}},
+            }
+        )
+    )
+    reported = cfn_lint(template)
+    assert any(line.startswith("E3003 ") for line in reported), reported  # Role is required
+    assert any(line.startswith("W2001 ") for line in reported), reported  # a parameter nothing uses
 
 
 def test_reminder_lead_times_and_the_business_time_zone_are_checked_context_values():
