@@ -27,8 +27,11 @@ from cis.topology import TABLE
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-# Adaptive retries absorb short throttling bursts before the API has to answer 503.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
+# botocore's standard retries absorb short throttling bursts before the API answers 503. Three
+# attempts in all (botocore's "max_attempts" would count retries only): its throttling backoff waits
+# up to 1 s, then 2 s, so a throttled call gives up well inside an API function's timeout.
+MAX_ATTEMPTS = 3
+_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}, connect_timeout=2, read_timeout=5)
 
 
 def dynamodb_client():
