@@ -1,0 +1,36 @@
+"""AWS errors that outlasted botocore's retries and that a client can act on by retrying later.
+
+Throttling is the service asking us to slow down: 503 with Retry-After, nothing was written (a
+throttled request or a transaction cancelled by throttling is not applied). A write blocked by
+another writer's transaction is the contract's concurrent_update (409, Retry-After).
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
+
+from cis.errors import CisError, concurrent_update
+
+# botocore's own list of throttling codes (ThrottlingException, ProvisionedThroughputExceededException,
+# RequestLimitExceeded, TransactionInProgressException, ...): the ones its standard mode retried.
+_THROTTLING = ThrottledRetryableChecker()
+# TransactionCanceledException reasons for an item that was throttled: botocore does not retry these.
+_THROTTLED_ITEM = {"ThrottlingError", "ProvisionedThroughputExceeded"}
+RETRY_AFTER_S = 1
+
+
+def throttled(error: BaseException) -> bool:
+    if not isinstance(error, ClientError):
+        return False
+    if _THROTTLING.is_retryable(RetryContext(attempt_number=1, parsed_response=error.response)):
+        return True
+    reasons = error.response.get("CancellationReasons") or []
+    return any(reason.get("Code") in _THROTTLED_ITEM for reason in reasons)
+
+
+def as_conflict(error: BaseException) -> CisError | None:
+    """A single write refused because a transaction holds its item (TransactionConflictException)."""
+    if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == "TransactionConflictException":
+        return concurrent_update("this record")
+    return None

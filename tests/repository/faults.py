@@ -1,0 +1,95 @@
+"""Faults injected into real clients with botocore event hooks.
+
+A `before-send` hook answers in place of the service, so what follows is what a real error
+runs through: botocore's parser, its retry policy (the handler's own Config) and the code
+that catches the ClientError. A hook on the operation runs before moto's own `before-send`
+handler, but botocore calls every handler and takes the first answer: so a faulted request is
+pointed at a host moto does not serve, or moto would apply the write the fault refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from botocore.awsrequest import AWSResponse
+
+# botocore's standard retry mode waits up to 1, 2, 4 s between throttled attempts: tests do not wait.
+NO_BACKOFF = ("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0)
+
+
+UNSERVED = "https://fault.invalid/"
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **_):
+        yield self.body
+
+
+def json_error(code: str, status: int = 400, **members) -> Callable[[object], AWSResponse]:
+    """An AWS JSON-protocol error response (DynamoDB, EventBridge), as the service sends it."""
+    body = json.dumps({"__type": f"com.amazonaws.service#{code}", "message": f"injected {code}"} | members)
+
+    def respond(request) -> AWSResponse:
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"}
+        return AWSResponse(request.url, status, headers, _Raw(body.encode()))
+
+    return respond
+
+
+def json_ok(payload: dict) -> Callable[[object], AWSResponse]:
+    def respond(request) -> AWSResponse:
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "fault"}
+        return AWSResponse(request.url, 200, headers, _Raw(json.dumps(payload).encode()))
+
+    return respond
+
+
+def cancelled(*codes: str) -> Callable[[object], AWSResponse]:
+    """TransactionCanceledException with one cancellation reason per item ("None" where it was fine)."""
+    reasons = [{"Code": code, **({"Message": f"injected {code}"} if code != "None" else {})} for code in codes]
+    return json_error("TransactionCanceledException", CancellationReasons=reasons)
+
+
+@dataclass
+class Fault:
+    """Requests the hook saw (their JSON bodies) and how many it answered with the fault."""
+
+    seen: list[dict] = field(default_factory=list)
+    injected: int = 0
+
+
+@contextmanager
+def inject(
+    client,
+    operation: str,
+    respond: Callable[[object], AWSResponse | None],
+    times: int | None = None,
+) -> Iterator[Fault]:
+    """Answer `operation` on `client` with respond(request), the first `times` requests (None: all).
+    `respond` may also return None to let the request through (a concurrent writer's hook)."""
+    fault = Fault()
+    event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+
+    def hook(request, **_):
+        # botocore sends the same request object again on a retry: give moto back its address.
+        request.url = getattr(request, "unfaulted_url", request.url)
+        fault.seen.append(json.loads(request.body or b"{}"))
+        if times is not None and fault.injected >= times:
+            return None
+        response = respond(request)
+        if response is not None:
+            fault.injected += 1
+            request.unfaulted_url, request.url = request.url, UNSERVED
+        return response
+
+    client.meta.events.register(event, hook)
+    try:
+        yield fault
+    finally:
+        client.meta.events.unregister(event, hook)
