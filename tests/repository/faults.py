@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import boto3
 from botocore.awsrequest import AWSResponse
 
 # botocore's standard retry mode waits up to 1, 2, 4 s between throttled attempts: tests do not wait.
@@ -93,3 +94,22 @@ def inject(
         yield fault
     finally:
         client.meta.events.unregister(event, hook)
+
+
+def put_events_failing(fails: Callable[[dict], str | None]) -> Callable[[object], AWSResponse | None]:
+    """PutEvents answered as EventBridge answers a partial failure: FailedEntryCount and, in order, an
+    EventId or an ErrorCode per entry. The entries fails(entry) lets through reach moto's bus for real
+    (through a client without this hook); those it names an error code for do not."""
+    forward = boto3.client("events")
+
+    def respond(request) -> AWSResponse | None:
+        entries = json.loads(request.body)["Entries"]
+        codes = [fails(entry) for entry in entries]
+        if not any(codes):
+            return None
+        accepted = [entry for entry, code in zip(entries, codes, strict=True) if not code]
+        ids = iter(forward.put_events(Entries=accepted)["Entries"] if accepted else [])
+        results = [{"ErrorCode": code, "ErrorMessage": f"injected {code}"} if code else next(ids) for code in codes]
+        return json_ok({"FailedEntryCount": sum(map(bool, codes)), "Entries": results})(request)
+
+    return respond
