@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from cis.topology import Function
+from cis_local.functions import load_handler
+from cis_local.gateway import Gateway, LambdaContext
 
 # botocore's standard retry mode waits up to 1, 2, 4 s between throttled attempts: tests do not wait.
 NO_BACKOFF = ("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0)
@@ -113,3 +116,24 @@ def put_events_failing(fails: Callable[[dict], str | None]) -> Callable[[object]
         return json_ok({"FailedEntryCount": sum(map(bool, codes)), "Entries": results})(request)
 
     return respond
+
+
+def in_process(function: Function, monkeypatch) -> Callable:
+    """call(method, path, body, headers) -> (status, headers, json) through a function's real handler,
+    on the event the local gateway builds, as an admin; call.client is the handler's DynamoDB client."""
+    monkeypatch.setattr(*NO_BACKOFF)
+    module = load_handler(function)
+    gateway = Gateway()
+
+    def call(method: str, path: str, body: dict | None = None, headers: dict | None = None):
+        binding, params = gateway.match(method, path.partition("?")[0])
+        sent = {"Content-Type": ["application/json"]} | {k: [v] for k, v in (headers or {}).items()}
+        raw = json.dumps(body).encode() if body is not None else b""
+        claims = {"sub": "faults", "cognito:groups": "admin"}
+        event = gateway.event(binding, method, path, sent, raw, params, claims)
+        result = module.handler(event, LambdaContext(function))
+        headers = (result.get("headers") or {}) | {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
+        return result["statusCode"], headers, json.loads(result["body"] or "null")
+
+    call.module, call.client = module, module.client
+    return call

@@ -6,15 +6,11 @@ table holds what it held before: no profile without its lookup items, no half-mo
 concurrent writer is the contract's 409/412: read again and retry, or say who won.
 """
 
-import json
-
 import pytest
 from cis.repository.factory import MAX_ATTEMPTS
 from cis.topology import CUSTOMERS_API, FUNCTIONS
-from cis_local.functions import load_handler
-from cis_local.gateway import Gateway, LambdaContext
 
-from tests.repository.faults import NO_BACKOFF, cancelled, inject, json_error
+from tests.repository.faults import cancelled, in_process, inject, json_error
 
 
 def test_a_throttled_call_gives_up_inside_every_api_functions_timeout():
@@ -27,23 +23,9 @@ def test_a_throttled_call_gives_up_inside_every_api_functions_timeout():
 
 @pytest.fixture
 def api(dynamodb, monkeypatch):
-    """call(method, path, body, headers) -> (status, headers, json) through the real customers handler."""
-    monkeypatch.setattr(*NO_BACKOFF)
-    module = load_handler(CUSTOMERS_API)
-    monkeypatch.setattr(module.service, "pause", lambda attempt: None)  # the service's own retry backoff
-    gateway = Gateway()
-
-    def call(method: str, path: str, body: dict | None = None, headers: dict | None = None):
-        binding, params = gateway.match(method, path.partition("?")[0])
-        sent = {"Content-Type": ["application/json"]} | {k: [v] for k, v in (headers or {}).items()}
-        raw = json.dumps(body).encode() if body is not None else b""
-        claims = {"sub": "faults", "cognito:groups": "admin"}
-        event = gateway.event(binding, method, path, sent, raw, params, claims)
-        result = module.handler(event, LambdaContext(CUSTOMERS_API))
-        headers = (result.get("headers") or {}) | {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
-        return result["statusCode"], headers, json.loads(result["body"] or "null")
-
-    call.client = module.client
+    """The customers handler, in-process; its service's own retry backoff cut to nothing."""
+    call = in_process(CUSTOMERS_API, monkeypatch)
+    monkeypatch.setattr(call.module.service, "pause", lambda attempt: None)
     return call
 
 
