@@ -11,12 +11,11 @@ from botocore.exceptions import ClientError
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
 from cis.errors import CisError, concurrent_update
+from cis.repository.customers import throttled as throttled_items
 
 # botocore's own list of throttling codes (ThrottlingException, ProvisionedThroughputExceededException,
 # RequestLimitExceeded, TransactionInProgressException, ...): the ones its standard mode retried.
 _THROTTLING = ThrottledRetryableChecker()
-# TransactionCanceledException reasons for an item that was throttled: botocore does not retry these.
-_THROTTLED_ITEM = {"ThrottlingError", "ProvisionedThroughputExceeded"}
 RETRY_AFTER_S = 1
 
 
@@ -25,8 +24,7 @@ def throttled(error: BaseException) -> bool:
         return False
     if _THROTTLING.is_retryable(RetryContext(attempt_number=1, parsed_response=error.response)):
         return True
-    reasons = error.response.get("CancellationReasons") or []
-    return any(reason.get("Code") in _THROTTLED_ITEM for reason in reasons)
+    return throttled_items(error.response.get("CancellationReasons") or [])  # a cancelled transaction
 
 
 def as_conflict(error: BaseException) -> CisError | None:
