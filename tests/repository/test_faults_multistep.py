@@ -1,12 +1,12 @@
 """Throttling under writes that are not one plain transaction: a ticket's status (read, then a
-conditional transaction the service retries on a lost race) and a merge (lock, plan, apply in
-several transactions, undone on failure). Throttling is 503, never mistaken for a concurrent change
+conditional transaction the service retries on a lost race), a consent (a second transaction when
+a later capture is current) and a merge (lock, plan, apply in several transactions, undone on failure). Throttling is 503, never mistaken for a concurrent change
 (409), and a merge it stops leaves every customer as it was and unlocked."""
 
 import pytest
 from cis.domain.customer import CustomerCreate
 from cis.service.customers import CustomerService
-from cis.topology import DATA_QUALITY_API, TIMELINE_API
+from cis.topology import CONSENTS_API, DATA_QUALITY_API, TIMELINE_API
 
 from tests.repository.faults import cancelled, in_process, inject, json_error
 from tests.repository.test_faults_api import assert_busy
@@ -75,3 +75,20 @@ def test_a_merge_throttled_at_its_last_step_is_503_and_undone(data_quality, two_
     assert customers == before  # moved items moved back, both profiles as they were, unlocked
     [log] = [item for item in all_items() if item["SK"]["S"] == "LOG"]
     assert log["status"]["S"] == "failed"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [cancelled("None", "None", "ThrottlingError"), json_error("ProvisionedThroughputExceededException")],
+    ids=["cancelled-by-throttling", "throttled"],
+)
+def test_a_consent_throttled_is_503_and_records_nothing(dynamodb, monkeypatch, two_customers, all_items, fault):
+    consents = in_process(CONSENTS_API, monkeypatch)
+    monkeypatch.setattr(consents.module.consents, "pause", lambda attempt: None)
+    before = all_items()
+    with inject(consents.client, "TransactWriteItems", fault):
+        answer = consents(
+            "PUT", f"/v1/customers/{two_customers[0]}/consents/email/marketing", {"status": "granted", "source": "web"}
+        )
+    assert_busy(*answer)
+    assert all_items() == before  # no ledger entry, no timeline entry, the profile's consents unchanged
