@@ -210,3 +210,14 @@ def test_a_create_racing_another_for_the_same_email_is_409_duplicate_naming_the_
     assert status == 409 and body["error"]["code"] == "duplicate"
     assert body["error"]["existing_customer_id"] == "01JRIVAL0000000000000000000"
     assert [item["PK"]["S"] for item in all_items()] == ["KEY#EMAIL#ada@example.com"]  # only the rival's
+
+
+def test_a_create_whose_idempotency_record_cannot_be_completed_is_503_and_its_retry_creates_no_second(api, all_items):
+    """The customer is written, then Powertools cannot mark the key done: the answer is lost. The
+    retry with the same key meets the key still in progress (409, Retry-After), not a second create."""
+    key = {"Idempotency-Key": "create-ada-2"}
+    with inject(api.client, "UpdateItem", json_error("ThrottlingException")):
+        assert_busy(*api("POST", "/v1/customers", ADA, key))
+    status, headers, body = api("POST", "/v1/customers", ADA, key)
+    assert status == 409 and body["error"]["code"] == "in_progress" and headers["Retry-After"] == "1"
+    assert len([item for item in all_items() if item["SK"]["S"] == "V#PROFILE"]) == 1

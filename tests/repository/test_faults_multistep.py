@@ -1,7 +1,8 @@
 """Throttling under writes that are not one plain transaction: a ticket's status (read, then a
 conditional transaction the service retries on a lost race), a consent (a second transaction when
-a later capture is current) and a merge (lock, plan, apply in several transactions, undone on failure). Throttling is 503, never mistaken for a concurrent change
-(409), and a merge it stops leaves every customer as it was and unlocked."""
+a later capture is current) and a merge (lock, plan, apply in several transactions, undone on
+failure). Throttling is 503, never mistaken for a concurrent change (409), and a merge it stops
+leaves every customer as it was and unlocked."""
 
 import pytest
 from cis.domain.customer import CustomerCreate
