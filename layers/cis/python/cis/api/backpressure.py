@@ -1,8 +1,8 @@
 """AWS errors that outlasted botocore's retries and that a client can act on by retrying later.
 
-Throttling is the service asking us to slow down: 503 with Retry-After, nothing was written (a
-throttled request or a transaction cancelled by throttling is not applied). A write blocked by
-another writer's transaction is the contract's concurrent_update (409, Retry-After).
+Throttling is the service asking us to slow down: 503 with Retry-After (the throttled request, or
+the transaction it cancelled, was not applied). A write blocked by another writer's transaction is
+the contract's concurrent_update (409, Retry-After).
 """
 
 from __future__ import annotations
