@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from cis.domain.notifications import CheckInDue, RenewalDue
 from cis.repository.factory import (
+    NOTIFIER_ATTEMPTS,
     customer_repository,
     dynamodb_client,
     message_queue,
@@ -18,7 +19,7 @@ from cis.service.notifications import Deferred, Notifier
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-client = dynamodb_client()
+client = dynamodb_client(NOTIFIER_ATTEMPTS)  # patient: see NOTIFIER_ATTEMPTS
 notifier = Notifier(customer_repository(client), notification_repository(client), senders())
 queue = message_queue()
 

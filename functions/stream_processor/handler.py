@@ -1,7 +1,8 @@
 """The table's stream, one batch at a time: audit entry and domain event for each committed change.
 
-Powertools batch processing reports only the records that failed, so Lambda retries from the
-first of them; the audit entry is written once and events carry their id, so a retry is safe.
+Powertools batch processing reports the records that failed, so Lambda retries from the first of
+them; the audit entry is written once and events carry their id, so a retry is safe. Records after
+a failed one wait for that retry: handled now, their events would go out twice, and out of order.
 """
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -31,10 +32,18 @@ feed = ChangeFeed(
     DuplicateFinder(duplicate_repository(client), utcnow),
     churn_repository(client),
 )
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch whose first record fails is reported like any other (every record listed), not raised as a
+# function error: the stream retries from that record either way, and the local pump does the same.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+class Postponed(Exception):
+    """An earlier record of the batch failed: this one comes back with it."""
 
 
 def record_handler(record: DynamoDBRecord) -> None:
+    if processor.fail_messages:
+        raise Postponed(record.dynamodb.sequence_number)
     images = record.raw_event["dynamodb"]
     change = ItemChange(
         change_id=record.event_id,

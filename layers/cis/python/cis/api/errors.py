@@ -55,6 +55,7 @@ ERROR_DESCRIPTIONS = {
     413: "Body too large",
     415: "Body is not JSON",
     422: "A field is invalid, unknown or read-only",
+    503: "The database is throttling requests: retry after the seconds in Retry-After",
 }
 
 STATUS = {

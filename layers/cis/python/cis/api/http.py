@@ -19,10 +19,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from cis.api import backpressure
 from cis.api.auth import Principal, allowed, principal_from_event
 from cis.api.errors import (
     ERROR_DESCRIPTIONS,
@@ -82,6 +85,23 @@ def create_resolver() -> APIGatewayRestResolver:
         message = "a request with this Idempotency-Key is still being processed: retry in a moment"
         return error_response(409, "in_progress", message, headers={"Retry-After": "1"})
 
+    def _busy(error: BaseException | None) -> Response | None:
+        """Throttling that outlasted botocore's retries, or a write blocked by another's transaction."""
+        if backpressure.throttled(error):
+            message = "the database is busy right now: retry after the number of seconds in Retry-After"
+            return error_response(503, "unavailable", message, headers={"Retry-After": str(backpressure.RETRY_AFTER_S)})
+        conflict = backpressure.as_conflict(error)
+        return _domain(conflict) if conflict else None
+
+    @app.exception_handler(ClientError)
+    def _aws(error: ClientError) -> Response:
+        return _busy(error) or _unexpected(error)
+
+    @app.exception_handler(IdempotencyPersistenceLayerError)
+    def _idempotency_store(error: IdempotencyPersistenceLayerError) -> Response:
+        # Powertools wraps what the store raised: judge that.
+        return _busy(error.__cause__) or _unexpected(error)
+
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
         # Type and stack, not the message: messages can quote request data, and so personal data.
@@ -106,7 +126,8 @@ def documented(method: str, path: str, success: int, model: type | None, *errors
         ok["links"] = next_calls
     with_body = [413, 415] if method in ("POST", "PUT", "PATCH") else []
     merged = [410] if "{customer_id}" in path and 404 in errors else []  # a merged-away id points onward
-    statuses = sorted({*errors, *merged, *with_body, *([] if route.public else [401, 403]), 400, 422})
+    # Every documented route reads or writes the table, which can throttle past botocore's retries: 503.
+    statuses = sorted({*errors, *merged, *with_body, *([] if route.public else [401, 403]), 400, 422, 503})
     responses = {success: ok} | {
         status: {"description": ERROR_DESCRIPTIONS[status], "content": {JSON: {"model": ErrorResponse}}}
         for status in statuses

@@ -54,6 +54,16 @@ def lost_race(reasons: list[dict]) -> bool:
     return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
 
 
+# Cancellation reasons of an item DynamoDB throttled: none of the transaction was written, and no
+# other writer is involved. botocore does not retry a cancelled transaction; the API answers 503.
+THROTTLED_ITEM = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def throttled(reasons: list[dict]) -> bool:
+    """A transaction cancelled because one of its items was throttled, not by a condition or a race."""
+    return any(reason.get("Code") in THROTTLED_ITEM for reason in reasons)
+
+
 def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
     """The stored profile item, read consistently: the answer to "why did my condition fail?"."""
     return client.get_item(TableName=table, Key=keys.customer_key(customer_id), ConsistentRead=True).get("Item")

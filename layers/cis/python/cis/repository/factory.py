@@ -27,13 +27,25 @@ from cis.topology import TABLE
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-# Adaptive retries absorb short throttling bursts before the API has to answer 503.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
+# botocore's standard retries absorb short throttling bursts before the API answers 503. Three
+# attempts in all (botocore's "max_attempts" would count retries only): its throttling backoff waits
+# up to 1 s, then 2 s, so a throttled call gives up well inside an API function's timeout.
+MAX_ATTEMPTS = 3
+# The notifier has no caller waiting and a minute to run, and once a message is out its record must
+# not be lost to throttling (the claim would lapse and the message go out again): waits up to 15 s.
+NOTIFIER_ATTEMPTS = 5
 
 
-def dynamodb_client():
+def _config(attempts: int = MAX_ATTEMPTS) -> Config:
+    return Config(retries={"mode": "standard", "total_max_attempts": attempts}, connect_timeout=2, read_timeout=5)
+
+
+_CONFIG = _config()
+
+
+def dynamodb_client(attempts: int = MAX_ATTEMPTS):
     # Endpoint comes from AWS_ENDPOINT_URL_DYNAMODB when set: moto locally, AWS otherwise.
-    return boto3.client("dynamodb", config=_CONFIG)
+    return boto3.client("dynamodb", config=_config(attempts))
 
 
 def customer_repository(client=None) -> CustomerRepository:

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from cis.errors import Conflict, NotFound
 from cis.repository import keys
-from cis.repository.customers import error_code
+from cis.repository.customers import error_code, throttled
 from cis.repository.items import from_attributes, to_attributes
 
 MAX_TRANSACTION_ITEMS = 100
@@ -113,8 +113,9 @@ class MergeRepository:
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
+            reasons = error.response.get("CancellationReasons") or []
+            if error_code(error) != "TransactionCanceledException" or throttled(reasons):
+                raise  # throttled is not "changed after it was read": the API answers 503
             raise Conflict(
                 "one of these customers changed after it was read, or is being merged: read them again and retry",
                 code="concurrent_update",

@@ -20,6 +20,7 @@ from cis.repository.customers import (
     lost_race,
     profile_item,
     stale,
+    throttled,
     unavailable,
 )
 from cis.repository.items import from_attributes, to_attributes
@@ -232,6 +233,8 @@ class TimelineRepository:
             if error_code(error) != "TransactionCanceledException":
                 raise
             reasons = error.response.get("CancellationReasons") or []
+            if throttled(reasons):
+                raise
             if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
                 raise stale(self.client, self.table, customer_id) from error
             raise VersionConflict from error  # the status moved since it was read: read again
