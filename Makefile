@@ -9,7 +9,7 @@ LAMBDA_PYTHON := 3.13
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test unit lint synth bench token layer clean
+.PHONY: run test unit lint synth bench fuzz token layer clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ synth: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
 ## bench: DynamoDB requests per API call, import throughput, items read per job run against the work due, handler import time against `import boto3`
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+
+## fuzz: the API fuzzed for longer than in `make test`, with a fresh seed (CIS_FUZZ_EXAMPLES per operation, CIS_FUZZ_SEED)
+fuzz: $(VENV)/.installed
+	CIS_FUZZ_EXAMPLES=$${CIS_FUZZ_EXAMPLES:-60} CIS_FUZZ_SEED=$${CIS_FUZZ_SEED:-$$(date +%s)} \
+	  $(PY) -m pytest tests/api/test_fuzz.py -s
 
 ## token: a development token for ROLE (admin, sales, support, marketing)
 token: $(VENV)/.installed

@@ -1,6 +1,14 @@
 """Test-wide settings. The environment is set before any `cis` module reads it at import."""
 
+import logging
 import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests import pii
 
 os.environ.update(
     {
@@ -18,3 +26,41 @@ os.environ.update(
 )
 for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(name, None)
+
+
+# Every log line of the run, in-process and from each `cis run` the API tests start, lands in this
+# folder too; at the end the run fails if any of it holds an email address or a test phone number.
+RUN_LOGS = Path(tempfile.mkdtemp(prefix="cis-test-logs-"))
+
+
+class RunLog(logging.StreamHandler):
+    """Powertools' handler in the test process: each line to stdout, as in Lambda, and to the run log."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.file = path.open("a", encoding="utf-8")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout  # whatever pytest captures at the moment
+        super().emit(record)
+        self.file.write(self.format(record) + "\n")
+        self.file.flush()
+
+
+def pytest_configure(config):
+    from aws_lambda_powertools import Logger  # after the environment above
+
+    # The first Logger for the service owns the handler; every handler module's Logger() reuses it.
+    Logger(service=os.environ["POWERTOOLS_SERVICE_NAME"], logger_handler=RunLog(RUN_LOGS / "in-process.log"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    found = pii.search_logs(RUN_LOGS, pii.test_phone_numbers(Path(__file__).parent))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = sum(1 for log in RUN_LOGS.glob("*.log") for _ in log.open(encoding="utf-8", errors="replace"))
+    if reporter:
+        reporter.write_line(f"PII in logs: {len(found)} lines of {lines} logged ({RUN_LOGS})")
+    if found:
+        for where, line in found[:20]:
+            reporter.write_line(f"  {where}: {line[:300]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

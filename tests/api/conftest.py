@@ -17,20 +17,26 @@ from cis.topology import Role
 from cis_local import tokens
 from cis_local.runtime import free_port
 
+from tests.conftest import RUN_LOGS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
     """`cis run` in a subprocess, as a user starts it; returns once it answers HTTP."""
     runtime_file = Path(tempfile.gettempdir()) / f"cis-runtime-{port}.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cis_local.cli", "run", "--port", str(port), *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "CIS_RUNTIME_FILE": str(runtime_file), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # Its output goes to the run's logs (searched for personal data at the end), not to a pipe that
+    # a busy runtime would fill and then block on.
+    log = RUN_LOGS / f"cis-run-{port}.log"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cis_local.cli", "run", "--port", str(port), *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CIS_RUNTIME_FILE": str(runtime_file), **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    process.log = log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -40,7 +46,7 @@ def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
             return process
         except (requests.ConnectionError, requests.Timeout):
             if process.poll() is not None:
-                pytest.fail(f"cis run exited early:\n{process.stdout.read()}")
+                pytest.fail(f"cis run exited early:\n{log.read_text(encoding='utf-8')}")
             time.sleep(0.2)
     process.kill()
     pytest.fail("cis run did not start within 60 s")
@@ -49,8 +55,8 @@ def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
 def stop_runtime(process: subprocess.Popen) -> str:
     """Ctrl-C, as a user stops it; returns everything it printed."""
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=20)
-    return output
+    process.wait(timeout=20)
+    return process.log.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

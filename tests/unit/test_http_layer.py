@@ -1,5 +1,6 @@
 """The API's gate, error shape and headers, on plain events (no AWS)."""
 
+import base64
 import json
 import logging
 
@@ -7,8 +8,9 @@ import pytest
 from cis.api import http
 from cis.api.auth import parse_groups
 from cis.api.errors import validation_problems
+from cis.api.links import links
 from cis.errors import InvalidRequest
-from cis.topology import FUNCTIONS, Role
+from cis.topology import FUNCTIONS, Role, find_route
 
 
 def event(method="GET", resource="/v1/customers", groups="support", body=None, content_type="application/json"):
@@ -47,6 +49,33 @@ def test_oversized_body_is_413_before_parsing():
 
 def test_non_json_body_is_415():
     assert refusal(event("POST", body="a=b", content_type="application/x-www-form-urlencoded"))[0] == 415
+
+
+def test_a_body_that_is_not_utf8_is_a_400_naming_the_body_not_a_500():
+    evt = event("POST", body=base64.b64encode(b"\x00\xff{").decode()) | {"isBase64Encoded": True}
+    status, error = refusal(evt)
+    assert status == 400 and error["fields"] == [{"path": "body", "problem": "not UTF-8"}]
+
+
+def test_a_base64_body_that_is_utf8_json_reaches_the_routes_as_text():
+    evt = event("POST", body=base64.b64encode('{"given_name": "Zoë"}'.encode()).decode()) | {"isBase64Encoded": True}
+    assert refusal(evt) is None
+    assert evt["body"] == '{"given_name": "Zoë"}' and evt["isBase64Encoded"] is False
+
+
+def test_a_create_links_its_new_id_to_every_route_under_it_and_leaves_other_parameters_open():
+    create = find_route("POST", "/v1/customers")
+    found = links(create, 201, {"id", "display_name"})
+    assert found["getCustomer"]["parameters"] == {"customer_id": "$response.body#/id"}
+    assert found["addTag"]["parameters"] == {"customer_id": "$response.body#/id"}  # the tag is the client's
+    under = {r.operation_id for f in FUNCTIONS for r in f.routes if r.path.startswith("/v1/customers/{customer_id}")}
+    assert set(found) == under
+
+
+def test_a_response_naming_another_resource_links_to_it_but_not_to_itself():
+    merge = find_route("POST", "/v1/customers/{customer_id}/merge")
+    assert set(links(merge, 200, {"merge_id", "survivor_id"})) == {"getMerge", "undoMerge"}
+    assert links(find_route("GET", "/v1/merges/{merge_id}"), 200, {"merge_id"}) == {}
 
 
 def test_merge_patch_content_type_is_accepted_as_json():

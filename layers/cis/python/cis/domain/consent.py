@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, computed_field, model_
 
 from cis.domain.contact import Strict
 from cis.domain.interactions import OccurredAt
+from cis.domain.moments import Moment
 
 Channel = Literal["email", "sms", "push", "phone", "post"]
 Purpose = Literal["marketing", "reminders", "service"]
@@ -26,17 +27,14 @@ class ConsentIn(Strict):
         description="Where it was captured: web-signup, store-paper-form, call-centre, ..."
     )
     captured_at: OccurredAt = None
-    effective_from: datetime | None = None
-    effective_to: datetime | None = None
+    effective_from: Moment | None = None
+    effective_to: Moment | None = None
     evidence: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None, description="A reference to the proof: form id, recording id, checkbox text version"
     )
 
     @model_validator(mode="after")
     def _window(self) -> ConsentIn:
-        for moment in (self.effective_from, self.effective_to):
-            if moment is not None and moment.tzinfo is None:
-                raise ValueError("give effective times with a time zone, e.g. 2026-12-01T00:00:00Z")
         if self.effective_from and self.effective_to and self.effective_to <= self.effective_from:
             raise ValueError("effective_to must be after effective_from")
         return self
@@ -50,8 +48,8 @@ class ConsentState(BaseModel):
     source: str
     captured_at: datetime
     captured_by: str
-    effective_from: datetime | None = None
-    effective_to: datetime | None = None
+    effective_from: Moment | None = None
+    effective_to: Moment | None = None
     evidence: str | None = None
 
     @computed_field

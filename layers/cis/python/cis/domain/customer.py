@@ -12,6 +12,7 @@ from cis.domain.churn import ChurnRisk
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
 from cis.domain.interactions import Engagement, Interaction
+from cis.domain.moments import Day
 from cis.domain.subscriptions import Subscription
 
 MAX_EMAILS = 10
@@ -67,7 +68,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Emails = Annotated[list[EmailAddress], Field(max_length=MAX_EMAILS), AfterValidator(_check_emails)]
 Phones = Annotated[list[PhoneNumber], Field(max_length=MAX_PHONES), AfterValidator(_check_phones)]
 Addresses = Annotated[list[PostalAddress], Field(max_length=MAX_ADDRESSES)]
-Birthday = Annotated[date, AfterValidator(_check_birthday)]
+Birthday = Annotated[Day, AfterValidator(_check_birthday)]
 Locale = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"),

@@ -18,30 +18,25 @@ from pydantic import (
 )
 
 from cis.domain.contact import Strict
+from cis.domain.moments import Moment
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, e.g. EUR")]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, description="Exact decimal, e.g. 19.99")]
 CLOCK_SKEW = timedelta(minutes=5)
-# Ids are ULIDs whose time part is this moment, and a ULID's clock starts at the Unix epoch.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _not_in_future(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("give a time zone, e.g. 2026-11-23T10:00:00Z")
     if value > datetime.now(UTC) + CLOCK_SKEW:
         raise ValueError("is in the future")
-    if value < EARLIEST:
-        raise ValueError("is before 1970-01-01T00:00:00Z, the earliest time the timeline holds")
     return value.astimezone(UTC)
 
 
 OccurredAt = Annotated[
-    datetime | None,
+    Moment | None,
     AfterValidator(_not_in_future),
     Field(description="When it happened (default: now); older times are placed in the past on the timeline"),
 ]

@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from cis.domain.contact import Strict
+from cis.domain.moments import Day, Moment
 
 MAX_LEAD_DAYS = 366
 MAX_LEAD_TIMES = 10
@@ -64,8 +65,8 @@ class SubscriptionFields(Strict):
 
     plan: Plan
     status: Status = Status.ACTIVE
-    started_at: datetime | None = Field(default=None, description="When it began; now if left out")
-    renews_at: date = Field(description="The day it next renews (or ends, without auto-renew)")
+    started_at: Moment | None = Field(default=None, description="When it began; now if left out")
+    renews_at: Day = Field(description="The day it next renews (or ends, without auto-renew)")
     interval: Interval = Interval.MONTH
     auto_renew: bool = True
     price: Price
@@ -74,8 +75,6 @@ class SubscriptionFields(Strict):
 
     @model_validator(mode="after")
     def _renews_after_start(self) -> SubscriptionFields:
-        if self.started_at is not None and self.started_at.tzinfo is None:
-            raise ValueError("started_at needs a time zone offset, e.g. 2026-01-31T09:00:00Z")
         if self.started_at is not None and self.renews_at < self.started_at.astimezone(UTC).date():
             raise ValueError("renews_at is before started_at")
         return self
@@ -86,7 +85,7 @@ class SubscriptionPatch(Strict):
 
     plan: Plan | None = None
     status: Status | None = None
-    renews_at: date | None = None
+    renews_at: Day | None = None
     interval: Interval | None = None
     auto_renew: bool | None = None
     price: Price | None = None
@@ -113,7 +112,7 @@ class SubscriptionPatch(Strict):
 
 
 class Renewal(Strict):
-    renews_at: date | None = Field(
+    renews_at: Day | None = Field(
         default=None, description="The next renewal day; one interval after the current one if left out"
     )
 

@@ -1,0 +1,33 @@
+"""Dates and times as clients send them: ISO 8601 text, with a time zone, in the range ids can hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+# Ids are ULIDs whose time part is a moment like these, and a ULID's clock starts at the Unix epoch.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)  # a day short of the end, so any offset converts to UTC
+
+
+def _iso_text(value: Any) -> Any:
+    # Pydantic's lax mode would read a number as seconds since 1970; the API documents text.
+    if isinstance(value, int | float):
+        raise ValueError("give it as ISO 8601 text, such as 2026-11-23T10:00:00Z or 2026-11-23")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-11-23T10:00:00Z")
+    if value < EARLIEST:
+        raise ValueError("is before 1970-01-01T00:00:00Z, the earliest time this API holds")
+    if value > LATEST:
+        raise ValueError("is after 9999-12-30, the latest time this API holds")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
+Day = Annotated[date, BeforeValidator(_iso_text)]
