@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import traceback
 from typing import Annotated, Any
@@ -165,6 +166,10 @@ def gate(event: dict) -> Response | None:
         return error_response(
             413, "body_too_large", f"the body is over {limit} bytes", [FieldProblem("body", "too large")]
         )
+    if body and _too_deep(body):
+        return error_response(
+            400, "body_too_deep", "the body nests objects and arrays too deeply", [FieldProblem("body", "too deep")]
+        )
     headers = event.get("headers") or {}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
     if body and not re.match(r"^application/([\w.-]+\+)?json\s*(;|$)", content_type.strip(), re.IGNORECASE):
@@ -176,6 +181,18 @@ def gate(event: dict) -> Response | None:
     if body:  # application/merge-patch+json is JSON to the parser
         event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"} | {"Content-Type": JSON}
     return None
+
+
+def _too_deep(body: str) -> bool:
+    """Whether the JSON nests deeper than Python's parser goes (about a thousand levels): it raises
+    RecursionError there, which is no answer to a client. Anything else it leaves to the resolver."""
+    try:
+        json.loads(body)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False  # not JSON: the resolver answers that in its own words
+    return False
 
 
 def _body_text(event: dict) -> str:
