@@ -1,7 +1,7 @@
 """`make bench`: DynamoDB requests per API operation, duplicate detection quality, import throughput,
 items read by the renewal-reminders job against reminders due and by the churn-check job against the
-customers watched that day, with how well the churn score ranks (20k and 200k customers), and handler
-import time against boto3.
+customers watched that day, with how well the churn score ranks (20k and 200k customers), a load run
+on the local runtime (requests/s, p50/p99, errors and lost updates), and handler import time against boto3.
 
 Counts, not timings, for the requests (botocore event hooks on the handler's own client);
 the import figures are medians of fresh interpreters, reported as ratios to `import boto3`
@@ -196,6 +196,12 @@ def main() -> int:
     churn_check = churn.measure()
     churn.report(churn_check)
 
+    import load
+
+    print()
+    load_figures = load.measure()
+    load.report(load_figures)
+
     boto3_s, handlers = import_ratios()
     print(f"\nHandler import time, median of {IMPORT_RUNS} fresh interpreters (Python {sys.version.split()[0]})")
     print(f"  {'module':<38}{'ms':>9}{'x boto3':>9}")
@@ -210,6 +216,7 @@ def main() -> int:
         "import_throughput": throughput,
         "renewal_reminders_items_read": reminder_reads,
         "churn_check": churn_check,
+        "load": load_figures,
         "budget": BUDGET,
         "import_ms": {"boto3": round(boto3_s * 1000, 1)} | {k: round(v * 1000, 1) for k, v in handlers.items()},
         "import_ratio_to_boto3": {k: round(v / boto3_s, 2) for k, v in handlers.items()},
@@ -218,8 +225,9 @@ def main() -> int:
     print("\nwritten to bench/results.json")
     if over:
         print(f"over budget: {', '.join(over)}")
-        return 1
-    return 0
+    if load_figures["errors"] or load_figures["lost_updates"]:
+        print("the load run had errors or lost updates")
+    return 1 if over or load_figures["errors"] or load_figures["lost_updates"] else 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,9 +27,9 @@ for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(name, None)
 
 
-# Every log line of the run, in-process and from each `cis run` the API tests start, lands in this
-# folder too; at the end the run fails if any of it holds an email address or a test phone number.
-RUN_LOGS = Path(tempfile.mkdtemp(prefix="cis-test-logs-"))
+# Every log line of the run, in-process and from each `cis run` the API tests start, lands in
+# pii.RUN_LOGS too; at the end the run fails if any of it holds an email address or a test phone number.
+RUN_LOGS = pii.RUN_LOGS
 
 
 class RunLog(logging.StreamHandler):

@@ -1,6 +1,7 @@
 """Personal data in log lines: any email address, and the phone numbers the tests and demo data use."""
 
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ E164 = re.compile(r"(?<![\w+])\+[1-9]\d{9,14}\b")  # however the number was made
 # A phone number as test code writes one: a quoted literal of digits, spaces and + ( ) . -
 PHONE_LITERAL = re.compile(r"""["'](\+?\(?\d[\d ().-]{6,}\d)["']""")
 ROOT = Path(__file__).resolve().parents[1]
+RUN_LOGS = Path(tempfile.mkdtemp(prefix="cis-test-logs-"))  # this run's log files, searched at its end
 SOURCES = ("tests", "local/cis_local", "bench")
 
 

@@ -17,7 +17,7 @@ from cis.topology import Role
 from cis_local import tokens
 from cis_local.runtime import free_port
 
-from tests.conftest import RUN_LOGS
+from tests.pii import RUN_LOGS
 
 ROOT = Path(__file__).resolve().parents[2]
 

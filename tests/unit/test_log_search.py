@@ -3,7 +3,7 @@
 from aws_lambda_powertools import Logger
 
 from tests import pii
-from tests.conftest import RUN_LOGS
+from tests.pii import RUN_LOGS
 
 
 def test_log_search_finds_emails_and_the_test_phone_numbers_and_passes_clean_lines(tmp_path):
