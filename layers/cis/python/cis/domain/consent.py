@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from cis.domain.contact import Strict
 from cis.domain.interactions import OccurredAt
@@ -21,6 +21,10 @@ NEEDS_GRANT = frozenset({"marketing", "reminders"})
 
 
 class ConsentIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "granted", "source": "web-signup", "evidence": "signup form v3"}]}
+    )
+
     status: Literal["granted", "denied", "withdrawn"]
     legal_basis: Literal["consent", "contract", "legitimate_interest", "legal_obligation"] = "consent"
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(

@@ -131,6 +131,20 @@ class CustomerFields(Strict):
 class CustomerCreate(CustomerFields):
     """A new customer. Any one of a name, an email, a phone or an external id identifies them."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "given_name": "Ada",
+                    "family_name": "Lovelace",
+                    "emails": [{"address": "ada@example.com"}],
+                    "time_zone": "Europe/London",
+                    "tags": ["vip"],
+                }
+            ]
+        }
+    )
+
     @model_validator(mode="after")
     def _identifiable(self) -> CustomerCreate:
         if not any(getattr(self, name) for name in IDENTIFYING_FIELDS):
@@ -142,6 +156,8 @@ class CustomerCreate(CustomerFields):
 
 class CustomerPatch(Strict):
     """A JSON merge patch (RFC 7396): present fields replace, null removes, absent fields stay."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"locale": "en-GB", "family_name": None}]})
 
     given_name: Name | None = None
     family_name: Name | None = None

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cis.domain.contact import Strict
 from cis.domain.customer import CustomerCreate
@@ -33,6 +33,12 @@ OnDuplicate = Literal["skip", "merge", "create"]
 
 class ImportRequest(Strict):
     """A chunk of a CSV file: its header line and up to MAX_ROWS rows."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"csv": "given_name,email\nAda,ada@example.com\n", "source_id": "crm-export-2026-11"}]
+        }
+    )
 
     csv: str = Field(min_length=1, description="CSV text: the header line, then the rows")
     first_row: int = Field(default=2, ge=2, description="Line number of the first row in the file (header is 1)")

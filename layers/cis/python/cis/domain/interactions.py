@@ -49,6 +49,12 @@ class LineItem(Strict):
 
 
 class Order(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"type": "order", "external_order_id": "A-1001", "amount": "49.90", "currency": "EUR"}]
+        }
+    )
+
     type: Literal["order"]
     external_order_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$")]
     amount: Money
@@ -64,6 +70,10 @@ OPEN_TICKET = ("open", "pending")
 
 
 class Ticket(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "ticket", "subject": "Wrong size", "body": "The shoes are too small"}]}
+    )
+
     type: Literal["ticket"]
     subject: Text
     body: LongText
@@ -75,6 +85,10 @@ class Ticket(Strict):
 
 
 class Feedback(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "feedback", "rating": 5, "comment": "Quick delivery"}]}
+    )
+
     type: Literal["feedback"]
     rating: int | None = Field(default=None, ge=1, le=5, description="1-5 stars")
     nps: int | None = Field(default=None, ge=0, le=10, description="Net Promoter Score answer, 0-10")
@@ -91,12 +105,20 @@ class Feedback(Strict):
 
 
 class Note(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "note", "text": "Prefers a call in the morning"}]}
+    )
+
     type: Literal["note"]
     text: LongText
     occurred_at: OccurredAt = None
 
 
 class Activity(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "activity", "activity": "login", "channel": "app"}]}
+    )
+
     type: Literal["activity"]
     activity: Literal["login", "visit", "cart_abandoned", "app_open", "store_visit"]
     channel: Literal["web", "app", "store", "email", "phone", "other"]
@@ -110,6 +132,8 @@ TIMELINE_TYPES = (*INTERACTION_TYPES, "consent", "notification")
 
 
 class TicketUpdate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "solved", "assigned_team": "returns"}]})
+
     status: TicketStatus
     assigned_team: Text | None = None
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cis.domain.contact import Strict, email_lookup_key
 from cis.domain.customer import CUSTOMER_ID_PATTERN, CustomerCreate, CustomerFields
@@ -70,6 +70,8 @@ class FieldRule(Strict):
 
 
 class MergeRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"merge_ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]}]})
+
     merge_ids: list[CustomerIdValue] = Field(
         min_length=1, max_length=MAX_MERGED, description="Customers to merge into this one; they end up pointing to it"
     )

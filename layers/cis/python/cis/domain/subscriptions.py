@@ -83,6 +83,8 @@ class SubscriptionFields(Strict):
 class SubscriptionPatch(Strict):
     """A JSON merge patch: present fields replace, absent fields stay (null removes optional ones)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"auto_renew": False}]})
+
     plan: Plan | None = None
     status: Status | None = None
     renews_at: Day | None = None
@@ -112,6 +114,8 @@ class SubscriptionPatch(Strict):
 
 
 class Renewal(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"renews_at": "2027-02-28"}]})
+
     renews_at: Day | None = Field(
         default=None, description="The next renewal day; one interval after the current one if left out"
     )
