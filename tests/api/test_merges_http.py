@@ -70,7 +70,10 @@ def test_merging_needs_a_writer_role_and_a_valid_request(as_role, unique):
     itself = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": [survivor]})
     assert itself.status_code == 400 and itself.json()["error"]["fields"][0]["path"] == "merge_ids"
     unknown = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]})
-    assert unknown.status_code == 404
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["fields"] == [
+        {"path": "merge_ids[0]", "problem": "no customer 01ARZ3NDEKTSV4RRFFQ69G5FAV"}
+    ]
     bad_rule = support.post(
         f"/v1/customers/{survivor}/merge",
         json={"merge_ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"], "fields": {"given_name": {"rule": "from"}}},

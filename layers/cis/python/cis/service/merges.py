@@ -17,7 +17,7 @@ from cis.domain.merging import (
     combined_subscriptions,
     survivor_fields,
 )
-from cis.errors import Conflict, FieldProblem, InvalidRequest
+from cis.errors import Conflict, FieldProblem, InvalidRequest, NotFound, Unprocessable
 from cis.repository import keys
 from cis.repository.customers import CustomerRepository, unavailable
 from cis.repository.items import from_attributes, to_attributes
@@ -63,7 +63,14 @@ class MergeService:
         survivor = self._profile(survivor_id)
         if survivor.get("status") != "active":
             raise Conflict(f"customer {survivor_id} is archived: restore it or merge into another", code="archived")
-        losers = [self._profile(loser_id) for loser_id in request.merge_ids]
+        losers, missing = [], []
+        for index, loser_id in enumerate(request.merge_ids):
+            try:
+                losers.append(self._profile(loser_id))
+            except NotFound:
+                missing.append(FieldProblem(f"merge_ids[{index}]", f"no customer {loser_id}"))
+        if missing:  # the survivor in the path exists: an unknown id in the body is a bad field, not a 404
+            raise Unprocessable(missing)
         survivor_fields(survivor, losers, request.fields)  # refuse an invalid result before locking anyone
 
         now, merge_id = self.clock(), self.new_id()
