@@ -74,6 +74,8 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_break_of_the_docum
         str(tmp_path),
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=1800, env={**os.environ, "NO_COLOR": "1"})
-    summary = re.search(r"(\d+) generated", run.stdout)
-    print(f"schemathesis: {summary.group(0) if summary else 'no summary'} (seed {SEED}, {EXAMPLES} per operation)")
+    figures = [
+        re.search(pattern, run.stdout) for pattern in (r"\d+ generated", r"Scenarios: +\d+", r"API Links: +\d+ covered")
+    ]
+    print(f"schemathesis: {', '.join(f.group(0) for f in figures if f)} (seed {SEED}, {EXAMPLES} per operation)")
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
