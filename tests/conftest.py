@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.update(
     {
         "AWS_DEFAULT_REGION": "eu-west-1",
@@ -18,3 +20,15 @@ os.environ.update(
 )
 for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(name, None)
+
+from tests import dynamodb_local as dynamodb_local_module  # noqa: E402 (after the environment is set)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local():
+    """DynamoDB Local's endpoint for the session when CIS_TEST_DYNAMODB=local, else None (moto's mock)."""
+    if not dynamodb_local_module.SWITCHED_ON:
+        yield None
+        return
+    with dynamodb_local_module.running() as endpoint:
+        yield endpoint
