@@ -4,8 +4,11 @@ the jar comes from the npm package amplify-dynamodb-simulator (package.json)."""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -36,6 +39,11 @@ def _answers(endpoint: str) -> bool:
         return False
 
 
+def _ends_with_this_process() -> None:
+    """The kernel stops the server if the test process dies before its teardown (killed, timed out)."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def running() -> Iterator[str]:
     """DynamoDB Local in memory on a free port, until the block ends; yields its endpoint.
@@ -49,6 +57,7 @@ def running() -> Iterator[str]:
         cwd=EMULATOR,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=_ends_with_this_process if sys.platform == "linux" else None,
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
