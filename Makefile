@@ -9,7 +9,7 @@ LAMBDA_PYTHON := 3.13
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test unit lint synth bench fuzz token layer clean
+.PHONY: run test test-dynamodb-local unit lint synth bench fuzz token layer clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,12 +37,22 @@ layer: $(LAYER_DIR)/.installed
 run: $(VENV)/.installed
 	$(VENV)/bin/cis run
 
-## test: lint, every pytest suite, and the pinned CDK CLI's synth
+# pytest, failing on exit code 5 (no tests collected) as on any other failure.
+PYTEST_OR_FAIL = rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+
+## test: lint, every pytest suite, the repository and API suites again on DynamoDB Local (needs java), synth
 test: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest; rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+	$(PY) -m pytest; $(PYTEST_OR_FAIL)
+	$(MAKE) --no-print-directory test-dynamodb-local
 	$(MAKE) --no-print-directory synth
+
+## test-dynamodb-local: the repository and API suites on AWS's DynamoDB Local, which rejects requests moto takes
+test-dynamodb-local: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+	@if ! command -v java > /dev/null; then echo "skipping the DynamoDB Local run: java not found"; exit 0; fi; \
+	  echo "the repository and API suites again, on DynamoDB Local"; \
+	  CIS_TEST_DYNAMODB=local $(PY) -m pytest tests/repository tests/api; $(PYTEST_OR_FAIL)
 
 synth: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
 	npx --no-install cdk synth --quiet > /dev/null

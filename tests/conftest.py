@@ -54,7 +54,7 @@ def pytest_configure(config):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    found = pii.search_logs(RUN_LOGS, pii.test_phone_numbers(Path(__file__).parent))
+    found = pii.search_logs(RUN_LOGS, pii.test_phone_numbers())
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     lines = sum(1 for log in RUN_LOGS.glob("*.log") for _ in log.open(encoding="utf-8", errors="replace"))
     if reporter:
@@ -63,3 +63,16 @@ def pytest_sessionfinish(session, exitstatus):
         for where, line in found[:20]:
             reporter.write_line(f"  {where}: {line[:300]}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+from tests import dynamodb_local as dynamodb_local_module  # noqa: E402 (after the environment is set)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local():
+    """DynamoDB Local's endpoint for the session when CIS_TEST_DYNAMODB=local, else None (moto's mock)."""
+    if not dynamodb_local_module.SWITCHED_ON:
+        yield None
+        return
+    with dynamodb_local_module.running() as endpoint:
+        yield endpoint

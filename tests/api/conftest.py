@@ -22,9 +22,22 @@ from tests.pii import RUN_LOGS
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def runtimes_on_dynamodb_local(dynamodb_local):
+    """With CIS_TEST_DYNAMODB=local, every `cis run` keeps its table (and so reads its stream) in DynamoDB Local."""
+    if dynamodb_local:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("CIS_DYNAMODB_ENDPOINT", dynamodb_local)
+            yield
+    else:
+        yield
+
+
 def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
     """`cis run` in a subprocess, as a user starts it; returns once it answers HTTP."""
     runtime_file = Path(tempfile.gettempdir()) / f"cis-runtime-{port}.json"
+    # Runtimes share a DynamoDB Local: each gets a table of its own (with moto, each has its own moto).
+    table = {"TABLE_NAME": f"cis-test-{port}"} if os.environ.get("CIS_DYNAMODB_ENDPOINT") else {}
     # Its output goes to the run's logs (searched for personal data at the end), not to a pipe that
     # a busy runtime would fill and then block on.
     log = RUN_LOGS / f"cis-run-{port}.log"
@@ -32,7 +45,7 @@ def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
         process = subprocess.Popen(
             [sys.executable, "-m", "cis_local.cli", "run", "--port", str(port), *args],
             cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "CIS_RUNTIME_FILE": str(runtime_file), **env},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CIS_RUNTIME_FILE": str(runtime_file), **table, **env},
             stdout=output,
             stderr=subprocess.STDOUT,
         )

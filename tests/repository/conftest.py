@@ -20,17 +20,22 @@ from cis.topology import NOTIFIER
 from cis_local.functions import load_handler
 from cis_local.gateway import LambdaContext
 from cis_local.queues import QueueDriver, create_event_queue
-from cis_local.table import ensure_table
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from tests.dynamodb_local import fresh_table
+
 
 @pytest.fixture
-def dynamodb():
+def dynamodb(dynamodb_local, monkeypatch):
+    """The table, empty, in moto's in-process mock or (CIS_TEST_DYNAMODB=local) in DynamoDB Local. The other
+    services stay on the mock either way: it passes requests for a non-AWS endpoint through."""
+    if dynamodb_local:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)  # every client, the handlers' too
     with mock_aws():
         client = boto3.client("dynamodb")
-        ensure_table(client, "cis-test")
+        fresh_table(client, "cis-test")
         yield client
 
 

@@ -17,9 +17,10 @@ from cis.service.timeline import TimelineService
 from cis_local import moto_fixes
 from cis_local.histories import KINDS, customer_base, fold, steady_state_items
 from cis_local.request_counter import ItemsRead
-from cis_local.table import restore_in_process
 from pydantic import TypeAdapter
 from ulid import ULID
+
+from tests.dynamodb_local import restore
 
 TODAY = date(2026, 11, 23)
 RULES = ChurnRules()
@@ -59,7 +60,7 @@ def test_on_a_generated_base_the_days_job_reads_only_the_days_watches_across_inv
         due |= {customer_id} if today else set()
         watches += len(today)
     with moto_fixes.installed():
-        restore_in_process(dynamodb, "cis-test", items)
+        restore(dynamodb, "cis-test", items)
         reads = ItemsRead(dynamodb)
         job = ChurnCheckJob(churn_repository(dynamodb), bus, RULES, ZoneInfo("UTC"), page_size=3)
         runs, cursor = [], None
