@@ -57,6 +57,17 @@ def test_a_body_that_is_not_utf8_is_a_400_naming_the_body_not_a_500():
     assert status == 400 and error["fields"] == [{"path": "body", "problem": "not UTF-8"}]
 
 
+@pytest.mark.parametrize("depth", [65, 5_000, 30_000])
+def test_json_nested_past_the_limit_is_a_400_before_any_parser_can_overflow(depth):
+    status, error = refusal(event("POST", body='{"given_name":' + "[" * depth + "]" * depth + "}"))
+    assert status == 400 and error["code"] == "body_too_deep"
+
+
+def test_json_nested_up_to_the_limit_and_brackets_inside_strings_pass_the_gate():
+    assert refusal(event("POST", body='{"a":' + "[" * 63 + "]" * 63 + "}")) is None
+    assert refusal(event("POST", body='{"note": "' + "[" * 500 + '"}')) is None
+
+
 def test_a_base64_body_that_is_utf8_json_reaches_the_routes_as_text():
     evt = event("POST", body=base64.b64encode('{"given_name": "Zoë"}'.encode()).decode()) | {"isBase64Encoded": True}
     assert refusal(evt) is None

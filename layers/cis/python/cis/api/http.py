@@ -168,7 +168,10 @@ def gate(event: dict) -> Response | None:
         )
     if body and _too_deep(body):
         return error_response(
-            400, "body_too_deep", "the body nests objects and arrays too deeply", [FieldProblem("body", "too deep")]
+            400,
+            "body_too_deep",
+            f"the body nests objects and arrays more than {MAX_NESTING} deep",
+            [FieldProblem("body", "too deep")],
         )
     headers = event.get("headers") or {}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
@@ -183,16 +186,28 @@ def gate(event: dict) -> Response | None:
     return None
 
 
+# No request model nests more than a few levels. The limit sits far below where Python's parser
+# raises RecursionError (about a thousand levels, less the stack already in use), so the resolver's
+# own parse of a body the gate let through can never hit it.
+MAX_NESTING = 64
+
+
 def _too_deep(body: str) -> bool:
-    """Whether the JSON nests deeper than Python's parser goes (about a thousand levels): it raises
-    RecursionError there, which is no answer to a client. Anything else it leaves to the resolver."""
+    """Whether the JSON nests objects and arrays more than MAX_NESTING levels deep."""
+    if body.count("[") + body.count("{") <= MAX_NESTING:  # too few brackets to nest that deep
+        return False
     try:
-        json.loads(body)
+        parsed = json.loads(body)
     except RecursionError:
         return True
     except ValueError:
         return False  # not JSON: the resolver answers that in its own words
-    return False
+    level = [parsed] if isinstance(parsed, dict | list) else []
+    for _ in range(MAX_NESTING):  # one level of containers at a time
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, dict | list)]
+        if not level:
+            return False
+    return True
 
 
 def _body_text(event: dict) -> str:
