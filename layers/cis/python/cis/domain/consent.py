@@ -52,8 +52,8 @@ class ConsentState(BaseModel):
     source: str
     captured_at: datetime
     captured_by: str
-    effective_from: Moment | None = None
-    effective_to: Moment | None = None
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
     evidence: str | None = None
 
     @computed_field
