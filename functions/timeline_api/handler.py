@@ -9,8 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.domain.changes import AuditPage
-from cis.domain.customer import Customer360
-from cis.domain.interactions import TIMELINE_TYPES, Interaction, InteractionIn, TicketUpdate, TimelinePage
+from cis.domain.interactions import TIMELINE_TYPES, InteractionIn, TicketUpdate
+from cis.domain.timeline import Customer360, TimelineEntry, TimelinePage, shown_entry
 from cis.domain.visibility import visible_entries, visible_entry
 from cis.repository.factory import audit_repository, dynamodb_client, idempotency_store, timeline_repository
 from cis.service.timeline import TimelineService
@@ -23,19 +23,19 @@ app = http.create_resolver(idempotency_store(client))
 
 
 @http.operation(app, "recordInteraction")
-def record_interaction(customer_id: http.CustomerId, body: Annotated[InteractionIn, Body()]) -> Interaction:
+def record_interaction(customer_id: http.CustomerId, body: Annotated[InteractionIn, Body()]) -> Response[TimelineEntry]:
     caller = http.principal(app)
     entry = service.record(customer_id, body, caller.actor)
     metrics.add_metric(name="InteractionsRecorded", unit=MetricUnit.Count, value=1)
     logger.info("interaction recorded", extra={"customer_id": customer_id, "type": entry.type})
     shown = visible_entry(entry.model_dump(mode="json"), caller.roles)
-    return http.model_response(
-        201, Interaction.model_validate(shown), {"Location": f"/v1/customers/{customer_id}/timeline"}
-    )
+    return http.model_response(201, shown_entry(shown), {"Location": f"/v1/customers/{customer_id}/timeline"})
 
 
 @http.operation(app, "updateTicket")
-def update_ticket(customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate) -> Interaction:
+def update_ticket(
+    customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate
+) -> TimelineEntry:
     return service.update_ticket(customer_id, interaction_id, body, http.principal(app).actor)
 
 

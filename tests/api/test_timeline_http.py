@@ -51,10 +51,10 @@ def test_marketing_sees_engagement_but_no_ticket_bodies_or_notes(as_role, unique
     record(support, cid, {"type": "note", "text": "internal remark"})
     view = as_role(M).get(f"/v1/customers/{cid}/360").json()
     assert [entry["type"] for entry in view["timeline"]] == ["ticket"]
-    assert "body" not in view["timeline"][0] and view["timeline"][0]["redacted"] == ["body"]
+    assert view["timeline"][0]["body"] is None and view["timeline"][0]["redacted"] == ["body"]
     assert view["customer"]["engagement"]["open_tickets"] == 1
     page = as_role(M).get(f"/v1/customers/{cid}/timeline").json()["items"]
-    assert [entry["type"] for entry in page] == ["ticket"] and "body" not in page[0]
+    assert [entry["type"] for entry in page] == ["ticket"] and page[0]["body"] is None
 
 
 def test_support_updates_a_ticket_and_marketing_may_not(as_role, unique):

@@ -101,7 +101,7 @@ def test_ticket_status_changes_keep_open_tickets_exact(timeline, customer):
     assert timeline.view(customer.id)[0].engagement.open_tickets == 1
     solved = timeline.update_ticket(customer.id, ticket.id, TicketUpdate(status="solved"), "staff:s")
     assert timeline.view(customer.id)[0].engagement.open_tickets == 0
-    assert [(step["from"], step["to"]) for step in solved.status_history] == [
+    assert [(step.from_, step.to) for step in solved.status_history] == [
         ("open", "pending"),
         ("pending", "solved"),
     ]

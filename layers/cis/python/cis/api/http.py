@@ -145,8 +145,7 @@ def responses(function: Function, route: Route, model: Any, takes_body: bool) ->
     headers = [*route.headers, *(["Location"] if route.status == 201 else [])]
     if headers:
         ok["headers"] = {name: _header(name) for name in headers}
-    fields = set(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else set()
-    if next_calls := links(route, route.status, fields):
+    if next_calls := links(route, route.status, _fields_of(model)):
         ok["links"] = next_calls
     with_body = [413, 415] if takes_body else []
     merged = [410] if "{customer_id}" in route.path and 404 in route.errors else []  # a merged-away id points on
@@ -187,6 +186,16 @@ def operation(app: APIGatewayRestResolver, operation_id: str) -> Callable[[Calla
         )(handler)
 
     return register
+
+
+def _fields_of(model: Any) -> set[str]:
+    """The body fields of a response model, or of any member of a (discriminated) union of models."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return set(model.model_fields)
+    members = get_args(model)
+    if get_origin(model) is Annotated:
+        members = get_args(members[0])
+    return {name for member in members for name in _fields_of(member)}
 
 
 def _returned_model(handler: Callable) -> Any:

@@ -13,6 +13,8 @@ from cis.domain.moments import Moment
 
 Channel = Literal["email", "sms", "push", "phone", "post"]
 Purpose = Literal["marketing", "reminders", "service"]
+ConsentStatus = Literal["granted", "denied", "withdrawn"]
+LegalBasis = Literal["consent", "contract", "legitimate_interest", "legal_obligation"]
 CHANNELS: tuple[str, ...] = Channel.__args__
 PURPOSES: tuple[str, ...] = Purpose.__args__
 # Service messages (an order shipped, a password reset) rest on the contract: sent unless refused.
@@ -25,8 +27,8 @@ class ConsentIn(Strict):
         json_schema_extra={"examples": [{"status": "granted", "source": "web-signup", "evidence": "signup form v3"}]}
     )
 
-    status: Literal["granted", "denied", "withdrawn"]
-    legal_basis: Literal["consent", "contract", "legitimate_interest", "legal_obligation"] = "consent"
+    status: ConsentStatus
+    legal_basis: LegalBasis = "consent"
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
         description="Where it was captured: web-signup, store-paper-form, call-centre, ..."
     )
@@ -45,10 +47,10 @@ class ConsentIn(Strict):
 
 
 class ConsentState(BaseModel):
-    channel: str
-    purpose: str
-    status: str
-    legal_basis: str
+    channel: Channel
+    purpose: Purpose
+    status: ConsentStatus
+    legal_basis: LegalBasis
     source: str
     captured_at: datetime
     captured_by: str

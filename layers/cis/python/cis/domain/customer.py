@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from cis.domain.churn import ChurnRisk
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
-from cis.domain.interactions import Engagement, Interaction
+from cis.domain.interactions import Engagement
 from cis.domain.moments import Day
 from cis.domain.subscriptions import Subscription
 
@@ -262,11 +262,6 @@ class Customer(CustomerFields):
             updated_at=now,
             updated_by=actor,
         )
-
-
-class Customer360(BaseModel):
-    customer: Customer
-    timeline: list[Interaction] = Field(description="The latest entries, newest first, as your role may see them")
 
 
 class CustomerPage(BaseModel):

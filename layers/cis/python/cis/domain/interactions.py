@@ -138,25 +138,6 @@ class TicketUpdate(Strict):
     assigned_team: Text | None = None
 
 
-class Interaction(BaseModel):
-    """A timeline entry as stored and shown: the recorded interaction plus who recorded it when."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str = Field(description="ULID whose time part is occurred_at: the timeline's order")
-    customer_id: str
-    type: str
-    occurred_at: datetime
-    recorded_at: datetime
-    recorded_by: str
-    redacted: list[str] | None = Field(default=None, description="Fields your role may not see")
-
-
-class TimelinePage(BaseModel):
-    items: list[Interaction]
-    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")
-
-
 class Engagement(BaseModel):
     """Kept current by every interaction write, in the same transaction."""
 

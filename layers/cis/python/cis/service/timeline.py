@@ -12,13 +12,13 @@ from cis.config import settings
 from cis.domain.churn import parse_rules, watch_after_activity
 from cis.domain.customer import Customer
 from cis.domain.interactions import (
-    Interaction,
     InteractionIn,
     Order,
     TicketUpdate,
     engagement_change,
     open_tickets_delta,
 )
+from cis.domain.timeline import EntryBase, shown_entry
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
 from cis.repository.churn import idle_watch_item
 from cis.repository.customers import Page, VersionConflict
@@ -43,7 +43,7 @@ class TimelineService:
         self.thresholds = thresholds or parse_rules(settings.churn_rules).thresholds_days
         self.zone = zone or ZoneInfo(settings.business_time_zone)
 
-    def record(self, customer_id: str, interaction: InteractionIn, actor: str) -> Interaction:
+    def record(self, customer_id: str, interaction: InteractionIn, actor: str) -> EntryBase:
         now = self.clock()
         occurred = interaction.occurred_at or now
         entry = interaction.model_dump(mode="json", exclude_none=True) | {
@@ -63,7 +63,7 @@ class TimelineService:
         for attempt in range(MAX_ATTEMPTS):
             try:
                 self.repository.record(customer_id, entry, change, occurred, order_id, engagement, watch)
-                return Interaction.model_validate(entry)
+                return shown_entry(entry)
             except Backdated as backdated:
                 engagement = backdated.engagement
             except VersionConflict:
@@ -71,7 +71,7 @@ class TimelineService:
                 self.pause(attempt)
         raise concurrent_update(f"customer {customer_id}")
 
-    def update_ticket(self, customer_id: str, entry_id: str, update: TicketUpdate, actor: str) -> Interaction:
+    def update_ticket(self, customer_id: str, entry_id: str, update: TicketUpdate, actor: str) -> EntryBase:
         for attempt in range(MAX_ATTEMPTS):
             entry = self.repository.get(customer_id, entry_id)
             if entry is None:
@@ -92,7 +92,7 @@ class TimelineService:
                 continue
             step = {"from": entry["status"], "to": update.status, "at": timestamp(now), "by": actor}
             history = [*entry.get("status_history", []), step]
-            return Interaction.model_validate(
+            return shown_entry(
                 entry | changes | {"status_history": history, "updated_at": timestamp(now), "updated_by": actor}
             )
         raise concurrent_update(f"ticket {entry_id}")
