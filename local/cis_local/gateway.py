@@ -24,8 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
+from cis import topology
 from cis.api.errors import gateway_error_body
-from cis.topology import FUNCTIONS, Function, Route
+from cis.topology import Function, Route
 
 from cis_local import tokens
 from cis_local.functions import function_named, load_handler
@@ -138,10 +139,9 @@ class Containers:
 class Gateway:
     def __init__(self, stage: str = "local", containers_per_function: int = 4):
         self.stage = stage
-        self.bindings = [
-            Binding(function, route, _pattern(route.path)) for function in FUNCTIONS for route in function.routes
-        ]
-        self.pools = {function.name: Containers(function, containers_per_function) for function in FUNCTIONS}
+        functions = topology.FUNCTIONS  # read now, not at import: what is declared is what is served
+        self.bindings = [Binding(f, route, _pattern(route.path)) for f in functions for route in f.routes]
+        self.pools = {function.name: Containers(function, containers_per_function) for function in functions}
 
     def match(self, method: str, path: str) -> tuple[Binding | None, dict[str, str]]:
         """The route and its path parameters; (None, {}) for anything undeclared, as API Gateway has none."""

@@ -6,7 +6,7 @@ import json
 import os
 import re
 
-from cis.topology import FUNCTIONS
+from cis import topology
 
 from cis_local.functions import FUNCTIONS_DIR, load_handler
 
@@ -23,7 +23,7 @@ MERGE_PATCH = "application/merge-patch+json"
 
 def api_functions():
     """The functions whose routes the document describes: every one with protected routes."""
-    return [function for function in FUNCTIONS if any(not route.public for route in function.routes)]
+    return [function for function in topology.FUNCTIONS if any(not route.public for route in function.routes)]
 
 
 def generate() -> str:
