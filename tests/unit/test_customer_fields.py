@@ -1,12 +1,21 @@
 """Each customer field is declared once, on CustomerFields: the patch, the CSV columns and the merge rules follow."""
 
+import re
 from typing import Literal, get_args
 
 import pytest
 from cis.domain.contact import EmailAddress, Strict
-from cis.domain.customer import CustomerCreate, CustomerFields, CustomerPatch, patch_fields
+from cis.domain.customer import (
+    FIELD_TRAITS,
+    PATCH_READS_RECORD,
+    CustomerCreate,
+    CustomerFields,
+    CustomerPatch,
+    patch_fields,
+)
 from cis.domain.customer_csv import CUSTOMER_CSV, SERVER_COLUMNS, CsvLayout
 from cis.domain.imports import columns_of
+from cis.domain.keys import unique_keys
 from cis.domain.merging import LIST_ITEM_IDENTITY, MAPS, FieldRule, MergeableField, MergeRequest, survivor_fields
 from cis.domain.traits import KeyedColumns, traits_of
 from pydantic import Field, ValidationError, create_model
@@ -105,6 +114,13 @@ def test_preferred_channel_can_take_a_merge_rule():
     assert survivor_fields(survivor, [other], {})["preferred_channel"] == "email"  # combine: the survivor's first
     dropped = {"preferred_channel": FieldRule(rule="value", value=None)}
     assert "preferred_channel" not in survivor_fields(survivor, [other], dropped)
+
+
+def test_fields_with_lookup_keys_are_marked_indexed_so_a_patch_of_them_reads_the_record():
+    keyed = {re.split(r"[.\[]", key.path)[0] for key in unique_keys(CustomerCreate.model_validate(FULL))}
+    assert keyed == {"emails", "phones", "external_ids"}
+    assert all(FIELD_TRAITS[name].indexed for name in keyed)
+    assert keyed <= PATCH_READS_RECORD
 
 
 def test_a_list_of_objects_must_say_how_a_csv_row_holds_it():

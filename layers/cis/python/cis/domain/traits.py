@@ -79,7 +79,7 @@ def _resolved(name: str, field: FieldInfo) -> Traits:
     return replace(
         declared,
         kind=kind,
-        item_identity=declared.item_identity or whole_item,
+        item_identity=declared.item_identity or (whole_item if kind == "list" else None),
         csv=declared.csv or _default_csv(name, kind, field.annotation),
     )
 
