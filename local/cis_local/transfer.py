@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from cis.domain.imports import COLUMNS, SERVER_COLUMNS, to_row
+from cis.domain.customer_csv import CUSTOMER_CSV
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
@@ -129,10 +129,8 @@ def export(url: str, token: str, out, kind: str) -> int:
             out.write(json.dumps(customer) + "\n")
             count += 1
         return count
-    rows = [to_row(customer) for customer in customers(url, token)]
-    extra = sorted({name for row in rows for name in row if name.startswith(("external_id.", "custom."))})
-    names = [*(name for name in SERVER_COLUMNS if name != "version"), *COLUMNS, *extra]
-    writer = csv.DictWriter(out, names, lineterminator="\n")
+    rows = [CUSTOMER_CSV.to_row(customer) for customer in customers(url, token)]
+    writer = csv.DictWriter(out, CUSTOMER_CSV.header(rows), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return len(rows)

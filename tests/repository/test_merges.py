@@ -167,11 +167,12 @@ def test_survivorship_rules_choose_per_field(two_histories, merges, customers):
         "family_name": FieldRule(rule="most_recent"),
         "emails": FieldRule(rule="survivor"),
         "display_name": FieldRule(rule="value", value="Ada, Countess of Lovelace"),
+        "preferred_channel": FieldRule(rule="value", value="sms"),
     }
     merges.merge(ada.id, MergeRequest(merge_ids=[again.id], fields=rules), "staff:m")
     survivor = customers.get(ada.id)
     assert (survivor.given_name, survivor.family_name) == ("Augusta Ada", "King")
-    assert survivor.display_name == "Ada, Countess of Lovelace"
+    assert (survivor.display_name, survivor.preferred_channel) == ("Ada, Countess of Lovelace", "sms")
     assert [e.address for e in survivor.emails] == ["ada@example.com"]
     assert customers.find(_email("countess@example.org")) is None  # the dropped address is free again
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
 from cis.domain.churn import ChurnRisk
 from cis.domain.consent import ConsentState
@@ -14,6 +14,7 @@ from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict,
 from cis.domain.interactions import Engagement
 from cis.domain.moments import Day
 from cis.domain.subscriptions import Subscription
+from cis.domain.traits import AddressColumns, ItemsCell, KeyedColumns, Traits, traits_of
 
 MAX_EMAILS = 10
 MAX_PHONES = 10
@@ -65,6 +66,7 @@ def _check_custom_attributes(values: dict[str, Any]) -> dict[str, Any]:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Emails = Annotated[list[EmailAddress], Field(max_length=MAX_EMAILS), AfterValidator(_check_emails)]
 Phones = Annotated[list[PhoneNumber], Field(max_length=MAX_PHONES), AfterValidator(_check_phones)]
 Addresses = Annotated[list[PostalAddress], Field(max_length=MAX_ADDRESSES)]
@@ -91,41 +93,61 @@ AttributeKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{
 AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool
 CustomAttributes = Annotated[dict[AttributeKey, AttributeValue], AfterValidator(_check_custom_attributes)]
 
-IDENTIFYING_FIELDS = ("given_name", "family_name", "display_name", "emails", "phones", "external_ids")
-READ_ONLY_FIELDS = (
-    "id",
-    "status",
-    "version",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "engagement",
-    "consents",
-    "subscriptions",
-    "churn_risk",
-    "distinct_from",
-)
 # Kept by their own write paths, never by a profile edit; tag lists leave them out.
 SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions", "churn_risk"})
 
 
-class CustomerFields(Strict):
-    """Everything a client may set on a customer."""
+def _same_mailbox(item: dict) -> str:
+    return email_lookup_key(item["address"])
 
-    given_name: Name | None = None
-    family_name: Name | None = None
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    emails: Emails = Field(default_factory=list)
-    phones: Phones = Field(default_factory=list)
-    addresses: Addresses = Field(default_factory=list)
+
+def _same_number(item: dict) -> str:
+    return item["number"]
+
+
+class CustomerFields(Strict):
+    """Everything a client may set on a customer: the one declaration of the customer's fields.
+
+    The patch model, the merge rules and the CSV columns are derived from it (domain.traits).
+    """
+
+    given_name: Annotated[Name | None, Traits(identifies=True)] = None
+    family_name: Annotated[Name | None, Traits(identifies=True)] = None
+    display_name: Annotated[DisplayName | None, Traits(identifies=True)] = None
+    emails: Annotated[
+        Emails,
+        Traits(identifies=True, indexed=True, item_identity=_same_mailbox, csv=ItemsCell("email", "address")),
+    ] = Field(default_factory=list)
+    phones: Annotated[
+        Phones,
+        Traits(identifies=True, indexed=True, item_identity=_same_number, csv=ItemsCell("phone", "number")),
+    ] = Field(default_factory=list)
+    addresses: Annotated[Addresses, Traits(csv=AddressColumns())] = Field(default_factory=list)
     birthday: Birthday | None = None
     locale: Locale | None = None
     time_zone: TimeZone | None = None
     preferred_channel: PreferredChannel | None = None
-    tags: Tags = Field(default_factory=list)
-    external_ids: ExternalIds = Field(default_factory=dict)
-    custom_attributes: CustomAttributes = Field(default_factory=dict)
+    tags: Annotated[Tags, Traits(indexed=True)] = Field(default_factory=list)
+    external_ids: Annotated[
+        ExternalIds,
+        Traits(identifies=True, indexed=True, csv=KeyedColumns("external_id.")),
+    ] = Field(default_factory=dict)
+    custom_attributes: Annotated[
+        CustomAttributes,
+        Traits(patch_key_by_key=True, csv=KeyedColumns("custom.")),
+    ] = Field(default_factory=dict)
+
+
+FIELD_TRAITS = traits_of(CustomerFields)
+IDENTIFYING_FIELDS = tuple(name for name, traits in FIELD_TRAITS.items() if traits.identifies)
+# A patch of these cannot be applied blind: lookup or index items change with them, or they merge key by key.
+PATCH_READS_RECORD = frozenset(
+    name for name, traits in FIELD_TRAITS.items() if traits.indexed or traits.patch_key_by_key
+)
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
 
 
 class CustomerCreate(CustomerFields):
@@ -148,35 +170,35 @@ class CustomerCreate(CustomerFields):
     @model_validator(mode="after")
     def _identifiable(self) -> CustomerCreate:
         if not any(getattr(self, name) for name in IDENTIFYING_FIELDS):
-            raise ValueError(
-                "a customer needs at least one of given_name, family_name, display_name, emails, phones or external_ids"
-            )
+            raise ValueError(f"a customer needs at least one of {_one_of(IDENTIFYING_FIELDS)}")
         return self
 
 
-class CustomerPatch(Strict):
+KEY_BY_KEY = "Merged key by key; a null value removes that key"
+
+
+def patch_fields(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's fields as a merge patch takes them: each optional, null removing it (create_model's form)."""
+    fields: dict[str, Any] = {}
+    for name, traits in traits_of(model).items():
+        field = model.model_fields[name]
+        if traits.patch_key_by_key:  # the field's own bounds apply to the merged map, not to the patch
+            key, value = get_args(field.annotation)
+            fields[name] = (dict[key, value | None] | None, Field(default=None, description=KEY_BY_KEY))
+        else:
+            annotation = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+            described = {"description": field.description, "examples": field.examples}
+            fields[name] = (annotation | None, Field(default=None, **described))
+    return fields
+
+
+class CustomerPatchRules(Strict):
     """A JSON merge patch (RFC 7396): present fields replace, null removes, absent fields stay."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"locale": "en-GB", "family_name": None}]})
 
-    given_name: Name | None = None
-    family_name: Name | None = None
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    emails: Emails | None = None
-    phones: Phones | None = None
-    addresses: Addresses | None = None
-    birthday: Birthday | None = None
-    locale: Locale | None = None
-    time_zone: TimeZone | None = None
-    preferred_channel: PreferredChannel | None = None
-    tags: Tags | None = None
-    external_ids: ExternalIds | None = None
-    custom_attributes: dict[AttributeKey, AttributeValue | None] | None = Field(
-        default=None, description="Merged key by key; a null value removes that attribute"
-    )
-
     @model_validator(mode="after")
-    def _not_empty(self) -> CustomerPatch:
+    def _not_empty(self) -> CustomerPatchRules:
         if not self.model_fields_set:
             raise ValueError("the patch changes nothing: send at least one field")
         return self
@@ -188,11 +210,10 @@ class CustomerPatch(Strict):
         custom attributes, and removals that could leave a customer unidentifiable all depend on the
         stored record; for those this returns None and the caller reads, merges and validates it.
         """
-        dependent = {"emails", "phones", "external_ids", "custom_attributes", "tags"}
         changes: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
-            if name in dependent or (value is None and name in IDENTIFYING_FIELDS):
+            if name in PATCH_READS_RECORD or (value is None and name in IDENTIFYING_FIELDS):
                 return None
             changes[name] = value
         return CustomerFields.model_validate(changes).model_dump(mode="json", include=set(changes))
@@ -202,19 +223,29 @@ class CustomerPatch(Strict):
         merged = current.model_dump(mode="json", include=set(CustomerFields.model_fields))
         for name in self.model_fields_set:
             value = getattr(self, name)
-            if name == "custom_attributes" and value is not None:
-                attributes = dict(merged.get("custom_attributes") or {})
+            if FIELD_TRAITS[name].patch_key_by_key and value is not None:
+                entries = dict(merged.get(name) or {})
                 for key, item in value.items():
                     if item is None:
-                        attributes.pop(key, None)
+                        entries.pop(key, None)
                     else:
-                        attributes[key] = item
-                merged[name] = attributes
+                        entries[key] = item
+                merged[name] = entries
             elif value is None:
                 merged.pop(name, None)
             else:
                 merged[name] = self.model_dump(mode="json", include={name})[name]
         return CustomerCreate.model_validate(merged)
+
+
+# Every client field, derived: a field added to CustomerFields is patchable with no edit here.
+CustomerPatch = create_model(
+    "CustomerPatch",
+    __base__=CustomerPatchRules,
+    __doc__=CustomerPatchRules.__doc__,
+    __module__=__name__,
+    **patch_fields(CustomerFields),
+)
 
 
 class Customer(CustomerFields):
@@ -262,6 +293,10 @@ class Customer(CustomerFields):
             updated_at=now,
             updated_by=actor,
         )
+
+
+# Set by the server: a client sending one is told so, not just "unknown field".
+READ_ONLY_FIELDS = tuple(name for name in Customer.model_fields if name not in CustomerFields.model_fields)
 
 
 class CustomerPage(BaseModel):

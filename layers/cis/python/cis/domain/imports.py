@@ -1,4 +1,4 @@
-"""Customers from CSV rows: which column is which field, and each row checked by the create model.
+"""Customers from CSV rows: the header checked against the columns (domain.customer_csv), each row by the create model.
 
 A row becomes the same JSON a client would POST, and is validated by CustomerCreate: a row and a
 request body fail for the same reasons, in the same words (domain.problems). The report names the
@@ -17,16 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cis.domain.contact import Strict
 from cis.domain.customer import CustomerCreate
+from cis.domain.customer_csv import CUSTOMER_CSV, SERVER_COLUMNS
 from cis.domain.problems import field_problems
 from cis.errors import FieldProblem, InvalidRequest
 
 MAX_ROWS = 500  # per request: a chunk a function handles well inside API Gateway's 29 s
-LIST_SEPARATOR = ";"  # several emails, phones or tags in one cell
-SCALAR_COLUMNS = ("given_name", "family_name", "display_name", "birthday", "locale", "time_zone", "preferred_channel")
-ADDRESS_COLUMNS = ("address_line1", "address_line2", "locality", "region", "postal_code", "country")
-COLUMNS = (*SCALAR_COLUMNS, "email", "phone", *ADDRESS_COLUMNS, "tags")
-PREFIXED = ("external_id.", "custom.")  # external_id.billing, custom.company
-SERVER_COLUMNS = ("id", "status", "version", "created_at", "updated_at")  # in exports; set by the server
 IGNORE = "-"
 OnDuplicate = Literal["skip", "merge", "create"]
 
@@ -90,22 +85,18 @@ def columns_of(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
         target = _target(column, mapping)
         if target == IGNORE or (column not in mapping and target in SERVER_COLUMNS):
             continue
-        if target in COLUMNS or (target.startswith(PREFIXED) and re.fullmatch(r"[a-z_.]+[A-Za-z0-9_]*", target)):
+        prefixed = target.startswith(CUSTOMER_CSV.prefixes) and re.fullmatch(r"[a-z_.]+[A-Za-z0-9_]*", target)
+        if target in CUSTOMER_CSV.columns or prefixed:
             targets[column] = target
         else:
             unknown.append(column)
     if unknown:
-        known = ", ".join(COLUMNS)
+        known = ", ".join([*CUSTOMER_CSV.columns, *(f"{prefix}<key>" for prefix in CUSTOMER_CSV.prefixes)])
         raise InvalidRequest(
-            f"unknown column(s) {', '.join(unknown)}: map each to one of {known}, external_id.<system>, "
-            f"custom.<name>, or '-' to skip it",
+            f"unknown column(s) {', '.join(unknown)}: map each to one of {known}, or '-' to skip it",
             [FieldProblem(f"mapping.{column}", "unknown column") for column in unknown],
         )
     return targets
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
 
 
 @dataclass
@@ -116,35 +107,7 @@ class Row:
 
 
 def to_record(number: int, values: dict[str, str], targets: dict[str, str]) -> Row:
-    record: dict = {}
-    origin: dict[str, str] = {}
-    address: dict = {}
-    for column, target in targets.items():
-        value = (values.get(column) or "").strip()
-        if not value:
-            continue
-        if target in SCALAR_COLUMNS:
-            record[target], origin[target] = value, column
-        elif target == "email":
-            record["emails"], origin["emails"] = [{"address": item} for item in _split(value)], column
-        elif target == "phone":
-            record["phones"], origin["phones"] = [{"number": item} for item in _split(value)], column
-        elif target == "tags":
-            record["tags"], origin["tags"] = _split(value), column
-        elif target in ADDRESS_COLUMNS:
-            address[target], origin[f"addresses.{target}"] = value, column
-        elif target.startswith("external_id."):
-            system = target.removeprefix("external_id.")
-            record.setdefault("external_ids", {})[system] = value
-            origin[f"external_ids.{system}"] = column
-        else:
-            name = target.removeprefix("custom.")
-            record.setdefault("custom_attributes", {})[name] = value
-            origin[f"custom_attributes.{name}"] = column
-    if address:
-        lines = [address.pop(key) for key in ("address_line1", "address_line2") if key in address]
-        record["addresses"] = [{"lines": lines, **address}]
-        origin["addresses"] = origin.get("addresses.address_line1", "address")
+    record, origin = CUSTOMER_CSV.to_record(values, targets)
     return Row(number, record, origin)
 
 
@@ -179,18 +142,3 @@ def _column(row: Row, path: str) -> str:
     """The CSV column a field path came from: emails[0].address -> email, addresses[0].country -> country."""
     plain = re.sub(r"\[\d+\]", "", path)
     return row.columns.get(plain) or row.columns.get(plain.split(".")[0], "")
-
-
-def to_row(customer: dict) -> dict[str, str]:
-    """A customer (as the API shows it) as one CSV row of the import's columns: exports re-import."""
-    row = {name: str(customer.get(name) or "") for name in (*SERVER_COLUMNS, *SCALAR_COLUMNS) if name != "version"}
-    row["email"] = LIST_SEPARATOR.join(item["address"] for item in customer.get("emails") or [])
-    row["phone"] = LIST_SEPARATOR.join(item["number"] for item in customer.get("phones") or [])
-    row["tags"] = LIST_SEPARATOR.join(customer.get("tags") or [])
-    address = (customer.get("addresses") or [{}])[0]  # the first address: a CSV row holds one
-    lines = address.get("lines") or []
-    row |= {"address_line1": lines[0] if lines else "", "address_line2": " ".join(lines[1:])}
-    row |= {name: address.get(name) or "" for name in ("locality", "region", "postal_code", "country")}
-    row |= {f"external_id.{system}": value for system, value in (customer.get("external_ids") or {}).items()}
-    row |= {f"custom.{name}": str(value) for name, value in (customer.get("custom_attributes") or {}).items()}
-    return row

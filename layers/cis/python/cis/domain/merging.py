@@ -14,34 +14,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cis.domain.contact import Strict, email_lookup_key
-from cis.domain.customer import CUSTOMER_ID_PATTERN, CustomerCreate, CustomerFields
+from cis.domain.contact import Strict
+from cis.domain.customer import CUSTOMER_ID_PATTERN, FIELD_TRAITS, CustomerCreate, CustomerFields
 from cis.domain.interactions import WEEKLY
 from cis.errors import FieldProblem, InvalidRequest
 
 MAX_MERGED = 10  # customers merged into one survivor at once
-SCALARS = ("given_name", "family_name", "display_name", "birthday", "locale", "time_zone")
-LISTS = {
-    "emails": lambda item: email_lookup_key(item["address"]),
-    "phones": lambda item: item["number"],
-    "addresses": lambda item: repr(sorted(item.items())),
-    "tags": lambda item: item,
-}
-MAPS = ("external_ids", "custom_attributes")
-MergeableField = Literal[
-    "given_name",
-    "family_name",
-    "display_name",
-    "birthday",
-    "locale",
-    "time_zone",
-    "emails",
-    "phones",
-    "addresses",
-    "tags",
-    "external_ids",
-    "custom_attributes",
-]
+# Derived from CustomerFields: a new field combines by its kind and can take a rule, with no edit here.
+LIST_ITEM_IDENTITY = {name: traits.item_identity for name, traits in FIELD_TRAITS.items() if traits.kind == "list"}
+MAPS = frozenset(name for name, traits in FIELD_TRAITS.items() if traits.kind == "map")
+MergeableField = Literal[tuple(FIELD_TRAITS)]
 CustomerIdValue = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN)]
 
 
@@ -94,8 +76,8 @@ def _combine(name: str, values: list[Any]) -> Any:
     present = [value for value in values if _filled(value)]
     if not present:
         return None
-    if name in LISTS:  # the survivor's items first, keeping its primary; the others' join as non-primary
-        identity, seen, joined = LISTS[name], set(), []
+    if name in LIST_ITEM_IDENTITY:  # the survivor's items first, keeping its primary; the others' join as non-primary
+        identity, seen, joined = LIST_ITEM_IDENTITY[name], set(), []
         for position, value in enumerate(present):
             for item in value:
                 if identity(item) in seen:
