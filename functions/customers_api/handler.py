@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
-from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch
+from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch, CustomerStatus
 from cis.domain.keys import key_from_query
 from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, idempotency_store
 from cis.service.customers import CustomerService, utcnow
@@ -44,7 +44,7 @@ def list_customers(
     phone: Annotated[str | None, Query(max_length=32)] = None,
     external_id: Annotated[str | None, Query(max_length=161, description="system:id, e.g. billing:C-1042")] = None,
     tag: Annotated[str | None, Query(pattern=TAG_PATTERN, description="Only customers with this tag")] = None,
-    status: Annotated[Literal["active", "archived"], Query()] = "active",
+    status: Annotated[CustomerStatus, Query()] = CustomerStatus.ACTIVE,
     churn_risk: Annotated[
         Literal["medium", "high"] | None,
         Query(description="Only active customers at this churn risk, highest score first"),

@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.domain.changes import AuditPage
 from cis.domain.interactions import TIMELINE_TYPES, InteractionIn, TicketUpdate
-from cis.domain.timeline import Customer360, TimelineEntry, TimelinePage, shown_entry
+from cis.domain.timeline import Customer360, TicketEntry, TimelineEntry, TimelinePage, shown_entry
 from cis.domain.visibility import visible_entries, visible_entry
 from cis.repository.factory import audit_repository, dynamodb_client, idempotency_store, timeline_repository
 from cis.service.timeline import TimelineService
@@ -33,9 +33,7 @@ def record_interaction(customer_id: http.CustomerId, body: Annotated[Interaction
 
 
 @http.operation(app, "updateTicket")
-def update_ticket(
-    customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate
-) -> TimelineEntry:
+def update_ticket(customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate) -> TicketEntry:
     return service.update_ticket(customer_id, interaction_id, body, http.principal(app).actor)
 
 

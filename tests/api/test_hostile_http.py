@@ -118,6 +118,7 @@ BASE = {
     "/v1/customers": {"given_name": "Mallory"},
     "/v1/customers/{customer_id}": {"given_name": "Mallory"},
     "/v1/customers/{customer_id}/interactions": {"type": "note", "text": "hello"},
+    "/v1/customers/{customer_id}/interactions/{interaction_id}": {"status": "solved"},
     "/v1/customers/{customer_id}/subscriptions": {
         "plan": "p",
         "renews_at": "2030-01-01",

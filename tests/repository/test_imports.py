@@ -4,7 +4,7 @@ import pytest
 from cis.domain.customer import CustomerCreate
 from cis.domain.imports import ImportRequest
 from cis.domain.keys import key_from_query
-from cis.errors import InvalidRequest
+from cis.errors import Conflict, InvalidRequest
 from cis.repository.factory import duplicate_repository, import_repository
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
@@ -46,9 +46,9 @@ def test_valid_rows_land_and_each_invalid_one_is_reported_with_column_field_and_
     ada = customers.get(rows[2].customer_id)
     assert (ada.family_name, ada.tags, ada.external_ids) == ("Lovelace", ["vip", "gym"], {"billing": "C-1"})
     assert ada.addresses[0].postal_code == "EH7 4AA" and ada.created_by == "import:staff:test"
-    assert rows[3].problems[0]["column"] == "email" and rows[3].problems[0]["field"] == "emails[0].address"
-    assert rows[4].problems[0]["field"] == "row"
-    assert {p["column"] for p in rows[5].problems} == {"birthday", "country"}
+    assert rows[3].problems[0].column == "email" and rows[3].problems[0].field == "emails[0].address"
+    assert rows[4].problems[0].field == "row"
+    assert {p.column for p in rows[5].problems} == {"birthday", "country"}
 
 
 def test_a_row_fails_with_the_same_words_as_an_api_body(importer):
@@ -61,7 +61,7 @@ def test_a_row_fails_with_the_same_words_as_an_api_body(importer):
     except ValidationError as error:
         _, _, _, api_fields = validation_problems(error.errors(include_url=False))
     [problem] = report.results[0].problems
-    assert (problem["field"], problem["problem"]) == (api_fields[0].path, api_fields[0].problem)
+    assert (problem.field, problem.problem) == (api_fields[0].path, api_fields[0].problem)
 
 
 def test_duplicates_of_existing_customers_and_of_earlier_rows_are_skipped_by_default(importer, customers, catch_up):
@@ -88,6 +88,25 @@ def test_rerunning_the_same_file_adds_nothing(importer, all_items):
     again = load(importer, *rows, source_id="file-0001")
     assert (first.created, again.created, again.already_imported, again.invalid) == (30, 0, 30, 1)
     assert all_items() == items
+
+
+def test_a_source_id_used_again_for_other_content_is_refused_and_nothing_is_written(importer, all_items):
+    load(importer, "Ada,Lovelace,ada@example.com,,,,,,,", "Bob,Kline,bob@example.com,,,,,,,", source_id="file-0002")
+    items = all_items()
+    with pytest.raises(Conflict) as refused:
+        load(importer, "Ada,Lovelace,ada@example.com,,,,,,,", "Cy,Young,cy@example.com,,,,,,,", source_id="file-0002")
+    assert refused.value.code == "source_id_reused" and refused.value.fields[0].path == "source_id"
+    assert "row 3" in refused.value.message
+    assert all_items() == items
+
+
+def test_a_source_id_is_the_callers_own_another_caller_with_it_is_not_skipped(importer):
+    rows = ["Ada,Lovelace,ada@example.com,,,,,,,"]
+    first = load(importer, *rows, source_id="file-0003")
+    other = importer.load(ImportRequest(csv="\n".join([HEADER, *rows]), source_id="file-0003"), "import:staff:other")
+    # Not "already imported" on the strength of someone else's run: the row is checked, and found.
+    assert (other.already_imported, other.duplicates) == (0, 1)
+    assert other.results[0].duplicate_of == first.results[0].customer_id
 
 
 def test_merge_fills_the_existing_customer_from_the_row(importer, customers):

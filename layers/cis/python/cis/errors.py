@@ -56,9 +56,11 @@ class Unprocessable(CisError):
 @dataclass
 class Conflict(CisError):
     existing_customer_id: str | None = None
+    existing_interaction_id: str | None = None  # a repeated order: the entry that has it
 
     def extra(self) -> dict:
-        return {"existing_customer_id": self.existing_customer_id} if self.existing_customer_id else {}
+        existing = {"existing_customer_id": self.existing_customer_id}
+        return {k: v for k, v in (existing | {"existing_interaction_id": self.existing_interaction_id}).items() if v}
 
 
 def duplicate_key(path: str, what: str, existing_customer_id: str) -> Conflict:

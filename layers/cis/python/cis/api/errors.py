@@ -32,6 +32,9 @@ class ErrorDetail(BaseModel):
     message: str = Field(description="What went wrong and what to do, for a person")
     fields: list[FieldError]
     existing_customer_id: str | None = Field(default=None, description="With 409 duplicate: who has the value")
+    existing_interaction_id: str | None = Field(
+        default=None, description="With 409 duplicate of an order: the timeline entry that has its external_order_id"
+    )
     current_version: int | None = Field(default=None, description="With 412: the version to read and retry from")
     merged_into: str | None = Field(default=None, description="With 410 merged: the customer to use instead")
     merge_id: str | None = Field(default=None, description="With 410 merged: the merge, which can be undone")

@@ -187,13 +187,19 @@ def _merge_event(change: ItemChange) -> DomainEvent | None:
     )
 
 
+class FieldChange(BaseModel):
+    field: str = Field(description="The field, or what changed: a consent's channel:purpose, merged customers")
+    before: Any = Field(default=None, description="Its value before; null when it had none")
+    after: Any = Field(default=None, description="Its value after; null when it was removed")
+
+
 class AuditEntry(BaseModel):
     change_id: str
     event: str
     actor: str
     at: datetime
     source: str
-    changes: list[dict[str, Any]] = Field(description="Each changed field with its value before and after")
+    changes: list[FieldChange] = Field(description="Each changed field with its value before and after")
 
 
 class AuditPage(BaseModel):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
@@ -11,12 +12,44 @@ from cis.domain.contact import Strict
 from cis.domain.interactions import OccurredAt
 from cis.domain.moments import Moment
 
-Channel = Literal["email", "sms", "push", "phone", "post"]
-Purpose = Literal["marketing", "reminders", "service"]
-ConsentStatus = Literal["granted", "denied", "withdrawn"]
-LegalBasis = Literal["consent", "contract", "legitimate_interest", "legal_obligation"]
-CHANNELS: tuple[str, ...] = Channel.__args__
-PURPOSES: tuple[str, ...] = Purpose.__args__
+
+class Channel(StrEnum):
+    """A way to reach a customer that consent is recorded for."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+    PHONE = "phone"
+    POST = "post"
+
+
+class Purpose(StrEnum):
+    """What a message is for."""
+
+    MARKETING = "marketing"
+    REMINDERS = "reminders"
+    SERVICE = "service"
+
+
+class ConsentStatus(StrEnum):
+    """The customer's decision."""
+
+    GRANTED = "granted"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+
+
+class LegalBasis(StrEnum):
+    """What a decision rests on (GDPR art. 6)."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    LEGAL_OBLIGATION = "legal_obligation"
+
+
+CHANNELS: tuple[str, ...] = tuple(Channel)
+PURPOSES: tuple[str, ...] = tuple(Purpose)
 # Service messages (an order shipped, a password reset) rest on the contract: sent unless refused.
 # Marketing and reminders need an explicit grant: no record means no.
 NEEDS_GRANT = frozenset({"marketing", "reminders"})
@@ -28,7 +61,7 @@ class ConsentIn(Strict):
     )
 
     status: ConsentStatus
-    legal_basis: LegalBasis = "consent"
+    legal_basis: LegalBasis = LegalBasis.CONSENT
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
         description="Where it was captured: web-signup, store-paper-form, call-centre, ..."
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -53,19 +54,29 @@ def check_country(value: str) -> str:
 Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(normalize_email)]
 Phone = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(normalize_phone)]
 Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(check_country)]
-Label = Literal["home", "work", "billing", "shipping", "mobile", "other"]
+
+
+class ContactLabel(StrEnum):
+    """What an email address, phone number or postal address is for."""
+
+    HOME = "home"
+    WORK = "work"
+    BILLING = "billing"
+    SHIPPING = "shipping"
+    MOBILE = "mobile"
+    OTHER = "other"
 
 
 class EmailAddress(Strict):
     address: Email
     primary: bool = False
-    label: Label | None = None
+    label: ContactLabel | None = None
 
 
 class PhoneNumber(Strict):
     number: Phone = Field(description="Any common notation; stored in E.164, e.g. +14155550123")
     primary: bool = False
-    label: Label | None = None
+    label: ContactLabel | None = None
 
 
 class PostalAddress(Strict):
@@ -74,7 +85,7 @@ class PostalAddress(Strict):
     region: str | None = Field(default=None, max_length=100, description="State, province or county")
     postal_code: str | None = Field(default=None, max_length=20)
     country: Country
-    label: Label | None = None
+    label: ContactLabel | None = None
 
     @field_validator("postal_code")
     @classmethod

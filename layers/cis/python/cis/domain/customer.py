@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, get_args
+from enum import StrEnum
+from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
@@ -77,9 +78,22 @@ Locale = Annotated[
     Field(description="BCP 47 language tag, e.g. en-GB or pt-BR"),
 ]
 TimeZone = Annotated[str, Field(max_length=64, description="IANA time zone"), AfterValidator(_check_time_zone)]
-PreferredChannel = Annotated[
-    Literal["email", "sms"], Field(description="How the customer likes to hear from us, where they consented")
-]
+
+
+class PreferredChannel(StrEnum):
+    """How the customer likes to hear from us, where they consented."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class CustomerStatus(StrEnum):
+    """An archived customer is hidden from every team's lists."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$"
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TAG_PATTERN)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_dedupe_tags)]
@@ -254,7 +268,7 @@ class Customer(CustomerFields):
     model_config = ConfigDict(extra="ignore")
 
     id: Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, description="Server-generated ULID")]
-    status: Literal["active", "archived"] = "active"
+    status: CustomerStatus = CustomerStatus.ACTIVE
     version: int = Field(ge=1, description="Increases with every change; send it back in If-Match")
     created_at: datetime
     created_by: str

@@ -53,13 +53,21 @@ class ImportRequest(Strict):
     )
 
 
+class RowProblem(BaseModel):
+    column: str = Field(description="The CSV column, empty for the row as a whole")
+    field: str = Field(description="The customer field, as the API names it")
+    problem: str
+
+
 class RowOutcome(BaseModel):
+    model_config = ConfigDict(validate_assignment=True)  # problems may be set after the row's outcome
+
     row: int
     outcome: Literal["created", "merged", "duplicate", "invalid", "already_imported"]
     customer_id: str | None = None
     duplicate_of: str | None = None
     score: float | None = None
-    problems: list[dict] = Field(default_factory=list, description="column, field and problem for each mistake")
+    problems: list[RowProblem] = Field(default_factory=list, description="Each mistake: column, field, problem")
 
 
 class ImportReport(BaseModel):

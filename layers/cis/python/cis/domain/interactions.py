@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -42,6 +43,47 @@ OccurredAt = Annotated[
 ]
 
 
+class OrderStatus(StrEnum):
+    """Where an order stands; payment_failed: billing reports a charge that did not go through."""
+
+    PLACED = "placed"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PAYMENT_FAILED = "payment_failed"
+
+
+class TicketPriority(StrEnum):
+    """How urgent a ticket is."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class ActivityKind(StrEnum):
+    """What the customer did."""
+
+    LOGIN = "login"
+    VISIT = "visit"
+    CART_ABANDONED = "cart_abandoned"
+    APP_OPEN = "app_open"
+    STORE_VISIT = "store_visit"
+
+
+class ActivityChannel(StrEnum):
+    """Where the customer did it."""
+
+    WEB = "web"
+    APP = "app"
+    STORE = "store"
+    EMAIL = "email"
+    PHONE = "phone"
+    OTHER = "other"
+
+
 class LineItem(Strict):
     product_id: Text
     quantity: int = Field(ge=1, le=100_000)
@@ -60,12 +102,19 @@ class Order(Strict):
     amount: Money
     currency: Currency
     # payment_failed: billing reports a charge that did not go through (a churn signal, not a sale).
-    status: Literal["placed", "paid", "fulfilled", "cancelled", "refunded", "payment_failed"] = "placed"
+    status: OrderStatus = OrderStatus.PLACED
     line_items: list[LineItem] = Field(default_factory=list, max_length=200)
     occurred_at: OccurredAt = None
 
 
-TicketStatus = Literal["open", "pending", "solved"]
+class TicketStatus(StrEnum):
+    """Where a support ticket stands."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    SOLVED = "solved"
+
+
 OPEN_TICKET = ("open", "pending")
 
 
@@ -78,8 +127,8 @@ class Ticket(Strict):
     subject: Text
     body: LongText
     category: Text | None = None
-    priority: Literal["low", "normal", "high", "urgent"] = "normal"
-    status: TicketStatus = "open"
+    priority: TicketPriority = TicketPriority.NORMAL
+    status: TicketStatus = TicketStatus.OPEN
     assigned_team: Text | None = None
     occurred_at: OccurredAt = None
 
@@ -120,8 +169,8 @@ class Activity(Strict):
     )
 
     type: Literal["activity"]
-    activity: Literal["login", "visit", "cart_abandoned", "app_open", "store_visit"]
-    channel: Literal["web", "app", "store", "email", "phone", "other"]
+    activity: ActivityKind
+    channel: ActivityChannel
     occurred_at: OccurredAt = None
 
 

@@ -19,7 +19,9 @@ MAX_LEAD_TIMES = 10
 PLAN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$"
 
 
-class Status(StrEnum):
+class SubscriptionStatus(StrEnum):
+    """Where a subscription stands: only an active one renews and is reminded."""
+
     ACTIVE = "active"
     PAUSED = "paused"
     CANCELLED = "cancelled"
@@ -64,7 +66,7 @@ class SubscriptionFields(Strict):
     """Everything a client may set on a subscription."""
 
     plan: Plan
-    status: Status = Status.ACTIVE
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE
     started_at: Moment | None = Field(default=None, description="When it began; now if left out")
     renews_at: Day = Field(description="The day it next renews (or ends, without auto-renew)")
     interval: Interval = Interval.MONTH
@@ -86,7 +88,7 @@ class SubscriptionPatch(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"auto_renew": False}]})
 
     plan: Plan | None = None
-    status: Status | None = None
+    status: SubscriptionStatus | None = None
     renews_at: Day | None = None
     interval: Interval | None = None
     auto_renew: bool | None = None
@@ -153,7 +155,7 @@ class SubscriptionList(BaseModel):
 
 def renewed(subscription: Subscription, request: Renewal) -> date:
     """The next renewal day: the one asked for, or one interval on. Only later days are a renewal."""
-    if subscription.status in (Status.PAUSED, Status.CANCELLED):
+    if subscription.status in (SubscriptionStatus.PAUSED, SubscriptionStatus.CANCELLED):
         raise ValueError(f"a {subscription.status} subscription does not renew: make it active first")
     following = request.renews_at or subscription.renews_at + _STEP[subscription.interval]
     if following <= subscription.renews_at:
@@ -169,7 +171,7 @@ def lead_days_for(plan: str, lead_times: dict[str, tuple[int, ...]]) -> tuple[in
 def reminders_due(fields: SubscriptionFields, lead_days: tuple[int, ...], today: date) -> list[Reminder]:
     """The reminders still to come: an active subscription's renewal day minus each lead time,
     from today on (a reminder whose day has passed is not sent late)."""
-    if fields.status != Status.ACTIVE:
+    if fields.status != SubscriptionStatus.ACTIVE:
         return []
     days = (
         Reminder(on=fields.renews_at - timedelta(days=lead), lead_days=lead)

@@ -68,7 +68,7 @@ class ChurnRepository:
         """Store the assessment and the customer's place in the churn list, if the activity it was
         made from is still the latest and the customer still takes writes. False: read again."""
         names = {"#risk": "churn_risk", "#e": "engagement", "#last": "last_activity_at", "#status": "status"}
-        values = {":risk": to_value(risk.model_dump(mode="json")), ":active": {"S": "active"}}
+        values = {":risk": to_value(risk.model_dump(mode="json", exclude_none=True)), ":active": {"S": "active"}}
         condition = "attribute_exists(PK) AND attribute_not_exists(merged_into) AND #status = :active AND "
         if last_activity is None:
             condition += "attribute_not_exists(#e.#last)"

@@ -38,13 +38,14 @@ class ImportRepository:
         values = {"entity": "import_row", "row": row, TABLE.ttl_attribute: int(now) + LEDGER_DAYS * 86400} | outcome
         return keys.import_row_key(source_id, row) | to_attributes(values)
 
-    def create(self, source_id: str, new: list[tuple[int, Customer]]) -> list[int]:
+    def create(self, source_id: str, new: list[tuple[int, Customer]], row_hashes: dict[int, str]) -> list[int]:
         """Each new customer with its ledger entry, many per transaction; returns the rows whose
         transaction could not commit as a whole (the caller writes those one by one)."""
         now, groups, current = time.time(), [], []
         for row, customer in new:
             actions = self.customers.create_actions(customer)
-            ledger = self._ledger_item(source_id, row, {"outcome": "created", "customer_id": customer.id}, now)
+            created = {"outcome": "created", "customer_id": customer.id, "row_hash": row_hashes[row]}
+            ledger = self._ledger_item(source_id, row, created, now)
             actions.append({"Put": {"TableName": self.table, "Item": ledger}})
             if current and sum(len(a) for _, a in current) + len(actions) > MAX_TRANSACTION_ITEMS:
                 groups.append(current)
@@ -62,9 +63,10 @@ class ImportRepository:
                 retry += [row for row, _ in group]
         return retry
 
-    def create_one(self, source_id: str, row: int, customer: Customer) -> None:
+    def create_one(self, source_id: str, row: int, customer: Customer, row_hash: str) -> None:
         """One customer and its ledger entry; raises the customer repository's errors (a key taken...)."""
-        ledger = self._ledger_item(source_id, row, {"outcome": "created", "customer_id": customer.id}, time.time())
+        created = {"outcome": "created", "customer_id": customer.id, "row_hash": row_hash}
+        ledger = self._ledger_item(source_id, row, created, time.time())
         self.customers.create(customer, also=[{"Put": {"TableName": self.table, "Item": ledger}}])
 
     def record(self, source_id: str, outcomes: dict[int, dict]) -> None:

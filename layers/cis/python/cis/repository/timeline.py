@@ -162,6 +162,8 @@ class TimelineRepository:
                 f"order {order_id} is already on this customer's timeline as interaction {existing}",
                 [FieldProblem("external_order_id", f"already recorded as {existing}")],
                 code="duplicate",
+                existing_customer_id=customer_id,
+                existing_interaction_id=existing,
             ) from error
         profile_at = 1 + (order_id is not None)
         if len(failed) > profile_at and failed[profile_at]:

@@ -184,7 +184,7 @@ class ChurnCheckJob:
                 "level": risk.level,
                 "previous_level": decision.previous_level,
                 "score": risk.score,
-                "reasons": [reason["code"] for reason in risk.reasons],
+                "reasons": [reason.code for reason in risk.reasons],
                 "assessed_on": risk.assessed_on.isoformat(),
             },
         )

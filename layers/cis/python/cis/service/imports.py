@@ -23,7 +23,7 @@ from cis.domain.customer import Customer, CustomerCreate
 from cis.domain.imports import ImportReport, ImportRequest, RowOutcome, parse_csv, validate
 from cis.domain.keys import unique_keys
 from cis.domain.matching import Fingerprint, compare
-from cis.errors import CisError
+from cis.errors import CisError, Conflict, FieldProblem
 from cis.repository.duplicates import DuplicateRepository
 from cis.repository.imports import ImportRepository
 from cis.service.customers import CustomerService
@@ -36,6 +36,25 @@ def source_of(request: ImportRequest) -> str:
         return request.source_id
     digest = hashlib.sha256(json.dumps([request.csv, request.mapping, request.first_row]).encode())
     return digest.hexdigest()[:32]
+
+
+def ledger_of(actor: str, source: str) -> str:
+    """The ledger a caller's source id names: two callers' ids never share one."""
+    return hashlib.sha256(f"{actor}\n{source}".encode()).hexdigest()[:32]
+
+
+def row_hash(data: CustomerCreate) -> str:
+    """What a row says, as the create model reads it: the same row mapped the same way, the same hash."""
+    return hashlib.sha256(json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:32]
+
+
+def source_reused(source: str, row: int) -> Conflict:
+    return Conflict(
+        f"source_id {source} was used for other content: row {row} differs from the row imported under it. "
+        "Use a new source_id for a new file (or leave it out: a hash of the chunk is used)",
+        [FieldProblem("source_id", f"used before with another row {row}")],
+        code="source_id_reused",
+    )
 
 
 @dataclass
@@ -57,6 +76,7 @@ class ImportService:
 
     def load(self, request: ImportRequest, actor: str) -> ImportReport:
         source = source_of(request)
+        ledger_id = ledger_of(actor, source)
         outcomes: dict[int, RowOutcome] = {}
         valid: list[tuple[int, CustomerCreate]] = []
         for row in parse_csv(request.csv, request.mapping, request.first_row):
@@ -66,7 +86,11 @@ class ImportService:
             else:
                 valid.append((row.number, checked))
 
-        done = self.ledger.done(source, [number for number, _ in valid])
+        hashes = {number: row_hash(data) for number, data in valid}
+        done = self.ledger.done(ledger_id, [number for number, _ in valid])
+        # A re-run skips what it did before, but only if it is the same content: never skip another file's rows.
+        if changed := sorted(n for n, record in done.items() if record.get("row_hash", hashes[n]) != hashes[n]):
+            raise source_reused(source, changed[0])
         for number, record in done.items():
             outcomes[number] = RowOutcome(
                 row=number,
@@ -75,7 +99,7 @@ class ImportService:
                 duplicate_of=record.get("duplicate_of"),
             )
         plan = self._plan([(n, data) for n, data in valid if n not in done], request.on_duplicate, actor)
-        outcomes |= self._create(source, plan.new)
+        outcomes |= self._create(ledger_id, plan.new, hashes)
 
         ledger: dict[int, dict] = {}
         for number, (data, existing, score) in plan.duplicates.items():
@@ -88,10 +112,9 @@ class ImportService:
                     outcome.problems = [{"column": "", "field": "row", "problem": f"not merged: {error}"}]
             outcomes[number] = outcome
             if not outcome.problems:
-                ledger[number] = outcome.model_dump(
-                    include={"outcome", "customer_id", "duplicate_of"}, exclude_none=True
-                )
-        self.ledger.record(source, ledger)
+                kept = outcome.model_dump(include={"outcome", "customer_id", "duplicate_of"}, exclude_none=True)
+                ledger[number] = kept | {"row_hash": hashes[number]}
+        self.ledger.record(ledger_id, ledger)
         return _report(source, outcomes)
 
     def _plan(self, pending: list[tuple[int, CustomerCreate]], on_duplicate: str, actor: str) -> _Plan:
@@ -128,16 +151,16 @@ class ImportService:
                 filed.setdefault(key, []).append((customer.id, fingerprint))
         return plan
 
-    def _create(self, source: str, new: list[tuple[int, Customer]]) -> dict[int, RowOutcome]:
+    def _create(self, ledger_id: str, new: list[tuple[int, Customer]], hashes: dict[int, str]) -> dict[int, RowOutcome]:
         """Write the new customers in batches (one by one where a batch cannot commit)."""
-        retry = set(self.ledger.create(source, new))
+        retry = set(self.ledger.create(ledger_id, new, hashes))
         outcomes = {}
         for number, customer in new:
             outcomes[number] = RowOutcome(row=number, outcome="created", customer_id=customer.id)
             if number not in retry:
                 continue
             try:  # only the row at fault is held back: a key another writer took meanwhile
-                self.ledger.create_one(source, number, customer)
+                self.ledger.create_one(ledger_id, number, customer, hashes[number])
             except CisError as error:
                 problems = [{"column": "", "field": f.path, "problem": f.problem} for f in error.fields]
                 owner = getattr(error, "existing_customer_id", None)
