@@ -23,12 +23,12 @@ def _spec_here() -> str:
     return json.dumps(SPEC | {"servers": [{"url": base or "/"}]})
 
 
-@app.get("/v1/openapi.json")
+@http.operation(app, "getOpenApiDocument")
 def openapi_document() -> Response:
     return Response(200, http.JSON, _spec_here())
 
 
-@app.get("/docs")
+@http.operation(app, "getSwaggerUi")
 def swagger_ui() -> Response:
     spec = _spec_here()
     if app.current_event.get_query_string_value("format") == "json":  # the link Swagger UI shows

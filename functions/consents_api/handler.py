@@ -18,16 +18,11 @@ client = dynamodb_client()
 consents = ConsentService(consent_repository(client))
 customers = CustomerService(customer_repository(client))
 app = http.create_resolver()
-
-ENTRY = "/v1/customers/{customer_id}"
 ChannelPath = Annotated[Channel, Path(description="email, sms, push, phone or post")]
 PurposePath = Annotated[Purpose, Path(description="marketing, reminders or service")]
 
 
-@app.put(
-    "/v1/customers/<customer_id>/consents/<channel>/<purpose>",
-    **http.documented("PUT", f"{ENTRY}/consents/{{channel}}/{{purpose}}", 200, ConsentState, 404, 409),
-)
+@http.operation(app, "recordConsent")
 def record_consent(
     customer_id: http.CustomerId, channel: ChannelPath, purpose: PurposePath, body: ConsentIn
 ) -> Response[ConsentState]:
@@ -38,18 +33,12 @@ def record_consent(
     return http.model_response(200, state, {"Current-State": str(current).lower()})
 
 
-@app.get(
-    "/v1/customers/<customer_id>/consents",
-    **http.documented("GET", f"{ENTRY}/consents", 200, dict[str, ConsentState], 404),
-)
+@http.operation(app, "getConsents")
 def get_consents(customer_id: http.CustomerId) -> dict[str, ConsentState]:
     return customers.get(customer_id).consents
 
 
-@app.get(
-    "/v1/customers/<customer_id>/consents/<channel>/<purpose>/history",
-    **http.documented("GET", f"{ENTRY}/consents/{{channel}}/{{purpose}}/history", 200, ConsentHistoryPage, 404),
-)
+@http.operation(app, "getConsentHistory")
 def get_consent_history(
     customer_id: http.CustomerId,
     channel: ChannelPath,

@@ -4,10 +4,10 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from cis.api import http, idempotency
+from cis.api import http
 from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch
 from cis.domain.keys import key_from_query
 from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, idempotency_store
@@ -17,41 +17,28 @@ from cis.service.duplicates import DuplicateFinder
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 client = dynamodb_client()
 service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
-app = http.create_resolver()
-
-
-def create(actor: str, request: dict) -> Customer:
-    data = CustomerCreate.model_validate(request["customer"])
-    customer = service.create(data, actor, allow_duplicate=request["allow_duplicate"])
-    metrics.add_metric(name="CustomersCreated", unit=MetricUnit.Count, value=1)
-    logger.info("customer created", extra={"customer_id": customer.id})
-    return customer
-
-
-create_once = idempotency.once_per_key(idempotency_store(client), Customer, create)
-
-ITEM = "/v1/customers/{customer_id}"
+app = http.create_resolver(idempotency_store(client))
+TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
 
 
 def _customer(status: int, customer: Customer, **headers: str) -> Response[Customer]:
     return http.model_response(status, customer, {"ETag": http.etag(customer.version), **headers})
 
 
-@app.post("/v1/customers", **http.documented("POST", "/v1/customers", 201, Customer, 409))
+@http.operation(app, "createCustomer")
 def create_customer(
     body: CustomerCreate,
     allow_duplicate: Annotated[
         bool, Query(description="Create even if likely duplicates exist; they are remembered as distinct")
     ] = False,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> Response[Customer]:
-    actor = http.principal(app).actor
-    request = {"customer": body.model_dump(mode="json"), "allow_duplicate": allow_duplicate}
-    customer = create_once(actor, idempotency_key, request) if idempotency_key else create(actor, request)
+    customer = service.create(body, http.principal(app).actor, allow_duplicate=allow_duplicate)
+    metrics.add_metric(name="CustomersCreated", unit=MetricUnit.Count, value=1)
+    logger.info("customer created", extra={"customer_id": customer.id})
     return _customer(201, customer, Location=f"/v1/customers/{customer.id}")
 
 
-@app.get("/v1/customers", **http.documented("GET", "/v1/customers", 200, CustomerPage))
+@http.operation(app, "listCustomers")
 def list_customers(
     email: Annotated[str | None, Query(max_length=254)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
@@ -68,7 +55,7 @@ def list_customers(
     key = key_from_query(email=email, phone=phone, external_id=external_id)
     if key is not None:
         found = service.find(key)
-        return CustomerPage(items=[found] if found else [], next_cursor=None)
+        return CustomerPage(items=[found] if found and found.status == status else [], next_cursor=None)
     if churn_risk:
         page = service.at_risk(churn_risk, tag, status, limit, cursor)
         return CustomerPage(items=page.items, next_cursor=page.next_cursor)
@@ -76,12 +63,12 @@ def list_customers(
     return CustomerPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@app.get("/v1/customers/<customer_id>", **http.documented("GET", ITEM, 200, Customer, 404))
+@http.operation(app, "getCustomer")
 def get_customer(customer_id: http.CustomerId) -> Response[Customer]:
     return _customer(200, service.get(customer_id))
 
 
-@app.patch("/v1/customers/<customer_id>", **http.documented("PATCH", ITEM, 200, Customer, 404, 409, 412))
+@http.operation(app, "updateCustomer")
 def update_customer(
     customer_id: http.CustomerId, body: CustomerPatch, if_match: http.IfMatch = None
 ) -> Response[Customer]:
@@ -89,22 +76,17 @@ def update_customer(
     return _customer(200, customer)
 
 
-TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
-
-
-@app.put("/v1/customers/<customer_id>/tags/<tag>", **http.documented("PUT", f"{ITEM}/tags/{{tag}}", 200, Customer, 404))
+@http.operation(app, "addTag")
 def add_tag(customer_id: http.CustomerId, tag: TagPath) -> Response[Customer]:
     return _customer(200, service.add_tag(customer_id, tag.lower(), http.principal(app).actor))
 
 
-@app.delete(
-    "/v1/customers/<customer_id>/tags/<tag>", **http.documented("DELETE", f"{ITEM}/tags/{{tag}}", 200, Customer, 404)
-)
+@http.operation(app, "removeTag")
 def remove_tag(customer_id: http.CustomerId, tag: TagPath) -> Response[Customer]:
     return _customer(200, service.remove_tag(customer_id, tag.lower(), http.principal(app).actor))
 
 
-@app.delete("/v1/customers/<customer_id>", **http.documented("DELETE", ITEM, 204, None, 404, 412))
+@http.operation(app, "archiveCustomer")
 def archive_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None) -> Response[None]:
     service.archive(customer_id, http.principal(app).actor, http.expected_version(if_match))
     return Response(204)
@@ -114,5 +96,4 @@ def archive_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None
 @tracer.capture_lambda_handler(capture_response=False)  # responses hold personal data
 @metrics.log_metrics
 def handler(event, context):
-    idempotency.CONFIG.register_lambda_context(context)
     return http.handle(app, event, context)

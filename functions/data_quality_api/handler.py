@@ -14,6 +14,7 @@ from cis.repository.factory import (
     customer_repository,
     duplicate_repository,
     dynamodb_client,
+    idempotency_store,
     import_repository,
     merge_repository,
 )
@@ -29,12 +30,12 @@ duplicates = DuplicateFinder(blocks, utcnow)
 merges = MergeService(merge_repository(client), customer_repository(client), utcnow)
 customers = CustomerService(customer_repository(client), duplicates)
 imports = ImportService(import_repository(client), customers, duplicates, blocks, utcnow)
-app = http.create_resolver()
+app = http.create_resolver(idempotency_store(client))
 
 MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (ULID)")]
 
 
-@app.get("/v1/duplicates", **http.documented("GET", "/v1/duplicates", 200, DuplicatePage))
+@http.operation(app, "listDuplicates")
 def list_duplicates(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -43,10 +44,7 @@ def list_duplicates(
     return DuplicatePage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
 
 
-@app.post(
-    "/v1/customers/<customer_id>/merge",
-    **http.documented("POST", "/v1/customers/{customer_id}/merge", 200, MergeLog, 404, 409),
-)
+@http.operation(app, "mergeCustomers")
 def merge_customers(customer_id: http.CustomerId, body: MergeRequest) -> MergeLog:
     merged = merges.merge(customer_id, body, http.principal(app).actor)
     metrics.add_metric(name="CustomersMerged", unit=MetricUnit.Count, value=len(merged.merged_ids))
@@ -54,21 +52,19 @@ def merge_customers(customer_id: http.CustomerId, body: MergeRequest) -> MergeLo
     return merged
 
 
-@app.get("/v1/merges/<merge_id>", **http.documented("GET", "/v1/merges/{merge_id}", 200, MergeLog, 404))
+@http.operation(app, "getMerge")
 def get_merge(merge_id: MergeId) -> MergeLog:
     return merges.get(merge_id)
 
 
-@app.post(
-    "/v1/merges/<merge_id>/undo", **http.documented("POST", "/v1/merges/{merge_id}/undo", 200, MergeLog, 404, 409)
-)
+@http.operation(app, "undoMerge")
 def undo_merge(merge_id: MergeId) -> MergeLog:
     undone = merges.undo(merge_id, http.principal(app).actor)
     logger.info("merge undone", extra={"merge_id": merge_id})
     return undone
 
 
-@app.post("/v1/imports", **http.documented("POST", "/v1/imports", 200, ImportReport))
+@http.operation(app, "importCustomers")
 def import_customers(body: ImportRequest) -> ImportReport:
     # Imported records name the import as their source, and who ran it.
     report = imports.load(body, f"import:{http.principal(app).actor}")

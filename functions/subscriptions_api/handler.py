@@ -14,7 +14,7 @@ from cis.domain.subscriptions import (
     SubscriptionPatch,
     parse_lead_times,
 )
-from cis.repository.factory import customer_repository, dynamodb_client, subscription_repository
+from cis.repository.factory import customer_repository, dynamodb_client, idempotency_store, subscription_repository
 from cis.service.customers import CustomerService
 from cis.service.subscriptions import SubscriptionService
 
@@ -23,17 +23,14 @@ client = dynamodb_client()
 lead_times = parse_lead_times(settings.reminder_lead_days)
 subscriptions = SubscriptionService(subscription_repository(client), lead_times, settings.business_time_zone)
 customers = CustomerService(customer_repository(client))
-app = http.create_resolver()
-
-LIST = "/v1/customers/{customer_id}/subscriptions"
-ITEM = LIST + "/{subscription_id}"
+app = http.create_resolver(idempotency_store(client))
 
 
 def _subscription(status: int, subscription: Subscription, **headers: str) -> Response[Subscription]:
     return http.model_response(status, subscription, {"ETag": http.etag(subscription.version), **headers})
 
 
-@app.post("/v1/customers/<customer_id>/subscriptions", **http.documented("POST", LIST, 201, Subscription, 404))
+@http.operation(app, "createSubscription")
 def create_subscription(customer_id: http.CustomerId, body: SubscriptionFields) -> Response[Subscription]:
     subscription = subscriptions.start(customer_id, body, http.principal(app).actor)
     metrics.add_metric(name="SubscriptionsStarted", unit=MetricUnit.Count, value=1)
@@ -41,25 +38,19 @@ def create_subscription(customer_id: http.CustomerId, body: SubscriptionFields) 
     return _subscription(201, subscription, Location=f"/v1/customers/{customer_id}/subscriptions/{subscription.id}")
 
 
-@app.get("/v1/customers/<customer_id>/subscriptions", **http.documented("GET", LIST, 200, SubscriptionList, 404))
+@http.operation(app, "listSubscriptions")
 def list_subscriptions(customer_id: http.CustomerId) -> SubscriptionList:
     # The profile keeps every subscription: one read, as the 360 view.
     kept = customers.get(customer_id).subscriptions or {}
     return SubscriptionList(items=sorted(kept.values(), key=lambda subscription: subscription.id))
 
 
-@app.get(
-    "/v1/customers/<customer_id>/subscriptions/<subscription_id>",
-    **http.documented("GET", ITEM, 200, Subscription, 404),
-)
+@http.operation(app, "getSubscription")
 def get_subscription(customer_id: http.CustomerId, subscription_id: http.SubscriptionId) -> Response[Subscription]:
     return _subscription(200, subscriptions.get(customer_id, subscription_id))
 
 
-@app.patch(
-    "/v1/customers/<customer_id>/subscriptions/<subscription_id>",
-    **http.documented("PATCH", ITEM, 200, Subscription, 404, 409, 412),
-)
+@http.operation(app, "updateSubscription")
 def update_subscription(
     customer_id: http.CustomerId,
     subscription_id: http.SubscriptionId,
@@ -70,14 +61,15 @@ def update_subscription(
     return _subscription(200, subscriptions.update(customer_id, subscription_id, body, actor, expected))
 
 
-@app.post(
-    "/v1/customers/<customer_id>/subscriptions/<subscription_id>/renew",
-    **http.documented("POST", ITEM + "/renew", 200, Subscription, 404, 409),
-)
+@http.operation(app, "renewSubscription")
 def renew_subscription(
-    customer_id: http.CustomerId, subscription_id: http.SubscriptionId, body: Renewal | None = None
+    customer_id: http.CustomerId,
+    subscription_id: http.SubscriptionId,
+    body: Renewal | None = None,
+    if_match: http.IfMatch = None,
 ) -> Response[Subscription]:
-    subscription = subscriptions.renew(customer_id, subscription_id, body or Renewal(), http.principal(app).actor)
+    actor, expected = http.principal(app).actor, http.expected_version(if_match)
+    subscription = subscriptions.renew(customer_id, subscription_id, body or Renewal(), actor, expected)
     metrics.add_metric(name="SubscriptionsRenewed", unit=MetricUnit.Count, value=1)
     return _subscription(200, subscription)
 

@@ -3,6 +3,7 @@
 from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -11,22 +12,17 @@ from cis.domain.changes import AuditPage
 from cis.domain.customer import Customer360
 from cis.domain.interactions import TIMELINE_TYPES, Interaction, InteractionIn, TicketUpdate, TimelinePage
 from cis.domain.visibility import visible_entries, visible_entry
-from cis.repository.factory import audit_repository, dynamodb_client, timeline_repository
+from cis.repository.factory import audit_repository, dynamodb_client, idempotency_store, timeline_repository
 from cis.service.timeline import TimelineService
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 client = dynamodb_client()
 service = TimelineService(timeline_repository(client))
 audit = audit_repository(client)
-app = http.create_resolver()
-
-ENTRY = "/v1/customers/{customer_id}"
+app = http.create_resolver(idempotency_store(client))
 
 
-@app.post(
-    "/v1/customers/<customer_id>/interactions",
-    **http.documented("POST", f"{ENTRY}/interactions", 201, Interaction, 404, 409),
-)
+@http.operation(app, "recordInteraction")
 def record_interaction(customer_id: http.CustomerId, body: Annotated[InteractionIn, Body()]) -> Interaction:
     caller = http.principal(app)
     entry = service.record(customer_id, body, caller.actor)
@@ -38,15 +34,12 @@ def record_interaction(customer_id: http.CustomerId, body: Annotated[Interaction
     )
 
 
-@app.patch(
-    "/v1/customers/<customer_id>/interactions/<interaction_id>",
-    **http.documented("PATCH", f"{ENTRY}/interactions/{{interaction_id}}", 200, Interaction, 404, 409),
-)
+@http.operation(app, "updateTicket")
 def update_ticket(customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate) -> Interaction:
     return service.update_ticket(customer_id, interaction_id, body, http.principal(app).actor)
 
 
-@app.get("/v1/customers/<customer_id>/timeline", **http.documented("GET", f"{ENTRY}/timeline", 200, TimelinePage, 404))
+@http.operation(app, "getTimeline")
 def get_timeline(
     customer_id: http.CustomerId,
     type: Annotated[Literal[TIMELINE_TYPES] | None, Query(description="Only entries of this type")] = None,
@@ -57,18 +50,20 @@ def get_timeline(
     return TimelinePage(items=visible_entries(page.items, http.principal(app).roles), next_cursor=page.next_cursor)
 
 
-@app.get("/v1/customers/<customer_id>/360", **http.documented("GET", f"{ENTRY}/360", 200, Customer360, 404))
-def get_customer_360(customer_id: http.CustomerId) -> Customer360:
+@http.operation(app, "getCustomer360")
+def get_customer_360(customer_id: http.CustomerId) -> Response[Customer360]:
     customer, entries = service.view(customer_id)
-    return Customer360(customer=customer, timeline=visible_entries(entries, http.principal(app).roles))
+    view = Customer360(customer=customer, timeline=visible_entries(entries, http.principal(app).roles))
+    return http.model_response(200, view, {"ETag": http.etag(customer.version)})
 
 
-@app.get("/v1/customers/<customer_id>/history", **http.documented("GET", f"{ENTRY}/history", 200, AuditPage))
+@http.operation(app, "getHistory")
 def get_history(
     customer_id: http.CustomerId,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> AuditPage:
+    service.customer(customer_id)  # unknown: 404, merged away: 410, as every other per-customer read
     page = audit.history(customer_id, limit, cursor)
     return AuditPage(items=page.items, next_cursor=page.next_cursor)
 

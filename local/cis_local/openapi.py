@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from cis.topology import FUNCTIONS
 
@@ -14,8 +15,10 @@ TITLE = "Customer Information System API"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "One current record per customer for sales, marketing, support and billing. "
-    "Authenticate with a Cognito ID token in the Authorization header; your Cognito groups are your roles."
+    "Authenticate with a Cognito ID token as a bearer token (Authorization: Bearer <token>); "
+    "your Cognito groups are your roles."
 )
+MERGE_PATCH = "application/merge-patch+json"
 
 
 def api_functions():
@@ -27,7 +30,7 @@ def generate() -> str:
     # Importing a handler creates AWS clients (no calls are made); give them a region.
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     document: dict = {}
     for function in api_functions():
@@ -36,8 +39,8 @@ def generate() -> str:
                 title=TITLE,
                 version=VERSION,
                 description=DESCRIPTION,
-                security_schemes={"cognito": APIKey(name="Authorization", **{"in": APIKeyIn.header})},
-                security=[{"cognito": []}],
+                security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito ID token")},
+                security=[{"bearer": []}],
             )
         )
         if not document:
@@ -46,7 +49,41 @@ def generate() -> str:
         # Each function documents its own paths; models they share (Customer, ErrorResponse) are the same.
         document["paths"] |= schema["paths"]
         document["components"]["schemas"] |= schema["components"]["schemas"]
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    return json.dumps(for_generated_clients(document), indent=2, sort_keys=True) + "\n"
+
+
+def for_generated_clients(document: dict) -> dict:
+    """What Powertools' document leaves for client generators to guess, said outright."""
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            content = body["content"]
+            schema = content["application/json"]["schema"]
+            # An optional body is an optional request body, not a body that may be JSON null.
+            variants = schema.get("anyOf", [])
+            if len(variants) == 2 and {"type": "null"} in variants:
+                (model,) = [variant for variant in variants if variant != {"type": "null"}]
+                content["application/json"]["schema"] = schema = model
+                body["required"] = False
+            if method == "patch":  # RFC 7396, as the README tells clients to send
+                content[MERGE_PATCH] = {"schema": schema}
+    document["components"]["schemas"] = _used(document)
+    return document
+
+
+def _used(document: dict) -> dict:
+    """The component schemas something refers to, directly or through another component."""
+    schemas = document["components"]["schemas"]
+    refs = re.compile(r'"#/components/schemas/([^"]+)"')
+    pending = set(refs.findall(json.dumps(document["paths"])))
+    used: set[str] = set()
+    while pending:
+        name = pending.pop()
+        used.add(name)
+        pending |= set(refs.findall(json.dumps(schemas[name]))) - used
+    return {name: schema for name, schema in schemas.items() if name in used}
 
 
 def write() -> None:

@@ -17,7 +17,12 @@ def test_openapi_document_has_exactly_the_declared_routes_with_their_operation_i
     }
     declared = {(r.method, r.path, r.operation_id) for f in openapi.api_functions() for r in f.routes}
     assert documented == declared
-    assert spec["components"]["securitySchemes"]["cognito"]["name"] == "Authorization"
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A Cognito ID token",
+    }
 
 
 def test_every_documented_error_uses_the_common_error_shape():

@@ -26,15 +26,31 @@ PUBLIC: frozenset[Role] = frozenset()
 
 @dataclass(frozen=True)
 class Route:
+    """One API operation, declared once: the resolver, the OpenAPI document, the local gateway and
+    API Gateway all read it. Request and response models come from the handler's signature."""
+
     method: str
     path: str  # API Gateway resource path, e.g. /v1/customers/{customer_id}
     roles: frozenset[Role]
     summary: str
     operation_id: str  # the OpenAPI operationId clients generate method names from
+    status: int = 200  # on success: 201 for a create (with Location), 204 for no body
+    # Statuses beyond those every route can answer (400, 401, 403, 422, 503; 410 with a customer's 404;
+    # 413 and 415 where a body is taken).
+    errors: tuple[int, ...] = ()
+    # Response headers on success beyond Location, which every 201 carries: ETag for a versioned
+    # resource (If-Match takes it back), Current-State for a consent decision.
+    headers: tuple[str, ...] = ()
+    tag: str = ""  # groups operations in generated clients; empty: the function's tag
 
     @property
     def public(self) -> bool:
         return not self.roles
+
+    @property
+    def takes_idempotency_key(self) -> bool:
+        """POST is the one method a blind retry could apply twice: every POST takes an Idempotency-Key."""
+        return self.method == "POST"
 
 
 @dataclass(frozen=True)
@@ -68,10 +84,9 @@ class Function:
     description: str
     routes: tuple[Route, ...]
     table_access: str  # "none" | "read" | "read_write"
+    tag: str = ""  # the OpenAPI tag of its routes, unless a route names its own
     memory_mb: int = 512
     timeout_s: int = 10
-    # Only these functions may set the idempotency records' keys (Powertools Idempotency).
-    uses_idempotency: bool = False
     # Invoked with batches of the table's stream records (NEW_AND_OLD_IMAGES), not by routes.
     reads_table_stream: bool = False
     # Only records whose new image is one of these entities reach it (an event filter): the lookup,
@@ -82,6 +97,14 @@ class Function:
     schedule: Schedule | None = None
     queue: EventQueue | None = None
     sends: tuple[str, ...] = ()  # "email" (SES) and/or "sms" (SNS)
+
+    @property
+    def uses_idempotency(self) -> bool:
+        """Only these functions may write the idempotency records (Powertools Idempotency)."""
+        return any(route.takes_idempotency_key for route in self.routes)
+
+    def tag_of(self, route: Route) -> str:
+        return route.tag or self.tag
 
 
 @dataclass(frozen=True)
@@ -108,14 +131,15 @@ TABLE = TableSpec(
 )
 
 WRITERS = frozenset({Role.ADMIN, Role.SALES, Role.SUPPORT})
+ETAG = ("ETag",)
 
 CUSTOMERS_API = Function(
     name="customers_api",
     description="Staff API for customer profiles: create, read, update, archive, look up, list.",
     table_access="read_write",
-    uses_idempotency=True,
+    tag="customers",
     routes=(
-        Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer"),
+        Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer", 201, (409,), ETAG),
         Route(
             "GET",
             "/v1/customers",
@@ -123,14 +147,32 @@ CUSTOMERS_API = Function(
             "List customers, or look one up by email, phone or external id",
             "listCustomers",
         ),
-        Route("GET", "/v1/customers/{customer_id}", ALL_STAFF, "Read a customer", "getCustomer"),
+        Route("GET", "/v1/customers/{customer_id}", ALL_STAFF, "Read a customer", "getCustomer", 200, (404,), ETAG),
         Route(
-            "PATCH", "/v1/customers/{customer_id}", ALL_STAFF, "Update a customer (JSON merge patch)", "updateCustomer"
+            "PATCH",
+            "/v1/customers/{customer_id}",
+            ALL_STAFF,
+            "Update a customer (JSON merge patch)",
+            "updateCustomer",
+            200,
+            (404, 409, 412),
+            ETAG,
         ),
-        Route("PUT", "/v1/customers/{customer_id}/tags/{tag}", ALL_STAFF, "Add a tag", "addTag"),
-        Route("DELETE", "/v1/customers/{customer_id}/tags/{tag}", ALL_STAFF, "Remove a tag", "removeTag"),
+        Route("PUT", "/v1/customers/{customer_id}/tags/{tag}", ALL_STAFF, "Add a tag", "addTag", 200, (404,), ETAG),
+        Route(
+            "DELETE",
+            "/v1/customers/{customer_id}/tags/{tag}",
+            ALL_STAFF,
+            "Remove a tag",
+            "removeTag",
+            200,
+            (404,),
+            ETAG,
+        ),
         # Archiving hides a customer from every team's lists: not a marketing decision.
-        Route("DELETE", "/v1/customers/{customer_id}", WRITERS, "Archive a customer", "archiveCustomer"),
+        Route(
+            "DELETE", "/v1/customers/{customer_id}", WRITERS, "Archive a customer", "archiveCustomer", 204, (404, 412)
+        ),
     ),
 )
 
@@ -139,19 +181,43 @@ TIMELINE_API = Function(
     name="timeline_api",
     description="Customer timelines: record interactions, update tickets, page the timeline, the 360 view.",
     table_access="read_write",
+    tag="timeline",
     routes=(
-        Route("POST", f"{ENTRY}/interactions", ALL_STAFF, "Record an interaction", "recordInteraction"),
+        Route(
+            "POST", f"{ENTRY}/interactions", ALL_STAFF, "Record an interaction", "recordInteraction", 201, (404, 409)
+        ),
         Route(
             "PATCH",
             f"{ENTRY}/interactions/{{interaction_id}}",
             frozenset({Role.ADMIN, Role.SUPPORT}),
             "Update a support ticket's status",
             "updateTicket",
+            200,
+            (404, 409),
         ),
-        Route("GET", f"{ENTRY}/timeline", ALL_STAFF, "A page of the timeline, newest first", "getTimeline"),
-        Route("GET", f"{ENTRY}/360", ALL_STAFF, "Everything about a customer in one view", "getCustomer360"),
         Route(
-            "GET", f"{ENTRY}/history", ALL_STAFF, "The audit trail: who changed what, when, newest first", "getHistory"
+            "GET", f"{ENTRY}/timeline", ALL_STAFF, "A page of the timeline, newest first", "getTimeline", 200, (404,)
+        ),
+        Route(
+            "GET",
+            f"{ENTRY}/360",
+            ALL_STAFF,
+            "Everything about a customer in one view",
+            "getCustomer360",
+            200,
+            (404,),
+            ETAG,
+            tag="customers",
+        ),
+        Route(
+            "GET",
+            f"{ENTRY}/history",
+            ALL_STAFF,
+            "The audit trail: who changed what, when, newest first",
+            "getHistory",
+            200,
+            (404,),
+            tag="audit",
         ),
     ),
 )
@@ -160,6 +226,7 @@ CONSENTS_API = Function(
     name="consents_api",
     description="The consent ledger: record changes per channel and purpose, read current state and history.",
     table_access="read_write",
+    tag="consents",
     routes=(
         Route(
             "PUT",
@@ -167,14 +234,21 @@ CONSENTS_API = Function(
             ALL_STAFF,
             "Record a consent decision for one channel and purpose",
             "recordConsent",
+            200,
+            (404, 409),
+            ("Current-State",),
         ),
-        Route("GET", f"{ENTRY}/consents", ALL_STAFF, "Current consent per channel and purpose", "getConsents"),
+        Route(
+            "GET", f"{ENTRY}/consents", ALL_STAFF, "Current consent per channel and purpose", "getConsents", 200, (404,)
+        ),
         Route(
             "GET",
             f"{ENTRY}/consents/{{channel}}/{{purpose}}/history",
             ALL_STAFF,
             "Every recorded change for one channel and purpose, newest first",
             "getConsentHistory",
+            200,
+            (404,),
         ),
     ),
 )
@@ -183,13 +257,39 @@ DATA_QUALITY_API = Function(
     name="data_quality_api",
     description="Data quality: duplicate pairs, merges with survivorship rules and undo, CSV imports.",
     table_access="read_write",
+    tag="data quality",
     timeout_s=29,  # a merge moves every item of the merged customers: API Gateway's own limit
     routes=(
         Route("GET", "/v1/duplicates", ALL_STAFF, "Likely duplicate customers, most likely first", "listDuplicates"),
-        Route("POST", f"{ENTRY}/merge", WRITERS, "Merge other customers into this one", "mergeCustomers"),
-        Route("GET", "/v1/merges/{merge_id}", ALL_STAFF, "A merge, as kept in the merge log", "getMerge"),
-        Route("POST", "/v1/merges/{merge_id}/undo", WRITERS, "Undo a merge: every record as it was", "undoMerge"),
-        Route("POST", "/v1/imports", WRITERS, "Import customers from CSV rows (a file in chunks)", "importCustomers"),
+        Route(
+            "POST",
+            f"{ENTRY}/merge",
+            WRITERS,
+            "Merge other customers into this one",
+            "mergeCustomers",
+            200,
+            (404, 409),
+        ),
+        Route("GET", "/v1/merges/{merge_id}", ALL_STAFF, "A merge, as kept in the merge log", "getMerge", 200, (404,)),
+        Route(
+            "POST",
+            "/v1/merges/{merge_id}/undo",
+            WRITERS,
+            "Undo a merge: every record as it was",
+            "undoMerge",
+            200,
+            (404, 409),
+        ),
+        Route(
+            "POST",
+            "/v1/imports",
+            WRITERS,
+            "Import customers from CSV rows (a file in chunks)",
+            "importCustomers",
+            200,
+            (409,),
+            tag="imports",
+        ),
     ),
 )
 
@@ -197,16 +297,40 @@ SUBSCRIPTIONS_API = Function(
     name="subscriptions_api",
     description="Subscriptions: start, change and renew them; their renewal reminders are scheduled on write.",
     table_access="read_write",
+    tag="subscriptions",
     routes=(
-        Route("POST", f"{ENTRY}/subscriptions", WRITERS, "Start a subscription", "createSubscription"),
-        Route("GET", f"{ENTRY}/subscriptions", ALL_STAFF, "The customer's subscriptions", "listSubscriptions"),
-        Route("GET", f"{ENTRY}/subscriptions/{{subscription_id}}", ALL_STAFF, "Read a subscription", "getSubscription"),
+        Route(
+            "POST",
+            f"{ENTRY}/subscriptions",
+            WRITERS,
+            "Start a subscription",
+            "createSubscription",
+            201,
+            (404,),
+            ETAG,
+        ),
+        Route(
+            "GET", f"{ENTRY}/subscriptions", ALL_STAFF, "The customer's subscriptions", "listSubscriptions", 200, (404,)
+        ),
+        Route(
+            "GET",
+            f"{ENTRY}/subscriptions/{{subscription_id}}",
+            ALL_STAFF,
+            "Read a subscription",
+            "getSubscription",
+            200,
+            (404,),
+            ETAG,
+        ),
         Route(
             "PATCH",
             f"{ENTRY}/subscriptions/{{subscription_id}}",
             WRITERS,
             "Change a subscription (JSON merge patch): plan, status, price, renewal day",
             "updateSubscription",
+            200,
+            (404, 409, 412),
+            ETAG,
         ),
         Route(
             "POST",
@@ -214,6 +338,9 @@ SUBSCRIPTIONS_API = Function(
             WRITERS,
             "Record a renewal: the next renewal day moves one interval on (or to the day given)",
             "renewSubscription",
+            200,
+            (404, 409, 412),
+            ETAG,
         ),
     ),
 )
@@ -267,6 +394,7 @@ API_DOCS = Function(
     name="api_docs",
     description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
     table_access="none",
+    tag="docs",
     memory_mb=256,
     routes=(
         Route("GET", "/v1/openapi.json", PUBLIC, "The OpenAPI document", "getOpenApiDocument"),
@@ -297,11 +425,21 @@ def stream_filter(function: Function) -> dict | None:
 
 def find_route(method: str, path: str) -> Route | None:
     """The declared route for an API Gateway resource path and method, if any."""
+    # Read at call time, not import time: a route added to FUNCTIONS is found at once.
     for function in FUNCTIONS:
         for route in function.routes:
             if route.method == method and route.path == path:
                 return route
     return None
+
+
+def operation(operation_id: str) -> tuple[Function, Route]:
+    """The declared route with this operation id, and the function that serves it."""
+    for function in FUNCTIONS:
+        for route in function.routes:
+            if route.operation_id == operation_id:
+                return function, route
+    raise KeyError(f"no route declares operation id {operation_id!r} in cis.topology")
 
 
 def job_function(job: str) -> Function | None:

@@ -119,6 +119,10 @@ class Renewal(Strict):
     renews_at: Day | None = Field(
         default=None, description="The next renewal day; one interval after the current one if left out"
     )
+    # A blind retry of a renewal must not move the day twice: name the day you saw (or send If-Match).
+    expected_renews_at: Day | None = Field(
+        default=None, description="The renewal day you read; when the subscription has moved on since, 412"
+    )
 
 
 class Reminder(BaseModel):

@@ -81,10 +81,18 @@ class SubscriptionService:
     ) -> Subscription:
         return self._read_modify_write(customer_id, subscription_id, patch.apply_to, actor, expected)
 
-    def renew(self, customer_id: str, subscription_id: str, request: Renewal, actor: str) -> Subscription:
+    def renew(
+        self, customer_id: str, subscription_id: str, request: Renewal, actor: str, expected: int | None = None
+    ) -> Subscription:
         """A renewal that happened: the next renewal day moves on (an expired one is active again)."""
 
         def change(current: Subscription) -> SubscriptionFields:
+            if request.expected_renews_at is not None and current.renews_at != request.expected_renews_at:
+                raise PreconditionFailed(
+                    f"subscription {subscription_id} renews on {current.renews_at}, not "
+                    f"{request.expected_renews_at}: it was renewed already; read it again before renewing",
+                    current_version=current.version,
+                )
             try:
                 following = renewed(current, request)
             except ValueError as error:
@@ -94,7 +102,7 @@ class SubscriptionService:
                 | {"renews_at": following, "status": "active"}
             )
 
-        return self._read_modify_write(customer_id, subscription_id, change, actor, None)
+        return self._read_modify_write(customer_id, subscription_id, change, actor, expected)
 
     def _read_modify_write(
         self,

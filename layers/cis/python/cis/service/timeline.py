@@ -98,10 +98,17 @@ class TimelineService:
         raise concurrent_update(f"ticket {entry_id}")
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
-        return self.repository.page(customer_id, kind, limit, cursor)
+        page = self.repository.page(customer_id, kind, limit, cursor)
+        if not page.items and cursor is None:
+            self.customer(customer_id)  # nothing yet, or nobody there (404) or merged away (410)?
+        return page
 
-    def view(self, customer_id: str) -> tuple[Customer, list[dict]]:
-        customer, entries = self.repository.view(customer_id, VIEW_ENTRIES)
+    def customer(self, customer_id: str) -> Customer:
+        """The profile, or the 404 or 410 that says why there is none."""
+        return self.view(customer_id, 0)[0]
+
+    def view(self, customer_id: str, latest: int = VIEW_ENTRIES) -> tuple[Customer, list[dict]]:
+        customer, entries = self.repository.view(customer_id, latest)
         if customer is None:
             raise self.repository.missing(customer_id)
         return customer, entries
