@@ -1,7 +1,6 @@
 """The contract suite: clients generated from the committed OpenAPI document by independent
 generators, driving a real `cis run` with nothing hand-written between them and the API."""
 
-import json
 import uuid
 from pathlib import Path
 
@@ -13,13 +12,7 @@ from cis_local.runtime import free_port
 from tests.api.conftest import start_runtime, stop_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENT = ROOT / "functions" / "api_docs" / "openapi.json"
-
-
-@pytest.fixture(scope="session")
-def document() -> dict:
-    """The committed OpenAPI document, the one web and mobile teams generate their clients from."""
-    return json.loads(DOCUMENT.read_text(encoding="utf-8"))
+DOCUMENT = ROOT / "functions" / "api_docs" / "openapi.json"  # the one web and mobile teams generate clients from
 
 
 @pytest.fixture(scope="session")
