@@ -9,7 +9,7 @@ LAMBDA_PYTHON := 3.13
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test test-dynamodb-local unit lint synth bench fuzz token layer clean
+.PHONY: run test test-dynamodb-local contract unit lint synth bench fuzz token layer clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test-dynamodb-local: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.in
 	@if ! command -v java > /dev/null; then echo "skipping the DynamoDB Local run: java not found"; exit 0; fi; \
 	  echo "the repository and API suites again, on DynamoDB Local"; \
 	  CIS_TEST_DYNAMODB=local $(PY) -m pytest tests/repository tests/api; $(PYTEST_OR_FAIL)
+
+## contract: clients generated from the committed OpenAPI document (openapi-python-client against cis run; @hey-api/openapi-ts under tsc --strict); part of `make test`
+contract: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest -m contract tests/contract; $(PYTEST_OR_FAIL)
 
 synth: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
 	npx --no-install cdk synth --quiet > /dev/null
