@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.contract.conftest import DOCUMENT, ROOT
-from tests.contract.gaps import document_gap
 
 pytestmark = pytest.mark.contract
 
@@ -173,6 +172,5 @@ def test_the_generated_client_and_a_day_of_work_against_it_compile_under_tsc_str
     assert not found, "\n".join(line for lines in found.values() for line in lines)
 
 
-@document_gap("timeline entries not yet a discriminated union in responses")
 def test_timeline_entries_narrow_on_type_to_their_own_fields(compilation):
     assert "timeline_narrowing.ts" not in compilation, "\n".join(compilation["timeline_narrowing.ts"])

@@ -85,6 +85,10 @@ class ActivityChannel(StrEnum):
 
 
 class LineItem(Strict):
+    # One schema for requests and responses (a price is a number or its text either way): generated
+    # clients would otherwise get two LineItem models and refuse the clash.
+    model_config = ConfigDict(json_schema_mode_override="validation")
+
     product_id: Text
     quantity: int = Field(ge=1, le=100_000)
     unit_price: Money | None = None

@@ -6,13 +6,14 @@ with no second declaration. Every shown field is optional: a role may not see it
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 
 from cis.domain.consent import Channel, ConsentStatus, LegalBasis, Purpose
 from cis.domain.customer import Customer
 from cis.domain.interactions import Activity, Feedback, Note, Order, Ticket, TicketStatus
+from cis.domain.visibility import RESTRICTED
 
 
 class EntryBase(BaseModel):
@@ -38,12 +39,19 @@ class TicketStatusStep(BaseModel):
 
 
 def _shown(request: type[BaseModel], **extra: Any) -> type[EntryBase]:
+    """The entry model of an interaction: its request's fields, as stored. A field a role may not
+    see (visibility.RESTRICTED), or that a request may leave out, is optional; the rest required."""
     kind = request.model_fields["type"].annotation
-    fields: dict[str, Any] = {
-        name: (field.annotation | None, Field(default=None, description=field.description))
-        for name, field in request.model_fields.items()
-        if name not in ("type", "occurred_at")
-    }
+    (name,) = get_args(kind)
+    fields: dict[str, Any] = {}
+    for field_name, field in request.model_fields.items():
+        if field_name in ("type", "occurred_at"):
+            continue
+        always = field.is_required() or field.default is not None
+        if always and (name, field_name) not in RESTRICTED:
+            fields[field_name] = (field.annotation, Field(description=field.description))
+        else:
+            fields[field_name] = (field.annotation | None, Field(default=None, description=field.description))
     return create_model(
         f"{request.__name__}Entry",
         __base__=EntryBase,
