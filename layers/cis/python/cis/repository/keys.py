@@ -42,7 +42,6 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from cis.errors import FieldProblem, InvalidRequest
 
@@ -100,11 +99,6 @@ def consent_history_key(customer_id: str, channel: str, purpose: str, change_id:
 
 def order_key(customer_id: str, external_order_id: str) -> dict[str, dict]:
     return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"ORDER#{external_order_id}")}
-
-
-def timestamp(moment: datetime) -> str:
-    """Fixed-width UTC text, so stored times compare correctly as strings in conditions."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def tag_key(customer_id: str, tag: str) -> dict[str, dict]:

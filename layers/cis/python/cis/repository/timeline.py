@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from cis.domain.customer import Customer
 from cis.domain.interactions import EngagementChange
+from cis.domain.moments import timestamp
 from cis.errors import Conflict, FieldProblem
 from cis.repository import keys
 from cis.repository.customers import (
@@ -111,7 +112,7 @@ class TimelineRepository:
 
         `idle_watch` (the customer's churn idle watch from this activity on) is put in the same
         transaction when the entry becomes the last activity, so the watch never lags behind it."""
-        at = keys.timestamp(occurred_at)
+        at = timestamp(occurred_at)
         item = keys.entry_keys(customer_id, entry["id"], entry["type"]) | to_attributes(
             entry | {"entity": "interaction"}
         )
@@ -189,10 +190,10 @@ class TimelineRepository:
         values = {
             ":before": {"S": before},
             ":ticket": {"S": "ticket"},
-            ":now": {"S": keys.timestamp(now)},
+            ":now": {"S": timestamp(now)},
             ":actor": {"S": actor},
             ":history": to_attributes(
-                {"h": [{"from": before, "to": changes["status"], "at": keys.timestamp(now), "by": actor}]}
+                {"h": [{"from": before, "to": changes["status"], "at": timestamp(now), "by": actor}]}
             )["h"],
             ":none": {"L": []},
         }
@@ -220,7 +221,7 @@ class TimelineRepository:
             profile_values = {":zero": {"N": "0"}, ":delta": {"N": str(open_delta)}}
             if before == "solved":  # reopened: a churn signal of its own
                 update += ", #e.last_ticket_reopened_at = :now"
-                profile_values[":now"] = {"S": keys.timestamp(now)}
+                profile_values[":now"] = {"S": timestamp(now)}
             profile |= {
                 "UpdateExpression": update,
                 "ExpressionAttributeNames": {"#e": "engagement"},

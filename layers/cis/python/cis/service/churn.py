@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from cis.domain.changes import DomainEvent
 from cis.domain.churn import ChurnRisk, ChurnRules, assess, next_crossing, signals_of
 from cis.domain.customer import Customer
+from cis.domain.moments import timestamp
 from cis.repository import keys
 from cis.repository.items import from_attributes
 from cis.service.customers import MAX_ATTEMPTS, utcnow
@@ -162,7 +163,7 @@ class ChurnCheckJob:
         decision.last_activity = signals.last_activity
         if signals.last_activity is not None:
             decision.next_idle = next_crossing(signals.last_activity, day, self.rules.thresholds_days)
-        now = keys.timestamp(self.clock())
+        now = timestamp(self.clock())
         if decision.risk.level != decision.previous_level:
             decision.events.append(self._level_changed(customer, decision, now))
         first = self.rules.thresholds_days[0]
@@ -197,7 +198,7 @@ class ChurnCheckJob:
             occurred_at=now,
             actor=ACTOR,
             detail={
-                "last_activity_at": keys.timestamp(customer.engagement.last_activity_at),
+                "last_activity_at": timestamp(customer.engagement.last_activity_at),
                 "threshold_days": threshold,
                 "due_on": day.isoformat(),
             },

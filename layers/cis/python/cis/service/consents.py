@@ -8,10 +8,10 @@ from datetime import datetime
 from ulid import ULID
 
 from cis.domain.consent import ConsentIn, ConsentState
+from cis.domain.moments import timestamp
 from cis.errors import concurrent_update
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import Page, VersionConflict
-from cis.repository.keys import timestamp
 from cis.service.customers import MAX_ATTEMPTS, jittered_pause, utcnow
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from cis.domain.changes import DomainEvent
+from cis.domain.moments import timestamp
 from cis.domain.notifications import RenewalDue
 from cis.repository import keys
 from cis.service.customers import utcnow
@@ -53,7 +54,7 @@ def renewal_due_event(reminder: dict, now: datetime) -> DomainEvent:
         # The same for every run of the day: consumers can tell a repeat from a new reminder.
         event_id=f"renewal_due:{subscription_id}:{renews_at}:{lead_days}",
         customer_id=due.customer_id,
-        occurred_at=keys.timestamp(now),
+        occurred_at=timestamp(now),
         actor=ACTOR,
         detail=due.model_dump(mode="json", exclude={"customer_id"}),
     )

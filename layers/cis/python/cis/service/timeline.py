@@ -19,10 +19,10 @@ from cis.domain.interactions import (
     engagement_change,
     open_tickets_delta,
 )
+from cis.domain.moments import timestamp
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
 from cis.repository.churn import idle_watch_item
 from cis.repository.customers import Page, VersionConflict
-from cis.repository.keys import timestamp
 from cis.repository.timeline import Backdated, TimelineRepository
 from cis.service.customers import MAX_ATTEMPTS, jittered_pause, utcnow
 
