@@ -16,12 +16,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cis.errors import Conflict, NotFound
 from cis.repository import keys
-from cis.repository.customers import error_code, throttled
 from cis.repository.items import from_attributes, to_attributes
+from cis.repository.transactions import TransactionCancelled, transact
 
 MAX_TRANSACTION_ITEMS = 100
 LOG_STEP_BYTES = 300_000  # each log item stays well under DynamoDB's 400 KB
@@ -91,35 +89,35 @@ class MergeRepository:
         """Lock every profile at the version read and open the merge log (or move its status on from
         `status_from`, recording `log`'s other values), together."""
         actions = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": keys.customer_key(customer_id),
-                    "UpdateExpression": "SET merge_lock = :merge",
-                    "ConditionExpression": "#version = :version AND attribute_not_exists(merge_lock)",
-                    "ExpressionAttributeNames": {"#version": "version"},
-                    "ExpressionAttributeValues": {":merge": {"S": merge_id}, ":version": {"N": str(version)}},
-                }
-            }
-            for customer_id, version in sorted(versions.items())
+            ("lock", self._lock(merge_id, customer_id, version)) for customer_id, version in sorted(versions.items())
         ]
         if status_from is None:
             header = keys.merge_log_key(merge_id) | to_attributes({"entity": "merge"} | log)
-            actions.append(
-                {"Put": {"TableName": self.table, "Item": header, "ConditionExpression": "attribute_not_exists(PK)"}}
-            )
+            put = {"TableName": self.table, "Item": header, "ConditionExpression": "attribute_not_exists(PK)"}
+            actions.append(("log", {"Put": put}))
         else:
-            actions.append(self._status_update(merge_id, status_from, log["status"], log))
+            actions.append(("log", self._status_update(merge_id, status_from, log["status"], log)))
         try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if error_code(error) != "TransactionCanceledException" or throttled(reasons):
+            transact(self.client, actions)
+        except TransactionCancelled as cancelled:
+            if cancelled.throttled:
                 raise  # throttled is not "changed after it was read": the API answers 503
             raise Conflict(
                 "one of these customers changed after it was read, or is being merged: read them again and retry",
                 code="concurrent_update",
-            ) from error
+            ) from cancelled
+
+    def _lock(self, merge_id: str, customer_id: str, version: int) -> dict:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": keys.customer_key(customer_id),
+                "UpdateExpression": "SET merge_lock = :merge",
+                "ConditionExpression": "#version = :version AND attribute_not_exists(merge_lock)",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":merge": {"S": merge_id}, ":version": {"N": str(version)}},
+            }
+        }
 
     def save_plan(self, merge_id: str, changes: list[Change]) -> None:
         """The plan, before anything changes: what undo and recovery read."""
