@@ -296,6 +296,17 @@ def day_page(client, table: str, partition: str, start: dict | None, limit: int)
     return response.get("Items", []), ({name: value["S"] for name, value in last.items()} if last else None)
 
 
+def shard_position(cursor: dict | None) -> tuple[int, dict | None]:
+    """The shard and start key a job's cursor names (None: the first shard, from its start)."""
+    return (cursor["shard"], cursor.get("start")) if cursor else (0, None)
+
+
+def next_position(shard: int, last: dict | None, shards: int) -> dict | None:
+    """The cursor after a page of `shard` that ended at `last`; None when every shard has been read."""
+    shard, start = (shard + 1, None) if last is None else (shard, last)
+    return {"shard": shard, "start": start} if shard < shards else None
+
+
 def prefix_request(table: str, pk: str, prefix: str) -> dict:
     """The items of one partition whose sort key starts with `prefix`."""
     return {
