@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cis.domain.customer import Customer
@@ -10,6 +10,7 @@ from cis.domain.interactions import EngagementChange
 from cis.domain.moments import timestamp
 from cis.errors import Conflict, FieldProblem
 from cis.repository import keys
+from cis.repository.churn import idle_watch_item
 from cis.repository.customers import (
     WRITABLE,
     CustomerRepository,
@@ -101,13 +102,14 @@ class TimelineRepository:
         occurred_at: datetime,
         external_order_id: str | None,
         engagement: dict | None = None,
-        idle_watch: dict | None = None,
+        idle_watch: tuple[date, int, date] | None = None,
     ) -> None:
         """Entry, order key and engagement in one transaction. Raises Backdated when the fast
         form cannot apply; call again with the engagement it carries.
 
-        `idle_watch` (the customer's churn idle watch from this activity on) is put in the same
-        transaction when the entry becomes the last activity, so the watch never lags behind it."""
+        `idle_watch` (the customer's churn idle watch from this activity on: its day, its threshold
+        in days, the activity's day) is put in the same transaction when the entry becomes the last
+        activity, so the watch never lags behind it."""
         at = timestamp(occurred_at)
         item = keys.entry_keys(customer_id, entry["id"], entry["type"]) | to_attributes(
             entry | {"entity": "interaction"}
@@ -133,7 +135,8 @@ class TimelineRepository:
         else:  # nothing to count (a staff note): the customer must still exist
             actions.append(("profile", {"ConditionCheck": profile | {"ConditionExpression": WRITABLE}}))
         if idle_watch is not None and _becomes_last_activity(change, at, engagement):
-            actions.append(("idle watch", {"Put": {"TableName": self.table, "Item": idle_watch}}))
+            watch = idle_watch_item(customer_id, *idle_watch)
+            actions.append(("idle watch", {"Put": {"TableName": self.table, "Item": watch}}))
         try:
             transact(self.client, actions)
         except TransactionCancelled as cancelled:

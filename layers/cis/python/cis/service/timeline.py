@@ -21,7 +21,6 @@ from cis.domain.interactions import (
 )
 from cis.domain.moments import timestamp
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
-from cis.repository.churn import idle_watch_item
 from cis.repository.customers import Page
 from cis.repository.retries import jittered_pause, retry_on_conflict
 from cis.repository.timeline import Backdated, TimelineRepository
@@ -59,7 +58,7 @@ class TimelineService:
         order_id = interaction.external_order_id if isinstance(interaction, Order) else None
         last = occurred.astimezone(self.zone).date()
         day, threshold = watch_after_activity(last, now.astimezone(self.zone).date(), self.thresholds)
-        watch = idle_watch_item(customer_id, day, threshold, last)
+        watch = (day, threshold, last)
 
         def attempt() -> Interaction:
             try:
