@@ -134,7 +134,7 @@ def customer_base(count: int, today: date, seed: int = 3, first: int = 0) -> lis
 def fold(events: list[Event]) -> dict[str, Any]:
     """The engagement the timeline's writes would have left: the same `engagement_change` per event."""
     from cis.domain import interactions
-    from cis.repository.keys import timestamp
+    from cis.domain.moments import timestamp
 
     models = {"activity": interactions.Activity, "order": interactions.Order, "ticket": interactions.Ticket}
     models["feedback"] = interactions.Feedback

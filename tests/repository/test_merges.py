@@ -52,7 +52,7 @@ def customers(repository):
 
 @pytest.fixture
 def merges(dynamodb, repository):
-    return MergeService(merge_repository(dynamodb), repository, utcnow)
+    return MergeService(merge_repository(dynamodb), utcnow)
 
 
 @pytest.fixture

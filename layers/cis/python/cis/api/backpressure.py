@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
 from cis.errors import CisError, concurrent_update
-from cis.repository.customers import throttled as throttled_items
+from cis.repository import transactions
 
 # botocore's own list of throttling codes (ThrottlingException, ProvisionedThroughputExceededException,
 # RequestLimitExceeded, TransactionInProgressException, ...): the ones its standard mode retried.
@@ -24,7 +24,7 @@ def throttled(error: BaseException) -> bool:
         return False
     if _THROTTLING.is_retryable(RetryContext(attempt_number=1, parsed_response=error.response)):
         return True
-    return throttled_items(error.response.get("CancellationReasons") or [])  # a cancelled transaction
+    return transactions.throttled(error)  # a transaction cancelled because one of its items was throttled
 
 
 def as_conflict(error: BaseException) -> CisError | None:

@@ -1,4 +1,5 @@
-"""Dates and times as clients send them: ISO 8601 text, with a time zone, in the range ids can hold."""
+"""Dates and times as clients send them (ISO 8601 text, with a time zone, in the range ids can hold),
+and as the CIS writes them."""
 
 from __future__ import annotations
 
@@ -31,3 +32,8 @@ def _in_range(value: datetime) -> datetime:
 
 Moment = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
 Day = Annotated[date, BeforeValidator(_iso_text)]
+
+
+def timestamp(moment: datetime) -> str:
+    """Fixed-width UTC text, so stored times compare correctly as strings (in conditions, in sort keys)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

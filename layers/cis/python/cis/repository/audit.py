@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cis.domain.changes import DomainEvent
+from cis.domain.moments import timestamp
 from cis.repository import keys
 from cis.repository.customers import Page, error_code
 from cis.repository.items import from_attributes, to_attributes
@@ -22,7 +23,7 @@ class AuditRepository:
 
     def write(self, event: DomainEvent) -> None:
         """One entry per committed change; a replayed stream record finds its entry there already."""
-        at = keys.timestamp(datetime.fromisoformat(event.occurred_at))  # one format, so entries sort by time
+        at = timestamp(datetime.fromisoformat(event.occurred_at))  # one format, so entries sort by time
         item = keys.audit_key(event.customer_id, at, event.event_id) | to_attributes(
             {
                 "entity": "audit",

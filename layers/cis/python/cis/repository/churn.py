@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError
 from cis.domain.churn import ChurnRisk
 from cis.repository import keys
 from cis.repository.batches import batch_get
-from cis.repository.customers import error_code
-from cis.repository.items import to_attributes, to_value
+from cis.repository.customers import error_code, profile_item
+from cis.repository.items import from_attributes, to_attributes, to_value
 
 
 def idle_watch_item(customer_id: str, day: date, threshold: int, last_activity: date) -> dict[str, dict]:
@@ -41,24 +41,27 @@ class ChurnRepository:
         self.client = client
         self.table = table_name
 
-    def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
-        """One page of the watches due on `day` in one shard, never ending between one customer's two."""
+    def page(self, day: str, cursor: dict | None, limit: int) -> tuple[list[dict], dict | None]:
+        """A page of the watches due on `day` from `cursor` (None: the start; else one this returned), and
+        the cursor of the next (None: the day is done). Each page reads one shard, and never ends between
+        one customer's two watches."""
+        shard, start = keys.shard_position(cursor)
         items, last = keys.day_page(self.client, self.table, keys.watch_partition(day, shard), start, limit)
         if last is not None and len(items) > 1 and items[-1]["GSI1SK"]["S"].endswith("#IDLE"):
             # <id>#IDLE sorts just before <id>#RESCORE: the next page starts with this customer instead.
             items = items[:-1]
             last = {name: items[-1][name]["S"] for name in ("PK", "SK", "GSI1PK", "GSI1SK")}
-        return items, last
+        return [from_attributes(item) for item in items], keys.next_position(shard, last, keys.WATCH_SHARDS)
 
     def profiles(self, customer_ids: list[str]) -> dict[str, dict]:
-        """The stored profile items by customer id (consistent reads, 100 per request)."""
+        """The stored profiles (plain values) by customer id: consistent reads, 100 per request."""
         items = batch_get(self.client, self.table, [keys.customer_key(id_) for id_ in customer_ids])
-        return {item["PK"]["S"].removeprefix("CUST#"): item for item in items}
+        return {item["PK"]["S"].removeprefix("CUST#"): from_attributes(item) for item in items}
 
     def profile(self, customer_id: str) -> dict | None:
-        return self.client.get_item(TableName=self.table, Key=keys.customer_key(customer_id), ConsistentRead=True).get(
-            "Item"
-        )
+        """The stored profile (plain values), read consistently."""
+        item = profile_item(self.client, self.table, customer_id)
+        return from_attributes(item) if item else None
 
     def mark_rescore(self, customer_id: str, day: date) -> None:
         """Look at this customer again on `day` (a repeat of the same mark changes nothing)."""

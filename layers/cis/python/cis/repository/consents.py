@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cis.domain.consent import consent_key
 from cis.repository import keys
-from cis.repository.customers import WRITABLE, Page, VersionConflict, error_code, lost_race, refusal
+from cis.repository.customers import WRITABLE, Page, VersionConflict, refusal
 from cis.repository.items import from_attributes, to_attributes, to_value
+from cis.repository.transactions import TransactionCancelled, transact
 
 _INTERNAL = {"PK", "SK", "entity", "change_id"}
 
@@ -24,10 +23,12 @@ class ConsentRepository:
         current already; all in one transaction. True when it became the current state."""
         channel, purpose = state["channel"], state["purpose"]
         history = keys.consent_history_key(customer_id, channel, purpose, change_id)
+        history |= to_attributes(state | {"entity": "consent"})
         timeline = keys.entry_keys(customer_id, entry["id"], entry["type"])
+        timeline |= to_attributes(entry | {"entity": "interaction"})
         common = [
-            {"Put": {"TableName": self.table, "Item": history | to_attributes(state | {"entity": "consent"})}},
-            {"Put": {"TableName": self.table, "Item": timeline | to_attributes(entry | {"entity": "interaction"})}},
+            ("history", {"Put": {"TableName": self.table, "Item": history}}),
+            ("timeline", {"Put": {"TableName": self.table, "Item": timeline}}),
         ]
         profile = {"TableName": self.table, "Key": keys.customer_key(customer_id)}
         current = {
@@ -41,32 +42,29 @@ class ConsentRepository:
             }
         }
         try:
-            self.client.transact_write_items(TransactItems=[*common, current])
+            transact(self.client, [*common, ("profile", current)])
             return True
-        except ClientError as error:
-            self._explain(error, customer_id)
+        except TransactionCancelled as cancelled:
+            self._explain(cancelled, customer_id)
         # A later capture is current: keep this one in the ledger and on the timeline only.
         exists = {"ConditionCheck": profile | {"ConditionExpression": WRITABLE}}
         try:
-            self.client.transact_write_items(TransactItems=[*common, exists])
-        except ClientError as error:
-            self._explain(error, customer_id)
-            raise VersionConflict from error
+            transact(self.client, [*common, ("profile", exists)])
+        except TransactionCancelled as cancelled:
+            self._explain(cancelled, customer_id)
+            raise VersionConflict from cancelled
         return False
 
-    def _explain(self, error: ClientError, customer_id: str) -> None:
+    def _explain(self, cancelled: TransactionCancelled, customer_id: str) -> None:
         """Return when the profile is there and only a later current consent blocked the update."""
-        if error_code(error) != "TransactionCanceledException":
-            raise error
-        reasons = error.response.get("CancellationReasons") or []
-        if lost_race(reasons):
-            raise VersionConflict from error
-        last = reasons[-1] if reasons else {}
-        if last.get("Code") != "ConditionalCheckFailed":
-            raise error
-        problem = refusal(self.client, self.table, customer_id, last.get("Item"))
+        if cancelled.lost_race:
+            raise VersionConflict from cancelled
+        refused = cancelled.failed("profile")
+        if refused is None:
+            raise cancelled
+        problem = refusal(self.client, self.table, customer_id, refused.item)
         if problem:
-            raise problem from error
+            raise problem from cancelled
 
     def history(self, customer_id: str, channel: str, purpose: str, limit: int, cursor: str | None) -> Page:
         """Every change for one channel and purpose, newest first."""

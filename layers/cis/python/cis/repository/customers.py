@@ -31,6 +31,7 @@ from cis.errors import (
 from cis.repository import keys
 from cis.repository.batches import batch_get
 from cis.repository.items import from_attributes, to_attributes, to_value
+from cis.repository.transactions import Action, TransactionCancelled, transact
 
 MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
 
@@ -49,19 +50,9 @@ def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
-def lost_race(reasons: list[dict]) -> bool:
-    """A transaction cancelled because another writer held one of its items, not by a condition."""
-    return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
-
-
-# Cancellation reasons of an item DynamoDB throttled: none of the transaction was written, and no
-# other writer is involved. botocore does not retry a cancelled transaction; the API answers 503.
-THROTTLED_ITEM = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
-
-
-def throttled(reasons: list[dict]) -> bool:
-    """A transaction cancelled because one of its items was throttled, not by a condition or a race."""
-    return any(reason.get("Code") in THROTTLED_ITEM for reason in reasons)
+def _lookup_action(key: UniqueKey) -> str:
+    """The name of the action that puts a unique key's lookup item in a transaction."""
+    return f"lookup {key.kind} {key.value}"
 
 
 def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
@@ -151,8 +142,8 @@ class CustomerRepository:
     def customer(item: dict[str, dict]) -> Customer:
         return Customer.model_validate(from_attributes(item))
 
-    def _lookup_put(self, key: UniqueKey, customer_id: str) -> dict:
-        return {
+    def _lookup_put(self, key: UniqueKey, customer_id: str) -> Action:
+        return _lookup_action(key), {
             "Put": {
                 "TableName": self.table,
                 "Item": keys.lookup_key(key.kind, key.value)
@@ -162,8 +153,8 @@ class CustomerRepository:
             }
         }
 
-    def _lookup_delete(self, key: UniqueKey, customer_id: str) -> dict:
-        return {
+    def _lookup_delete(self, key: UniqueKey, customer_id: str) -> Action:
+        return "old " + _lookup_action(key), {
             "Delete": {
                 "TableName": self.table,
                 "Key": keys.lookup_key(key.kind, key.value),
@@ -173,17 +164,17 @@ class CustomerRepository:
         }
 
     # -- writes --------------------------------------------------------------------------
-    def create(self, customer: Customer, also: list[dict] = ()) -> None:
+    def create(self, customer: Customer, also: list[Action] = ()) -> None:
         """Profile, lookup items, tag copies (and `also`) in one transaction: all are written, or none."""
         self._transact(customer.id, [*self.create_actions(customer), *also], unique_keys(customer))
 
-    def create_actions(self, customer: Customer) -> list[dict]:
-        """The writes of a new customer: the profile first, then its lookup items, then its tag copies."""
+    def create_actions(self, customer: Customer) -> list[Action]:
+        """The writes of a new customer: the profile, its lookup items, its tag copies."""
         put = {"TableName": self.table, "Item": self.new_profile_item(customer)}
         put["ConditionExpression"] = "attribute_not_exists(PK)"
-        actions = [{"Put": put}] + [self._lookup_put(key, customer.id) for key in unique_keys(customer)]
+        actions = [("profile", {"Put": put})] + [self._lookup_put(key, customer.id) for key in unique_keys(customer)]
         return actions + [
-            {"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}} for tag in customer.tags
+            ("tag", {"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}}) for tag in customer.tags
         ]
 
     def lookup_items(self, lookups: list[dict]) -> list[dict]:
@@ -222,11 +213,14 @@ class CustomerRepository:
                     raise stale(self.client, self.table, customer.id) from error
                 raise
             return
-        actions = [{"Update": update}]
+        actions: list[Action] = [("profile", {"Update": update})]
         actions += [self._lookup_put(key, customer.id) for key in added]
         actions += [self._lookup_delete(key, customer.id) for key in removed]
-        actions += [{"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}} for tag in tagged]
-        actions += [{"Delete": {"TableName": self.table, "Key": keys.tag_key(customer.id, tag)}} for tag in untagged]
+        actions += [("tag", {"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}}) for tag in tagged]
+        actions += [
+            ("old tag", {"Delete": {"TableName": self.table, "Key": keys.tag_key(customer.id, tag)}})
+            for tag in untagged
+        ]
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise InvalidRequest(
                 f"this change touches {len(actions)} items, more than one atomic write allows "
@@ -235,23 +229,20 @@ class CustomerRepository:
             )
         self._transact(customer.id, actions, added)
 
-    def _transact(self, customer_id: str, actions: list[dict], new_keys: list[UniqueKey]) -> None:
-        """Run actions whose first is the profile and whose next ones put `new_keys`' lookup items."""
+    def _transact(self, customer_id: str, actions: list[Action], new_keys: list[UniqueKey]) -> None:
+        """Run actions that write the profile and put `new_keys`' lookup items; say which refused."""
         try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise stale(self.client, self.table, customer_id) from error
-            for index, key in enumerate(new_keys, start=1):
-                if index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed":
-                    owner = reasons[index].get("Item") or self._lookup_item(key)
+            transact(self.client, actions)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed("profile"):
+                raise stale(self.client, self.table, customer_id) from cancelled
+            for key in new_keys:
+                if taken := cancelled.failed(_lookup_action(key)):
+                    owner = taken.item or self._lookup_item(key)
                     owner_id = from_attributes(owner).get("customer_id", "unknown") if owner else "unknown"
-                    raise duplicate_key(key.path, key.label, owner_id) from error
-            if lost_race(reasons):
-                raise VersionConflict from error  # another writer touched one of these items
+                    raise duplicate_key(key.path, key.label, owner_id) from cancelled
+            if cancelled.lost_race:
+                raise VersionConflict from cancelled  # another writer touched one of these items
             raise
 
     def update_fields(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cis.domain.matching import Fingerprint, Match
+from cis.domain.moments import timestamp
 from cis.repository import keys
 from cis.repository.batches import batch_write
 from cis.repository.customers import Page
@@ -93,7 +94,7 @@ class DuplicateRepository:
                 "customer_ids": [first, second],
                 "score": str(match.score),
                 "reasons": [{"code": r.code, "weight": str(r.weight), "detail": r.detail} for r in match.reasons],
-                "found_at": keys.timestamp(now),
+                "found_at": timestamp(now),
             }
             for side, other_side in ((customer_id, other), (other, customer_id)):
                 item = keys.pair_key(side, other_side) | to_attributes(values | {"other_id": other_side})

@@ -6,13 +6,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cis.domain.customer import Customer
 from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write
-from cis.repository.customers import CustomerRepository, error_code
+from cis.repository.customers import CustomerRepository
 from cis.repository.items import from_attributes, to_attributes
+from cis.repository.transactions import TransactionCancelled, transact
 from cis.topology import TABLE
 
 MAX_TRANSACTION_ITEMS = 100
@@ -46,7 +45,7 @@ class ImportRepository:
             actions = self.customers.create_actions(customer)
             created = {"outcome": "created", "customer_id": customer.id, "row_hash": row_hashes[row]}
             ledger = self._ledger_item(source_id, row, created, now)
-            actions.append({"Put": {"TableName": self.table, "Item": ledger}})
+            actions.append(("import row", {"Put": {"TableName": self.table, "Item": ledger}}))
             if current and sum(len(a) for _, a in current) + len(actions) > MAX_TRANSACTION_ITEMS:
                 groups.append(current)
                 current = []
@@ -56,10 +55,8 @@ class ImportRepository:
         retry: list[int] = []
         for group in groups:
             try:
-                self.client.transact_write_items(TransactItems=[action for _, actions in group for action in actions])
-            except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
-                    raise
+                transact(self.client, [action for _, actions in group for action in actions])
+            except TransactionCancelled:
                 retry += [row for row, _ in group]
         return retry
 
@@ -67,7 +64,7 @@ class ImportRepository:
         """One customer and its ledger entry; raises the customer repository's errors (a key taken...)."""
         created = {"outcome": "created", "customer_id": customer.id, "row_hash": row_hash}
         ledger = self._ledger_item(source_id, row, created, time.time())
-        self.customers.create(customer, also=[{"Put": {"TableName": self.table, "Item": ledger}}])
+        self.customers.create(customer, also=[("import row", {"Put": {"TableName": self.table, "Item": ledger}})])
 
     def record(self, source_id: str, outcomes: dict[int, dict]) -> None:
         """Ledger entries for rows that created nothing (duplicates skipped, merges done)."""

@@ -42,7 +42,6 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from cis.errors import FieldProblem, InvalidRequest
 
@@ -100,11 +99,6 @@ def consent_history_key(customer_id: str, channel: str, purpose: str, change_id:
 
 def order_key(customer_id: str, external_order_id: str) -> dict[str, dict]:
     return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"ORDER#{external_order_id}")}
-
-
-def timestamp(moment: datetime) -> str:
-    """Fixed-width UTC text, so stored times compare correctly as strings in conditions."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def tag_key(customer_id: str, tag: str) -> dict[str, dict]:
@@ -300,6 +294,17 @@ def day_page(client, table: str, partition: str, start: dict | None, limit: int)
     response = client.query(**request)
     last = response.get("LastEvaluatedKey")
     return response.get("Items", []), ({name: value["S"] for name, value in last.items()} if last else None)
+
+
+def shard_position(cursor: dict | None) -> tuple[int, dict | None]:
+    """The shard and start key a job's cursor names (None: the first shard, from its start)."""
+    return (cursor["shard"], cursor.get("start")) if cursor else (0, None)
+
+
+def next_position(shard: int, last: dict | None, shards: int) -> dict | None:
+    """The cursor after a page of `shard` that ended at `last`; None when every shard has been read."""
+    shard, start = (shard + 1, None) if last is None else (shard, last)
+    return {"shard": shard, "start": start} if shard < shards else None
 
 
 def prefix_request(table: str, pk: str, prefix: str) -> dict:

@@ -13,50 +13,59 @@ no one sees or changes a half-merged customer. Undo applies the same plan backwa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from cis.errors import Conflict, NotFound
 from cis.repository import keys
-from cis.repository.customers import error_code, throttled
+from cis.repository.customers import CustomerRepository, profile_item, unavailable
 from cis.repository.items import from_attributes, to_attributes
+from cis.repository.merge_plans import (
+    Change,
+    MergePlan,
+    Partitions,
+    held_keys,
+    lookup_changes,
+    loser_changes,
+    record_of,
+    survivor_change,
+    tag_changes,
+    unlocked,
+)
+from cis.repository.transactions import TransactionCancelled, transact
 
 MAX_TRANSACTION_ITEMS = 100
 LOG_STEP_BYTES = 300_000  # each log item stays well under DynamoDB's 400 KB
-
-
-@dataclass(frozen=True)
-class Change:
-    """One item before and after (raw attribute values); None where it does not exist."""
-
-    before: dict | None
-    after: dict | None
-
-    @property
-    def key(self) -> dict:
-        image = self.after or self.before
-        return {"PK": image["PK"], "SK": image["SK"]}
-
-    def inverse(self) -> Change:
-        return Change(self.after, self.before)
-
-    def to_plain(self) -> dict:
-        return {"before": self.before, "after": self.after}
-
-
-def _is_profile(change: Change) -> bool:
-    return change.key["SK"]["S"] == keys.PROFILE
 
 
 class MergeRepository:
     def __init__(self, client: Any, table_name: str):
         self.client = client
         self.table = table_name
+        self.customers = CustomerRepository(client, table_name)
 
     # -- reads ---------------------------------------------------------------------------
-    def items_of(self, customer_id: str) -> list[dict]:
+    def mergeable(self, customer_id: str) -> dict:
+        """The customer's record (plain values), if it can take part in a merge now; else why not."""
+        profile = profile_item(self.client, self.table, customer_id)
+        problem = unavailable(customer_id, profile)
+        if problem:
+            raise problem
+        return record_of(profile)
+
+    def version(self, customer_id: str) -> int:
+        """The stored profile's version, whatever its state (merged away too)."""
+        return int(profile_item(self.client, self.table, customer_id)["version"]["N"])
+
+    def unchanged_since(self, plan: MergePlan, customer_id: str) -> bool:
+        """The customer's profile is exactly as the plan left it: its version alone would not show
+        an interaction or a consent recorded since."""
+        return unlocked(profile_item(self.client, self.table, customer_id)) == plan.profile_change(customer_id).after
+
+    def read_locked(self, customer_ids: list[str]) -> Partitions:
+        """Every item of the (locked) customers, survivor first: what the plan is made from."""
+        return Partitions({customer_id: self._items_of(customer_id) for customer_id in customer_ids})
+
+    def _items_of(self, customer_id: str) -> list[dict]:
         """Every item in the customer's partition (timeline, consents, orders, tags, subscriptions...)."""
         request = {
             "TableName": self.table,
@@ -71,10 +80,8 @@ class MergeRepository:
             if not (start := page.get("LastEvaluatedKey")):
                 return items
 
-    def item(self, key: dict) -> dict | None:
-        return self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-
-    def log(self, merge_id: str) -> tuple[dict, list[Change]]:
+    def log(self, merge_id: str) -> tuple[dict, MergePlan]:
+        """The merge log (plain values) and the plan it applied."""
         item = self.client.get_item(TableName=self.table, Key=keys.merge_log_key(merge_id), ConsistentRead=True)
         if "Item" not in item:
             raise NotFound(f"merge {merge_id} does not exist")
@@ -84,47 +91,63 @@ class MergeRepository:
             for step in page.get("Items", []):
                 changes += [Change(**change) for change in json.loads(step["changes"]["S"])]
             if not (start := page.get("LastEvaluatedKey")):
-                return from_attributes(item["Item"]), changes
+                return from_attributes(item["Item"]), MergePlan(changes)
+
+    # -- the plan ------------------------------------------------------------------------
+    def plan(self, merge_id: str, partitions: Partitions, merged: dict) -> MergePlan:
+        """Every item change of the merge: the survivor (first of `partitions`) becomes the `merged`
+        record, the others point to it, and their items, tag copies and lookups follow."""
+        survivor_id, *loser_ids = partitions.items
+        changes, left_in_place = [survivor_change(partitions, survivor_id, merged)], []
+        taken = {(item["PK"]["S"], item["SK"]["S"]) for item in partitions.items[survivor_id]}
+        for loser_id in loser_ids:
+            moved, left = loser_changes(partitions, merge_id, survivor_id, loser_id, taken)
+            changes, left_in_place = changes + moved, left_in_place + left
+        changes += tag_changes(partitions, survivor_id, merged, self.customers.tag_copy)
+        held = sorted(held_keys(partitions.records))
+        lookups = self.customers.lookup_items([keys.lookup_key(kind, value) for kind, value in held])
+        changes += lookup_changes(lookups, held_keys([merged]), survivor_id)
+        return MergePlan(changes, left_in_place)
 
     # -- the protocol --------------------------------------------------------------------
     def lock(self, merge_id: str, versions: dict[str, int], log: dict, status_from: str | None) -> None:
         """Lock every profile at the version read and open the merge log (or move its status on from
         `status_from`, recording `log`'s other values), together."""
         actions = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": keys.customer_key(customer_id),
-                    "UpdateExpression": "SET merge_lock = :merge",
-                    "ConditionExpression": "#version = :version AND attribute_not_exists(merge_lock)",
-                    "ExpressionAttributeNames": {"#version": "version"},
-                    "ExpressionAttributeValues": {":merge": {"S": merge_id}, ":version": {"N": str(version)}},
-                }
-            }
-            for customer_id, version in sorted(versions.items())
+            ("lock", self._lock(merge_id, customer_id, version)) for customer_id, version in sorted(versions.items())
         ]
         if status_from is None:
             header = keys.merge_log_key(merge_id) | to_attributes({"entity": "merge"} | log)
-            actions.append(
-                {"Put": {"TableName": self.table, "Item": header, "ConditionExpression": "attribute_not_exists(PK)"}}
-            )
+            put = {"TableName": self.table, "Item": header, "ConditionExpression": "attribute_not_exists(PK)"}
+            actions.append(("log", {"Put": put}))
         else:
-            actions.append(self._status_update(merge_id, status_from, log["status"], log))
+            actions.append(("log", self._status_update(merge_id, status_from, log["status"], log)))
         try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if error_code(error) != "TransactionCanceledException" or throttled(reasons):
+            transact(self.client, actions)
+        except TransactionCancelled as cancelled:
+            if cancelled.throttled:
                 raise  # throttled is not "changed after it was read": the API answers 503
             raise Conflict(
                 "one of these customers changed after it was read, or is being merged: read them again and retry",
                 code="concurrent_update",
-            ) from error
+            ) from cancelled
 
-    def save_plan(self, merge_id: str, changes: list[Change]) -> None:
+    def _lock(self, merge_id: str, customer_id: str, version: int) -> dict:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": keys.customer_key(customer_id),
+                "UpdateExpression": "SET merge_lock = :merge",
+                "ConditionExpression": "#version = :version AND attribute_not_exists(merge_lock)",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":merge": {"S": merge_id}, ":version": {"N": str(version)}},
+            }
+        }
+
+    def save_plan(self, merge_id: str, plan: MergePlan) -> None:
         """The plan, before anything changes: what undo and recovery read."""
         steps, current, size = [], [], 0
-        for change in changes:
+        for change in plan.changes:
             text = json.dumps(change.to_plain())
             if current and size + len(text) > LOG_STEP_BYTES:
                 steps.append(current)
@@ -140,7 +163,7 @@ class MergeRepository:
     def apply(
         self,
         merge_id: str,
-        changes: list[Change],
+        plan: MergePlan,
         status_from: str,
         status_to: str,
         on_failure: str,
@@ -148,8 +171,8 @@ class MergeRepository:
     ) -> None:
         """Apply the plan in transactions; profiles and the log status go last, in one transaction.
         On failure, reverse what was applied, release the locks, set status `on_failure`, raise."""
-        bulk = [change for change in changes if not _is_profile(change)]
-        final = [change for change in changes if _is_profile(change)]
+        bulk = [change for change in plan.changes if not change.of_profile]
+        final = [change for change in plan.changes if change.of_profile]
         batches = [bulk[start : start + MAX_TRANSACTION_ITEMS] for start in range(0, len(bulk), MAX_TRANSACTION_ITEMS)]
         done: list[list[Change]] = []
         try:
@@ -161,21 +184,27 @@ class MergeRepository:
         except Exception:
             for batch in reversed(done):
                 self._transact([self._write(change.inverse(), merge_id) for change in batch])
-            self.release(merge_id, [change.before for change in final if change.before], status_from, on_failure)
+            self._release(merge_id, [change.key for change in final if change.before], status_from, on_failure)
             raise
 
-    def release(self, merge_id: str, profiles: list[dict], status_from: str, status_to: str) -> None:
+    def release(self, merge_id: str, customer_ids: list[str], status_from: str, status_to: str) -> None:
+        """Unlock the customers and move the log's status on: the merge (or its undo) is not happening."""
+        self._release(
+            merge_id, [keys.customer_key(customer_id) for customer_id in customer_ids], status_from, status_to
+        )
+
+    def _release(self, merge_id: str, profile_keys: list[dict], status_from: str, status_to: str) -> None:
         actions = [
             {
                 "Update": {
                     "TableName": self.table,
-                    "Key": {"PK": profile["PK"], "SK": profile["SK"]},
+                    "Key": key,
                     "UpdateExpression": "REMOVE merge_lock",
                     "ConditionExpression": "merge_lock = :merge",
                     "ExpressionAttributeValues": {":merge": {"S": merge_id}},
                 }
             }
-            for profile in profiles
+            for key in profile_keys
         ]
         self._transact([*actions, self._status_update(merge_id, status_from, status_to)])
 
@@ -186,11 +215,11 @@ class MergeRepository:
         }
         if change.after is None:
             delete = {"TableName": self.table, "Key": change.key}
-            return {"Delete": delete | (locked if _is_profile(change) else {})}
+            return {"Delete": delete | (locked if change.of_profile else {})}
         put = {"TableName": self.table, "Item": change.after}
         if change.before is None:
             put["ConditionExpression"] = "attribute_not_exists(PK)"
-        elif _is_profile(change):
+        elif change.of_profile:
             put |= locked
         return {"Put": put}
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cis.domain.moments import timestamp
 from cis.repository import keys
 from cis.repository.customers import error_code
 from cis.repository.items import from_attributes, to_attributes, to_value
@@ -41,7 +42,7 @@ class NotificationRepository:
                 "entity": "notification_claim",
                 "status": "claimed",
                 "token": token,
-                "lease_until": keys.timestamp(now + LEASE),
+                "lease_until": timestamp(now + LEASE),
                 "expires_at": int(expires.timestamp()),
             }
         )
@@ -51,7 +52,7 @@ class NotificationRepository:
                 Item=item,
                 ConditionExpression="attribute_not_exists(PK) OR (#status = :claimed AND lease_until < :now)",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":now": {"S": keys.timestamp(now)}},
+                ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":now": {"S": timestamp(now)}},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return Claim.MINE

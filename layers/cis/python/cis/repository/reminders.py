@@ -15,7 +15,10 @@ class DueReminders:
         self.client = client
         self.table = table_name
 
-    def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
-        """Up to `limit` reminders of one shard of `day`, from `start` (a key this returned before)."""
+    def page(self, day: str, cursor: dict | None, limit: int) -> tuple[list[dict], dict | None]:
+        """Up to `limit` reminders due on `day` from `cursor` (None: the start; else one this returned),
+        and the cursor of the next page (None: the day is done). Each page reads one shard."""
+        shard, start = keys.shard_position(cursor)
         found, last = keys.day_page(self.client, self.table, keys.due_partition(day, shard), start, limit)
-        return [{name: from_attributes(item)[name] for name in _PLAIN} for item in found], last
+        reminders = [{name: from_attributes(item)[name] for name in _PLAIN} for item in found]
+        return reminders, keys.next_position(shard, last, keys.DUE_SHARDS)

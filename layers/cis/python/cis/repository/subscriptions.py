@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cis.domain.subscriptions import Reminder, Subscription, summary
 from cis.errors import NotFound
 from cis.repository import keys
-from cis.repository.customers import WRITABLE, VersionConflict, error_code, lost_race, refusal
+from cis.repository.customers import WRITABLE, VersionConflict, refusal
 from cis.repository.items import from_attributes, to_attributes, to_value
+from cis.repository.transactions import Action, TransactionCancelled, transact
 
 
 def _reminder_item(subscription: Subscription, reminder: Reminder) -> dict[str, dict]:
@@ -78,22 +77,19 @@ class SubscriptionRepository:
             }
         }
         kept = {reminder.lead_days for reminder in subscription.reminders}
-        actions = [profile, put]
-        actions += [{"Put": record | {"Item": item}} for item in reminder_items(subscription)]
+        actions: list[Action] = [("profile", profile), ("subscription", put)]
+        actions += [("reminder", {"Put": record | {"Item": item}}) for item in reminder_items(subscription)]
         for reminder in previous.reminders if previous else []:
             if reminder.lead_days not in kept:
                 key = keys.reminder_key(subscription.customer_id, subscription.id, reminder.lead_days)
-                actions.append({"Delete": record | {"Key": key}})
+                actions.append(("old reminder", {"Delete": record | {"Key": key}}))
         try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                problem = refusal(self.client, self.table, subscription.customer_id, reasons[0].get("Item"))
+            transact(self.client, actions)
+        except TransactionCancelled as cancelled:
+            if refused := cancelled.failed("profile"):
+                problem = refusal(self.client, self.table, subscription.customer_id, refused.item)
                 if problem:
-                    raise problem from error
-            if lost_race(reasons) or (len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed"):
-                raise VersionConflict from error  # another writer changed it since we read it
+                    raise problem from cancelled
+            if cancelled.lost_race or cancelled.failed("subscription"):
+                raise VersionConflict from cancelled  # another writer changed it since we read it
             raise

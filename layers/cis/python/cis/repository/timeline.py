@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from cis.domain.customer import Customer
 from cis.domain.interactions import EngagementChange
+from cis.domain.moments import timestamp
 from cis.errors import Conflict, FieldProblem
 from cis.repository import keys
+from cis.repository.churn import idle_watch_item
 from cis.repository.customers import (
     WRITABLE,
     CustomerRepository,
     Page,
     VersionConflict,
-    error_code,
-    lost_race,
     profile_item,
     stale,
-    throttled,
     unavailable,
 )
 from cis.repository.items import from_attributes, to_attributes
+from cis.repository.transactions import Action, TransactionCancelled, transact
 
 _INTERNAL = {"PK", "SK", "GSI2PK", "GSI2SK", "entity"}
 
@@ -104,34 +102,26 @@ class TimelineRepository:
         occurred_at: datetime,
         external_order_id: str | None,
         engagement: dict | None = None,
-        idle_watch: dict | None = None,
+        idle_watch: tuple[date, int, date] | None = None,
     ) -> None:
         """Entry, order key and engagement in one transaction. Raises Backdated when the fast
         form cannot apply; call again with the engagement it carries.
 
-        `idle_watch` (the customer's churn idle watch from this activity on) is put in the same
-        transaction when the entry becomes the last activity, so the watch never lags behind it."""
-        at = keys.timestamp(occurred_at)
+        `idle_watch` (the customer's churn idle watch from this activity on: its day, its threshold
+        in days, the activity's day) is put in the same transaction when the entry becomes the last
+        activity, so the watch never lags behind it."""
+        at = timestamp(occurred_at)
         item = keys.entry_keys(customer_id, entry["id"], entry["type"]) | to_attributes(
             entry | {"entity": "interaction"}
         )
-        actions: list[dict] = [
-            {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(SK)"}}
-        ]
+        put = {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(SK)"}
+        actions: list[Action] = [("entry", {"Put": put})]
         if external_order_id is not None:
             order = keys.order_key(customer_id, external_order_id) | to_attributes(
                 {"entity": "order_key", "interaction_id": entry["id"]}
             )
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": order,
-                        "ConditionExpression": "attribute_not_exists(SK)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
-            )
+            put = {"TableName": self.table, "Item": order, "ConditionExpression": "attribute_not_exists(SK)"}
+            actions.append(("order", {"Put": put | {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}))
         update, condition, names, values = _engagement_update(change, at, engagement)
         profile = {
             "TableName": self.table,
@@ -141,42 +131,40 @@ class TimelineRepository:
         if update:
             profile |= {"UpdateExpression": update, "ConditionExpression": condition}
             profile |= {"ExpressionAttributeNames": names} | ({"ExpressionAttributeValues": values} if values else {})
-            actions.append({"Update": profile})
+            actions.append(("profile", {"Update": profile}))
         else:  # nothing to count (a staff note): the customer must still exist
-            actions.append({"ConditionCheck": profile | {"ConditionExpression": WRITABLE}})
+            actions.append(("profile", {"ConditionCheck": profile | {"ConditionExpression": WRITABLE}}))
         if idle_watch is not None and _becomes_last_activity(change, at, engagement):
-            actions.append({"Put": {"TableName": self.table, "Item": idle_watch}})  # after the profile: _explain
+            watch = idle_watch_item(customer_id, *idle_watch)
+            actions.append(("idle watch", {"Put": {"TableName": self.table, "Item": watch}}))
         try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            self._explain(error, customer_id, external_order_id, engagement)
+            transact(self.client, actions)
+        except TransactionCancelled as cancelled:
+            self._explain(cancelled, customer_id, external_order_id, engagement)
 
-    def _explain(self, error: ClientError, customer_id: str, order_id: str | None, engagement: dict | None):
-        reasons = error.response.get("CancellationReasons") or []
-        failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-        if order_id is not None and len(failed) > 1 and failed[1]:
-            existing = from_attributes(reasons[1].get("Item") or {}).get("interaction_id", "unknown")
+    def _explain(
+        self, cancelled: TransactionCancelled, customer_id: str, order_id: str | None, engagement: dict | None
+    ):
+        if taken := cancelled.failed("order"):
+            existing = from_attributes(taken.item or {}).get("interaction_id", "unknown")
             raise Conflict(
                 f"order {order_id} is already on this customer's timeline as interaction {existing}",
                 [FieldProblem("external_order_id", f"already recorded as {existing}")],
                 code="duplicate",
                 existing_customer_id=customer_id,
                 existing_interaction_id=existing,
-            ) from error
-        profile_at = 1 + (order_id is not None)
-        if len(failed) > profile_at and failed[profile_at]:
-            profile = reasons[profile_at].get("Item") or profile_item(self.client, self.table, customer_id)
+            ) from cancelled
+        if refused := cancelled.failed("profile"):
+            profile = refused.item or profile_item(self.client, self.table, customer_id)
             problem = unavailable(customer_id, profile)
             if problem:
-                raise problem from error
+                raise problem from cancelled
             if engagement is None:  # a timestamp would have moved back: the exact form applies
-                raise Backdated(from_attributes(profile).get("engagement", {})) from error
-            raise VersionConflict from error  # the engagement changed since it was read
-        if lost_race(reasons):
-            raise VersionConflict from error
-        raise error
+                raise Backdated(from_attributes(profile).get("engagement", {})) from cancelled
+            raise VersionConflict from cancelled  # the engagement changed since it was read
+        if cancelled.lost_race:
+            raise VersionConflict from cancelled
+        raise cancelled
 
     def get(self, customer_id: str, entry_id: str) -> dict | None:
         key = keys.entry_key(customer_id, entry_id)
@@ -191,10 +179,10 @@ class TimelineRepository:
         values = {
             ":before": {"S": before},
             ":ticket": {"S": "ticket"},
-            ":now": {"S": keys.timestamp(now)},
+            ":now": {"S": timestamp(now)},
             ":actor": {"S": actor},
             ":history": to_attributes(
-                {"h": [{"from": before, "to": changes["status"], "at": keys.timestamp(now), "by": actor}]}
+                {"h": [{"from": before, "to": changes["status"], "at": timestamp(now), "by": actor}]}
             )["h"],
             ":none": {"L": []},
         }
@@ -204,42 +192,37 @@ class TimelineRepository:
             names[f"#c{index}"] = name
             values[f":c{index}"] = {"S": value}
             sets.append(f"#c{index} = :c{index}")
-        actions = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": keys.entry_key(customer_id, entry_id),
-                    "UpdateExpression": "SET " + ", ".join(sets),
-                    "ConditionExpression": "#type = :ticket AND #status = :before",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
+        ticket = {
+            "Update": {
+                "TableName": self.table,
+                "Key": keys.entry_key(customer_id, entry_id),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": "#type = :ticket AND #status = :before",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
-        ]
+        }
         profile = {"TableName": self.table, "Key": keys.customer_key(customer_id), "ConditionExpression": WRITABLE}
         if open_delta:
             update = "SET #e.open_tickets = if_not_exists(#e.open_tickets, :zero) + :delta"
             profile_values = {":zero": {"N": "0"}, ":delta": {"N": str(open_delta)}}
             if before == "solved":  # reopened: a churn signal of its own
                 update += ", #e.last_ticket_reopened_at = :now"
-                profile_values[":now"] = {"S": keys.timestamp(now)}
+                profile_values[":now"] = {"S": timestamp(now)}
             profile |= {
                 "UpdateExpression": update,
                 "ExpressionAttributeNames": {"#e": "engagement"},
                 "ExpressionAttributeValues": profile_values,
             }
-        actions.append({"Update": profile} if open_delta else {"ConditionCheck": profile})  # not while merging
+        profile_action = {"Update": profile} if open_delta else {"ConditionCheck": profile}  # not while merging
         try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
+            transact(self.client, [("ticket", ticket), ("profile", profile_action)])
+        except TransactionCancelled as cancelled:
+            if cancelled.throttled:
                 raise
-            reasons = error.response.get("CancellationReasons") or []
-            if throttled(reasons):
-                raise
-            if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-                raise stale(self.client, self.table, customer_id) from error
-            raise VersionConflict from error  # the status moved since it was read: read again
+            if cancelled.failed("profile"):
+                raise stale(self.client, self.table, customer_id) from cancelled
+            raise VersionConflict from cancelled  # the status moved since it was read: read again
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
         """Newest first, one Query per page; by type from the type index."""

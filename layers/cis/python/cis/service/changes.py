@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from cis.config import settings
 from cis.domain.changes import ItemChange, interpret
 from cis.domain.churn import rescore_needed
+from cis.domain.customer import Customer
 from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
 from cis.repository.churn import ChurnRepository
 from cis.repository.customers import CustomerRepository
-from cis.repository.items import to_attributes
 from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
 
@@ -49,6 +49,6 @@ class ChangeFeed:
             return None
         self.audit.write(event)
         if event.kind in ("customer.updated", "customer.archived"):  # tag lists show the new version
-            self.customers.refresh_tag_copies(CustomerRepository.customer(to_attributes(change.after)))
+            self.customers.refresh_tag_copies(Customer.model_validate(change.after))
         self.bus.publish([event])
         return event.kind

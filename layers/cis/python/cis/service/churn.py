@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from cis.domain.changes import DomainEvent
 from cis.domain.churn import ChurnRisk, ChurnRules, assess, next_crossing, signals_of
 from cis.domain.customer import Customer
-from cis.repository import keys
-from cis.repository.items import from_attributes
-from cis.service.customers import MAX_ATTEMPTS, utcnow
+from cis.domain.moments import timestamp
+from cis.repository.customers import VersionConflict
+from cis.repository.retries import retry_on_conflict
+from cis.service.customers import utcnow
 
 JOB = "churn-check"
 ACTOR = f"system:{JOB}"
@@ -29,7 +30,7 @@ AT_RISK = ("medium", "high")
 
 
 class Watches(Protocol):
-    def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]: ...
+    def page(self, day: str, cursor: dict | None, limit: int) -> tuple[list[dict], dict | None]: ...
     def profiles(self, customer_ids: list[str]) -> dict[str, dict]: ...
     def profile(self, customer_id: str) -> dict | None: ...
     def save(self, customer_id: str, risk: ChurnRisk, last_activity: str | None) -> bool: ...
@@ -105,16 +106,13 @@ class ChurnCheckJob:
         Each page's events go out before its results are stored and its watches moved, so a run that
         stops or fails repeats at most that page, with the same event ids (check-ins have a claim)."""
         run = ChurnRun(day)
-        shard, start = (cursor["shard"], cursor.get("start")) if cursor else (0, None)
-        while shard < keys.WATCH_SHARDS:
-            items, last = self.watches.page(day.isoformat(), shard, start, self.page_size)
-            run.read, run.pages = run.read + len(items), run.pages + 1
-            self._check(day, [from_attributes(item) for item in items], run)
-            shard, start = (shard + 1, None) if last is None else (shard, last)
-            if shard < keys.WATCH_SHARDS and not has_time():
-                run.cursor = {"shard": shard, "start": start}
-                break
-        return run
+        while True:
+            watches, cursor = self.watches.page(day.isoformat(), cursor, self.page_size)
+            run.read, run.pages = run.read + len(watches), run.pages + 1
+            self._check(day, watches, run)
+            if cursor is None or not has_time():
+                run.cursor = cursor
+                return run
 
     def _check(self, day: date, watches: list[dict], run: ChurnRun) -> None:
         by_customer: dict[str, list[dict]] = {}
@@ -137,32 +135,37 @@ class ChurnCheckJob:
 
     def _store(self, day: date, decision: Decision) -> tuple[Decision, bool]:
         """Save the assessment; if an activity came in since the profile was read, read and decide again."""
-        for _ in range(MAX_ATTEMPTS):
-            if decision.risk is None or self.watches.save(
-                decision.customer_id, decision.risk, decision.last_activity_at
-            ):
-                return decision, True
-            fresh = self.watches.profile(decision.customer_id)
-            decision = self.decide(day, decision.customer_id, decision.watches, fresh)
-            self.bus.publish(decision.events)
-        return decision, False
+        latest = decision
 
-    def decide(self, day: date, customer_id: str, watches: list[dict], item: dict | None) -> Decision:
-        """What to store, announce and watch next for one customer (no writes)."""
+        def save() -> Decision:
+            nonlocal latest
+            if latest.risk is None or self.watches.save(latest.customer_id, latest.risk, latest.last_activity_at):
+                return latest
+            fresh = self.watches.profile(latest.customer_id)
+            latest = self.decide(day, latest.customer_id, latest.watches, fresh)
+            self.bus.publish(latest.events)
+            raise VersionConflict
+
+        try:
+            return retry_on_conflict(save, pause=lambda attempt: None), True
+        except VersionConflict:  # still changing: its watches stay, so a re-run looks again
+            return latest, False
+
+    def decide(self, day: date, customer_id: str, watches: list[dict], profile: dict | None) -> Decision:
+        """What to store, announce and watch next for one customer (no writes), from its stored profile."""
         decision = Decision(customer_id, watches)
-        if item is None or "merged_into" in item or item.get("status", {}).get("S") != "active":
+        if profile is None or "merged_into" in profile or profile.get("status") != "active":
             return decision  # nothing to assess: its watches are dropped
-        plain = from_attributes(item)
-        customer = Customer.model_validate(plain)
+        customer = Customer.model_validate(profile)
         signals = signals_of(customer.engagement, customer.subscriptions, day, self.zone)
         assessment = assess(signals, self.rules)
         decision.risk = ChurnRisk.model_validate(assessment.to_dict() | {"assessed_on": day})
         decision.previous_level = customer.churn_risk.level if customer.churn_risk else "low"
-        decision.last_activity_at = (plain.get("engagement") or {}).get("last_activity_at")  # as stored
+        decision.last_activity_at = (profile.get("engagement") or {}).get("last_activity_at")  # as stored
         decision.last_activity = signals.last_activity
         if signals.last_activity is not None:
             decision.next_idle = next_crossing(signals.last_activity, day, self.rules.thresholds_days)
-        now = keys.timestamp(self.clock())
+        now = timestamp(self.clock())
         if decision.risk.level != decision.previous_level:
             decision.events.append(self._level_changed(customer, decision, now))
         first = self.rules.thresholds_days[0]
@@ -197,7 +200,7 @@ class ChurnCheckJob:
             occurred_at=now,
             actor=ACTOR,
             detail={
-                "last_activity_at": keys.timestamp(customer.engagement.last_activity_at),
+                "last_activity_at": timestamp(customer.engagement.last_activity_at),
                 "threshold_days": threshold,
                 "due_on": day.isoformat(),
             },

@@ -8,11 +8,12 @@ from datetime import datetime
 from ulid import ULID
 
 from cis.domain.consent import ConsentIn, ConsentState
+from cis.domain.moments import timestamp
 from cis.errors import concurrent_update
 from cis.repository.consents import ConsentRepository
-from cis.repository.customers import Page, VersionConflict
-from cis.repository.keys import timestamp
-from cis.service.customers import MAX_ATTEMPTS, jittered_pause, utcnow
+from cis.repository.customers import Page
+from cis.repository.retries import jittered_pause, retry_on_conflict
+from cis.service.customers import utcnow
 
 
 class ConsentService:
@@ -48,13 +49,12 @@ class ConsentService:
             "recorded_at": timestamp(now),
             "recorded_by": actor,
         } | {name: stored[name] for name in ("channel", "purpose", "status", "legal_basis", "source")}
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                current = self.repository.record(customer_id, stored, entry, str(ULID()))
-                return state, current
-            except VersionConflict:
-                self.pause(attempt)
-        raise concurrent_update(f"customer {customer_id}")
+        current = retry_on_conflict(
+            lambda: self.repository.record(customer_id, stored, entry, str(ULID())),
+            self.pause,
+            lambda: concurrent_update(f"customer {customer_id}"),
+        )
+        return state, current
 
     def history(self, customer_id: str, channel: str, purpose: str, limit: int, cursor: str | None) -> Page:
         return self.repository.history(customer_id, channel, purpose, limit, cursor)

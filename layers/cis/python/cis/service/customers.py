@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -14,25 +12,16 @@ from cis.domain.customer import Customer, CustomerCreate, CustomerFields, Custom
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.keys import UniqueKey
 from cis.domain.merging import survivor_fields
-from cis.errors import (
-    Conflict,
-    FieldProblem,
-    InvalidRequest,
-    PossibleDuplicate,
-    PreconditionFailed,
-    concurrent_update,
-)
-from cis.repository.customers import Page, VersionConflict
-
-# A patch without If-Match is applied to whatever is stored; if another writer wins the race
-# between our read and write, we read again and reapply rather than overwrite their change,
-# backing off with jitter so that a burst of writers to one customer spreads out.
-MAX_ATTEMPTS = 8
-BACKOFF_BASE_S = 0.01
+from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate
+from cis.repository.customers import Page
+from cis.repository.retries import MAX_ATTEMPTS as MAX_ATTEMPTS  # the budget callers know this service by
+from cis.repository.retries import jittered_pause, read_modify_write, retry_on_conflict
 
 
-def jittered_pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, BACKOFF_BASE_S * 2**attempt))
+def _too_many_creates() -> Conflict:
+    return Conflict(
+        "too many concurrent writes to the same email, phone or external id; retry", code="concurrent_update"
+    )
 
 
 class Repository(Protocol):
@@ -79,18 +68,15 @@ class CustomerService:
         if candidates and not allow_duplicate:
             raise PossibleDuplicate(candidates)
         distinct_from = [candidate.customer_id for candidate in candidates] or None
+
+        def attempt() -> Customer:
+            customer = Customer.new(data, self.new_id(), actor, self.clock(), distinct_from)
+            self.repository.create(customer)
+            return customer
+
         # A concurrent create claiming the same email or phone cancels our transaction; once it has
         # committed, the retry sees its lookup item and answers with a duplicate conflict instead.
-        for attempt in range(MAX_ATTEMPTS):
-            customer = Customer.new(data, self.new_id(), actor, self.clock(), distinct_from)
-            try:
-                self.repository.create(customer)
-                return customer
-            except VersionConflict:
-                self.pause(attempt)
-        raise Conflict(
-            "too many concurrent writes to the same email, phone or external id; retry", code="concurrent_update"
-        )
+        return retry_on_conflict(attempt, self.pause, _too_many_creates)
 
     def get(self, customer_id: str) -> Customer:
         customer = self.repository.get(customer_id)
@@ -127,32 +113,25 @@ class CustomerService:
         expected_version: int | None = None,
     ) -> Customer:
         """Apply change(current) to the stored record; on a lost race, read again and recompute."""
-        for attempt in range(MAX_ATTEMPTS):
-            current = self.get(customer_id)
-            if expected_version is not None and current.version != expected_version:
-                raise PreconditionFailed(
-                    f"customer {customer_id} is at version {current.version}, not {expected_version}: "
-                    "read it again and reapply your change",
-                    current_version=current.version,
-                )
+
+        def modify(current: Customer) -> Customer | None:
             patch = change(current)
             if patch is None:
-                return current  # already as asked
+                return None
             merged = patch.apply_to(current)
             fields = {name: getattr(merged, name) for name in CustomerFields.model_fields}
-            updated = current.model_copy(
+            return current.model_copy(
                 update=fields | {"version": current.version + 1, "updated_at": self.clock(), "updated_by": actor}
             )
-            try:
-                self.repository.replace(updated, current)
-                return updated
-            except VersionConflict:
-                if expected_version is not None:
-                    raise PreconditionFailed(
-                        f"customer {customer_id} changed while this update was applied: read it again",
-                    ) from None
-                self.pause(attempt)
-        raise concurrent_update(f"customer {customer_id}")
+
+        return read_modify_write(
+            f"customer {customer_id}",
+            lambda: self.get(customer_id),
+            modify,
+            self.repository.replace,
+            expected_version,
+            self.pause,
+        )
 
     def absorb(self, customer_id: str, data: CustomerCreate, actor: str) -> Customer:
         """Fill the customer's gaps from another record of them (an import row): their own values

@@ -11,6 +11,7 @@ from typing import Protocol
 from ulid import ULID
 
 from cis.domain.customer import Customer
+from cis.domain.moments import timestamp
 from cis.domain.notifications import (
     CHECK_IN_PURPOSES,
     PURPOSE,
@@ -24,7 +25,6 @@ from cis.domain.notifications import (
     zone_of,
 )
 from cis.errors import Merged
-from cis.repository.keys import timestamp
 from cis.repository.notifications import Claim, NotificationRepository
 from cis.service.customers import utcnow
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from cis.domain.changes import DomainEvent
+from cis.domain.moments import timestamp
 from cis.domain.notifications import RenewalDue
-from cis.repository import keys
 from cis.service.customers import utcnow
 
 JOB = "renewal-reminders"
@@ -18,7 +18,7 @@ PAGE_SIZE = 100
 
 
 class Due(Protocol):
-    def page(self, day: str, shard: int, start: dict | None, limit: int) -> tuple[list[dict], dict | None]: ...
+    def page(self, day: str, cursor: dict | None, limit: int) -> tuple[list[dict], dict | None]: ...
 
 
 class Bus(Protocol):
@@ -53,7 +53,7 @@ def renewal_due_event(reminder: dict, now: datetime) -> DomainEvent:
         # The same for every run of the day: consumers can tell a repeat from a new reminder.
         event_id=f"renewal_due:{subscription_id}:{renews_at}:{lead_days}",
         customer_id=due.customer_id,
-        occurred_at=keys.timestamp(now),
+        occurred_at=timestamp(now),
         actor=ACTOR,
         detail=due.model_dump(mode="json", exclude={"customer_id"}),
     )
@@ -70,14 +70,11 @@ class RenewalReminderJob:
         repeats at most its last page (the notifier's claims make a repeat harmless) and skips none.
         """
         run = JobRun(day)
-        shard, start = (cursor["shard"], cursor.get("start")) if cursor else (0, None)
-        while shard < keys.DUE_SHARDS:
-            reminders, last = self.due.page(day.isoformat(), shard, start, self.page_size)
+        while True:
+            reminders, cursor = self.due.page(day.isoformat(), cursor, self.page_size)
             now = self.clock()
             self.bus.publish([renewal_due_event(reminder, now) for reminder in reminders])
             run.read, run.emitted, run.pages = run.read + len(reminders), run.emitted + len(reminders), run.pages + 1
-            shard, start = (shard + 1, None) if last is None else (shard, last)
-            if shard < keys.DUE_SHARDS and not has_time():
-                run.cursor = {"shard": shard, "start": start}
-                break
-        return run
+            if cursor is None or not has_time():
+                run.cursor = cursor
+                return run

@@ -20,9 +20,9 @@ from cis.domain.subscriptions import (
     reminders_due,
     renewed,
 )
-from cis.errors import Conflict, FieldProblem, PreconditionFailed, Unprocessable, concurrent_update
-from cis.repository.customers import VersionConflict
-from cis.service.customers import MAX_ATTEMPTS, jittered_pause, utcnow
+from cis.errors import Conflict, FieldProblem, PreconditionFailed, Unprocessable
+from cis.repository.retries import jittered_pause, read_modify_write
+from cis.service.customers import utcnow
 
 
 class Repository(Protocol):
@@ -112,14 +112,7 @@ class SubscriptionService:
         actor: str,
         expected: int | None,
     ) -> Subscription:
-        for attempt in range(MAX_ATTEMPTS):
-            current = self.repository.get(customer_id, subscription_id)
-            if expected is not None and current.version != expected:
-                raise PreconditionFailed(
-                    f"subscription {subscription_id} is at version {current.version}, not {expected}: "
-                    "read it again and reapply your change",
-                    current_version=current.version,
-                )
+        def modify(current: Subscription) -> Subscription:
             try:
                 fields = change(current)
             except ValidationError as error:
@@ -128,14 +121,13 @@ class SubscriptionService:
                 update=fields.model_dump(exclude={"started_at"})
                 | {"version": current.version + 1, "updated_at": self.clock(), "updated_by": actor}
             )
-            updated = self._with_reminders(updated)
-            try:
-                self.repository.save(updated, current)
-                return updated
-            except VersionConflict:
-                if expected is not None:
-                    raise PreconditionFailed(
-                        f"subscription {subscription_id} changed while this update was applied: read it again"
-                    ) from None
-                self.pause(attempt)
-        raise concurrent_update(f"subscription {subscription_id}")
+            return self._with_reminders(updated)
+
+        return read_modify_write(
+            f"subscription {subscription_id}",
+            lambda: self.repository.get(customer_id, subscription_id),
+            modify,
+            self.repository.save,
+            expected,
+            self.pause,
+        )

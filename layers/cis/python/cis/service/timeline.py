@@ -18,13 +18,13 @@ from cis.domain.interactions import (
     engagement_change,
     open_tickets_delta,
 )
+from cis.domain.moments import timestamp
 from cis.domain.timeline import EntryBase, shown_entry
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
-from cis.repository.churn import idle_watch_item
-from cis.repository.customers import Page, VersionConflict
-from cis.repository.keys import timestamp
+from cis.repository.customers import Page
+from cis.repository.retries import jittered_pause, retry_on_conflict
 from cis.repository.timeline import Backdated, TimelineRepository
-from cis.service.customers import MAX_ATTEMPTS, jittered_pause, utcnow
+from cis.service.customers import utcnow
 
 VIEW_ENTRIES = 20
 
@@ -58,21 +58,19 @@ class TimelineService:
         order_id = interaction.external_order_id if isinstance(interaction, Order) else None
         last = occurred.astimezone(self.zone).date()
         day, threshold = watch_after_activity(last, now.astimezone(self.zone).date(), self.thresholds)
-        watch = idle_watch_item(customer_id, day, threshold, last)
-        engagement = None
-        for attempt in range(MAX_ATTEMPTS):
+        watch = (day, threshold, last)
+
+        def attempt() -> EntryBase:
             try:
-                self.repository.record(customer_id, entry, change, occurred, order_id, engagement, watch)
-                return shown_entry(entry)
-            except Backdated as backdated:
-                engagement = backdated.engagement
-            except VersionConflict:
-                engagement = None
-                self.pause(attempt)
-        raise concurrent_update(f"customer {customer_id}")
+                self.repository.record(customer_id, entry, change, occurred, order_id, None, watch)
+            except Backdated as backdated:  # older than what it would advance: the exact form, at once
+                self.repository.record(customer_id, entry, change, occurred, order_id, backdated.engagement, watch)
+            return shown_entry(entry)
+
+        return retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customer {customer_id}"))
 
     def update_ticket(self, customer_id: str, entry_id: str, update: TicketUpdate, actor: str) -> EntryBase:
-        for attempt in range(MAX_ATTEMPTS):
+        def attempt() -> EntryBase:
             entry = self.repository.get(customer_id, entry_id)
             if entry is None:
                 raise NotFound(f"customer {customer_id} has no interaction {entry_id}")
@@ -85,17 +83,14 @@ class TimelineService:
             changes = update.model_dump(exclude_none=True)
             delta = open_tickets_delta(entry["status"], update.status)
             now = self.clock()
-            try:
-                self.repository.update_ticket(customer_id, entry_id, entry["status"], changes, delta, actor, now)
-            except VersionConflict:
-                self.pause(attempt)
-                continue
+            self.repository.update_ticket(customer_id, entry_id, entry["status"], changes, delta, actor, now)
             step = {"from": entry["status"], "to": update.status, "at": timestamp(now), "by": actor}
             history = [*entry.get("status_history", []), step]
             return shown_entry(
                 entry | changes | {"status_history": history, "updated_at": timestamp(now), "updated_by": actor}
             )
-        raise concurrent_update(f"ticket {entry_id}")
+
+        return retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"ticket {entry_id}"))
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
         page = self.repository.page(customer_id, kind, limit, cursor)
