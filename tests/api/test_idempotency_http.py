@@ -1,0 +1,148 @@
+"""Every POST takes an Idempotency-Key: a blind retry gets the first answer and changes nothing more;
+the same key with another request is refused; keys are the caller's own. The routes come from the
+topology, so a new POST without a case here fails the coverage test."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cis import topology
+from cis.topology import Role
+
+A, S = Role.ADMIN, Role.SUPPORT
+RENEWS = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
+
+
+@dataclass
+class Case:
+    path: str  # concrete
+    body: dict | None
+    other: dict | None  # another request under the same key
+    written: Callable[[], int]  # how many times the write happened, read back
+    other_path: str | None = None  # the other request's path, when it differs
+
+
+def _customer(client, unique: str, name: str = "Ida") -> str:
+    body = {"given_name": name, "family_name": f"Key{unique}", "emails": [{"address": f"{name}.{unique}@example.com"}]}
+    created = client.post("/v1/customers", params={"allow_duplicate": "true"}, json=body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def _timeline_count(client, customer_id: str, kind: str) -> Callable[[], int]:
+    return lambda: len(client.get(f"/v1/customers/{customer_id}/timeline", params={"type": kind}).json()["items"])
+
+
+def _subscription(client, customer_id: str) -> str:
+    body = {"plan": "gym-monthly", "renews_at": RENEWS, "price": "29.90", "currency": "EUR"}
+    created = client.post(f"/v1/customers/{customer_id}/subscriptions", json=body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def _case(operation_id: str, client, unique: str) -> Case:
+    if operation_id == "createCustomer":
+        email = f"once.{unique}@example.com"
+        body = {"given_name": "Once", "family_name": f"Only{unique}", "emails": [{"address": email}]}
+        found = lambda: len(client.get("/v1/customers", params={"email": email}).json()["items"])  # noqa: E731
+        return Case("/v1/customers", body, body | {"given_name": "Twice"}, found)
+    customer_id = _customer(client, unique)
+    base = f"/v1/customers/{customer_id}"
+    if operation_id == "recordInteraction":
+        body = {"type": "note", "text": "called back"}
+        return Case(
+            f"{base}/interactions",
+            body,
+            {"type": "note", "text": "other"},
+            _timeline_count(client, customer_id, "note"),
+        )
+    if operation_id == "createSubscription":
+        body = {"plan": "gym-monthly", "renews_at": RENEWS, "price": "29.90", "currency": "EUR"}
+        count = lambda: len(client.get(f"{base}/subscriptions").json()["items"])  # noqa: E731
+        return Case(f"{base}/subscriptions", body, body | {"plan": "yoga"}, count)
+    if operation_id == "renewSubscription":
+        subscription_id = _subscription(client, customer_id)
+        version = lambda: client.get(f"{base}/subscriptions/{subscription_id}").json()["version"] - 1  # noqa: E731
+        return Case(f"{base}/subscriptions/{subscription_id}/renew", None, {"renews_at": "2040-01-01"}, version)
+    if operation_id == "mergeCustomers":
+        other = _customer(client, unique, "Ada")
+        merged = lambda: int(client.get(f"/v1/customers/{other}").status_code == 410)  # noqa: E731
+        return Case(
+            f"{base}/merge",
+            {"merge_ids": [other]},
+            {"merge_ids": [other], "fields": {"given_name": {"rule": "survivor"}}},
+            merged,
+        )
+    if operation_id == "undoMerge":
+        other = _customer(client, unique, "Ada")
+        merge = client.post(f"{base}/merge", json={"merge_ids": [other]})
+        assert merge.status_code == 200, merge.text
+        undone = lambda: int(client.get(f"/v1/customers/{other}").status_code == 200)  # noqa: E731
+        path = f"/v1/merges/{merge.json()['merge_id']}/undo"
+        return Case(path, None, None, undone, "/v1/merges/01ARZ3NDEKTSV4RRFFQ69G5FAV/undo")
+    if operation_id == "importCustomers":
+        email = f"imported.{unique}@example.com"
+        body = {"csv": f"given_name,family_name,email\nImp,Orted{unique},{email}\n"}
+        found = lambda: len(client.get("/v1/customers", params={"email": email}).json()["items"])  # noqa: E731
+        return Case("/v1/imports", body, body | {"on_duplicate": "create"}, found)
+    raise AssertionError(f"no idempotency case for {operation_id}: add one here")
+
+
+POSTS = [route.operation_id for f in topology.FUNCTIONS for route in f.routes if route.takes_idempotency_key]
+
+
+def test_every_post_route_is_covered_here():
+    assert set(POSTS) == {
+        "createCustomer",
+        "recordInteraction",
+        "createSubscription",
+        "renewSubscription",
+        "mergeCustomers",
+        "undoMerge",
+        "importCustomers",
+    }
+
+
+@pytest.mark.parametrize("operation_id", POSTS)
+def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_once(operation_id, as_role, unique):
+    admin = as_role(A)
+    case = _case(operation_id, admin, unique)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = admin.post(case.path, json=case.body, headers=key)
+    assert first.status_code < 300, first.text
+    again = admin.post(case.path, json=case.body, headers=key)
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    for header in ("ETag", "Location"):
+        assert again.headers.get(header) == first.headers.get(header)
+    assert case.written() == 1
+
+    reused = admin.post(case.other_path or case.path, json=case.other, headers=key)
+    assert reused.status_code == 422, reused.text
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert case.written() == 1
+
+
+def test_keys_are_the_callers_own(as_role, unique):
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    customer_id = _customer(as_role(A), unique)
+    path = f"/v1/customers/{customer_id}/interactions"
+    mine = as_role(A).post(path, json={"type": "note", "text": "mine"}, headers=key)
+    theirs = as_role(S).post(path, json={"type": "note", "text": "mine"}, headers=key)
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["id"] != theirs.json()["id"]  # another caller's key is not a retry of yours
+
+
+def test_renew_with_the_renewal_day_it_read_cannot_move_it_twice(as_role, unique):
+    admin = as_role(A)
+    customer_id = _customer(admin, unique)
+    subscription_id = _subscription(admin, customer_id)
+    path = f"/v1/customers/{customer_id}/subscriptions/{subscription_id}/renew"
+    first = admin.post(path, json={"expected_renews_at": RENEWS})
+    assert first.status_code == 200 and first.json()["renews_at"] > RENEWS
+    blind_retry = admin.post(path, json={"expected_renews_at": RENEWS})
+    assert blind_retry.status_code == 412, blind_retry.text
+    assert blind_retry.json()["error"]["current_version"] == first.json()["version"]
+    stale = admin.post(path, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
