@@ -171,7 +171,14 @@ def test_interaction_write_timeline_page_and_360_are_one_request_each(timeline, 
     with counter.measure() as write:
         timeline.record(customer.id, order("o-1", "10"), "s")
     with counter.measure() as page:
-        timeline.page(customer.id, "order", 10, None)
+        timeline.page(customer.id, None, 10, None)  # the profile comes with the entries: 404 or 410 if none
     with counter.measure() as view:
         timeline.view(customer.id)
     assert (sum(write.values()), sum(page.values()), sum(view.values())) == (1, 1, 1)
+    timeline.record(customer.id, order("o-2", "10"), "s")
+    with counter.measure() as by_type:
+        first = timeline.page(customer.id, "order", 1, None)
+    with counter.measure() as next_by_type:
+        timeline.page(customer.id, "order", 1, first.next_cursor)
+    # The type index holds no profile: the first page by type reads it as well, the next ones do not.
+    assert (sum(by_type.values()), sum(next_by_type.values())) == (2, 1), (by_type, next_by_type)

@@ -224,13 +224,25 @@ class TimelineRepository:
                 raise stale(self.client, self.table, customer_id) from cancelled
             raise VersionConflict from cancelled  # the status moved since it was read: read again
 
-    def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
-        """Newest first, one Query per page; by type from the type index."""
+    def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page | None:
+        """Newest first, one Query per page; by type from the type index. None when there is no
+        customer to page, unknown or merged away (`missing` says which): a merged-away customer keeps
+        its entries for undo, so only the profile can tell."""
         pk = keys.customer_pk(customer_id)
+        first = cursor is None
         if kind is None:
-            request = keys.prefix_request(self.table, pk, keys.ENTRY_PREFIX)
+            # The first page reads the profile with the entries: it sorts above them (the V# layout).
+            request = keys.prefix_request(self.table, pk, keys.VIEW_PREFIX if first else keys.ENTRY_PREFIX)
             expected = {"PK": pk, "SK": keys.ENTRY_PREFIX}
+            items, next_cursor = keys.newest_first(self.client, request, limit + first, cursor, expected)
+            if first:
+                if not items or not _current_profile(items[0]):
+                    return None
+                items = items[1:]
         else:
+            # The type index holds no profile: a first page by type reads it too (a second request).
+            if first and not _current_profile(profile_item(self.client, self.table, customer_id)):
+                return None
             partition = keys.entry_type_partition(customer_id, kind)
             request = {
                 "TableName": self.table,
@@ -239,7 +251,7 @@ class TimelineRepository:
                 "ExpressionAttributeValues": {":type": {"S": partition}},
             }
             expected = {"PK": pk, "SK": keys.ENTRY_PREFIX, "GSI2PK": partition, "GSI2SK": None}
-        items, next_cursor = keys.newest_first(self.client, request, limit, cursor, expected)
+            items, next_cursor = keys.newest_first(self.client, request, limit, cursor, expected)
         return Page([self.entry(item) for item in items], next_cursor)
 
     def missing(self, customer_id: str) -> Exception:
@@ -256,6 +268,11 @@ class TimelineRepository:
             ConsistentRead=True,
         )
         items = response.get("Items", [])
-        if not items or items[0]["SK"]["S"] != keys.PROFILE or "merged_into" in items[0]:
+        if not items or not _current_profile(items[0]):
             return None, []
         return CustomerRepository.customer(items[0]), [self.entry(item) for item in items[1:]]
+
+
+def _current_profile(item: dict | None) -> bool:
+    """Whether the item is a customer's profile that still holds the customer (not merged away)."""
+    return item is not None and item["SK"]["S"] == keys.PROFILE and "merged_into" not in item

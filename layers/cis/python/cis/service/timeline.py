@@ -94,8 +94,8 @@ class TimelineService:
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
         page = self.repository.page(customer_id, kind, limit, cursor)
-        if not page.items and cursor is None:
-            self.customer(customer_id)  # nothing yet, or nobody there (404) or merged away (410)?
+        if page is None:
+            raise self.repository.missing(customer_id)  # nobody there (404) or merged away (410)
         return page
 
     def customer(self, customer_id: str) -> Customer:
