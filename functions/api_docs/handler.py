@@ -7,6 +7,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from cis.api import http
+from cis.api.operations import operation
 
 logger = Logger()
 app = APIGatewayRestResolver()
@@ -23,12 +24,12 @@ def _spec_here() -> str:
     return json.dumps(SPEC | {"servers": [{"url": base or "/"}]})
 
 
-@http.operation(app, "getOpenApiDocument")
+@operation(app, "getOpenApiDocument")
 def openapi_document() -> Response:
     return Response(200, http.JSON, _spec_here())
 
 
-@http.operation(app, "getSwaggerUi")
+@operation(app, "getSwaggerUi")
 def swagger_ui() -> Response:
     spec = _spec_here()
     if app.current_event.get_query_string_value("format") == "json":  # the link Swagger UI shows

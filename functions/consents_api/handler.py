@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
+from cis.api.operations import operation
 from cis.domain.consent import Channel, ConsentHistoryPage, ConsentIn, ConsentState, Purpose
 from cis.repository.factory import consent_repository, customer_repository, dynamodb_client
 from cis.service.consents import ConsentService
@@ -22,7 +23,7 @@ ChannelPath = Annotated[Channel, Path(description="email, sms, push, phone or po
 PurposePath = Annotated[Purpose, Path(description="marketing, reminders or service")]
 
 
-@http.operation(app, "recordConsent")
+@operation(app, "recordConsent")
 def record_consent(
     customer_id: http.CustomerId, channel: ChannelPath, purpose: PurposePath, body: ConsentIn
 ) -> Response[ConsentState]:
@@ -33,12 +34,12 @@ def record_consent(
     return http.model_response(200, state, {"Current-State": str(current).lower()})
 
 
-@http.operation(app, "getConsents")
+@operation(app, "getConsents")
 def get_consents(customer_id: http.CustomerId) -> dict[str, ConsentState]:
     return customers.get(customer_id).consents
 
 
-@http.operation(app, "getConsentHistory")
+@operation(app, "getConsentHistory")
 def get_consent_history(
     customer_id: http.CustomerId,
     channel: ChannelPath,

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
+from cis.api.operations import operation
 from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch, CustomerStatus
 from cis.domain.keys import key_from_query
 from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, idempotency_store
@@ -25,7 +26,7 @@ def _customer(status: int, customer: Customer, **headers: str) -> Response[Custo
     return http.model_response(status, customer, {"ETag": http.etag(customer.version), **headers})
 
 
-@http.operation(app, "createCustomer")
+@operation(app, "createCustomer")
 def create_customer(
     body: CustomerCreate,
     allow_duplicate: Annotated[
@@ -38,7 +39,7 @@ def create_customer(
     return _customer(201, customer, Location=f"/v1/customers/{customer.id}")
 
 
-@http.operation(app, "listCustomers")
+@operation(app, "listCustomers")
 def list_customers(
     email: Annotated[str | None, Query(max_length=254)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
@@ -63,12 +64,12 @@ def list_customers(
     return CustomerPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@http.operation(app, "getCustomer")
+@operation(app, "getCustomer")
 def get_customer(customer_id: http.CustomerId) -> Response[Customer]:
     return _customer(200, service.get(customer_id))
 
 
-@http.operation(app, "updateCustomer")
+@operation(app, "updateCustomer")
 def update_customer(
     customer_id: http.CustomerId, body: CustomerPatch, if_match: http.IfMatch = None
 ) -> Response[Customer]:
@@ -76,17 +77,17 @@ def update_customer(
     return _customer(200, customer)
 
 
-@http.operation(app, "addTag")
+@operation(app, "addTag")
 def add_tag(customer_id: http.CustomerId, tag: TagPath) -> Response[Customer]:
     return _customer(200, service.add_tag(customer_id, tag.lower(), http.principal(app).actor))
 
 
-@http.operation(app, "removeTag")
+@operation(app, "removeTag")
 def remove_tag(customer_id: http.CustomerId, tag: TagPath) -> Response[Customer]:
     return _customer(200, service.remove_tag(customer_id, tag.lower(), http.principal(app).actor))
 
 
-@http.operation(app, "archiveCustomer")
+@operation(app, "archiveCustomer")
 def archive_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None) -> Response[None]:
     service.archive(customer_id, http.principal(app).actor, http.expected_version(if_match))
     return Response(204)

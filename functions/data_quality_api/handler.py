@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
+from cis.api.operations import operation
 from cis.domain.duplicates import DuplicatePage
 from cis.domain.imports import ImportReport, ImportRequest
 from cis.domain.merging import MergeLog, MergeRequest
@@ -35,7 +36,7 @@ app = http.create_resolver(idempotency_store(client))
 MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (ULID)")]
 
 
-@http.operation(app, "listDuplicates")
+@operation(app, "listDuplicates")
 def list_duplicates(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -44,7 +45,7 @@ def list_duplicates(
     return DuplicatePage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
 
 
-@http.operation(app, "mergeCustomers")
+@operation(app, "mergeCustomers")
 def merge_customers(customer_id: http.CustomerId, body: MergeRequest) -> MergeLog:
     merged = merges.merge(customer_id, body, http.principal(app).actor)
     metrics.add_metric(name="CustomersMerged", unit=MetricUnit.Count, value=len(merged.merged_ids))
@@ -52,19 +53,19 @@ def merge_customers(customer_id: http.CustomerId, body: MergeRequest) -> MergeLo
     return merged
 
 
-@http.operation(app, "getMerge")
+@operation(app, "getMerge")
 def get_merge(merge_id: MergeId) -> MergeLog:
     return merges.get(merge_id)
 
 
-@http.operation(app, "undoMerge")
+@operation(app, "undoMerge")
 def undo_merge(merge_id: MergeId) -> MergeLog:
     undone = merges.undo(merge_id, http.principal(app).actor)
     logger.info("merge undone", extra={"merge_id": merge_id})
     return undone
 
 
-@http.operation(app, "importCustomers")
+@operation(app, "importCustomers")
 def import_customers(body: ImportRequest) -> ImportReport:
     # Imported records name the import as their source, and who ran it.
     report = imports.load(body, f"import:{http.principal(app).actor}")

@@ -5,6 +5,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
+from cis.api.operations import operation
 from cis.config import settings
 from cis.domain.subscriptions import (
     Renewal,
@@ -30,7 +31,7 @@ def _subscription(status: int, subscription: Subscription, **headers: str) -> Re
     return http.model_response(status, subscription, {"ETag": http.etag(subscription.version), **headers})
 
 
-@http.operation(app, "createSubscription")
+@operation(app, "createSubscription")
 def create_subscription(customer_id: http.CustomerId, body: SubscriptionFields) -> Response[Subscription]:
     subscription = subscriptions.start(customer_id, body, http.principal(app).actor)
     metrics.add_metric(name="SubscriptionsStarted", unit=MetricUnit.Count, value=1)
@@ -38,19 +39,19 @@ def create_subscription(customer_id: http.CustomerId, body: SubscriptionFields) 
     return _subscription(201, subscription, Location=f"/v1/customers/{customer_id}/subscriptions/{subscription.id}")
 
 
-@http.operation(app, "listSubscriptions")
+@operation(app, "listSubscriptions")
 def list_subscriptions(customer_id: http.CustomerId) -> SubscriptionList:
     # The profile keeps every subscription: one read, as the 360 view.
     kept = customers.get(customer_id).subscriptions or {}
     return SubscriptionList(items=sorted(kept.values(), key=lambda subscription: subscription.id))
 
 
-@http.operation(app, "getSubscription")
+@operation(app, "getSubscription")
 def get_subscription(customer_id: http.CustomerId, subscription_id: http.SubscriptionId) -> Response[Subscription]:
     return _subscription(200, subscriptions.get(customer_id, subscription_id))
 
 
-@http.operation(app, "updateSubscription")
+@operation(app, "updateSubscription")
 def update_subscription(
     customer_id: http.CustomerId,
     subscription_id: http.SubscriptionId,
@@ -61,7 +62,7 @@ def update_subscription(
     return _subscription(200, subscriptions.update(customer_id, subscription_id, body, actor, expected))
 
 
-@http.operation(app, "renewSubscription")
+@operation(app, "renewSubscription")
 def renew_subscription(
     customer_id: http.CustomerId,
     subscription_id: http.SubscriptionId,

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
+from cis.api.operations import operation
 from cis.domain.changes import AuditPage
 from cis.domain.interactions import TIMELINE_TYPES, InteractionIn, TicketUpdate
 from cis.domain.timeline import Customer360, TicketEntry, TimelineEntry, TimelinePage, shown_entry
@@ -22,7 +23,7 @@ audit = audit_repository(client)
 app = http.create_resolver(idempotency_store(client))
 
 
-@http.operation(app, "recordInteraction")
+@operation(app, "recordInteraction")
 def record_interaction(customer_id: http.CustomerId, body: Annotated[InteractionIn, Body()]) -> Response[TimelineEntry]:
     caller = http.principal(app)
     entry = service.record(customer_id, body, caller.actor)
@@ -32,12 +33,12 @@ def record_interaction(customer_id: http.CustomerId, body: Annotated[Interaction
     return http.model_response(201, shown_entry(shown), {"Location": f"/v1/customers/{customer_id}/timeline"})
 
 
-@http.operation(app, "updateTicket")
+@operation(app, "updateTicket")
 def update_ticket(customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate) -> TicketEntry:
     return service.update_ticket(customer_id, interaction_id, body, http.principal(app).actor)
 
 
-@http.operation(app, "getTimeline")
+@operation(app, "getTimeline")
 def get_timeline(
     customer_id: http.CustomerId,
     type: Annotated[Literal[TIMELINE_TYPES] | None, Query(description="Only entries of this type")] = None,
@@ -48,14 +49,14 @@ def get_timeline(
     return TimelinePage(items=visible_entries(page.items, http.principal(app).roles), next_cursor=page.next_cursor)
 
 
-@http.operation(app, "getCustomer360")
+@operation(app, "getCustomer360")
 def get_customer_360(customer_id: http.CustomerId) -> Response[Customer360]:
     customer, entries = service.view(customer_id)
     view = Customer360(customer=customer, timeline=visible_entries(entries, http.principal(app).roles))
     return http.model_response(200, view, {"ETag": http.etag(customer.version)})
 
 
-@http.operation(app, "getHistory")
+@operation(app, "getHistory")
 def get_history(
     customer_id: http.CustomerId,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,

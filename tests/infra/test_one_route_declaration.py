@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from cis import topology
 from cis.api import http
+from cis.api.operations import operation
 from cis.topology import ALL_STAFF, CUSTOMERS_API, Route
 from cis_local import openapi
 from cis_local.functions import load_handler
@@ -44,7 +45,7 @@ def declared(monkeypatch) -> None:
     monkeypatch.delitem(sys.modules, f"cis_function_{CUSTOMERS_API.name}", raising=False)
     module = load_handler(extended)
 
-    @http.operation(module.app, "getThrowaway")
+    @operation(module.app, "getThrowaway")
     def get_throwaway(customer_id: http.CustomerId) -> Throwaway:
         return Throwaway(customer_id=customer_id)
 
