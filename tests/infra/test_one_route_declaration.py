@@ -36,18 +36,23 @@ class Throwaway(BaseModel):
 
 
 @pytest.fixture
-def declared(monkeypatch) -> None:
+def declared(monkeypatch):
     """THROWAWAY added to the customers API's routes in the topology, and nowhere else."""
     extended = replace(CUSTOMERS_API, routes=(*CUSTOMERS_API.routes, THROWAWAY))
     functions = tuple(extended if f.name == CUSTOMERS_API.name else f for f in topology.FUNCTIONS)
     monkeypatch.setattr(topology, "FUNCTIONS", functions)
     # A fresh copy of the customers API's handler module, as a new deployment would import it.
-    monkeypatch.delitem(sys.modules, f"cis_function_{CUSTOMERS_API.name}", raising=False)
+    name = f"cis_function_{CUSTOMERS_API.name}"
+    monkeypatch.delitem(sys.modules, name, raising=False)
     module = load_handler(extended)
 
     @operation(module.app, "getThrowaway")
     def get_throwaway(customer_id: http.CustomerId) -> Throwaway:
         return Throwaway(customer_id=customer_id)
+
+    yield
+    # The copy with the throwaway route goes with the test (monkeypatch then restores any earlier one).
+    del sys.modules[name]
 
 
 def test_a_declared_route_is_served_by_the_resolver(declared):
