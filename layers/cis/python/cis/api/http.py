@@ -35,7 +35,7 @@ from cis.api.errors import (
     validation_problems,
 )
 from cis.config import settings
-from cis.domain.customer import CUSTOMER_ID_PATTERN
+from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.errors import CisError, FieldProblem, InvalidRequest
 from cis.topology import find_route
 

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from cis.domain.churn import ChurnRisk
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
+from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.domain.interactions import Engagement
 from cis.domain.moments import Day
 from cis.domain.subscriptions import Subscription
@@ -23,7 +24,6 @@ MAX_ADDRESSES = 10
 MAX_TAGS = 50
 MAX_EXTERNAL_IDS = 20
 MAX_CUSTOM_ATTRIBUTES = 50
-CUSTOMER_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"  # a ULID: sortable by creation time
 
 
 def _check_emails(items: list[EmailAddress]) -> list[EmailAddress]:

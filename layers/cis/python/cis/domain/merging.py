@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cis.domain.contact import Strict
-from cis.domain.customer import CUSTOMER_ID_PATTERN, FIELD_TRAITS, CustomerCreate, CustomerFields
+from cis.domain.customer import FIELD_TRAITS, CustomerCreate, CustomerFields
+from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.domain.interactions import WEEKLY
 from cis.errors import FieldProblem, InvalidRequest
 
