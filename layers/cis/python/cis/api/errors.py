@@ -1,4 +1,8 @@
-"""One JSON shape for every error: {"error": {"code", "message", "fields": [{"path", "problem"}]}}."""
+"""One JSON shape for every error: {"error": {"code", "message", "fields": [{"path", "problem"}]}}.
+
+Written as plain JSON, so the gate and API Gateway's own answers need no models; the shape's
+pydantic description for the OpenAPI document is cis.api.error_models.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,6 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from cis.domain.duplicates import DuplicateCandidate
-from cis.domain.problems import field_problems
 from cis.errors import (
     CisError,
     Conflict,
@@ -20,32 +20,6 @@ from cis.errors import (
     PreconditionFailed,
     Unprocessable,
 )
-
-
-class FieldError(BaseModel):
-    path: str = Field(description="Where in the request: a body path such as emails[0].address, or a parameter")
-    problem: str
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable, machine-readable: validation_failed, duplicate, precondition_failed, ...")
-    message: str = Field(description="What went wrong and what to do, for a person")
-    fields: list[FieldError]
-    existing_customer_id: str | None = Field(default=None, description="With 409 duplicate: who has the value")
-    existing_interaction_id: str | None = Field(
-        default=None, description="With 409 duplicate of an order: the timeline entry that has its external_order_id"
-    )
-    current_version: int | None = Field(default=None, description="With 412: the version to read and retry from")
-    merged_into: str | None = Field(default=None, description="With 410 merged: the customer to use instead")
-    merge_id: str | None = Field(default=None, description="With 410 merged: the merge, which can be undone")
-    candidates: list[DuplicateCandidate] | None = Field(
-        default=None, description="With 409 possible_duplicate: the customers this one likely is, and why"
-    )
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorDetail
-
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed request: JSON that does not parse, a bad cursor or header",
@@ -86,6 +60,8 @@ def validation_problems(errors: Sequence[dict]) -> tuple[int, str, str, list[Fie
     if "json_invalid" in kinds:
         detail = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
         return 400, "malformed_json", f"the body is not valid JSON ({detail})", [FieldProblem("body", "not JSON")]
+    from cis.domain.problems import field_problems  # the request models are loaded by then: no extra cost
+
     problems = field_problems(errors)
     first = problems[0]
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
