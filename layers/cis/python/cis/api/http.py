@@ -11,22 +11,16 @@ import binascii
 import json
 import re
 import traceback
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
-from cis.api import backpressure, idempotency
 from cis.api.auth import Principal, allowed, principal_from_event
 from cis.api.errors import (
     GATEWAY_RESPONSES,
@@ -38,6 +32,9 @@ from cis.config import settings
 from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.errors import CisError, FieldProblem, InvalidRequest
 from cis.topology import find_route
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 JSON = "application/json"
 logger = Logger(child=True)
@@ -75,18 +72,10 @@ def create_resolver(idempotency_store: Any = None) -> APIGatewayRestResolver:
             status_of(error), error.code, error.message, error.fields, headers=headers, **error.extra()
         )
 
-    @app.exception_handler(IdempotencyValidationError)
-    def _reused_key(_: Exception) -> Response:
-        message = "this Idempotency-Key was already used with a different body: use a new key for a new request"
-        return error_response(422, "idempotency_key_reused", message, [FieldProblem("Idempotency-Key", "reused")])
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _in_progress(_: Exception) -> Response:
-        message = "a request with this Idempotency-Key is still being processed: retry in a moment"
-        return error_response(409, "in_progress", message, headers={"Retry-After": "1"})
-
     def _busy(error: BaseException | None) -> Response | None:
         """Throttling that outlasted botocore's retries, or a write blocked by another's transaction."""
+        from cis.api import backpressure  # only after an AWS error; boto3 has loaded what it needs by then
+
         if backpressure.throttled(error):
             message = "the database is busy right now: retry after the number of seconds in Retry-After"
             return error_response(503, "unavailable", message, headers={"Retry-After": str(backpressure.RETRY_AFTER_S)})
@@ -96,11 +85,6 @@ def create_resolver(idempotency_store: Any = None) -> APIGatewayRestResolver:
     @app.exception_handler(ClientError)
     def _aws(error: ClientError) -> Response:
         return _busy(error) or _unexpected(error)
-
-    @app.exception_handler(IdempotencyPersistenceLayerError)
-    def _idempotency_store(error: IdempotencyPersistenceLayerError) -> Response:
-        # Powertools wraps what the store raised: judge that.
-        return _busy(error.__cause__) or _unexpected(error)
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
@@ -113,7 +97,34 @@ def create_resolver(idempotency_store: Any = None) -> APIGatewayRestResolver:
     def _no_route(_: Exception) -> Response:
         return error_response(404, "not_found", "no such route")
 
+    if idempotency_store is not None:
+        _answer_idempotency_errors(app, _busy, _unexpected)
     return app
+
+
+def _answer_idempotency_errors(app: APIGatewayRestResolver, busy: Callable, unexpected: Callable) -> None:
+    """Powertools Idempotency's errors, in the common shape; imported here, by the functions with POST
+    routes only, because that package loads boto3 and its DynamoDB persistence layer."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _reused_key(_: Exception) -> Response:
+        message = "this Idempotency-Key was already used with a different body: use a new key for a new request"
+        return error_response(422, "idempotency_key_reused", message, [FieldProblem("Idempotency-Key", "reused")])
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _in_progress(_: Exception) -> Response:
+        message = "a request with this Idempotency-Key is still being processed: retry in a moment"
+        return error_response(409, "in_progress", message, headers={"Retry-After": "1"})
+
+    @app.exception_handler(IdempotencyPersistenceLayerError)
+    def _idempotency_store(error: IdempotencyPersistenceLayerError) -> Response:
+        # Powertools wraps what the store raised: judge that.
+        return busy(error.__cause__) or unexpected(error)
 
 
 def principal(app: APIGatewayRestResolver) -> Principal:
@@ -204,6 +215,8 @@ def _body_text(event: dict) -> str:
 
 def handle(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
     if getattr(app, "idempotency_store", None) is not None:
+        from cis.api import idempotency  # loaded already: the POST routes registered through it
+
         idempotency.CONFIG.register_lambda_context(context)  # records expire before Lambda times out
     refused = gate(event)
     if refused is not None:

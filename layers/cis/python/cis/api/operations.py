@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from pydantic import BaseModel
 
 from cis import topology
-from cis.api import http, idempotency
+from cis.api import http
 from cis.api.errors import ERROR_DESCRIPTIONS
 from cis.api.links import links
 from cis.topology import Route
@@ -134,6 +134,8 @@ def _once_per_key(app: APIGatewayRestResolver, route: Route, handler: Callable) 
     store = getattr(app, "idempotency_store", None)
     if store is None:
         raise TypeError(f"{route.operation_id} is a POST: create its resolver with an idempotency store")
+    from cis.api import idempotency  # POST routes only: Powertools Idempotency loads boto3
+
     once = idempotency.once_per_key(store, handler, route.status)
 
     @functools.wraps(handler)
