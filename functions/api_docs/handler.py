@@ -5,7 +5,6 @@ from pathlib import Path
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from cis.api import http
 from cis.api.operations import operation
 
@@ -13,7 +12,6 @@ logger = Logger()
 app = APIGatewayRestResolver()
 # Generated from the customers API's models by `cis openapi`; a test fails when it drifts.
 SPEC = json.loads((Path(__file__).parent / "openapi.json").read_text(encoding="utf-8"))
-_SWAGGER = Path(generate_swagger_html.__code__.co_filename).parent
 
 
 def _spec_here() -> str:
@@ -34,10 +32,14 @@ def swagger_ui() -> Response:
     spec = _spec_here()
     if app.current_event.get_query_string_value("format") == "json":  # the link Swagger UI shows
         return Response(200, http.JSON, spec)
+    # Imported by the page, not at cold start: Swagger UI's package loads Powertools' OpenAPI models.
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+    assets = Path(generate_swagger_html.__code__.co_filename).parent
     page = generate_swagger_html(
         spec.replace("</", "<\\/"),
-        (_SWAGGER / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
-        (_SWAGGER / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
         swagger_base_url="",
         oauth2_config=None,
         persist_authorization=True,

@@ -84,7 +84,8 @@ def operation(app: APIGatewayRestResolver, operation_id: str) -> Callable[[Calla
             summary=route.summary,
             operation_id=route.operation_id,
             tags=[function.tag_of(route)],
-            responses=responses(route, model, takes_body),
+            # Only the document's routes describe their responses: those models are all they are loaded for.
+            responses=responses(route, model, takes_body) if function.documented else None,
         )(handler)
 
     return register
