@@ -8,24 +8,27 @@ import boto3
 from botocore.config import Config
 
 from cis.config import settings
-from cis.repository.audit import AuditRepository
-from cis.repository.bus import EventBus
-from cis.repository.churn import ChurnRepository
-from cis.repository.consents import ConsentRepository
-from cis.repository.customers import CustomerRepository
-from cis.repository.duplicates import DuplicateRepository
-from cis.repository.imports import ImportRepository
-from cis.repository.merges import MergeRepository
-from cis.repository.notifications import NotificationRepository
-from cis.repository.queues import MessageQueue
-from cis.repository.reminders import DueReminders
-from cis.repository.senders import EmailSender, SmsSender
-from cis.repository.subscriptions import SubscriptionRepository
-from cis.repository.timeline import TimelineRepository
 from cis.topology import TABLE
 
+# Each store's module is imported by the function that builds it: a handler loads only the
+# repositories (and through them the domain models) it uses.
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from cis.repository.audit import AuditRepository
+    from cis.repository.bus import EventBus
+    from cis.repository.churn import ChurnRepository
+    from cis.repository.consents import ConsentRepository
+    from cis.repository.customers import CustomerRepository
+    from cis.repository.duplicates import DuplicateRepository
+    from cis.repository.imports import ImportRepository
+    from cis.repository.merges import MergeRepository
+    from cis.repository.notifications import NotificationRepository
+    from cis.repository.queues import MessageQueue
+    from cis.repository.reminders import DueReminders
+    from cis.repository.senders import EmailSender, SmsSender
+    from cis.repository.subscriptions import SubscriptionRepository
+    from cis.repository.timeline import TimelineRepository
 
 # botocore's standard retries absorb short throttling bursts before the API answers 503. Three
 # attempts in all (botocore's "max_attempts" would count retries only): its throttling backoff waits
@@ -49,6 +52,8 @@ def dynamodb_client(attempts: int = MAX_ATTEMPTS):
 
 
 def customer_repository(client=None) -> CustomerRepository:
+    from cis.repository.customers import CustomerRepository
+
     return CustomerRepository(client or dynamodb_client(), settings.table_name)
 
 
@@ -68,51 +73,75 @@ def idempotency_store(client) -> DynamoDBPersistenceLayer:
 
 
 def timeline_repository(client=None) -> TimelineRepository:
+    from cis.repository.timeline import TimelineRepository
+
     return TimelineRepository(client or dynamodb_client(), settings.table_name)
 
 
 def consent_repository(client=None) -> ConsentRepository:
+    from cis.repository.consents import ConsentRepository
+
     return ConsentRepository(client or dynamodb_client(), settings.table_name)
 
 
 def audit_repository(client=None) -> AuditRepository:
+    from cis.repository.audit import AuditRepository
+
     return AuditRepository(client or dynamodb_client(), settings.table_name)
 
 
 def event_bus() -> EventBus:
+    from cis.repository.bus import EventBus
+
     # Endpoint from AWS_ENDPOINT_URL_EVENTBRIDGE when set: moto locally, AWS otherwise.
     return EventBus(boto3.client("events", config=_CONFIG), settings.event_bus_name)
 
 
 def duplicate_repository(client=None) -> DuplicateRepository:
+    from cis.repository.duplicates import DuplicateRepository
+
     return DuplicateRepository(client or dynamodb_client(), settings.table_name)
 
 
 def merge_repository(client=None) -> MergeRepository:
+    from cis.repository.merges import MergeRepository
+
     return MergeRepository(client or dynamodb_client(), settings.table_name)
 
 
 def import_repository(client=None) -> ImportRepository:
+    from cis.repository.imports import ImportRepository
+
     return ImportRepository(client or dynamodb_client(), settings.table_name)
 
 
 def subscription_repository(client=None) -> SubscriptionRepository:
+    from cis.repository.subscriptions import SubscriptionRepository
+
     return SubscriptionRepository(client or dynamodb_client(), settings.table_name)
 
 
 def due_reminders(client=None) -> DueReminders:
+    from cis.repository.reminders import DueReminders
+
     return DueReminders(client or dynamodb_client(), settings.table_name)
 
 
 def churn_repository(client=None) -> ChurnRepository:
+    from cis.repository.churn import ChurnRepository
+
     return ChurnRepository(client or dynamodb_client(), settings.table_name)
 
 
 def notification_repository(client=None) -> NotificationRepository:
+    from cis.repository.notifications import NotificationRepository
+
     return NotificationRepository(client or dynamodb_client(), settings.table_name)
 
 
 def senders() -> dict[str, EmailSender | SmsSender]:
+    from cis.repository.senders import EmailSender, SmsSender
+
     # Endpoints from AWS_ENDPOINT_URL_SESV2 / _SNS when set: moto locally, AWS otherwise.
     return {
         "email": EmailSender(boto3.client("sesv2", config=_CONFIG), settings.sender_email),
@@ -121,5 +150,7 @@ def senders() -> dict[str, EmailSender | SmsSender]:
 
 
 def message_queue() -> MessageQueue:
+    from cis.repository.queues import MessageQueue
+
     # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise.
     return MessageQueue(boto3.client("sqs", config=_CONFIG))
