@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from cis.config import settings
+
+# email-validator and phonenumbers are imported by the validators that use them: a function that
+# imports the models but validates no contact data (the renewal-reminders job) does not load them.
 
 
 class Strict(BaseModel):
@@ -19,6 +20,8 @@ class Strict(BaseModel):
 
 
 def normalize_email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         # No DNS lookups: deliverability is a sending concern, not a record-keeping one.
         return validate_email(value, check_deliverability=False).normalized
@@ -32,6 +35,8 @@ def email_lookup_key(address: str) -> str:
 
 
 def normalize_phone(value: str) -> str:
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(value, settings.default_phone_region)
     except phonenumbers.NumberParseException as error:
@@ -45,6 +50,8 @@ def normalize_phone(value: str) -> str:
 
 
 def check_country(value: str) -> str:
+    import phonenumbers
+
     code = value.upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError("not an ISO 3166-1 alpha-2 country code, such as DE or US")

@@ -15,10 +15,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
 
-import jellyfish
-import phonenumbers
-from anyascii import anyascii
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+# jellyfish, phonenumbers, anyascii and rapidfuzz are imported where they are used: only the
+# functions that compare or file records (customers, data quality, the stream processor) load them.
 
 # At or above this score a create stops and asks; at or above LISTED the pair is worth a review.
 LIKELY = 0.8
@@ -64,6 +62,8 @@ def plain(text: str | None) -> str:
     """Lower-case ASCII letters, digits and single spaces: Müller, MÜLLER and Muller agree."""
     if not text:
         return ""
+    from anyascii import anyascii
+
     return " ".join(re.sub(r"[^a-z0-9]+", " ", anyascii(text).lower()).split())
 
 
@@ -79,6 +79,8 @@ def mailbox(address: str) -> str:
 
 def phone_digits(e164: str) -> str:
     """The national significant number: the same digits typed under a wrongly assumed country agree."""
+    import phonenumbers
+
     try:
         return str(phonenumbers.parse(e164).national_number)
     except phonenumbers.NumberParseException:
@@ -108,7 +110,11 @@ def name_variants(given: str) -> frozenset[str]:
 
 def sound(family: str) -> str:
     """A phonetic code of the family name: Smith and Smyth, Meyer and Maier share one."""
-    return jellyfish.metaphone(family.replace(" ", "")) if family else ""
+    if not family:
+        return ""
+    import jellyfish
+
+    return jellyfish.metaphone(family.replace(" ", ""))
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,8 @@ class Match:
 
 
 def _similar(a: str, b: str, threshold: float = 0.9) -> bool:
+    from rapidfuzz.distance import JaroWinkler
+
     return JaroWinkler.similarity(a, b) >= threshold
 
 
@@ -228,6 +236,8 @@ def _names(a: Fingerprint, b: Fingerprint) -> list[tuple[str, str]]:
 
 
 def _emails(a: Fingerprint, b: Fingerprint) -> list[tuple[str, str]]:
+    from rapidfuzz.distance import Levenshtein
+
     shared = set(a.emails) & set(b.emails)
     if shared:
         return [("same_mailbox", min(shared))]

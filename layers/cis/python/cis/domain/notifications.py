@@ -6,16 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from string import Template
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_currency
 from pydantic import BaseModel
 
 from cis.domain.consent import is_allowed
 from cis.domain.customer import Customer
 from cis.domain.subscriptions import Subscription
+
+# babel is imported by the rendering below: the renewal-reminders job imports this module for
+# RenewalDue and renders nothing.
+if TYPE_CHECKING:
+    from babel import Locale
 
 PURPOSE = "reminders"
 CHANNELS = ("email", "sms")  # the channels the notifier can send on, in default order
@@ -167,6 +170,8 @@ GREETINGS = {
 
 
 def _locale(customer: Customer) -> Locale:
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse((customer.locale or "en").replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -197,6 +202,10 @@ def render_check_in(customer: Customer) -> Message:
 
 def render(customer: Customer, subscription: Subscription) -> Message:
     """The reminder in the customer's language, with the day and the price written their way."""
+    from babel import Locale
+    from babel.dates import format_date
+    from babel.numbers import format_currency
+
     locale = _locale(customer)
     if locale.language not in TEMPLATES:  # no text in their language: English throughout, dates included
         locale = Locale.parse("en")

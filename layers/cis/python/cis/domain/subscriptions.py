@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any
 
-from babel.numbers import list_currencies
 from dateutil.relativedelta import relativedelta
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -43,11 +43,17 @@ _STEP = {
     Interval.QUARTER: relativedelta(months=3),
     Interval.YEAR: relativedelta(years=1),
 }
-_CURRENCIES = frozenset(list_currencies())
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies  # babel's data: loaded by the first currency checked, not by every import
+
+    return frozenset(list_currencies())
 
 
 def _check_currency(value: str) -> str:
-    if value not in _CURRENCIES:
+    if value not in _currencies():
         raise ValueError("not an ISO 4217 currency code, such as EUR, USD or GBP")
     return value
 
