@@ -10,7 +10,8 @@ from cis.repository.factory import churn_repository, event_bus
 from cis.service.churn import JOB, ChurnCheckJob
 from cis.service.schedule import run_day
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 bus = event_bus()
 zone = ZoneInfo(settings.business_time_zone)
 job = ChurnCheckJob(churn_repository(), bus, parse_rules(settings.churn_rules), zone)

@@ -14,7 +14,8 @@ from cis.repository.factory import consent_repository, customer_repository, dyna
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 consents = ConsentService(consent_repository(client))
 customers = CustomerService(customer_repository(client))

@@ -15,7 +15,8 @@ from cis.repository.factory import customer_repository, duplicate_repository, dy
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
 app = http.create_resolver(idempotency_store(client))

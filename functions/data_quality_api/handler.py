@@ -24,7 +24,8 @@ from cis.service.duplicates import DuplicateFinder
 from cis.service.imports import ImportService
 from cis.service.merges import MergeService
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 blocks = duplicate_repository(client)
 duplicates = DuplicateFinder(blocks, utcnow)

@@ -17,7 +17,8 @@ from cis.repository.factory import (
 )
 from cis.service.notifications import Deferred, Notifier
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 client = dynamodb_client(NOTIFIER_ATTEMPTS)  # patient: see NOTIFIER_ATTEMPTS
 notifier = Notifier(customer_repository(client), notification_repository(client), senders())

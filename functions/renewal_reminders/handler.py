@@ -9,7 +9,8 @@ from cis.repository.factory import due_reminders, event_bus
 from cis.service.reminders import JOB, RenewalReminderJob
 from cis.service.schedule import run_day
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 bus = event_bus()
 job = RenewalReminderJob(due_reminders(), bus)
 zone = ZoneInfo(settings.business_time_zone)

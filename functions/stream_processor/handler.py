@@ -23,7 +23,8 @@ from cis.service.changes import ChangeFeed
 from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 feed = ChangeFeed(
     audit_repository(client),

@@ -19,7 +19,8 @@ from cis.repository.factory import customer_repository, dynamodb_client, idempot
 from cis.service.customers import CustomerService
 from cis.service.subscriptions import SubscriptionService
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 lead_times = parse_lead_times(settings.reminder_lead_days)
 subscriptions = SubscriptionService(subscription_repository(client), lead_times, settings.business_time_zone)

@@ -16,7 +16,8 @@ from cis.domain.visibility import visible_entries, visible_entry
 from cis.repository.factory import audit_repository, dynamodb_client, idempotency_store, timeline_repository
 from cis.service.timeline import TimelineService
 
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 service = TimelineService(timeline_repository(client))
 audit = audit_repository(client)
