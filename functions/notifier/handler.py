@@ -6,7 +6,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from cis.domain.notifications import CheckInDue, RenewalDue
+from cis.domain.notifications import CheckInDue
+from cis.domain.reminders import RenewalDue
 from cis.repository.factory import (
     NOTIFIER_ATTEMPTS,
     customer_repository,

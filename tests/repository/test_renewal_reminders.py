@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import boto3
 import pytest
-from cis.domain.notifications import RenewalDue
+from cis.domain.reminders import RenewalDue
 from cis.repository import keys
 from cis.repository.bus import EventBus
 from cis.repository.factory import customer_repository, notification_repository

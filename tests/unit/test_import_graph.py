@@ -24,6 +24,7 @@ CONTACT = ("email_validator", "phonenumbers")  # validating email addresses, pho
 MATCHING = ("rapidfuzz", "jellyfish", "nicknames", "anyascii")  # comparing and filing duplicate candidates
 BABEL = ("babel",)  # currency codes of subscriptions, and rendering messages
 MERGES_AND_IMPORTS = ("cis.repository.merges", "cis.repository.imports", "cis.service.merges", "cis.service.imports")
+CUSTOMER_MODEL = ("cis.domain.customer", "cis.domain.changes", "cis.service.customers")
 MODELS = ("cis.domain", "cis.service", "cis.repository", "cis.api.error_models")
 SWAGGER_UI = ("aws_lambda_powertools.event_handler.openapi.swagger_ui",)  # Powertools' OpenAPI models
 
@@ -43,8 +44,8 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
     "subscriptions_api": (*MATCHING, *MERGES_AND_IMPORTS),
     # Re-files the blocking keys of every changed customer (matching) from validated profiles.
     "stream_processor": (*IDEMPOTENCY, *MERGES_AND_IMPORTS),
-    # Reads reminder items and publishes events: validates no customer, renders no message.
-    "renewal_reminders": (*IDEMPOTENCY, *CONTACT, *MATCHING, *BABEL, *MERGES_AND_IMPORTS),
+    # Reads reminder items and publishes events: no customer model, no contact data, no message.
+    "renewal_reminders": (*IDEMPOTENCY, *CUSTOMER_MODEL, *CONTACT, *MATCHING, *BABEL, *MERGES_AND_IMPORTS),
     # Assesses validated profiles (contact, babel); compares none.
     "churn_check": (*IDEMPOTENCY, *MATCHING, *MERGES_AND_IMPORTS),
     # Renders messages (babel) to validated customers (contact); compares none.

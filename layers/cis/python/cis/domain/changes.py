@@ -7,13 +7,14 @@ processor feeds this from DynamoDB Streams.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from cis.domain.customer import CustomerFields
+from cis.domain.events import DomainEvent
 from cis.domain.subscriptions import SubscriptionFields
 
 CLIENT_FIELDS = tuple(CustomerFields.model_fields)
@@ -25,23 +26,6 @@ class ItemChange:
     change_id: str  # unique per committed write (the stream record id): consumers de-duplicate on it
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-
-
-@dataclass
-class DomainEvent:
-    kind: str  # customer.created, customer.updated, customer.archived, interaction.recorded, ...
-    event_id: str
-    customer_id: str
-    occurred_at: str
-    actor: str
-    detail: dict[str, Any] = field(default_factory=dict)  # ids, names and statuses; no contact data
-    audit: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"before", "after"}
-
-    @property
-    def source(self) -> str:
-        """Where the change came from: staff through the API, an import, or the named system (a job)."""
-        kind, _, name = self.actor.partition(":")
-        return {"staff": "api", "system": name}.get(kind, kind)
 
 
 def _diff(before: dict, after: dict, names) -> dict[str, dict[str, Any]]:

@@ -9,8 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from cis.config import settings
 
-# email-validator and phonenumbers are imported by the validators that use them: a function that
-# imports the models but validates no contact data (the renewal-reminders job) does not load them.
+# email-validator and phonenumbers are imported by the validators that use them: a cold start on a
+# route that validates no contact data (recording a consent, reading its history) does not load them.
 
 
 class Strict(BaseModel):

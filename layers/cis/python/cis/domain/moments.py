@@ -34,6 +34,10 @@ Moment = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_rang
 Day = Annotated[date, BeforeValidator(_iso_text)]
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def timestamp(moment: datetime) -> str:
     """Fixed-width UTC text, so stored times compare correctly as strings (in conditions, in sort keys)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -6,45 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from string import Template
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+# Imported at the top: only the notifier imports this module, and it renders every message it sends.
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency
 from pydantic import BaseModel
 
 from cis.domain.consent import is_allowed
 from cis.domain.customer import Customer
 from cis.domain.subscriptions import Subscription
 
-# babel is imported by the rendering below: the renewal-reminders job imports this module for
-# RenewalDue and renders nothing.
-if TYPE_CHECKING:
-    from babel import Locale
-
 PURPOSE = "reminders"
 CHANNELS = ("email", "sms")  # the channels the notifier can send on, in default order
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DEFAULT_ZONE = "UTC"
-
-
-class RenewalDue(BaseModel):
-    """The detail of a subscription.renewal_due event: one reminder, due on `remind_on`."""
-
-    customer_id: str
-    subscription_id: str
-    plan: str
-    renews_at: date
-    lead_days: int
-    remind_on: date
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        """What makes a reminder the same reminder: it goes out once, whatever repeats upstream."""
-        return self.subscription_id, self.renews_at.isoformat(), self.lead_days
-
-    @property
-    def anchor(self) -> date:
-        """The day its claim is kept from (a while past it)."""
-        return self.renews_at
 
 
 CHECK_IN_PURPOSES = ("service", "marketing")  # either one in force on a channel allows a check-in
@@ -170,8 +147,6 @@ GREETINGS = {
 
 
 def _locale(customer: Customer) -> Locale:
-    from babel import Locale, UnknownLocaleError
-
     try:
         return Locale.parse((customer.locale or "en").replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -202,10 +177,6 @@ def render_check_in(customer: Customer) -> Message:
 
 def render(customer: Customer, subscription: Subscription) -> Message:
     """The reminder in the customer's language, with the day and the price written their way."""
-    from babel import Locale
-    from babel.dates import format_date
-    from babel.numbers import format_currency
-
     locale = _locale(customer)
     if locale.language not in TEMPLATES:  # no text in their language: English throughout, dates included
         locale = Locale.parse("en")

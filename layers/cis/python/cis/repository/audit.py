@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis.domain.changes import DomainEvent
+from cis.domain.events import DomainEvent
 from cis.domain.moments import timestamp
 from cis.repository import keys
 from cis.repository.customers import Page, error_code

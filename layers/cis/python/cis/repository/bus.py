@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.retries.standard import ExponentialBackoff, RetryContext
 
-from cis.domain.changes import DomainEvent
+from cis.domain.events import DomainEvent
 
 SOURCE = "cis"
 JOBS_SOURCE = "cis.jobs"  # continuations of scheduled jobs: not domain events, so not on "cis"

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from cis.domain.changes import DomainEvent
 from cis.domain.churn import ChurnRisk, ChurnRules, assess, next_crossing, signals_of
 from cis.domain.customer import Customer
+from cis.domain.events import DomainEvent
 from cis.domain.moments import timestamp
 from cis.repository.customers import VersionConflict
 from cis.repository.retries import retry_on_conflict

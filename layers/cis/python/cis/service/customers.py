@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from ulid import ULID
@@ -12,6 +12,7 @@ from cis.domain.customer import Customer, CustomerCreate, CustomerFields, Custom
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.keys import UniqueKey
 from cis.domain.merging import survivor_fields
+from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
 from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate
 from cis.repository.customers import Page
 from cis.repository.retries import MAX_ATTEMPTS as MAX_ATTEMPTS  # the budget callers know this service by
@@ -35,10 +36,6 @@ class Repository(Protocol):
     def list(self, status: str, limit: int, cursor: str | None) -> Page: ...
     def tagged(self, tag: str, limit: int, cursor: str | None) -> Page: ...
     def at_risk(self, level: str, limit: int, cursor: str | None) -> Page: ...
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Duplicates(Protocol):

@@ -17,13 +17,13 @@ from cis.domain.notifications import (
     PURPOSE,
     CheckInDue,
     Message,
-    RenewalDue,
     quiet_until,
     render,
     render_check_in,
     route,
     zone_of,
 )
+from cis.domain.reminders import RenewalDue
 from cis.errors import Merged
 from cis.repository.notifications import Claim, NotificationRepository
 from cis.service.customers import utcnow

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from cis.domain.changes import DomainEvent
-from cis.domain.moments import timestamp
-from cis.domain.notifications import RenewalDue
-from cis.service.customers import utcnow
+from cis.domain.events import DomainEvent
+from cis.domain.moments import timestamp, utcnow
+from cis.domain.reminders import RenewalDue
 
 JOB = "renewal-reminders"
 ACTOR = f"system:{JOB}"
