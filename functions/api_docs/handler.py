@@ -5,8 +5,8 @@ from pathlib import Path
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from cis.api import http
-from cis.api.operations import operation
+from cis import topology
+from cis.api import gate
 
 logger = Logger()
 app = APIGatewayRestResolver()
@@ -22,16 +22,24 @@ def _spec_here() -> str:
     return json.dumps(SPEC | {"servers": [{"url": base or "/"}]})
 
 
-@operation(app, "getOpenApiDocument")
+def declared(operation_id: str):
+    """Register a handler for the route the topology declares, as cis.api.operations does for the API
+    functions: its paths take no parameters and it is not in the document, so it needs none of the
+    models (and pydantic) that module loads."""
+    _, route = topology.operation(operation_id)
+    return app.route(route.path, route.method, operation_id=operation_id)
+
+
+@declared("getOpenApiDocument")
 def openapi_document() -> Response:
-    return Response(200, http.JSON, _spec_here())
+    return Response(200, gate.JSON, _spec_here())
 
 
-@operation(app, "getSwaggerUi")
+@declared("getSwaggerUi")
 def swagger_ui() -> Response:
     spec = _spec_here()
     if app.current_event.get_query_string_value("format") == "json":  # the link Swagger UI shows
-        return Response(200, http.JSON, spec)
+        return Response(200, gate.JSON, spec)
     # Imported by the page, not at cold start: Swagger UI's package loads Powertools' OpenAPI models.
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
@@ -49,4 +57,4 @@ def swagger_ui() -> Response:
 
 @logger.inject_lambda_context
 def handler(event, context):
-    return http.handle(app, event, context)
+    return gate.handle(app, event, context)

@@ -103,12 +103,6 @@ class Function:
         """Only these functions may write the idempotency records (Powertools Idempotency)."""
         return any(route.takes_idempotency_key for route in self.routes)
 
-    @property
-    def documented(self) -> bool:
-        """Its routes are in the API's OpenAPI document: every function with a protected route
-        (api_docs serves the document and is not in it)."""
-        return any(not route.public for route in self.routes)
-
     def tag_of(self, route: Route) -> str:
         return route.tag or self.tag
 

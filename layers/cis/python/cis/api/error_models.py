@@ -1,5 +1,6 @@
-"""The error body (cis.api.errors.error_body) as models, for the OpenAPI document: imported where
-routes are documented, not by the gate, because the duplicate candidates bring the domain's models."""
+"""The error body (cis.api.errors.error_body) as models, for the OpenAPI document: imported by
+cis.api.operations, which documents the routes, and not by the gate, the CDK app or the local gateway,
+because the duplicate candidates bring the domain's models."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from cis import topology
 from cis.api import http
+from cis.api.error_models import ErrorResponse
 from cis.api.errors import ERROR_DESCRIPTIONS
 from cis.api.links import links
 from cis.topology import Route
@@ -40,8 +41,6 @@ def _header(name: str, description: str | None = None) -> dict:
 
 def responses(route: Route, model: Any, takes_body: bool) -> dict:
     """Every response of a route: its success with headers and links, and each error it can answer."""
-    from cis.api.error_models import ErrorResponse  # documented routes only: it brings the duplicate models
-
     # No model: no body (204), so no content either, or clients would expect JSON.
     ok: dict = {"description": "Success", "content": {JSON: {"model": model}} if model is not None else {}}
     headers = [*route.headers, *(["Location"] if route.status == 201 else [])]
@@ -84,8 +83,7 @@ def operation(app: APIGatewayRestResolver, operation_id: str) -> Callable[[Calla
             summary=route.summary,
             operation_id=route.operation_id,
             tags=[function.tag_of(route)],
-            # Only the document's routes describe their responses: those models are all they are loaded for.
-            responses=responses(route, model, takes_body) if function.documented else None,
+            responses=responses(route, model, takes_body),
         )(handler)
 
     return register

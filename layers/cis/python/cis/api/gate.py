@@ -1,0 +1,130 @@
+"""The gate in front of every API function's resolver, and the answer it gives in Lambda's proxy shape.
+
+The gate runs before Powertools parses anything, in the order API Gateway itself would
+answer: unknown route, then who is calling (401/403), then what they sent (413/415).
+It needs no pydantic and no model, so api_docs, which serves a file, loads this module alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from cis.api.auth import allowed, principal_from_event
+from cis.api.errors import GATEWAY_RESPONSES, error_body
+from cis.config import settings
+from cis.errors import FieldProblem
+from cis.topology import find_route
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+JSON = "application/json"
+
+
+def error_response(status: int, code: str, message: str, fields=(), headers=None, **extra: Any) -> Response:
+    return Response(status, JSON, error_body(code, message, fields, **extra), headers=headers)
+
+
+def gate(event: dict) -> Response | None:
+    """An error response when the request must not reach the routes, else None."""
+    route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
+    if route is None:
+        return None  # the resolver answers 404 in the common shape
+    if not route.public:
+        caller = principal_from_event(event)
+        if caller is None:  # API Gateway's authorizer answers this in the cloud; same words here
+            return error_response(*GATEWAY_RESPONSES["UNAUTHORIZED"])
+        if not allowed(caller, route):
+            roles = ", ".join(sorted(route.roles))
+            return error_response(403, "forbidden", f"{route.method} {route.path} needs one of the roles: {roles}")
+    try:
+        body = _body_text(event)
+    except ValueError:
+        return error_response(
+            400, "malformed_body", "the body is not UTF-8 text: send JSON", [FieldProblem("body", "not UTF-8")]
+        )
+    if len(body.encode()) > settings.max_body_bytes:
+        limit = settings.max_body_bytes
+        return error_response(
+            413, "body_too_large", f"the body is over {limit} bytes", [FieldProblem("body", "too large")]
+        )
+    if body and _too_deep(body):
+        return error_response(
+            400,
+            "body_too_deep",
+            f"the body nests objects and arrays more than {MAX_NESTING} deep",
+            [FieldProblem("body", "too deep")],
+        )
+    headers = event.get("headers") or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
+    if body and not re.match(r"^application/([\w.-]+\+)?json\s*(;|$)", content_type.strip(), re.IGNORECASE):
+        return error_response(
+            415,
+            "unsupported_media_type",
+            f"send JSON (Content-Type: application/json), not {content_type or 'nothing'}",
+        )
+    if body:  # application/merge-patch+json is JSON to the parser
+        event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"} | {"Content-Type": JSON}
+    return None
+
+
+# No request model nests more than a few levels. The limit sits far below where Python's parser
+# raises RecursionError (about a thousand levels, less the stack already in use), so the resolver's
+# own parse of a body the gate let through can never hit it.
+MAX_NESTING = 64
+
+
+def _too_deep(body: str) -> bool:
+    """Whether the JSON nests objects and arrays more than MAX_NESTING levels deep."""
+    if body.count("[") + body.count("{") <= MAX_NESTING:  # too few brackets to nest that deep
+        return False
+    try:
+        parsed = json.loads(body)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False  # not JSON: the resolver answers that in its own words
+    level = [parsed] if isinstance(parsed, dict | list) else []
+    for _ in range(MAX_NESTING):  # one level of containers at a time
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, dict | list)]
+        if not level:
+            return False
+    return True
+
+
+def _body_text(event: dict) -> str:
+    """The body as text, put back on the event: API Gateway base64-encodes bytes that are not UTF-8."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded") and body:
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise ValueError("not UTF-8") from error
+        event["body"], event["isBase64Encoded"] = body, False
+    return body
+
+
+def handle(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
+    if getattr(app, "idempotency_store", None) is not None:
+        from cis.api import idempotency  # loaded already: the POST routes registered through it
+
+        idempotency.CONFIG.register_lambda_context(context)  # records expire before Lambda times out
+    refused = gate(event)
+    if refused is not None:
+        return _as_proxy(refused)
+    return app.resolve(event, context)
+
+
+def _as_proxy(response: Response) -> dict:
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": response.content_type, **(response.headers or {})},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
