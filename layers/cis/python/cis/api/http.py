@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from botocore.exceptions import ClientError
 
+from cis.api import backpressure
 from cis.api.auth import Principal, principal_from_event
 from cis.api.errors import status_of, validation_problems
 from cis.api.gate import JSON, error_response
@@ -59,8 +60,6 @@ def create_resolver(idempotency_store: Any = None) -> APIGatewayRestResolver:
 
     def _busy(error: BaseException | None) -> Response | None:
         """Throttling that outlasted botocore's retries, or a write blocked by another's transaction."""
-        from cis.api import backpressure  # only after an AWS error; boto3 has loaded what it needs by then
-
         if backpressure.throttled(error):
             message = "the database is busy right now: retry after the number of seconds in Retry-After"
             return error_response(503, "unavailable", message, headers={"Retry-After": str(backpressure.RETRY_AFTER_S)})
