@@ -9,11 +9,11 @@ import inspect
 import re
 from collections.abc import Callable
 from types import UnionType
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from cis import topology
 from cis.api import http
@@ -90,13 +90,16 @@ def operation(app: APIGatewayRestResolver, operation_id: str) -> Callable[[Calla
 
 
 def _fields_of(model: Any) -> set[str]:
-    """The body fields of a response model, or of any member of a (discriminated) union of models."""
+    """The top-level body fields of a response: a model's, or those every member of a union has (a
+    RootModel's root, such as TimelineEntry), since a link must hold whichever member comes back.
+    A map or a list has none: its items are not the body's fields."""
+    if isinstance(model, type) and issubclass(model, RootModel):
+        model = model.model_fields["root"].annotation
     if isinstance(model, type) and issubclass(model, BaseModel):
         return set(model.model_fields)
-    members = get_args(model)
-    if get_origin(model) is Annotated:
-        members = get_args(members[0])
-    return {name for member in members for name in _fields_of(member)}
+    if isinstance(model, UnionType) or get_origin(model) is Union:
+        return set.intersection(*(_fields_of(member) for member in get_args(model)))
+    return set()
 
 
 def _returned_model(handler: Callable) -> Any:
