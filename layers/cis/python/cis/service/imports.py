@@ -30,22 +30,23 @@ from cis.service.customers import CustomerService
 from cis.service.duplicates import DuplicateFinder
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def source_of(request: ImportRequest) -> str:
     """The request's source id, or a stable one for this exact chunk (so re-sending it is harmless)."""
-    if request.source_id:
-        return request.source_id
-    digest = hashlib.sha256(json.dumps([request.csv, request.mapping, request.first_row]).encode())
-    return digest.hexdigest()[:32]
+    return request.source_id or _digest(json.dumps([request.csv, request.mapping, request.first_row]))
 
 
 def ledger_of(actor: str, source: str) -> str:
     """The ledger a caller's source id names: two callers' ids never share one."""
-    return hashlib.sha256(f"{actor}\n{source}".encode()).hexdigest()[:32]
+    return _digest(f"{actor}\n{source}")
 
 
 def row_hash(data: CustomerCreate) -> str:
     """What a row says, as the create model reads it: the same row mapped the same way, the same hash."""
-    return hashlib.sha256(json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:32]
+    return _digest(json.dumps(data.model_dump(mode="json"), sort_keys=True))
 
 
 def source_reused(source: str, row: int) -> Conflict:
