@@ -5,8 +5,10 @@ from pathlib import Path
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from cis import topology
+from cis import snapstart, topology
 from cis.api import gate
+
+snapstart.register()  # SnapStart hooks: the other handlers register them by importing cis.repository.factory
 
 logger = Logger()
 app = APIGatewayRestResolver()

@@ -1,4 +1,8 @@
-"""The DynamoDB client and the stores built on it; called once per container, at import."""
+"""The DynamoDB client and the stores built on it; called once per container, at import.
+
+Every SDK client is made by `_client`, which hands it to `cis.snapstart`: an environment restored
+from a SnapStart snapshot closes the connections the snapshot's clients might hold (importing this
+module registers those hooks)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 from cis.config import settings
+from cis.snapstart import track
 from cis.topology import TABLE
 
 # Each store's module is imported by the function that builds it: a handler loads only the
@@ -46,9 +51,13 @@ def _config(attempts: int = MAX_ATTEMPTS) -> Config:
 _CONFIG = _config()
 
 
+def _client(service: str, config: Config = _CONFIG):
+    return track(boto3.client(service, config=config))
+
+
 def dynamodb_client(attempts: int = MAX_ATTEMPTS):
     # Endpoint comes from AWS_ENDPOINT_URL_DYNAMODB when set: moto locally, AWS otherwise.
-    return boto3.client("dynamodb", config=_config(attempts))
+    return _client("dynamodb", _config(attempts))
 
 
 def customer_repository(client=None) -> CustomerRepository:
@@ -94,7 +103,7 @@ def event_bus() -> EventBus:
     from cis.repository.bus import EventBus
 
     # Endpoint from AWS_ENDPOINT_URL_EVENTBRIDGE when set: moto locally, AWS otherwise.
-    return EventBus(boto3.client("events", config=_CONFIG), settings.event_bus_name)
+    return EventBus(_client("events"), settings.event_bus_name)
 
 
 def duplicate_repository(client=None) -> DuplicateRepository:
@@ -144,8 +153,8 @@ def senders() -> dict[str, EmailSender | SmsSender]:
 
     # Endpoints from AWS_ENDPOINT_URL_SESV2 / _SNS when set: moto locally, AWS otherwise.
     return {
-        "email": EmailSender(boto3.client("sesv2", config=_CONFIG), settings.sender_email),
-        "sms": SmsSender(boto3.client("sns", config=_CONFIG)),
+        "email": EmailSender(_client("sesv2"), settings.sender_email),
+        "sms": SmsSender(_client("sns")),
     }
 
 
@@ -153,4 +162,4 @@ def message_queue() -> MessageQueue:
     from cis.repository.queues import MessageQueue
 
     # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise.
-    return MessageQueue(boto3.client("sqs", config=_CONFIG))
+    return MessageQueue(_client("sqs"))
