@@ -105,6 +105,7 @@ class StaffApi(Construct):
 
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         for spec in topology.FUNCTIONS:  # read now, not at import: what is declared is what is built
+            # The alias: API Gateway invokes the published version (and is permitted on the alias only).
             integration = apigw.LambdaIntegration(functions[spec.name], proxy=True, allow_test_invoke=False)
             for route in spec.routes:
                 self.methods[route.method, route.path] = self._method(spec, route, integration)

@@ -33,7 +33,7 @@ class EventQueues(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        functions: Mapping[str, lambda_.Function],
+        functions: Mapping[str, lambda_.Alias],
         bus: events.IEventBus,
         key: kms.IKey,
     ) -> None:
@@ -46,7 +46,7 @@ class EventQueues(Construct):
             if spec.queue is not None:
                 self._feed(spec, functions[spec.name])
 
-    def _feed(self, spec: Function, function: lambda_.Function) -> None:
+    def _feed(self, spec: Function, function: lambda_.Alias) -> None:
         cid, declared = pascal_case(spec.name), spec.queue
         if declared.visibility_timeout_s < spec.timeout_s:
             raise ValueError(f"{spec.name}: the queue's visibility timeout must be at least the function's timeout")
@@ -75,7 +75,8 @@ class EventQueues(Construct):
             event_pattern=events.EventPattern(source=[SOURCE], detail_type=list(declared.detail_types)),
             targets=[event_targets.SqsQueue(queue, max_event_age=RULE_MAX_EVENT_AGE, dead_letter_queue=dead_letters)],
         )
-        # Grants receive, delete and change-visibility on this queue (and the key), nothing else.
+        # Invokes the alias; grants the function's role receive, delete and change-visibility on this
+        # queue (and the key), nothing else.
         function.add_event_source(
             sources.SqsEventSource(
                 queue,
@@ -84,7 +85,7 @@ class EventQueues(Construct):
                 report_batch_item_failures=True,
             )
         )
-        # SqsEventSource names the mapping it adds after the queue's unique id.
+        # SqsEventSource names the mapping it adds (under the alias) after the queue's unique id.
         acknowledge(
             function.node.find_child(f"SqsEventSource:{Names.node_unique_id(queue.node)}"),
             "LambdaEventSourceMappingDestination",

@@ -1,14 +1,17 @@
-"""One Lambda function per `cis.topology.FUNCTIONS` entry, each with its own role and log group.
+"""One Lambda function per `cis.topology.FUNCTIONS` entry, each with its own role and log group,
+published as a version behind an alias (`startup.ALIAS`): SnapStart or provisioned concurrency,
+and reserved concurrency, as `startup.startup_plan` says.
 
-What invokes them is added elsewhere: API routes (`api`), the table stream (`streams`); the bus they
-publish to is `events`.
+What invokes them is added elsewhere, always through the alias (`aliases`): API routes (`api`),
+the table stream (`streams`), schedules (`jobs`), queues (`event_queues`); what the functions
+themselves may do is granted on the function (`functions`): the bus (`events`), sending (`senders`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,6 +22,7 @@ from constructs import Construct
 
 from cis_infra.nag import SERVERLESS, acknowledge
 from cis_infra.paths import ASSET_EXCLUDES, CIS_LAYER_DIR, deps_layer_dir, function_dir
+from cis_infra.startup import ALIAS, Startup
 
 # Not PYTHON_3_14 although this CDK knows it: `make layer` builds the dependency layer from cp313 wheels.
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -39,10 +43,17 @@ def pascal_case(name: str) -> str:
 
 class ApiFunctions(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, table: dynamodb.Table, key: kms.IKey, settings: dict[str, str]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.Table,
+        key: kms.IKey,
+        settings: dict[str, str],
+        startup: dict[str, Startup],
     ) -> None:
         super().__init__(scope, construct_id)
-        self._table, self._key, self._settings = table, key, settings
+        self._table, self._key, self._settings, self._startup = table, key, settings, startup
         layer_options = {"compatible_runtimes": [RUNTIME], "compatible_architectures": [ARCHITECTURE]}
         self.layers = [
             lambda_.LayerVersion(
@@ -61,6 +72,8 @@ class ApiFunctions(Construct):
             ),
         ]
         self.by_name: dict[str, lambda_.Function] = {spec.name: self._function(spec) for spec in FUNCTIONS}
+        # What invokers name: the alias of the version this deploy published, never the function itself.
+        self.aliases: dict[str, lambda_.Alias] = {spec.name: self._alias(spec) for spec in FUNCTIONS}
 
     def _function(self, spec: Function) -> lambda_.Function:
         cid = pascal_case(spec.name)
@@ -93,6 +106,7 @@ class ApiFunctions(Construct):
         if grant is not None:
             environment["TABLE_NAME"] = self._table.table_name
 
+        startup = self._startup[spec.name]
         function = lambda_.Function(
             self,
             cid,
@@ -108,11 +122,32 @@ class ApiFunctions(Construct):
             role=role,
             log_group=log_group,
             environment=environment,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if startup.snap_start else None,
+            reserved_concurrent_executions=startup.reserved,
+            # A deploy that publishes a new version deletes the one it replaces (CDK would keep it): a
+            # version with SnapStart is charged for its cached snapshot for as long as it exists.
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
         )
+        if startup.snap_start:
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                f"Every deploy publishes a version (current_version) and points the '{ALIAS}' alias at it.",
+            )
         if grant is not None:
             grant(self._table, function)
         self._acknowledge(spec, role, function)
         return function
+
+    def _alias(self, spec: Function) -> lambda_.Alias:
+        function, startup = self.by_name[spec.name], self._startup[spec.name]
+        return lambda_.Alias(
+            self,
+            f"{pascal_case(spec.name)}Alias",
+            alias_name=ALIAS,
+            version=function.current_version,
+            description=f"What invokes {spec.name}: its version published by the latest deploy",
+            provisioned_concurrent_executions=startup.provisioned,
+        )
 
     def _acknowledge(self, spec: Function, role: iam.Role, function: lambda_.Function) -> None:
         # One reason per finding id and scope (a second acknowledgement replaces the first), so each reason

@@ -24,7 +24,6 @@ from cis.topology import FUNCTIONS, Function
 from constructs import Construct
 
 from cis_infra.functions import pascal_case
-from cis_infra.nag import acknowledge
 from cis_infra.queues import dead_letter_queue, depth_alarm
 
 # A daily job that could not start within an hour is better run by hand (`cis jobs run`) than late.
@@ -38,7 +37,7 @@ class ScheduledJobs(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        functions: Mapping[str, lambda_.Function],
+        functions: Mapping[str, lambda_.Alias],
         bus: events.IEventBus,
         key: kms.IKey,
         time_zone: str,
@@ -52,16 +51,17 @@ class ScheduledJobs(Construct):
             if spec.schedule is not None:
                 self._job(spec, functions[spec.name])
 
-    def _job(self, spec: Function, function: lambda_.Function) -> None:
+    def _job(self, spec: Function, function: lambda_.Alias) -> None:
         cid, job = pascal_case(spec.name), spec.schedule.job
         # Invocations neither the scheduler nor the bus could deliver, after their retries; and, as the on-failure
         # destination, starts that failed every one of Lambda's attempts. Both invoke asynchronously, so once
         # Lambda has accepted a start, only Lambda's own retries and destination stand behind it.
         dead_letters = dead_letter_queue(self, f"{cid}DeadLetters", self._key, f"failed starts of job {job}")
+        # On the alias, which the scheduler and the rule invoke (the function's own would cover $LATEST only).
         function.configure_async_invoke(on_failure=lambda_destinations.SqsDestination(dead_letters))
 
-        # The scheduler's own role (the target would make one without the key): invoke this function,
-        # and write to the encrypted dead-letter queue.
+        # The scheduler's own role (the target would make one without the key): invoke this function's
+        # alias, and write to the encrypted dead-letter queue.
         role = iam.Role(
             self,
             f"{cid}SchedulerRole",
@@ -71,13 +71,7 @@ class ScheduledJobs(Construct):
             description=f"EventBridge Scheduler: starts job {job}",
         )
         self._key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
-        function_id = Stack.of(self).get_logical_id(function.node.default_child)
-        acknowledge(
-            role,
-            f"IAM5[Resource::<{function_id}.Arn>:*]",
-            "The scheduler's Lambda target grants lambda:InvokeFunction on this one function and its versions and "
-            "aliases (<function ARN>:*), no other function.",
-        )
+        # The target grants it lambda:InvokeFunction on this alias alone: no other version, no other function.
         self.schedules[job] = scheduler.Schedule(
             self,
             f"{cid}Schedule",
@@ -144,7 +138,10 @@ class ScheduledJobs(Construct):
                     f"Job {job} failed: its logs say why. Lambda retries; a start that fails each time is kept in "
                     "its dead-letter queue."
                 ),
-                metric=function.metric_errors(statistic=cloudwatch.Stats.SUM, period=Duration.minutes(5)),
+                # The function's metric counts every version's errors, whatever alias they came through.
+                metric=function.version.lambda_.metric_errors(
+                    statistic=cloudwatch.Stats.SUM, period=Duration.minutes(5)
+                ),
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

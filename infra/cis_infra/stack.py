@@ -21,6 +21,7 @@ from cis_infra.events import DomainEvents
 from cis_infra.functions import ApiFunctions
 from cis_infra.jobs import ScheduledJobs
 from cis_infra.senders import Senders
+from cis_infra.startup import startup_plan
 from cis_infra.streams import TableStreamReaders
 
 PHONE_REGION_CONTEXT = "defaultPhoneRegion"
@@ -72,20 +73,22 @@ class CisStack(Stack):
 
         data = DataStore(self, "Data")
         staff = StaffDirectory(self, "Staff")
-        functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, settings=settings)
+        startup = startup_plan(self)  # before anything is built: a refused combination fails fast
+        functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, settings=settings, startup=startup)
+        # Granting to a function: its role. Invoking one: its alias, never the unpublished function.
         domain_events = DomainEvents(self, "Events", functions=functions.by_name)
-        TableStreamReaders(self, "Streams", functions=functions.by_name, table=data.table, key=data.key)
+        TableStreamReaders(self, "Streams", functions=functions.aliases, table=data.table, key=data.key)
         ScheduledJobs(
             self,
             "Jobs",
-            functions=functions.by_name,
+            functions=functions.aliases,
             bus=domain_events.bus,
             key=data.key,
             time_zone=settings["CIS_BUSINESS_TIME_ZONE"],
         )
-        EventQueues(self, "Queues", functions=functions.by_name, bus=domain_events.bus, key=data.key)
+        EventQueues(self, "Queues", functions=functions.aliases, bus=domain_events.bus, key=data.key)
         Senders(self, "Senders", functions=functions.by_name, sender_email=settings["CIS_SENDER_EMAIL"])
-        api = StaffApi(self, "Api", functions=functions.by_name, user_pool=staff.user_pool, key=data.key)
+        api = StaffApi(self, "Api", functions=functions.aliases, user_pool=staff.user_pool, key=data.key)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL; routes start with /v1")
         CfnOutput(self, "UserPoolId", value=staff.user_pool.user_pool_id)

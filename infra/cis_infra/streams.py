@@ -34,7 +34,7 @@ class TableStreamReaders(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        functions: Mapping[str, lambda_.Function],
+        functions: Mapping[str, lambda_.Alias],
         table: dynamodb.Table,
         key: kms.IKey,
     ) -> None:
@@ -48,14 +48,14 @@ class TableStreamReaders(Construct):
             if spec.reads_table_stream:
                 self._read_stream(spec, functions[spec.name])
 
-    def _read_stream(self, spec: Function, function: lambda_.Function) -> None:
+    def _read_stream(self, spec: Function, function: lambda_.Alias) -> None:
         cid = pascal_case(spec.name)
         # What Lambda sends here is the failed batch's shard and sequence numbers, not the records.
         queue = dead_letter_queue(
             self, f"{cid}DeadLetters", self._key, f"the on-failure destination of {spec.name}'s stream source"
         )
-        # The source grants the function the stream reads and sqs:SendMessage on the queue (with the key);
-        # its table access stays what `table_access` granted.
+        # The mapping invokes the alias. The source grants the function's role the stream reads and
+        # sqs:SendMessage on the queue (with the key); its table access stays what `table_access` granted.
         function.add_event_source(
             sources.DynamoEventSource(
                 self._table,

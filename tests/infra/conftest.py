@@ -1,4 +1,4 @@
-"""The CDK app, synthesized once per test module, as `cdk synth` would (cdk-nag attached)."""
+"""The CDK app, synthesized once per test run, as `cdk synth` would (cdk-nag attached)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,40 @@ class Synthesized:
         return item
 
 
-@pytest.fixture(scope="module")
+def references(value) -> set[str]:
+    """Every logical id a template value names, through Ref or Fn::GetAtt, however deeply nested."""
+    if isinstance(value, dict):
+        found = {value["Ref"]} if isinstance(value.get("Ref"), str) else set()
+        if isinstance(attribute := value.get("Fn::GetAtt"), list):
+            found.add(attribute[0])
+        return found.union(*(references(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(references(item) for item in value))
+    return set()
+
+
+def function_ids(stack: Synthesized) -> dict[str, str]:
+    """Topology function name -> logical id, matched on the description the topology gives each function."""
+    from cis.topology import FUNCTIONS
+
+    by_description = {p["Description"]: name for name, p in stack.properties("AWS::Lambda::Function").items()}
+    return {spec.name: by_description[spec.description] for spec in FUNCTIONS}
+
+
+def alias_ids(stack: Synthesized) -> dict[str, str]:
+    """Topology function name -> logical id of its alias: what every invoker names."""
+    by_function = {p["FunctionName"]["Ref"]: alias for alias, p in stack.properties("AWS::Lambda::Alias").items()}
+    return {name: by_function[function_id] for name, function_id in function_ids(stack).items()}
+
+
+def invoked(stack: Synthesized, value) -> str:
+    """The topology function whose alias a template value (an ARN, a qualified name) names: exactly one."""
+    names = {alias: name for name, alias in alias_ids(stack).items()}
+    (name,) = {names[found] for found in references(value) if found in names}
+    return name
+
+
+@pytest.fixture(scope="session")  # read only: test_stack.py and test_snapstart.py share one synth
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from cis_infra.build import STACK_NAME, build_app
 

@@ -19,9 +19,10 @@ from cis_infra.build import attach_nag
 from cis_infra.data import stream_view_type
 from cis_infra.nag import acknowledge, findings
 from cis_infra.stack import default_phone_region, settings_environment
+from cis_infra.startup import default_reservation
 from cis_local.table import table_definition
 
-from .conftest import ROOT, Synthesized
+from .conftest import ROOT, Synthesized, alias_ids, function_ids, invoked
 
 pytestmark = pytest.mark.slow
 
@@ -48,12 +49,6 @@ def arn(logical_id: str) -> dict:
 
 def as_list(value) -> list:
     return value if isinstance(value, list) else [value]
-
-
-def function_ids(stack: Synthesized) -> dict[str, str]:
-    """Topology function name -> logical id, matched on the description the topology gives each function."""
-    by_description = {p["Description"]: name for name, p in stack.properties("AWS::Lambda::Function").items()}
-    return {spec.name: by_description[spec.description] for spec in FUNCTIONS}
 
 
 def role_statements(stack: Synthesized, function_id: str) -> list[dict]:
@@ -89,13 +84,12 @@ def methods(stack: Synthesized) -> dict[tuple[str, str], dict]:
 def event_source_mappings(stack: Synthesized, stream: bool = True) -> dict[str, dict]:
     """Topology function name -> its table-stream event source mapping (each stream reader has exactly
     one), or with stream=False its SQS one (each queue-fed function has exactly one)."""
-    names = {logical_id: name for name, logical_id in function_ids(stack).items()}
     mappings = [
         mapping
         for mapping in stack.properties("AWS::Lambda::EventSourceMapping").values()
         if ("StartingPosition" in mapping) == stream
     ]
-    by_name = {names[mapping["FunctionName"]["Ref"]]: mapping for mapping in mappings}
+    by_name = {invoked(stack, mapping["FunctionName"]): mapping for mapping in mappings}  # through the alias
     assert len(by_name) == len(mappings)
     return by_name
 
@@ -167,7 +161,7 @@ def test_every_protected_route_uses_the_cognito_authorizer(synthesized):
 
 
 def test_each_route_is_proxied_to_the_function_that_declares_it_with_parameters_validated(synthesized):
-    ids = function_ids(synthesized)
+    aliases = alias_ids(synthesized)
     (validator_id, validator) = synthesized.only("AWS::ApiGateway::RequestValidator")
     assert validator["ValidateRequestParameters"] is True
     deployed = methods(synthesized)
@@ -175,7 +169,7 @@ def test_each_route_is_proxied_to_the_function_that_declares_it_with_parameters_
         for route in spec.routes:
             method = deployed[route.method, route.path]
             assert method["Integration"]["Type"] == "AWS_PROXY"
-            assert arn(ids[spec.name]) in method["Integration"]["Uri"]["Fn::Join"][1]
+            assert {"Ref": aliases[spec.name]} in method["Integration"]["Uri"]["Fn::Join"][1]  # its alias
             assert method["OperationName"] == route.operation_id
             assert method["RequestValidatorId"] == {"Ref": validator_id}
             names = re.findall(r"{(\w+)}", route.path)
@@ -196,7 +190,7 @@ def test_each_function_is_arm64_python313_with_both_layers(synthesized):
         assert sorted(map(json.dumps, function["Layers"])) == sorted(map(json.dumps, layers))
         assert (function["MemorySize"], function["Timeout"]) == (spec.memory_mb, spec.timeout_s)
         assert function["TracingConfig"] == {"Mode": "Active"}
-        assert "ReservedConcurrentExecutions" not in function
+        assert function["ReservedConcurrentExecutions"] == default_reservation(spec)  # test_snapstart.py
         assert function["LoggingConfig"]["LogGroup"]["Ref"] in log_groups
         environment = function["Environment"]["Variables"]
         assert environment["POWERTOOLS_SERVICE_NAME"] == "cis"
@@ -416,11 +410,11 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized):
 def test_each_job_runs_daily_on_its_cron_in_the_business_time_zone_with_retries_and_a_dead_letter_queue(
     synthesized,
 ):
-    ids = function_ids(synthesized)
+    ids, aliases = function_ids(synthesized), alias_ids(synthesized)
     schedules = list(synthesized.properties("AWS::Scheduler::Schedule").values())
     assert len(schedules) == len(JOBS) > 0
     for spec in JOBS:
-        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == arn(ids[spec.name])]
+        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == {"Ref": aliases[spec.name]}]
         assert schedule["ScheduleExpression"] == spec.schedule.cron
         assert re.fullmatch(r"cron\(\d{1,2} \d{1,2} \* \* \? \*\)", spec.schedule.cron)  # daily
         assert schedule["ScheduleExpressionTimezone"] == "UTC"  # cdk.json's businessTimeZone (tests: default)
@@ -432,7 +426,7 @@ def test_each_job_runs_daily_on_its_cron_in_the_business_time_zone_with_retries_
         }
         dead_letters = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
         assert len(depth_alarms(synthesized, dead_letters)) == 1
-        # The scheduler's role: invoke this function, write its dead-letter queue (and use the key for it).
+        # The scheduler's role: invoke this function's alias, write its dead-letter queue (and use the key for it).
         role_id = target["RoleArn"]["Fn::GetAtt"][0]
         statements = [
             statement
@@ -452,23 +446,24 @@ def test_each_job_runs_daily_on_its_cron_in_the_business_time_zone_with_retries_
 
 
 def test_a_job_start_that_fails_every_lambda_attempt_goes_to_the_jobs_dead_letter_queue(synthesized):
-    ids = function_ids(synthesized)
+    ids, aliases = function_ids(synthesized), alias_ids(synthesized)
     configs = synthesized.properties("AWS::Lambda::EventInvokeConfig").values()
     schedules = synthesized.properties("AWS::Scheduler::Schedule").values()
     assert len(configs) == len(JOBS) > 0  # only the jobs are invoked asynchronously
     for spec in JOBS:
         (config,) = [c for c in configs if c["FunctionName"] == {"Ref": ids[spec.name]}]
-        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == arn(ids[spec.name])]
+        assert invoked(synthesized, config["Qualifier"]) == spec.name  # the alias the starts go through
+        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == {"Ref": aliases[spec.name]}]
         # The same queue the scheduler and the continuation rule use, so one alarm covers every failed start.
         assert config["DestinationConfig"]["OnFailure"]["Destination"] == schedule["Target"]["DeadLetterConfig"]["Arn"]
 
 
 def test_a_job_that_runs_out_of_time_is_started_again_by_its_continuation_rule(synthesized):
-    ids = function_ids(synthesized)
+    aliases = alias_ids(synthesized)
     (bus_id, _) = synthesized.only("AWS::Events::EventBus")
     rules = synthesized.properties("AWS::Events::Rule").values()
     for spec in JOBS:
-        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == arn(ids[spec.name])]
+        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == {"Ref": aliases[spec.name]}]
         assert rule["EventBusName"] == {"Ref": bus_id}
         assert rule["EventPattern"] == {
             "source": ["cis.jobs"],
