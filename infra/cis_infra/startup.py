@@ -17,7 +17,7 @@ more than its share of the account.
     cdk synth -c snapStart=false                        # no SnapStart anywhere
     cdk synth -c snapStart='["customers_api"]'          # SnapStart on these functions only
     cdk synth -c snapStart='["timeline_api"]' -c provisionedConcurrency='{"customers_api": 2}'
-    cdk synth -c reservedConcurrency='{"notifier": 3, "api_docs": null}'   # over the defaults; null: none
+    cdk synth -c reservedConcurrency='{"notifier": 3, "api_docs": false}'  # over the defaults; false: none
     cdk synth -c reservedConcurrency=false              # no reservations (an account below the quota)
     cdk synth -c accountConcurrency=400                 # the account's concurrency quota, if not 1,000
 """
@@ -116,16 +116,16 @@ def provisioned(scope: Construct) -> dict[str, int]:
 
 
 def reserved(scope: Construct) -> dict[str, int]:
-    """The defaults above, with the context's values over them (null: no reservation for that one);
-    false: no reservation anywhere."""
+    """The defaults above, with the context's values over them (false: no reservation for that one);
+    false instead of an object: no reservation anywhere. (Not null: CDK drops null values from context.)"""
     value = _context(scope, RESERVED_CONTEXT, {})
     if value is False:
         return {}
     if not isinstance(value, Mapping):
         raise ValueError(f"context {RESERVED_CONTEXT} must be false or map function names to counts, got {value!r}")
     _known(RESERVED_CONTEXT, value)
-    merged: dict[str, int | None] = {spec.name: default_reservation(spec) for spec in FUNCTIONS} | dict(value)
-    return {name: _count(RESERVED_CONTEXT, name, count) for name, count in merged.items() if count is not None}
+    merged: dict[str, int | bool] = {spec.name: default_reservation(spec) for spec in FUNCTIONS} | dict(value)
+    return {name: _count(RESERVED_CONTEXT, name, count) for name, count in merged.items() if count is not False}
 
 
 def startup_plan(scope: Construct) -> dict[str, Startup]:
@@ -145,7 +145,7 @@ def startup_plan(scope: Construct) -> dict[str, Startup]:
                 f"({reservations[name]}): raise it in context {RESERVED_CONTEXT}"
             )
     quota = _count(ACCOUNT_CONTEXT, "the account", _context(scope, ACCOUNT_CONTEXT, ACCOUNT_CONCURRENCY))
-    if (total := sum(reservations.values())) > quota - UNRESERVED_MINIMUM:
+    if (total := sum(reservations.values())) and total > quota - UNRESERVED_MINIMUM:
         raise ValueError(
             f"context {RESERVED_CONTEXT} reserves {total} of the account's {quota} concurrent executions; Lambda "
             f"keeps {UNRESERVED_MINIMUM} unreserved, so at most {quota - UNRESERVED_MINIMUM} can be reserved: lower "
