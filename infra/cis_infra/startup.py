@@ -81,7 +81,7 @@ def _context(scope: Construct, key: str, default: Any) -> Any:
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            raise ValueError(f"context {key} must be JSON (true, false, a list or an object), got {value!r}") from None
+            raise ValueError(f"context {key} is not JSON (true, false, a number, list or object): {value!r}") from None
     return value
 
 
@@ -144,7 +144,9 @@ def startup_plan(scope: Construct) -> dict[str, Startup]:
                 f"{name}: {count} provisioned environments exceed its reserved concurrency "
                 f"({reservations[name]}): raise it in context {RESERVED_CONTEXT}"
             )
-    quota = _count(ACCOUNT_CONTEXT, "the account", _context(scope, ACCOUNT_CONTEXT, ACCOUNT_CONCURRENCY))
+    quota = _context(scope, ACCOUNT_CONTEXT, ACCOUNT_CONCURRENCY)
+    if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+        raise ValueError(f"context {ACCOUNT_CONTEXT} must be the account's concurrency quota, a number: {quota!r}")
     if (total := sum(reservations.values())) and total > quota - UNRESERVED_MINIMUM:
         raise ValueError(
             f"context {RESERVED_CONTEXT} reserves {total} of the account's {quota} concurrent executions; Lambda "

@@ -210,6 +210,10 @@ def test_reservations_must_leave_the_account_its_unreserved_minimum():
     with pytest.raises(ValueError, match=r"reserves 139 of the account's 238 .* at most 138 can be reserved"):
         plan(accountConcurrency=238)
     assert plan(accountConcurrency=10, reservedConcurrency=False)  # a new account's quota: no reservations
+    with pytest.raises(ValueError, match="accountConcurrency must be the account's concurrency quota"):
+        plan(accountConcurrency=0)
+    with pytest.raises(ValueError, match="accountConcurrency is not JSON"):
+        plan(accountConcurrency="lots")
 
 
 def test_without_snapstart_provisioned_concurrency_goes_on_the_alias_and_invokers_still_use_it(tmp_path):
