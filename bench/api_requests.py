@@ -69,7 +69,8 @@ BATCH_GETS, TRANSACTION_ITEMS = 100, 100
 def _terms(*terms: tuple[int, str]) -> dict:
     """A budget: the sum of its terms, and the rule it comes from, as printed."""
     kept = [(count, what) for count, what in terms if count]
-    return {"budget": sum(count for count, _ in kept), "rule": " + ".join(f"{n} {what}" for n, what in kept) or "nothing"}
+    rule = " + ".join(f"{count} {what}" for count, what in kept) or "nothing"
+    return {"budget": sum(count for count, _ in kept), "rule": rule}
 
 
 def _probe_keys(record: dict) -> int:
@@ -366,9 +367,7 @@ def measure() -> dict:
         by_type = [(1, "Query"), (1, "GetItem (profile)")]
         measure_call("timeline page by type", by_type, "GET", f"{path}/timeline?type=order&limit=25")
         measure_call("360 view", [(1, "Query")], "GET", f"{path}/360")
-        namesake = measure_call(
-            "create (a possible duplicate)", _create(NAMESAKE), "POST", "/v1/customers", NAMESAKE
-        )
+        namesake = measure_call("create (a possible duplicate)", _create(NAMESAKE), "POST", "/v1/customers", NAMESAKE)
         measure_call("list duplicate pairs", [(1, "Query")], "GET", "/v1/duplicates?limit=25")
 
         def merge_budget(log: dict) -> dict:
@@ -415,7 +414,11 @@ def measure() -> dict:
 
 def failures(results: dict) -> list[str]:
     """The operations over any of their budgets."""
-    return [name for name, figures in results["operations"].items() if _over(figures)]
+    return [
+        f"over budget: {name} ({', '.join(over)})"
+        for name, figures in results["operations"].items()
+        if (over := _over(figures))
+    ]
 
 
 def _over(figures: dict) -> list[str]:
@@ -451,8 +454,8 @@ def report(results: dict) -> None:
         print(f"  {'':<4}sync:   {_calls(figures['sync_calls'])}  (budget: {figures['sync_rule']})")
         print(f"  {'':<4}stream: {_calls(figures['stream_calls'])}  (budget: {figures['stream_rule']})")
     print(
-        f"  import: requests per row of a {results['import_rows']}-row chunk: {results['import_sync_per_row']:.2f} "
-        f"sync, {results['import_stream_per_row']:.2f} in the stream"
+        f"  import: requests per row, in a chunk of {results['import_rows']} rows: "
+        f"{results['import_sync_per_row']:.2f} sync, {results['import_stream_per_row']:.2f} in the stream"
     )
 
 
@@ -461,10 +464,9 @@ def main() -> int:
 
     results = measure()
     report(results)
-    over = failures(results)
-    if over:
-        print(f"over budget: {', '.join(over)}")
-    return 1 if over else 0
+    for problem in failures(results):
+        print(problem)
+    return 1 if failures(results) else 0
 
 
 if __name__ == "__main__":
