@@ -185,59 +185,91 @@ def reads_for(customers: int) -> dict:
     return figures
 
 
-def measure(sizes=SIZES) -> list[dict]:
-    return [reads_for(customers) for customers in sizes]
+def measure(sizes=SIZES) -> dict:
+    tables = [reads_for(customers) for customers in sizes]
+    return {
+        "page_size": PAGE,
+        "rescore_every": RESCORE_EVERY,
+        "tables": tables,
+        "table_growth": round(tables[-1]["table_items"] / tables[0]["table_items"], 1),
+    }
 
 
-def report(results: list[dict]) -> None:
-    print("Churn-check job: items read against customers watched today (moto; Query ScannedCount + profiles got)")
+RUN_COLUMNS = (  # (heading, key, width, format) of each run's row
+    ("counted", "customers_counted", 9, ","),
+    ("watches", "watch_items_read", 9, ","),
+    ("profiles", "profiles_read", 10, ","),
+    ("items read", "items_read", 12, ","),
+    ("per watched", "items_read_per_watched", 13, ".3f"),
+    ("queries", "queries", 9, ","),
+    ("batch gets", "batch_gets", 12, ","),
+    ("gets", "gets", 6, ","),
+    ("writes", "writes", 8, ","),
+    ("changes", "level_changes", 9, ","),
+    ("at risk", "newly_at_risk", 9, ","),
+    ("check-ins", "check_ins", 11, ","),
+    ("emitted", "emitted", 9, ","),
+    ("seconds", "seconds", 9, ""),
+)
+
+
+def _cell(value, width: int, form: str) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}{form}}"
+
+
+def _shares(shares: dict) -> str:
+    return ", ".join(f"{kind} {share:.1%}" for kind, share in shares.items())
+
+
+def report(results: dict) -> None:
     print(
-        f"  {'customers':>10}{'table items':>13}{'watched':>9}{'watches':>9}{'profiles':>10}{'items read':>12}"
-        f"{'per watched':>13}{'queries':>9}{'changes':>9}{'at risk':>9}{'check-ins':>11}{'build s':>9}{'peak MB':>9}"
+        "Churn-check job: items read against customers watched today (moto; Query ScannedCount + profiles got; "
+        f"pages of {results['page_size']}; a rescore mark on one customer in {results['rescore_every']})"
     )
-    for figures in results:
-        run = figures["first run"]
+    for figures in results["tables"]:
+        kinds = ", ".join(f"{kind} {count:,}" for kind, count in figures["kinds"].items())
         print(
-            f"  {figures['customers']:>10,}{figures['table_items']:>13,}{figures['watched_customers']:>9,}"
-            f"{run['watch_items_read']:>9,}{run['profiles_read']:>10,}{run['items_read']:>12,}"
-            f"{run['items_read_per_watched']:>13.3f}{run['queries']:>9}{run['level_changes']:>9,}"
-            f"{run['newly_at_risk']:>9,}{run['check_ins']:>11,}{figures['seconds_to_build']:>9}"
-            f"{figures['peak_memory_mb']:>9,}"
+            f"  {figures['customers']:,} customers ({kinds}): {figures['table_items']:,} table items, built in "
+            f"{figures['seconds_to_build']} s, peak memory {figures['peak_memory_mb']:,} MB"
         )
-    for figures in results:
-        rerun = figures["re-run"]
         print(
-            f"  {figures['customers']:>10,} customers: watches due {figures['idle_due']:,} idle + "
-            f"{figures['rescore_marks']:,} rescore; re-run: {rerun['watch_items_read']} read, "
-            f"{rerun['emitted']} emitted ({rerun['queries']} queries, one per shard)"
+            f"    watches due today {figures['watch_items_due']:,} (idle {figures['idle_due']:,}, rescore "
+            f"{figures['rescore_marks']:,}) on {figures['watched_customers']:,} watched customers"
         )
-    first, last = results[0]["first run"], results[-1]["first run"]
-    print(
-        f"  table grew {results[-1]['table_items'] / results[0]['table_items']:.1f}x; items read per watched customer "
-        f"{first['items_read_per_watched']:.3f} -> {last['items_read_per_watched']:.3f} "
-        f"(2.0 and a little: its watch, its profile; the cost follows the customers whose state changed)"
-    )
-    print("Ranking at today's scores: the riskiest tenth of the base (score, then customer number)")
-    for figures in results:
+        print(f"    {'':<10}" + "".join(f"{heading:>{width}}" for heading, _, width, _ in RUN_COLUMNS))
+        for label in ("first run", "re-run"):
+            run = figures[label]
+            cells = "".join(_cell(run[key], width, form) for _, key, width, form in RUN_COLUMNS)
+            print(f"    {label:<10}{cells}")
+        assessed = "; ".join(
+            f"{label} "
+            + (", ".join(f"{level} {count:,}" for level, count in figures[label]["assessed"].items()) or "none")
+            for label in ("first run", "re-run")
+        )
+        print(f"    assessed by level: {assessed}")
         rank = figures["ranking"]
-        mix = ", ".join(f"{kind} {share:.1%}" for kind, share in rank["top_decile_by_kind"].items())
+        found = rank["fading_found_in_top_decile"]
         print(
-            f"  {figures['customers']:>10,} customers: top decile (score >= {rank['top_decile_min_score']}) "
-            f"{rank['fading_share_of_top_decile']:.1%} fading (base {rank['fading_share_of_base']:.1%}); "
-            f"{rank['fading_found_in_top_decile']:.1%} of the fading are in it"
+            f"    ranking at today's scores, of {rank['customers']:,}: the riskiest tenth ({rank['top_decile']:,}, "
+            f"score >= {rank['top_decile_min_score']}; {rank['at_cutoff_score_in_top_decile']:,} of the "
+            f"{rank['at_cutoff_score']:,} at that score, by customer number) is "
+            f"{rank['fading_share_of_top_decile']:.1%} fading (base {rank['fading_share_of_base']:.1%}), and holds "
+            + ("-" if found is None else f"{found:.1%}")
+            + " of the fading"
         )
-        print(
-            f"  {'':>10}  top decile by kind: {mix} ({rank['at_cutoff_score_in_top_decile']:,} of the "
-            f"{rank['at_cutoff_score']:,} scoring {rank['top_decile_min_score']}, split by customer number)"
-        )
+        print(f"    riskiest tenth by kind: {_shares(rank['top_decile_by_kind'])}")
+    print(
+        f"  the table grew by a factor of {results['table_growth']} from the first size to the last; a watched "
+        "customer costs its watches and its profile whatever the size, and a re-run reads no watch (one Query "
+        "per shard finds them moved): the cost follows the customers whose state changed"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     args = parser.parse_args()
-    results = measure(args.sizes)
-    report(results)
+    report(measure(args.sizes))
     print(f"  peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
     return 0
 
