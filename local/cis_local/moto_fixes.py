@@ -1,6 +1,6 @@
 """Corrections to moto 5.2's DynamoDB costs, for the local runtime's server (moto is pinned in pyproject).
 
-Both keep moto's answers and make its work grow with what a request touches, as DynamoDB's does,
+Each keeps moto's answers and makes its work grow with what a request touches, as DynamoDB's does,
 instead of with the table: without them a 10,000-customer import slowed to minutes per chunk.
 
 1. Query. moto builds and sorts a list of every item in the table for each Query, comparing typed
@@ -21,6 +21,16 @@ table, and an open stream iterator then reads the stale copy, rolled-back writes
 limit: quadratic in the attributes, 5 ms per profile item. The size is now measured once, with
 moto's own measure and limit.
 
+5. Stream records. DynamoDB Streams' GetRecords went through the same generic serializer, which walks
+every attribute of every NewImage and OldImage against the service model: ~9 ms a record, so one
+100-record read held the server's one-request-at-a-time lock for about a second, and every API call
+waited behind it. Its records are DynamoDB JSON already too (moto keeps each as built at write time):
+they are now written with json.dumps, their one timestamp as moto's serializer writes it.
+
+6. Shard iterators. moto keeps every shard iterator it ever handed out (two per poll of the stream,
+hundreds of thousands a day for a local runtime left running); DynamoDB's expire after 15 minutes.
+The newest 10,000 are kept.
+
 DynamoDB checks every condition against the state before the transaction, so the replacement
 does exactly that first and writes nothing if one fails; only then does it apply the writes. A
 write that fails while applying (an invalid update expression) puts back the items already
@@ -29,13 +39,18 @@ written, from copies of those items alone. What it raises is what moto raised.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from botocore.utils import parse_to_aware_datetime
+from moto.core.responses import ActionResult
+from moto.core.serialize import TimestampSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -49,8 +64,14 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, bytesize
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 _QUERY, _ALL_ITEMS, _EXECUTE = Table.query, Table.all_items, DynamoResult.execute_result
+_GET_RECORDS = DynamoDBStreamsHandler.get_records
+_GET_SHARD_ITERATOR = DynamoDBStreamsBackend.get_shard_iterator
+_BACKEND_GET_RECORDS = DynamoDBStreamsBackend.get_records
+_ITERATORS_KEPT = 10_000
 _ITEM_OPERATIONS = frozenset(
     [
         "GetItem",
@@ -121,6 +142,47 @@ def execute_result(self: DynamoResult, context) -> tuple[int, dict, str]:
     if context.operation_model.name not in _ITEM_OPERATIONS:
         return _EXECUTE(self, context)
     return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result)
+
+
+class StreamRecords(ActionResult):
+    """GetRecords' answer, written as moto's JSON serializer would write it, without walking the model."""
+
+    def execute_result(self, context) -> tuple[int, dict, str]:
+        version = context.service_model.metadata.get("jsonVersion", "1.0")
+        return 200, {"Content-Type": f"application/x-amz-json-{version}"}, json.dumps(self.result, default=_json_value)
+
+
+def _json_value(value: Any) -> int | float | str:
+    """What moto's JSON serializer writes for the two non-JSON values a record holds."""
+    if isinstance(value, datetime):  # ApproximateCreationDateTime: epoch seconds
+        return TimestampSerializer._timestamp_unixtimestamp(parse_to_aware_datetime(value))
+    if isinstance(value, bytes):  # B and BS values, which the images hold decoded: base64
+        return base64.b64encode(value).decode("utf-8")
+    raise TypeError(f"{type(value).__name__} in a stream record")
+
+
+def get_records(self: DynamoDBStreamsHandler) -> ActionResult:
+    return StreamRecords(_GET_RECORDS(self).result)
+
+
+def _expire_iterators(backend: DynamoDBStreamsBackend) -> None:
+    iterators = backend.shard_iterators  # oldest first: a dict keeps the order of insertion
+    while len(iterators) > _ITERATORS_KEPT:
+        del iterators[next(iter(iterators))]
+
+
+def get_shard_iterator(self: DynamoDBStreamsBackend, *args, **kwargs):
+    try:
+        return _GET_SHARD_ITERATOR(self, *args, **kwargs)
+    finally:
+        _expire_iterators(self)
+
+
+def backend_get_records(self: DynamoDBStreamsBackend, *args, **kwargs) -> dict:
+    try:
+        return _BACKEND_GET_RECORDS(self, *args, **kwargs)
+    finally:
+        _expire_iterators(self)
 
 
 def item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
@@ -211,6 +273,9 @@ def _patches() -> list[tuple[type, str, Any]]:
         (Table, "all_items", all_items),
         (Item, "__init__", item_init),
         (DynamoResult, "execute_result", execute_result),
+        (DynamoDBStreamsHandler, "get_records", get_records),
+        (DynamoDBStreamsBackend, "get_shard_iterator", get_shard_iterator),
+        (DynamoDBStreamsBackend, "get_records", backend_get_records),
     ]
 
 
