@@ -31,6 +31,20 @@ they are now written with json.dumps, their one timestamp as moto's serializer w
 hundreds of thousands a day for a local runtime left running); DynamoDB's expire after 15 minutes.
 The newest 10,000 are kept.
 
+7. Dispatch. For every request moto's server lists and stats its own package folder (to tell a
+service's name from a host) and lists the handler class's methods through inspect: ~1 ms of a 2 ms
+GetItem. Both answers are fixed while the server runs, so each is worked out once.
+
+8. PutEvents. Delivering an event to a queue target builds a JSONPath parser (ply's yacc, tables and
+all) for each of the eight input paths: ~9 ms an event. A parsed path is used read-only, so each
+path text is parsed once.
+
+9. Update expressions, most of an UpdateItem's or transaction's cost: the expression was parsed for
+the request's validation and again for the update, its tree deep-copied through copy's generic
+reduce protocol, then walked by ten processors that each rebuilt their node-type table at every
+node. An expression text is now parsed once (the tree is only read, or deep-copied before it is
+changed), a tree node copies its attributes directly, and each processor builds its table once.
+
 DynamoDB checks every condition against the state before the transaction, so the replacement
 does exactly that first and writes nothing if one fails; only then does it apply the writes. A
 write that fails while applying (an invalid update expression) puts back the items already
@@ -41,6 +55,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +63,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import jsonpath_ng.ext
+import moto.backends
+import moto.core.responses
+import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.responses as dynamodb_responses
 from botocore.utils import parse_to_aware_datetime
 from moto.core.responses import ActionResult
 from moto.core.serialize import TimestampSerializer
@@ -63,6 +83,8 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, bytesize
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
@@ -266,6 +288,79 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         raise
 
 
+_MOTO_MODULES = tuple(moto.backends.list_of_moto_modules())
+
+
+def list_of_moto_modules() -> tuple[str, ...]:
+    return _MOTO_MODULES
+
+
+method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
+jsonpath = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
+
+
+class CachedUpdateExpressionParser:
+    """moto's parser, for the two modules that use it: one parse per expression text."""
+
+    make = staticmethod(functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make))
+
+
+def node_deepcopy(self: Node, memo: dict) -> Node:
+    """What copy.deepcopy makes of a node (its attributes deep-copied, shared ones once), directly."""
+    found = memo.get(id(self))
+    if found is not None:
+        return found
+    copied = object.__new__(type(self))
+    memo[id(self)] = copied
+    for name, value in self.__dict__.items():
+        copied.__dict__[name] = value if type(value) is str else copy.deepcopy(value, memo)
+    return copied
+
+
+def _processing(traverser: DepthFirstTraverser) -> dict:
+    table = traverser.__dict__.get("_processing")
+    if table is None:  # every processor's map is a constant: node type -> its bound method
+        table = traverser.__dict__["_processing"] = traverser._processing_map()
+    return table
+
+
+def nodes_to_be_processed(self: DepthFirstTraverser) -> tuple:
+    types = self.__dict__.get("_types")
+    if types is None:
+        types = self.__dict__["_types"] = tuple(_processing(self))
+    return types
+
+
+def process(self: DepthFirstTraverser, node: Node):
+    for class_key, processor in _processing(self).items():
+        if isinstance(node, class_key):
+            return processor(node)
+
+
+def traverse_node_recursively(self: DepthFirstTraverser, node, child_id: int = -1):
+    """moto's depth-first walk, with the node types and the child hook looked up once a walk."""
+    hook = self.pre_processing_of_child
+    if type(self).pre_processing_of_child is DepthFirstTraverser.pre_processing_of_child:
+        hook = None  # the base hook does nothing
+    return _walk(self, node, child_id, self.nodes_to_be_processed(), hook)
+
+
+def _walk(self: DepthFirstTraverser, node, child_id: int, types: tuple, hook):
+    if isinstance(node, Node):
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                if hook is not None:
+                    hook(node, i)
+                _walk(self, child_node, i, types, hook)
+        if isinstance(node, types):
+            node = self.process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+    return node
+
+
 def _patches() -> list[tuple[type, str, Any]]:
     return [
         (DynamoDBBackend, "transact_write_items", transact_write_items),
@@ -276,6 +371,15 @@ def _patches() -> list[tuple[type, str, Any]]:
         (DynamoDBStreamsHandler, "get_records", get_records),
         (DynamoDBStreamsBackend, "get_shard_iterator", get_shard_iterator),
         (DynamoDBStreamsBackend, "get_records", backend_get_records),
+        (moto.backends, "list_of_moto_modules", list_of_moto_modules),
+        (moto.core.responses, "method_names_from_class", method_names_from_class),
+        (jsonpath_ng.ext, "parse", jsonpath),
+        (dynamodb_models, "UpdateExpressionParser", CachedUpdateExpressionParser),
+        (dynamodb_responses, "UpdateExpressionParser", CachedUpdateExpressionParser),
+        (Node, "__deepcopy__", node_deepcopy),
+        (DepthFirstTraverser, "nodes_to_be_processed", nodes_to_be_processed),
+        (DepthFirstTraverser, "process", process),
+        (DepthFirstTraverser, "traverse_node_recursively", traverse_node_recursively),
     ]
 
 

@@ -3,114 +3,21 @@ handlers read, so the real handlers run with no AWS account."""
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 import socket
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from cis_local.moto_server import AtomicMotoServer
+
 DEFAULT_REGION = "eu-west-1"
-log = logging.getLogger("cis_local.runtime")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
-
-
-def _keep_alive_handler():
-    """moto's request handler, answering as an HTTP/1.1 server should: werkzeug's development server
-    closes the connection after every response (a new connection, and a new thread, per AWS call)
-    and writes headers and body apart (with Nagle's algorithm on, the body then waits for the
-    client's delayed ACK). This one keeps connections alive and writes each response at once."""
-    from moto.moto_server.threaded_moto_server import MotoRequestHandler
-
-    class KeepAliveRequestHandler(MotoRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def run_wsgi(self) -> None:
-            if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self.environ = environ = self.make_environ()
-            if environ.get("wsgi.input_terminated"):  # a chunked body: read to its end by the app, or not
-                self.close_connection = True
-            else:  # the body, read whole: what the app leaves unread must not be taken for the next request
-                length = int(self.headers.get("Content-Length") or 0)
-                environ["wsgi.input"] = io.BytesIO(self.rfile.read(length) if length > 0 else b"")
-            answer: list = []
-
-            def start_response(status, headers, exc_info=None):
-                answer[:] = [status, headers]
-                return written.append
-
-            written: list[bytes] = []
-            try:
-                body = b"".join([*written, *self.server.app(environ, start_response)])
-                status, headers = answer
-            except Exception:  # as werkzeug's server: a 500, and the traceback in the log
-                log.exception("moto failed on %s %s", self.command, self.path)
-                status, headers, body = "500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")], b"moto failed"
-                self.close_connection = True
-            lines = [f"{self.protocol_version} {status}"]
-            lines += [f"{k}: {v}" for k, v in headers if k.lower() not in _HOP_BY_HOP]
-            if self.command != "HEAD" or not any(k.lower() == "content-length" for k, _ in headers):
-                lines.append(f"Content-Length: {len(body)}")
-            if self.close_connection:
-                lines.append("Connection: close")
-            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-            self.wfile.write(head if self.command == "HEAD" else head + body)
-
-    return KeepAliveRequestHandler
-
-
-_HOP_BY_HOP = frozenset(["connection", "keep-alive", "transfer-encoding", "content-length"])
-
-
-class AtomicMotoServer:
-    """moto's server mode, applying one request at a time.
-
-    DynamoDB applies each request atomically; moto's threaded server does not (two
-    conditional writes can both pass their check), which would hide or fake lost updates.
-    Connections stay threaded (one thread each, kept alive) so keep-alive clients never block
-    each other; only moto's work on a request holds the lock, not reading it or writing its answer.
-    """
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-        self._server = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> None:
-        from moto.server import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
-
-        from cis_local import moto_fixes
-
-        moto_fixes.install()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
-        app, lock = DomainDispatcherApplication(create_backend_app), threading.Lock()
-
-        def one_at_a_time(environ, start_response):
-            with lock:
-                return list(app(environ, start_response))
-
-        self._server = make_server(
-            self.host, self.port, one_at_a_time, threaded=True, request_handler=_keep_alive_handler()
-        )
-        threading.Thread(target=self._server.serve_forever, name="moto", daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
 
 @dataclass
