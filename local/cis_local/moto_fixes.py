@@ -15,7 +15,8 @@ table, and an open stream iterator then reads the stale copy, rolled-back writes
 
 3. Responses. moto 5.2 writes every DynamoDB answer through its generic, model-driven serializer:
 24 ms for one GetItem of a profile with its maps. Item operations' answers are DynamoDB JSON already
-(moto builds them so), so they are now written with json.dumps; other operations keep the serializer.
+(moto builds them so), so they are now written with json.dumps (binary values in base64, as the
+serializer writes them); other operations keep the serializer.
 
 4. Item. moto re-measures the whole item each time it sets one attribute, to enforce the 400 KB
 limit: quadratic in the attributes, 5 ms per profile item. The size is now measured once, with
@@ -163,7 +164,7 @@ def query(self: Table, hash_key, *args, **kwargs):
 def execute_result(self: DynamoResult, context) -> tuple[int, dict, str]:
     if context.operation_model.name not in _ITEM_OPERATIONS:
         return _EXECUTE(self, context)
-    return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result)
+    return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result, default=_json_value)
 
 
 class StreamRecords(ActionResult):
@@ -175,7 +176,7 @@ class StreamRecords(ActionResult):
 
 
 def _json_value(value: Any) -> int | float | str:
-    """What moto's JSON serializer writes for the two non-JSON values a record holds."""
+    """What moto's JSON serializer writes for the two non-JSON values an answer holds."""
     if isinstance(value, datetime):  # ApproximateCreationDateTime: epoch seconds
         return TimestampSerializer._timestamp_unixtimestamp(parse_to_aware_datetime(value))
     if isinstance(value, bytes):  # B and BS values, which the images hold decoded: base64
@@ -393,10 +394,16 @@ def install() -> None:
 def installed() -> Iterator[None]:
     """These for a while in a test process; then whatever was there before (installed already, if a
     local runtime's server runs in the same process)."""
-    before = [(owner, name, getattr(owner, name)) for owner, name, _ in _patches()]
+    before = [(owner, name, owner.__dict__.get(name, _ABSENT)) for owner, name, _ in _patches()]
     install()
     try:
         yield
     finally:
         for owner, name, value in before:
-            setattr(owner, name, value)
+            if value is _ABSENT:  # inherited (Node's deep copy is object's): inherited again
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+
+
+_ABSENT = object()
