@@ -30,6 +30,7 @@ from cis.topology import Function, Route
 
 from cis_local import tokens
 from cis_local.functions import function_named, load_handler
+from cis_local.pauses import settle
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
 
@@ -66,6 +67,7 @@ def _serve(function_name: str, connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent process handles Ctrl-C and stops us
     function = function_named(function_name)
     module = load_handler(function)
+    settle()  # the handler's imports: long-lived, left out of full collections
     while True:
         try:
             event = connection.recv()

@@ -80,21 +80,38 @@ def make_server(host: str, port: int):
     from werkzeug.serving import make_server as werkzeug_server
 
     from cis_local import moto_fixes
+    from cis_local.pauses import RefreezeAfterFullCollections
 
     moto_fixes.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
     app, lock = DomainDispatcherApplication(create_backend_app), threading.Lock()
+    pauses = RefreezeAfterFullCollections()
 
     def one_at_a_time(environ, start_response):
         with lock:
-            return list(app(environ, start_response))
+            try:
+                return list(app(environ, start_response))
+            finally:
+                pauses.between_requests()
 
     return werkzeug_server(host, port, one_at_a_time, threaded=True, request_handler=keep_alive_handler())
 
 
+# The services the runtime uses: their moto modules load before the server settles.
+SERVICES = ("dynamodb", "dynamodbstreams", "events", "sqs", "sesv2", "sns")
+
+
 def _serve(host: str, port: int) -> None:
+    from moto.backends import get_backend
+
+    from cis_local.pauses import settle
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runtime handles Ctrl-C and stops us
-    make_server(host, port).serve_forever()
+    server = make_server(host, port)
+    for service in SERVICES:
+        get_backend(service)
+    settle()
+    server.serve_forever()
 
 
 class AtomicMotoServer:
