@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import multiprocessing
+import os
 import queue
 import re
 import signal
@@ -33,6 +34,10 @@ from cis_local.functions import function_named, load_handler
 from cis_local.pauses import settle
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+# In Lambda the stream processor and the queue-fed functions run on CPUs of their own; here they
+# share two cores with the API's containers and moto, so they yield to them: a lower CPU priority
+# (Linux's nice, weight about a third) for containers of functions without routes.
+BACKGROUND_NICENESS = 5
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ def _serve(function_name: str, connection) -> None:
     """One container: import the handler once, then run one event at a time, as Lambda does."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent process handles Ctrl-C and stops us
     function = function_named(function_name)
+    if not function.routes and hasattr(os, "nice"):
+        os.nice(BACKGROUND_NICENESS)
     module = load_handler(function)
     settle()  # the handler's imports: long-lived, left out of full collections
     while True:
