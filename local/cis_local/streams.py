@@ -73,7 +73,7 @@ class StreamPump:
                 shards_read = float("-inf")  # the shards may have changed under us
                 self.stopping.wait(min(POLL_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS))
                 continue
-            if read < BATCH_SIZE:  # a full batch: a backlog, drained at full speed
+            if read < BATCH_SIZE:  # after a full batch (a backlog), the next poll at once
                 self.stopping.wait(BATCH_WINDOW_SECONDS if read else POLL_SECONDS)
 
     def _poll(self, arn: str, shard_id: str, delivered_up_to: dict[str, str | None]) -> int:
