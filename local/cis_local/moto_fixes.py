@@ -1,4 +1,5 @@
-"""Corrections to moto 5.2's DynamoDB costs, for the local runtime's server (moto is pinned in pyproject).
+"""Corrections to moto 5.2's costs (DynamoDB's above all), for the local runtime's server (moto is pinned
+in pyproject).
 
 Each keeps moto's answers and makes its work grow with what a request touches, as DynamoDB's does,
 instead of with the table: without them a 10,000-customer import slowed to minutes per chunk.
@@ -181,7 +182,7 @@ def _json_value(value: Any) -> int | float | str:
         return TimestampSerializer._timestamp_unixtimestamp(parse_to_aware_datetime(value))
     if isinstance(value, bytes):  # B and BS values, which the images hold decoded: base64
         return base64.b64encode(value).decode("utf-8")
-    raise TypeError(f"{type(value).__name__} in a stream record")
+    raise TypeError(f"{type(value).__name__} in an answer")
 
 
 def get_records(self: DynamoDBStreamsHandler) -> ActionResult:
