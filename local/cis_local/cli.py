@@ -24,6 +24,7 @@ def _interrupt(*_) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from cis_local import runtime, tokens
+    from cis_local.pauses import settle
 
     with runtime.backend(args.host) as backend:
         # Handlers read their configuration at import: only now is the environment complete.
@@ -69,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
         # Ctrl-C and `kill` both stop cleanly, even when a launcher started us with SIGINT ignored.
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
+        settle()  # what the runtime built to start: long-lived, left out of full collections
         try:
             server.serve_forever()
         except KeyboardInterrupt:

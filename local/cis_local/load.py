@@ -32,6 +32,7 @@ MIX = {
     "add tag": 10,
     "patch customer": 5,
 }
+READS = ("get customer", "timeline page", "360 view")
 TAGS = [f"load-{n}" for n in range(30)]
 MAX_RETRIES = 5
 
@@ -50,11 +51,17 @@ class LoadResult:
 
     def figures(self) -> dict:
         every = sorted(ms for values in self.latencies_ms.values() for ms in values)
+        reads = sorted(ms for name in READS for ms in self.latencies_ms.get(name, []))
         return {
             "requests": self.requests,
             "requests_per_s": round(self.requests / self.seconds, 1),
             "p50_ms": round(_quantile(every, 0.50), 1),
             "p99_ms": round(_quantile(every, 0.99), 1),
+            "reads": {
+                "requests": len(reads),
+                "p50_ms": round(_quantile(reads, 0.50), 1),
+                "p99_ms": round(_quantile(reads, 0.99), 1),
+            },
             "by_operation": {
                 name: {"requests": len(v), "p50_ms": round(_quantile(sorted(v), 0.5), 1)}
                 for name, v in sorted(self.latencies_ms.items())

@@ -1,6 +1,7 @@
-"""Corrections to moto 5.2's DynamoDB costs, for the local runtime's server (moto is pinned in pyproject).
+"""Corrections to moto 5.2's costs (DynamoDB's above all), for the local runtime's server (moto is pinned
+in pyproject).
 
-Both keep moto's answers and make its work grow with what a request touches, as DynamoDB's does,
+Each keeps moto's answers and makes its work grow with what a request touches, as DynamoDB's does,
 instead of with the table: without them a 10,000-customer import slowed to minutes per chunk.
 
 1. Query. moto builds and sorts a list of every item in the table for each Query, comparing typed
@@ -15,11 +16,36 @@ table, and an open stream iterator then reads the stale copy, rolled-back writes
 
 3. Responses. moto 5.2 writes every DynamoDB answer through its generic, model-driven serializer:
 24 ms for one GetItem of a profile with its maps. Item operations' answers are DynamoDB JSON already
-(moto builds them so), so they are now written with json.dumps; other operations keep the serializer.
+(moto builds them so), so they are now written with json.dumps (binary values in base64, as the
+serializer writes them); other operations keep the serializer.
 
 4. Item. moto re-measures the whole item each time it sets one attribute, to enforce the 400 KB
 limit: quadratic in the attributes, 5 ms per profile item. The size is now measured once, with
 moto's own measure and limit.
+
+5. Stream records. DynamoDB Streams' GetRecords went through the same generic serializer, which walks
+every attribute of every NewImage and OldImage against the service model: ~9 ms a record, so one
+100-record read held the server's one-request-at-a-time lock for about a second, and every API call
+waited behind it. Its records are DynamoDB JSON already too (moto keeps each as built at write time):
+they are now written with json.dumps, their one timestamp as moto's serializer writes it.
+
+6. Shard iterators. moto keeps every shard iterator it ever handed out (two per poll of the stream,
+hundreds of thousands a day for a local runtime left running); DynamoDB's expire after 15 minutes.
+The newest 10,000 are kept.
+
+7. Dispatch. For every request moto's server lists and stats its own package folder (to tell a
+service's name from a host) and lists the handler class's methods through inspect: ~1 ms of a 2 ms
+GetItem. Both answers are fixed while the server runs, so each is worked out once.
+
+8. PutEvents. Delivering an event to a queue target builds a JSONPath parser (ply's yacc, tables and
+all) for each of the eight input paths: ~9 ms an event. A parsed path is used read-only, so each
+path text is parsed once.
+
+9. Update expressions, most of an UpdateItem's or transaction's cost: the expression was parsed for
+the request's validation and again for the update, its tree deep-copied through copy's generic
+reduce protocol, then walked by ten processors that each rebuilt their node-type table at every
+node. An expression text is now parsed once (the tree is only read, or deep-copied before it is
+changed), a tree node copies its attributes directly, and each processor builds its table once.
 
 DynamoDB checks every condition against the state before the transaction, so the replacement
 does exactly that first and writes nothing if one fails; only then does it apply the writes. A
@@ -29,13 +55,24 @@ written, from copies of those items alone. What it raises is what moto raised.
 
 from __future__ import annotations
 
+import base64
 import copy
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import jsonpath_ng.ext
+import moto.backends
+import moto.core.responses
+import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.responses as dynamodb_responses
+from botocore.utils import parse_to_aware_datetime
+from moto.core.responses import ActionResult
+from moto.core.serialize import TimestampSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -48,9 +85,17 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, bytesize
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.responses import DynamoResult
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 _QUERY, _ALL_ITEMS, _EXECUTE = Table.query, Table.all_items, DynamoResult.execute_result
+_GET_RECORDS = DynamoDBStreamsHandler.get_records
+_GET_SHARD_ITERATOR = DynamoDBStreamsBackend.get_shard_iterator
+_BACKEND_GET_RECORDS = DynamoDBStreamsBackend.get_records
+_ITERATORS_KEPT = 10_000
 _ITEM_OPERATIONS = frozenset(
     [
         "GetItem",
@@ -120,7 +165,48 @@ def query(self: Table, hash_key, *args, **kwargs):
 def execute_result(self: DynamoResult, context) -> tuple[int, dict, str]:
     if context.operation_model.name not in _ITEM_OPERATIONS:
         return _EXECUTE(self, context)
-    return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result)
+    return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result, default=_json_value)
+
+
+class StreamRecords(ActionResult):
+    """GetRecords' answer, written as moto's JSON serializer would write it, without walking the model."""
+
+    def execute_result(self, context) -> tuple[int, dict, str]:
+        version = context.service_model.metadata.get("jsonVersion", "1.0")
+        return 200, {"Content-Type": f"application/x-amz-json-{version}"}, json.dumps(self.result, default=_json_value)
+
+
+def _json_value(value: Any) -> int | float | str:
+    """What moto's JSON serializer writes for the two non-JSON values an answer holds."""
+    if isinstance(value, datetime):  # ApproximateCreationDateTime: epoch seconds
+        return TimestampSerializer._timestamp_unixtimestamp(parse_to_aware_datetime(value))
+    if isinstance(value, bytes):  # B and BS values, which the images hold decoded: base64
+        return base64.b64encode(value).decode("utf-8")
+    raise TypeError(f"{type(value).__name__} in an answer")
+
+
+def get_records(self: DynamoDBStreamsHandler) -> ActionResult:
+    return StreamRecords(_GET_RECORDS(self).result)
+
+
+def _expire_iterators(backend: DynamoDBStreamsBackend) -> None:
+    iterators = backend.shard_iterators  # oldest first: a dict keeps the order of insertion
+    while len(iterators) > _ITERATORS_KEPT:
+        del iterators[next(iter(iterators))]
+
+
+def get_shard_iterator(self: DynamoDBStreamsBackend, *args, **kwargs):
+    try:
+        return _GET_SHARD_ITERATOR(self, *args, **kwargs)
+    finally:
+        _expire_iterators(self)
+
+
+def backend_get_records(self: DynamoDBStreamsBackend, *args, **kwargs) -> dict:
+    try:
+        return _BACKEND_GET_RECORDS(self, *args, **kwargs)
+    finally:
+        _expire_iterators(self)
 
 
 def item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
@@ -204,6 +290,79 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         raise
 
 
+_MOTO_MODULES = tuple(moto.backends.list_of_moto_modules())
+
+
+def list_of_moto_modules() -> tuple[str, ...]:
+    return _MOTO_MODULES
+
+
+method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
+jsonpath = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
+
+
+class CachedUpdateExpressionParser:
+    """moto's parser, for the two modules that use it: one parse per expression text."""
+
+    make = staticmethod(functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make))
+
+
+def node_deepcopy(self: Node, memo: dict) -> Node:
+    """What copy.deepcopy makes of a node (its attributes deep-copied, shared ones once), directly."""
+    found = memo.get(id(self))
+    if found is not None:
+        return found
+    copied = object.__new__(type(self))
+    memo[id(self)] = copied
+    for name, value in self.__dict__.items():
+        copied.__dict__[name] = value if type(value) is str else copy.deepcopy(value, memo)
+    return copied
+
+
+def _processing(traverser: DepthFirstTraverser) -> dict:
+    table = traverser.__dict__.get("_processing")
+    if table is None:  # every processor's map is a constant: node type -> its bound method
+        table = traverser.__dict__["_processing"] = traverser._processing_map()
+    return table
+
+
+def nodes_to_be_processed(self: DepthFirstTraverser) -> tuple:
+    types = self.__dict__.get("_types")
+    if types is None:
+        types = self.__dict__["_types"] = tuple(_processing(self))
+    return types
+
+
+def process(self: DepthFirstTraverser, node: Node):
+    for class_key, processor in _processing(self).items():
+        if isinstance(node, class_key):
+            return processor(node)
+
+
+def traverse_node_recursively(self: DepthFirstTraverser, node, child_id: int = -1):
+    """moto's depth-first walk, with the node types and the child hook looked up once a walk."""
+    hook = self.pre_processing_of_child
+    if type(self).pre_processing_of_child is DepthFirstTraverser.pre_processing_of_child:
+        hook = None  # the base hook does nothing
+    return _walk(self, node, child_id, self.nodes_to_be_processed(), hook)
+
+
+def _walk(self: DepthFirstTraverser, node, child_id: int, types: tuple, hook):
+    if isinstance(node, Node):
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                if hook is not None:
+                    hook(node, i)
+                _walk(self, child_node, i, types, hook)
+        if isinstance(node, types):
+            node = self.process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+    return node
+
+
 def _patches() -> list[tuple[type, str, Any]]:
     return [
         (DynamoDBBackend, "transact_write_items", transact_write_items),
@@ -211,6 +370,18 @@ def _patches() -> list[tuple[type, str, Any]]:
         (Table, "all_items", all_items),
         (Item, "__init__", item_init),
         (DynamoResult, "execute_result", execute_result),
+        (DynamoDBStreamsHandler, "get_records", get_records),
+        (DynamoDBStreamsBackend, "get_shard_iterator", get_shard_iterator),
+        (DynamoDBStreamsBackend, "get_records", backend_get_records),
+        (moto.backends, "list_of_moto_modules", list_of_moto_modules),
+        (moto.core.responses, "method_names_from_class", method_names_from_class),
+        (jsonpath_ng.ext, "parse", jsonpath),
+        (dynamodb_models, "UpdateExpressionParser", CachedUpdateExpressionParser),
+        (dynamodb_responses, "UpdateExpressionParser", CachedUpdateExpressionParser),
+        (Node, "__deepcopy__", node_deepcopy),
+        (DepthFirstTraverser, "nodes_to_be_processed", nodes_to_be_processed),
+        (DepthFirstTraverser, "process", process),
+        (DepthFirstTraverser, "traverse_node_recursively", traverse_node_recursively),
     ]
 
 
@@ -224,10 +395,16 @@ def install() -> None:
 def installed() -> Iterator[None]:
     """These for a while in a test process; then whatever was there before (installed already, if a
     local runtime's server runs in the same process)."""
-    before = [(owner, name, getattr(owner, name)) for owner, name, _ in _patches()]
+    before = [(owner, name, owner.__dict__.get(name, _ABSENT)) for owner, name, _ in _patches()]
     install()
     try:
         yield
     finally:
         for owner, name, value in before:
-            setattr(owner, name, value)
+            if value is _ABSENT:  # inherited (Node's deep copy is object's): inherited again
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+
+
+_ABSENT = object()

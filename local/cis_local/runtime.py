@@ -4,12 +4,12 @@ handlers read, so the real handlers run with no AWS account."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from cis_local.moto_server import AtomicMotoServer
 
 DEFAULT_REGION = "eu-west-1"
 
@@ -18,47 +18,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
-
-
-class AtomicMotoServer:
-    """moto's server mode, applying one request at a time.
-
-    DynamoDB applies each request atomically; moto's threaded server does not (two
-    conditional writes can both pass their check), which would hide or fake lost updates.
-    Connections stay threaded so keep-alive clients never block each other.
-    """
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-        self._server = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> None:
-        from moto.moto_server.threaded_moto_server import MotoRequestHandler
-        from moto.server import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
-
-        from cis_local import moto_fixes
-
-        moto_fixes.install()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
-        app, lock = DomainDispatcherApplication(create_backend_app), threading.Lock()
-
-        def one_at_a_time(environ, start_response):
-            with lock:
-                return list(app(environ, start_response))
-
-        self._server = make_server(
-            self.host, self.port, one_at_a_time, threaded=True, request_handler=MotoRequestHandler
-        )
-        threading.Thread(target=self._server.serve_forever, name="moto", daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
 
 
 @dataclass

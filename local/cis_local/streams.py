@@ -3,6 +3,11 @@
 Reads every shard of the table's stream (moto's server mode keeps one), hands the processor
 batches in Lambda's event shape, and on reported failures redelivers from the first failed
 record; after MAX_DELIVERIES the failed records go to the dead-letter queue.
+
+It polls without hammering the server, which applies one request at a time: a full batch is
+followed by the next poll at once; a partial one by a short batching window, so records written
+meanwhile travel together; an empty one by the idle interval; a failed one by a growing back-off.
+The shard list is read again every SHARDS_SECONDS, not on every poll.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import time
 
 BATCH_SIZE = 100
 MAX_DELIVERIES = 3
-POLL_SECONDS = 0.3
+POLL_SECONDS = 0.3  # idle: no record on the last poll
+BATCH_WINDOW_SECONDS = 0.1  # after a partial batch
+MAX_BACKOFF_SECONDS = 5.0  # after failed polls: 0.3 s, 0.6 s, 1.2 s... up to this
+SHARDS_SECONDS = 5.0
 log = logging.getLogger("cis_local.streams")
 
 
@@ -44,28 +52,40 @@ class StreamPump:
         )["ShardIterator"]
 
     def _run(self) -> None:
-        arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+        arn, shards, shards_read = None, [], float("-inf")
         delivered_up_to: dict[str, str | None] = {}  # shard id -> sequence number of the last record handled
+        failures = 0
         while not self.stopping.is_set():
-            busy = False
             try:
-                for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-                    shard_id = shard["ShardId"]
-                    iterator = self._iterator(arn, shard_id, delivered_up_to.get(shard_id))
-                    records = self.streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)["Records"]
-                    if records:
-                        busy = True
-                        wanted = [
-                            r | {"eventSourceARN": arn, "awsRegion": self.region} for r in records if self._wanted(r)
-                        ]
-                        if wanted:
-                            self._deliver(wanted)
-                        delivered_up_to[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                if arn is None:
+                    arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+                if time.monotonic() - shards_read > SHARDS_SECONDS:
+                    described = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+                    shards = [shard["ShardId"] for shard in described["Shards"]]
+                    shards_read = time.monotonic()
+                read = max((self._poll(arn, shard_id, delivered_up_to) for shard_id in shards), default=0)
+                failures = 0
             except Exception:  # keep pumping: a local runtime should survive a bad moment
-                if not self.stopping.is_set():
-                    log.exception("stream delivery failed; retrying")
-            if not busy:  # drain a backlog at full speed; idle, poll like the event source mapping
-                self.stopping.wait(POLL_SECONDS)
+                if self.stopping.is_set():
+                    return
+                log.exception("stream delivery failed; retrying")
+                failures += 1
+                shards_read = float("-inf")  # the shards may have changed under us
+                self.stopping.wait(min(POLL_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS))
+                continue
+            if read < BATCH_SIZE:  # after a full batch (a backlog), the next poll at once
+                self.stopping.wait(BATCH_WINDOW_SECONDS if read else POLL_SECONDS)
+
+    def _poll(self, arn: str, shard_id: str, delivered_up_to: dict[str, str | None]) -> int:
+        """Deliver what the shard has after the last record handled; how many records it had."""
+        iterator = self._iterator(arn, shard_id, delivered_up_to.get(shard_id))
+        records = self.streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)["Records"]
+        if records:
+            wanted = [r | {"eventSourceARN": arn, "awsRegion": self.region} for r in records if self._wanted(r)]
+            if wanted:
+                self._deliver(wanted)
+            delivered_up_to[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+        return len(records)
 
     def _wanted(self, record: dict) -> bool:
         if not self.entities:
