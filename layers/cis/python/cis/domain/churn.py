@@ -15,9 +15,10 @@ from itertools import pairwise
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cis.domain.interactions import Engagement, week_of
+from cis.domain.model import Model
 
 LEVELS = ("low", "medium", "high")
 
@@ -25,7 +26,7 @@ LEVELS = ("low", "medium", "high")
 Weight = Annotated[int, Field(ge=0, le=100, description="Points the rule adds when it fires; 0 turns it off")]
 
 
-class _Rule(BaseModel):
+class _Rule(Model):
     model_config = ConfigDict(extra="forbid")
     weight: Weight
 
@@ -65,7 +66,7 @@ class RatingRule(_Rule):
     nps_at_most: int = Field(default=6, ge=0, le=10)  # 0-6: an NPS detractor
 
 
-class ChurnRules(BaseModel):
+class ChurnRules(Model):
     """The whole configuration. Every rule is optional in the JSON: what is left out keeps its default;
     a weight of 0 turns a rule off."""
 
@@ -229,7 +230,7 @@ class ChurnReasonCode(StrEnum):
     FAILED_PAYMENTS = "failed_payments"
 
 
-class ChurnReason(BaseModel):
+class ChurnReason(Model):
     """One reason behind a churn score: its code, its points and the numbers that triggered it."""
 
     model_config = ConfigDict(extra="allow")  # numbers a newer rule adds reach clients before a release
@@ -253,7 +254,7 @@ class ChurnReason(BaseModel):
     failed_payments_90_days: int | None = Field(default=None, description="failed_payments")
 
 
-class ChurnRisk(BaseModel):
+class ChurnRisk(Model):
     """What the profile keeps of the latest assessment (the churn-check job writes it)."""
 
     score: int = Field(ge=0, le=100)

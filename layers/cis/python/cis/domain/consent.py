@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from cis.domain.contact import Strict
 from cis.domain.interactions import OccurredAt
+from cis.domain.model import Model
 from cis.domain.moments import Moment
 
 
@@ -79,7 +80,7 @@ class ConsentIn(Strict):
         return self
 
 
-class ConsentState(BaseModel):
+class ConsentState(Model):
     channel: Channel
     purpose: Purpose
     status: ConsentStatus
@@ -112,6 +113,6 @@ def is_allowed(state: ConsentState | None, purpose: str, at: datetime) -> bool:
     return state.status == "granted"  # denied or withdrawn: refused, whatever the purpose
 
 
-class ConsentHistoryPage(BaseModel):
+class ConsentHistoryPage(Model):
     items: list[ConsentState]
     next_cursor: str | None = None

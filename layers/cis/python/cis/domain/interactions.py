@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -19,6 +18,7 @@ from pydantic import (
 )
 
 from cis.domain.contact import Strict
+from cis.domain.model import Model
 from cis.domain.moments import Moment
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -191,7 +191,7 @@ class TicketUpdate(Strict):
     assigned_team: Text | None = None
 
 
-class Engagement(BaseModel):
+class Engagement(Model):
     """Kept current by every interaction write, in the same transaction."""
 
     first_seen_at: datetime | None = None
