@@ -9,9 +9,8 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from cis.domain.contact import Strict
-from cis.domain.interactions import OccurredAt
 from cis.domain.model import Model
-from cis.domain.moments import Moment
+from cis.domain.moments import Moment, OccurredAt
 
 
 class Channel(StrEnum):

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
-from cis.domain.churn import ChurnRisk
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
+from cis.domain.engagement import Engagement
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.interactions import Engagement
 from cis.domain.model import Model
 from cis.domain.moments import Day
+from cis.domain.risk import ChurnRisk
 from cis.domain.subscriptions import Subscription
 from cis.domain.traits import AddressColumns, ItemsCell, KeyedColumns, Traits, traits_of
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from cis.domain.matching import Match
 from cis.domain.model import Model
+
+if TYPE_CHECKING:  # every API function loads these models (a 409's body); only some compare records
+    from cis.domain.matching import Match
 
 
 class MatchReason(Model):

@@ -16,8 +16,8 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from cis.domain.contact import Strict
 from cis.domain.customer import FIELD_TRAITS, CustomerCreate, CustomerFields
+from cis.domain.engagement import WEEKLY
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.interactions import WEEKLY
 from cis.domain.model import Model
 from cis.errors import FieldProblem, InvalidRequest
 

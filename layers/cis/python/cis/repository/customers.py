@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cis.domain.customer import SYSTEM_KEPT, Customer, CustomerFields
-from cis.domain.interactions import WEEKLY
+from cis.domain.engagement import WEEKLY
 from cis.domain.keys import UniqueKey, unique_keys
 from cis.domain.model import STORED
 from cis.errors import (
