@@ -495,29 +495,35 @@ def report(results: dict) -> None:
     goal, floors = results["goal"], results["floors"]
     print(
         f"Cold start as Lambda pays it: CPU ms, median of {results['runs']} fresh processes each "
-        f"(Python {results['python']}, bytecode present; init = import and module-level construction)"
+        f"(Python {results['python']}; init: import and module-level construction, bytecode present)"
     )
     print(
         f"  goal: init + first request <= {goal['framework_ratio']}x the framework floor; "
         f"api_docs <= {goal['api_docs_boto3_ratio']}x import boto3"
     )
-    header = f"  {'':<20}{'init':>8}{'1st req':>9}{'total':>9}{'min':>9}{'max':>9}{'x frame':>9}{'x boto3':>9}"
-    print(header + f"{'no pyc':>9}  verdict")
+    columns = ("init", "first", "total", "min", "max", "x frame", "x boto3", "no pyc")
+    print(f"  {'':<20}" + "".join(f"{name:>9}" for name in columns) + "  verdict")
+    keys = (
+        "init_ms",
+        "first_request_ms",
+        "total_ms",
+        "total_min_ms",
+        "total_max_ms",
+        "ratio_to_framework",
+        "ratio_to_boto3",
+        "init_no_bytecode_ms",
+    )
 
     def row(label: str, found: dict, verdict: str = "") -> None:
-        def cell(key: str) -> str:
-            return f"{found[key]:>9}" if key in found else f"{'':>9}"
-
-        first = cell("first_request_ms")
-        print(
-            f"  {label:<20}{found['init_ms']:>8}{first}{cell('total_ms')}{cell('total_min_ms')}{cell('total_max_ms')}"
-            f"{cell('ratio_to_framework')}{cell('ratio_to_boto3')}{cell('init_no_bytecode_ms')}  {verdict}".rstrip()
-        )
+        cells = "".join(f"{found[key]:>9}" if key in found else f"{'':>9}" for key in keys)
+        print(f"  {label:<20}{cells}  {verdict}".rstrip())
 
     row("import boto3", floors[BOTO3])
     row("framework floor", floors[FRAMEWORK])
     for name, found in results["functions"].items():
         row(name, found, f"{found['verdict']} ({found['goal']})")
+    print("  first: the first request; min, max: of init + first request; x frame, x boto3: total against the")
+    print("  floor's; no pyc: init when only the standard library and the runtime's boto3 come compiled")
     print(f"  verdict: {results['verdict']}")
 
 
