@@ -334,6 +334,7 @@ class MotoServer:
             text=True,
         )
         if self.process.stdout.readline().strip() != "ready":
+            self.process.kill()
             raise RuntimeError("the moto server for the cold-start samples did not start")
         import boto3
 
@@ -359,8 +360,11 @@ class MotoServer:
         self.sesv2.create_email_identity(EmailIdentity=SENDER)
 
     def stop(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
+        self.process.stdin.close()  # it stops when its stdin closes
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def serve_moto(port: int) -> None:
@@ -425,28 +429,28 @@ def measure(runs: int = RUNS, functions: list[str] | None = None, no_bytecode: b
 
     names = list(functions) if functions else [function.name for function in FUNCTIONS]
     scenario = _scenario()
+    samples: dict[str, list[dict]] = {}
+    uncompiled: dict[str, list[float]] = {}
     moto = MotoServer(scenario["items"])
-    targets = _targets(names, scenario, moto.endpoint)
-    samples: dict[str, list[dict]] = {name: [] for name in targets}
-    uncompiled: dict[str, list[float]] = {name: [] for name in targets}
     try:
+        targets = _targets(names, scenario, moto.endpoint)
         with tempfile.TemporaryDirectory(prefix="cis-coldstart-") as temp:
             folder = Path(temp)
             for spec, env in targets.values():  # compiles what each imports, its first request's modules too
                 _sample(spec, env, folder, moto)
-            for _ in range(runs):
+            for _ in range(runs):  # the targets take turns
                 for name, (spec, env) in targets.items():
-                    samples[name].append(_sample(spec, env, folder, moto))
+                    samples.setdefault(name, []).append(_sample(spec, env, folder, moto))
             if no_bytecode:
                 prefix = _runtime_bytecode(folder / "pycache")
                 plain = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)}
                 for _ in range(runs):
                     for name, (spec, env) in targets.items():
                         init_only = {key: value for key, value in spec.items() if key != "event"}
-                        uncompiled[name].append(_sample(init_only, env | plain, folder, None)["init_ms"])
+                        uncompiled.setdefault(name, []).append(_sample(init_only, env | plain, folder, None)["init_ms"])
     finally:
         moto.stop()
-    return _figures(runs, samples, uncompiled if no_bytecode else {})
+    return _figures(runs, samples, uncompiled)
 
 
 def _figures(runs: int, samples: dict[str, list[dict]], uncompiled: dict[str, list[float]]) -> dict:
