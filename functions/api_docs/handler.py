@@ -42,10 +42,7 @@ def swagger_ui() -> Response:
     spec = _spec_here()
     if app.current_event.get_query_string_value("format") == "json":  # the link Swagger UI shows
         return Response(200, gate.JSON, spec)
-    # Imported by the page, not at cold start: Swagger UI's package loads Powertools' OpenAPI models.
-    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
-
-    assets = Path(generate_swagger_html.__code__.co_filename).parent
+    generate_swagger_html, assets = _swagger_ui()
     page = generate_swagger_html(
         spec.replace("</", "<\\/"),
         (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
@@ -55,6 +52,22 @@ def swagger_ui() -> Response:
         persist_authorization=True,
     )
     return Response(200, "text/html", page)
+
+
+def _swagger_ui():
+    """Powertools' Swagger UI page template and the folder of its assets. The template's module is
+    loaded from its file, by the page and alone: importing it as a module of its package would run the
+    package's __init__, which loads the OAuth2 config model, and through it Powertools' OpenAPI models
+    and pydantic (several times this function's whole cold start)."""
+    import importlib.util
+
+    from aws_lambda_powertools.event_handler import api_gateway
+
+    folder = Path(api_gateway.__file__).parent / "openapi" / "swagger_ui"
+    spec = importlib.util.spec_from_file_location("cis_api_docs_swagger_html", folder / "html.py")
+    template = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(template)
+    return template.generate_swagger_html, folder
 
 
 @logger.inject_lambda_context

@@ -19,7 +19,7 @@ from cis.service.duplicates import DuplicateFinder
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
-app = http.create_resolver(idempotency_store(client))
+app = http.create_resolver(lambda: idempotency_store(client))
 TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
 
 

@@ -32,7 +32,7 @@ duplicates = DuplicateFinder(blocks, utcnow)
 merges = MergeService(merge_repository(client), utcnow)
 customers = CustomerService(customer_repository(client), duplicates)
 imports = ImportService(import_repository(client), customers, duplicates, blocks, utcnow)
-app = http.create_resolver(idempotency_store(client))
+app = http.create_resolver(lambda: idempotency_store(client))
 
 MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (ULID)")]
 

@@ -25,7 +25,7 @@ client = dynamodb_client()
 lead_times = parse_lead_times(settings.reminder_lead_days)
 subscriptions = SubscriptionService(subscription_repository(client), lead_times, settings.business_time_zone)
 customers = CustomerService(customer_repository(client))
-app = http.create_resolver(idempotency_store(client))
+app = http.create_resolver(lambda: idempotency_store(client))
 
 
 def _subscription(status: int, subscription: Subscription, **headers: str) -> Response[Subscription]:

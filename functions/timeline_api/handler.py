@@ -21,7 +21,7 @@ logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics(
 client = dynamodb_client()
 service = TimelineService(timeline_repository(client))
 audit = audit_repository(client)
-app = http.create_resolver(idempotency_store(client))
+app = http.create_resolver(lambda: idempotency_store(client))
 
 
 @operation(app, "recordInteraction")

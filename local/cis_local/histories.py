@@ -166,9 +166,10 @@ def steady_state_items(person: Generated, customer_id: str, today: date, rules, 
     """The items a customer has on `today` when the system has run all along: the profile (with the
     assessment the job stored at the last threshold crossed before today) and the idle watch where
     that run left it; `rescore`: a churn signal changed yesterday (the stream's mark for today)."""
-    from cis.domain.churn import ChurnRisk, assess, next_crossing, signals_of
+    from cis.domain.churn import assess, next_crossing, signals_of
     from cis.domain.customer import Customer, CustomerFields
-    from cis.domain.interactions import Engagement
+    from cis.domain.engagement import Engagement
+    from cis.domain.risk import ChurnRisk
     from cis.repository.churn import idle_watch_item, rescore_item
     from cis.repository.customers import CustomerRepository
     from cis.repository.items import to_value

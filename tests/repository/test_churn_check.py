@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
-from cis.domain.churn import ChurnRisk, ChurnRules
+from cis.domain.churn import ChurnRules
 from cis.domain.customer import CustomerCreate
 from cis.domain.interactions import Activity, Ticket, TicketUpdate
+from cis.domain.risk import ChurnRisk
 from cis.errors import InvalidRequest
 from cis.repository import keys
 from cis.repository.bus import EventBus

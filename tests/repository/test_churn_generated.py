@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from cis.domain.churn import ChurnRules, assess, signals_of
 from cis.domain.customer import CustomerCreate
-from cis.domain.interactions import Engagement, InteractionIn
+from cis.domain.engagement import Engagement
+from cis.domain.interactions import InteractionIn
 from cis.repository import keys
 from cis.repository.factory import churn_repository, timeline_repository
 from cis.service.churn import ChurnCheckJob

@@ -11,7 +11,7 @@ from cis.domain.churn import (
     signals_of,
     watch_after_activity,
 )
-from cis.domain.interactions import Engagement, week_of
+from cis.domain.engagement import Engagement, week_of
 from cis.domain.subscriptions import Subscription
 
 TODAY = date(2026, 11, 25)  # a Wednesday: this ISO week has 3 days so far

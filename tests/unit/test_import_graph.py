@@ -19,37 +19,73 @@ import pytest
 from cis.topology import FUNCTIONS
 
 AWS_SDK = ("boto3",)
-IDEMPOTENCY = ("aws_lambda_powertools.utilities.idempotency",)  # loads boto3 and its DynamoDB layer
+# Loads boto3's DynamoDB persistence layer: set up by the first request that carries an Idempotency-Key.
+IDEMPOTENCY = ("aws_lambda_powertools.utilities.idempotency",)
 CONTACT = ("email_validator", "phonenumbers")  # validating email addresses, phone numbers, countries
 MATCHING = ("rapidfuzz", "jellyfish", "nicknames", "anyascii")  # comparing and filing duplicate candidates
 BABEL = ("babel",)  # currency codes of subscriptions, and rendering messages
-MERGES_AND_IMPORTS = ("cis.repository.merges", "cis.repository.imports", "cis.service.merges", "cis.service.imports")
+MERGES_AND_IMPORTS = (
+    "cis.domain.merging",
+    "cis.repository.merges",
+    "cis.repository.imports",
+    "cis.service.merges",
+    "cis.service.imports",
+)
 CUSTOMER_MODEL = ("cis.domain.customer", "cis.domain.changes", "cis.service.customers")
+CHURN_RULES = ("cis.domain.churn",)  # assessing customers (the churn check), marking them (the stream processor)
+INTERACTION_MODELS = ("cis.domain.interactions",)  # what the timeline takes; a customer keeps its engagement only
 MODELS = ("cis.domain", "cis.service", "cis.repository", "cis.api.http", "cis.api.operations")
 SWAGGER_UI = ("aws_lambda_powertools.event_handler.openapi.swagger_ui",)  # Powertools' OpenAPI models
 
 # What each function must not load at cold start (a name covers its submodules). A library is left
-# out where the function's main path calls it: reading a stored customer validates its contact data
-# and its subscriptions' currencies, so every function that reads customers loads CONTACT and BABEL.
+# out where the function's init calls it. Contact and currency checks load their libraries when a
+# client's data is validated; a record read back from the table skips them (see
+# test_reading_a_stored_customer_loads_no_contact_or_currency_library), and no function validates
+# client data at init.
 MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
-    # Creates customers (contact, duplicate candidates: matching), reads their subscriptions, takes POSTs.
-    "customers_api": MERGES_AND_IMPORTS,
-    # Reads customers for the 360 view and checks; compares none.
-    "timeline_api": (*MATCHING, *MERGES_AND_IMPORTS),
+    # Creates customers (duplicate candidates: matching) and takes POSTs; reads no rules or interactions.
+    "customers_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *INTERACTION_MODELS, *MERGES_AND_IMPORTS),
+    # Reads customers for the 360 view; compares none; the churn rules come with its first write.
+    "timeline_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *MATCHING, *MERGES_AND_IMPORTS),
     # No POST routes; reads customers for their consents; compares none.
-    "consents_api": (*IDEMPOTENCY, *MATCHING, *MERGES_AND_IMPORTS),
-    # Imports and merges: validates, compares and files records, takes POSTs: it uses everything it loads.
-    "data_quality_api": (),
+    "consents_api": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *BABEL,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MATCHING,
+        *MERGES_AND_IMPORTS,
+    ),
+    # Imports and merges: validates, compares and files records, takes POSTs.
+    "data_quality_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *INTERACTION_MODELS),
     # Reads customers for their subscriptions; compares none.
-    "subscriptions_api": (*MATCHING, *MERGES_AND_IMPORTS),
-    # Re-files the blocking keys of every changed customer (matching) from validated profiles.
-    "stream_processor": (*IDEMPOTENCY, *MERGES_AND_IMPORTS),
+    "subscriptions_api": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *BABEL,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MATCHING,
+        *MERGES_AND_IMPORTS,
+    ),
+    # Re-files the blocking keys of every changed customer (matching) and marks rescores (churn rules).
+    "stream_processor": (*IDEMPOTENCY, *CONTACT, *BABEL, *INTERACTION_MODELS, *MERGES_AND_IMPORTS),
     # Reads reminder items and publishes events: no customer model, no contact data, no message.
-    "renewal_reminders": (*IDEMPOTENCY, *CUSTOMER_MODEL, *CONTACT, *MATCHING, *BABEL, *MERGES_AND_IMPORTS),
-    # Assesses validated profiles (contact, babel); compares none.
-    "churn_check": (*IDEMPOTENCY, *MATCHING, *MERGES_AND_IMPORTS),
-    # Renders messages (babel) to validated customers (contact); compares none.
-    "notifier": (*IDEMPOTENCY, *MATCHING, *MERGES_AND_IMPORTS),
+    "renewal_reminders": (
+        *IDEMPOTENCY,
+        *CUSTOMER_MODEL,
+        *CONTACT,
+        *MATCHING,
+        *BABEL,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MERGES_AND_IMPORTS,
+    ),
+    # Assesses stored profiles against the churn rules; compares none.
+    "churn_check": (*IDEMPOTENCY, *CONTACT, *BABEL, *INTERACTION_MODELS, *MATCHING, *MERGES_AND_IMPORTS),
+    # Renders messages (babel) to stored customers; compares none.
+    "notifier": (*IDEMPOTENCY, *CONTACT, *CHURN_RULES, *INTERACTION_MODELS, *MATCHING, *MERGES_AND_IMPORTS),
     # Serves a JSON file and Swagger UI behind the gate: no AWS call, no model, the page's assets when asked for.
     "api_docs": (*AWS_SDK, "aws_xray_sdk", *IDEMPOTENCY, "pydantic", *MODELS, *CONTACT, *MATCHING, *BABEL, *SWAGGER_UI),
 }
@@ -105,9 +141,46 @@ def test_a_handler_loads_none_of_the_modules_its_function_never_runs(function):
     assert not unwanted, f"{function} loads {unwanted}"
 
 
-def test_only_the_functions_with_post_routes_load_powertools_idempotency():
-    loading = {function.name for function in FUNCTIONS if under(loaded()[function.name], IDEMPOTENCY[0])}
-    assert loading == {function.name for function in FUNCTIONS if function.uses_idempotency}
+READ_BACK = """
+import json, sys
+from cis.domain.customer import Customer
+from cis.domain.model import STORED
+customer = {
+    "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "version": 1, "given_name": "Ada",
+    "created_at": "2026-01-01T00:00:00Z", "created_by": "staff:a", "updated_at": "2026-01-01T00:00:00Z",
+    "updated_by": "staff:a", "emails": [{"address": "ada@example.com", "primary": True}],
+    "phones": [{"number": "+14155550100", "primary": True}],
+    "addresses": [{"lines": ["1 Main St"], "country": "US"}],
+    "subscriptions": {"01ARZ3NDEKTSV4RRFFQ69G5FAW": {
+        "id": "01ARZ3NDEKTSV4RRFFQ69G5FAW", "customer_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "plan": "gym",
+        "started_at": "2026-01-01", "renews_at": "2027-01-01", "price": "9.90", "currency": "EUR", "version": 1,
+        "created_at": "2026-01-01T00:00:00Z", "created_by": "staff:a",
+        "updated_at": "2026-01-01T00:00:00Z", "updated_by": "staff:a"}},
+}
+Customer.model_validate(customer, context=STORED if sys.argv[1] == "stored" else None)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("how", ["stored", "from a client"])
+def test_reading_a_stored_customer_loads_no_contact_or_currency_library(how):
+    """A record read back from the table was validated and normalized when written: its email, phone,
+    country and currency are taken as stored (context=STORED), so reading one loads none of the
+    libraries that check them. The same data from a client loads them all (the check is real)."""
+    paths = [str(Path(package.__file__).parents[1]) for package in (cis, cis_local)]
+    environment = dict(os.environ) | {"PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", READ_BACK, how.split()[0]], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout))
+    libraries = {name for name in (*CONTACT, *BABEL) if under(modules, name)}
+    assert libraries == (set() if how == "stored" else {*CONTACT, *BABEL})
+
+
+def test_no_function_loads_powertools_idempotency_at_cold_start():
+    # The POST routes set it up at the first request that carries an Idempotency-Key.
+    assert not [function.name for function in FUNCTIONS if under(loaded()[function.name], IDEMPOTENCY[0])]
 
 
 def test_traced_handlers_patch_botocore_and_no_other_library():

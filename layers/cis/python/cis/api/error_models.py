@@ -4,17 +4,18 @@ because the duplicate candidates bring the domain's models."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cis.domain.duplicates import DuplicateCandidate
+from cis.domain.model import Model
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     path: str = Field(description="Where in the request: a body path such as emails[0].address, or a parameter")
     problem: str
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str = Field(description="Stable, machine-readable: validation_failed, duplicate, precondition_failed, ...")
     message: str = Field(description="What went wrong and what to do, for a person")
     fields: list[FieldError]
@@ -30,5 +31,5 @@ class ErrorDetail(BaseModel):
     )
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Model):
     error: ErrorDetail

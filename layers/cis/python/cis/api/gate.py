@@ -111,10 +111,6 @@ def _body_text(event: dict) -> str:
 
 
 def handle(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
-    if getattr(app, "idempotency_store", None) is not None:
-        from cis.api import idempotency  # loaded already: the POST routes registered through it
-
-        idempotency.CONFIG.register_lambda_context(context)  # records expire before Lambda times out
     refused = gate(event)
     if refused is not None:
         return _as_proxy(refused)

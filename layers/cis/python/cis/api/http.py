@@ -3,6 +3,7 @@ functions share, and the response helpers. The gate in front of it is cis.api.ga
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from collections.abc import Callable
@@ -40,10 +41,11 @@ IfMatch = Annotated[
 SubscriptionId = Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN, description="Subscription id (ULID)")]
 
 
-def create_resolver(idempotency_store: Any = None) -> APIGatewayRestResolver:
-    """The resolver of one API function; give it the idempotency store when it has POST routes."""
+def create_resolver(idempotency_store: Callable[[], Any] | None = None) -> APIGatewayRestResolver:
+    """The resolver of one API function; give it what makes the idempotency store when it has POST
+    routes. The store is made at the first request that carries an Idempotency-Key, with Powertools
+    Idempotency (its package loads boto3's DynamoDB layer): a cold start that only reads loads neither."""
     app = APIGatewayRestResolver(enable_validation=True)
-    app.idempotency_store = idempotency_store
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response:
@@ -81,14 +83,21 @@ def create_resolver(idempotency_store: Any = None) -> APIGatewayRestResolver:
     def _no_route(_: Exception) -> Response:
         return error_response(404, "not_found", "no such route")
 
+    app.idempotency_store = None
     if idempotency_store is not None:
-        _answer_idempotency_errors(app, _busy, _unexpected)
+
+        @functools.cache
+        def store() -> Any:
+            _answer_idempotency_errors(app, _busy, _unexpected)  # before any of those errors can be raised
+            return idempotency_store()
+
+        app.idempotency_store = store  # cis.api.operations calls it at the first request with a key
     return app
 
 
 def _answer_idempotency_errors(app: APIGatewayRestResolver, busy: Callable, unexpected: Callable) -> None:
-    """Powertools Idempotency's errors, in the common shape; imported here, by the functions with POST
-    routes only, because that package loads boto3 and its DynamoDB persistence layer."""
+    """Powertools Idempotency's errors, in the common shape; imported here, once a request has carried
+    an Idempotency-Key, because that package loads boto3 and its DynamoDB persistence layer."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyPersistenceLayerError,

@@ -136,14 +136,19 @@ def _once_per_key(app: APIGatewayRestResolver, route: Route, handler: Callable) 
     store = getattr(app, "idempotency_store", None)
     if store is None:
         raise TypeError(f"{route.operation_id} is a POST: create its resolver with an idempotency store")
-    from cis.api import idempotency  # POST routes only: Powertools Idempotency loads boto3
-
-    once = idempotency.once_per_key(store, handler, route.status)
+    once: Callable[..., Any] | None = None
 
     @functools.wraps(handler)
     def run(idempotency_key: str | None = None, **arguments: Any) -> Any:
+        nonlocal once
         if idempotency_key is None:
             return handler(**arguments)
+        # Powertools Idempotency loads boto3's DynamoDB layer: at the first request with a key, not at init.
+        from cis.api import idempotency
+
+        if once is None:
+            once = idempotency.once_per_key(store(), handler, route.status)
+        idempotency.CONFIG.register_lambda_context(app.lambda_context)  # records expire before Lambda times out
         return once(http.principal(app).actor, idempotency_key, route.operation_id, arguments)
 
     signature = inspect.signature(handler)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cis.domain.customer import CustomerFields
 from cis.domain.events import DomainEvent
+from cis.domain.model import Model
 from cis.domain.subscriptions import SubscriptionFields
 
 CLIENT_FIELDS = tuple(CustomerFields.model_fields)
@@ -171,13 +172,13 @@ def _merge_event(change: ItemChange) -> DomainEvent | None:
     )
 
 
-class FieldChange(BaseModel):
+class FieldChange(Model):
     field: str = Field(description="The field, or what changed: a consent's channel:purpose, merged customers")
     before: Any = Field(default=None, description="Its value before; null when it had none")
     after: Any = Field(default=None, description="Its value after; null when it was removed")
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     change_id: str
     event: str
     actor: str
@@ -186,6 +187,6 @@ class AuditEntry(BaseModel):
     changes: list[FieldChange] = Field(description="Each changed field with its value before and after")
 
 
-class AuditPage(BaseModel):
+class AuditPage(Model):
     items: list[AuditEntry]
     next_cursor: str | None = None

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from cis.domain.interactions import Engagement, week_of
+from cis.domain.engagement import Engagement, week_of
+from cis.domain.model import Model
+from cis.domain.risk import ChurnRisk as ChurnRisk  # its home until it had its own module
 
 LEVELS = ("low", "medium", "high")
 
@@ -25,7 +26,7 @@ LEVELS = ("low", "medium", "high")
 Weight = Annotated[int, Field(ge=0, le=100, description="Points the rule adds when it fires; 0 turns it off")]
 
 
-class _Rule(BaseModel):
+class _Rule(Model):
     model_config = ConfigDict(extra="forbid")
     weight: Weight
 
@@ -65,22 +66,23 @@ class RatingRule(_Rule):
     nps_at_most: int = Field(default=6, ge=0, le=10)  # 0-6: an NPS detractor
 
 
-class ChurnRules(BaseModel):
+class ChurnRules(Model):
     """The whole configuration. Every rule is optional in the JSON: what is left out keeps its default;
     a weight of 0 turns a rule off."""
 
     model_config = ConfigDict(extra="forbid")
     medium_at: int = Field(default=30, ge=1, le=100)
     high_at: int = Field(default=60, ge=1, le=100)
-    inactive: InactiveRule = InactiveRule()
-    activity_drop: DropRule = DropRule()
-    order_drop: DropRule = DropRule(weight=15, min_before=2)
-    open_tickets: CountRule = CountRule(weight=10)
-    ticket_reopened: RecentRule = RecentRule(weight=10, within_days=30)
-    low_rating: RatingRule = RatingRule()
-    subscription_ended: RecentRule = RecentRule(weight=25, within_days=90)
-    auto_renew_off: _Rule = _Rule(weight=15)
-    failed_payments: CountRule = CountRule(weight=20)
+    # Made when a ChurnRules is: an instance as a default would build each rule's model at import.
+    inactive: InactiveRule = Field(default_factory=InactiveRule)
+    activity_drop: DropRule = Field(default_factory=DropRule)
+    order_drop: DropRule = Field(default_factory=lambda: DropRule(weight=15, min_before=2))
+    open_tickets: CountRule = Field(default_factory=lambda: CountRule(weight=10))
+    ticket_reopened: RecentRule = Field(default_factory=lambda: RecentRule(weight=10, within_days=30))
+    low_rating: RatingRule = Field(default_factory=RatingRule)
+    subscription_ended: RecentRule = Field(default_factory=lambda: RecentRule(weight=25, within_days=90))
+    auto_renew_off: _Rule = Field(default_factory=lambda: _Rule(weight=15))
+    failed_payments: CountRule = Field(default_factory=lambda: CountRule(weight=20))
     # Inactivity thresholds: the days on which the daily job looks at a quiet customer again.
     thresholds_days: tuple[int, ...] = (14, 30, 60)
 
@@ -209,57 +211,6 @@ def parse_rules(raw: str | dict | None) -> ChurnRules:
     if not raw:
         return ChurnRules()
     return ChurnRules.model_validate_json(raw) if isinstance(raw, str) else ChurnRules.model_validate(raw)
-
-
-class ChurnLevel(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class ChurnReasonCode(StrEnum):
-    INACTIVE = "inactive"
-    ACTIVITY_DROP = "activity_drop"
-    ORDER_DROP = "order_drop"
-    OPEN_TICKETS = "open_tickets"
-    TICKET_REOPENED = "ticket_reopened"
-    LOW_RATING = "low_rating"
-    SUBSCRIPTION_ENDED = "subscription_ended"
-    AUTO_RENEW_OFF = "auto_renew_off"
-    FAILED_PAYMENTS = "failed_payments"
-
-
-class ChurnReason(BaseModel):
-    """One reason behind a churn score: its code, its points and the numbers that triggered it."""
-
-    model_config = ConfigDict(extra="allow")  # numbers a newer rule adds reach clients before a release
-
-    code: ChurnReasonCode
-    points: int
-    days_since_activity: int | None = Field(default=None, description="inactive")
-    usual_gap_days: float | None = Field(default=None, description="inactive: the customer's usual days between")
-    recent: int | None = Field(default=None, description="activity_drop, order_drop: how many in the recent window")
-    recent_days: int | None = Field(default=None, description="activity_drop, order_drop: the recent window's days")
-    monthly_before: float | None = Field(default=None, description="activity_drop, order_drop: per 30 days before")
-    drop: float | None = Field(default=None, description="activity_drop, order_drop: the fall, 0 to 1")
-    open_tickets: int | None = Field(default=None, description="open_tickets")
-    days_since_reopened: int | None = Field(default=None, description="ticket_reopened")
-    last_rating: int | None = Field(default=None, description="low_rating: 1-5 stars")
-    last_nps: int | None = Field(default=None, description="low_rating: 0-10")
-    subscription_id: str | None = Field(default=None, description="subscription_ended")
-    status: str | None = Field(default=None, description="subscription_ended: cancelled or expired")
-    days_ago: int | None = Field(default=None, description="subscription_ended")
-    subscription_ids: list[str] | None = Field(default=None, description="auto_renew_off")
-    failed_payments_90_days: int | None = Field(default=None, description="failed_payments")
-
-
-class ChurnRisk(BaseModel):
-    """What the profile keeps of the latest assessment (the churn-check job writes it)."""
-
-    score: int = Field(ge=0, le=100)
-    level: ChurnLevel
-    reasons: list[ChurnReason] = Field(description="Strongest first: code, points and the numbers behind each")
-    assessed_on: date
 
 
 # -- signals from the profile ------------------------------------------------------------------

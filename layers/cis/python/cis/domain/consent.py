@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from cis.domain.contact import Strict
-from cis.domain.interactions import OccurredAt
-from cis.domain.moments import Moment
+from cis.domain.model import Model
+from cis.domain.moments import Moment, OccurredAt
 
 
 class Channel(StrEnum):
@@ -79,7 +79,7 @@ class ConsentIn(Strict):
         return self
 
 
-class ConsentState(BaseModel):
+class ConsentState(Model):
     channel: Channel
     purpose: Purpose
     status: ConsentStatus
@@ -112,6 +112,6 @@ def is_allowed(state: ConsentState | None, purpose: str, at: datetime) -> bool:
     return state.status == "granted"  # denied or withdrawn: refused, whatever the purpose
 
 
-class ConsentHistoryPage(BaseModel):
+class ConsentHistoryPage(Model):
     items: list[ConsentState]
     next_cursor: str | None = None

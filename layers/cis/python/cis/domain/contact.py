@@ -5,15 +5,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from cis.config import settings
+from cis.domain.model import Model, read_back
 
 # email-validator and phonenumbers are imported by the validators that use them: a cold start on a
-# route that validates no contact data (recording a consent, reading its history) does not load them.
+# route that validates no contact data from a client (reading a customer, recording a consent) does
+# not load them.
 
 
-class Strict(BaseModel):
+class Strict(Model):
     """Base of every input model: unknown fields are an error, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -58,9 +60,22 @@ def check_country(value: str) -> str:
     return code
 
 
-Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(normalize_email)]
-Phone = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(normalize_phone)]
-Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(check_country)]
+def _email(value: str, info: ValidationInfo) -> str:
+    return value if read_back(info) else normalize_email(value)
+
+
+def _phone(value: str, info: ValidationInfo) -> str:
+    return value if read_back(info) else normalize_phone(value)
+
+
+def _country(value: str, info: ValidationInfo) -> str:
+    return value if read_back(info) else check_country(value)
+
+
+# Normalized as they come in; read back from the table, as they were stored (cis.domain.model.STORED).
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
+Phone = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(_phone)]
+Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
 
 
 class ContactLabel(StrEnum):

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
-from cis.domain.churn import ChurnRisk
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
+from cis.domain.engagement import Engagement
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.interactions import Engagement
+from cis.domain.model import Model
 from cis.domain.moments import Day
+from cis.domain.risk import ChurnRisk
 from cis.domain.subscriptions import Subscription
 from cis.domain.traits import AddressColumns, ItemsCell, KeyedColumns, Traits, traits_of
 
@@ -313,6 +314,6 @@ class Customer(CustomerFields):
 READ_ONLY_FIELDS = tuple(name for name in Customer.model_fields if name not in CustomerFields.model_fields)
 
 
-class CustomerPage(BaseModel):
+class CustomerPage(Model):
     items: list[Customer]
     next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from cis.domain.matching import Match
+from cis.domain.model import Model
+
+if TYPE_CHECKING:  # every API function loads these models (a 409's body); only some compare records
+    from cis.domain.matching import Match
 
 
-class MatchReason(BaseModel):
+class MatchReason(Model):
     code: str = Field(description="same_mailbox, same_phone_digits, nickname, same_birthday, different_birthday...")
     weight: float = Field(description="Log-odds this evidence adds (negative: evidence against)")
     detail: str = Field(description="What agreed or differed, as compared (transliterated, normalized)")
 
 
-class DuplicateCandidate(BaseModel):
+class DuplicateCandidate(Model):
     customer_id: str
     score: float = Field(ge=0, le=1, description="Probability-like: 0.8 and above is a likely duplicate")
     reasons: list[MatchReason]
@@ -29,13 +33,13 @@ class DuplicateCandidate(BaseModel):
         )
 
 
-class DuplicatePair(BaseModel):
+class DuplicatePair(Model):
     customer_ids: list[str] = Field(min_length=2, max_length=2)
     score: float = Field(ge=0, le=1)
     reasons: list[MatchReason]
     found_at: datetime
 
 
-class DuplicatePage(BaseModel):
+class DuplicatePage(Model):
     items: list[DuplicatePair]
     next_cursor: str | None = None

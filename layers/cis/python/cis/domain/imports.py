@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from cis.domain.contact import Strict
 from cis.domain.customer import CustomerCreate
 from cis.domain.customer_csv import CUSTOMER_CSV, SERVER_COLUMNS
+from cis.domain.model import Model
 from cis.domain.problems import field_problems
 from cis.errors import FieldProblem, InvalidRequest
 
@@ -53,13 +54,13 @@ class ImportRequest(Strict):
     )
 
 
-class RowProblem(BaseModel):
+class RowProblem(Model):
     column: str = Field(description="The CSV column, empty for the row as a whole")
     field: str = Field(description="The customer field, as the API names it")
     problem: str
 
 
-class RowOutcome(BaseModel):
+class RowOutcome(Model):
     model_config = ConfigDict(validate_assignment=True)  # problems may be set after the row's outcome
 
     row: int
@@ -70,7 +71,7 @@ class RowOutcome(BaseModel):
     problems: list[RowProblem] = Field(default_factory=list, description="Each mistake: column, field, problem")
 
 
-class ImportReport(BaseModel):
+class ImportReport(Model):
     source_id: str
     rows: int
     created: int

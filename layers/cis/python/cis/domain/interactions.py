@@ -2,45 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    computed_field,
     model_validator,
 )
 
 from cis.domain.contact import Strict
-from cis.domain.moments import Moment
+from cis.domain.engagement import Engagement as Engagement  # its home until it had its own module
+from cis.domain.engagement import EngagementChange, week_of
+from cis.domain.moments import OccurredAt
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, e.g. EUR")]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, description="Exact decimal, e.g. 19.99")]
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _not_in_future(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value > datetime.now(UTC) + CLOCK_SKEW:
-        raise ValueError("is in the future")
-    return value.astimezone(UTC)
-
-
-OccurredAt = Annotated[
-    Moment | None,
-    AfterValidator(_not_in_future),
-    Field(description="When it happened (default: now); older times are placed in the past on the timeline"),
-]
 
 
 class OrderStatus(StrEnum):
@@ -189,51 +171,6 @@ class TicketUpdate(Strict):
 
     status: TicketStatus
     assigned_team: Text | None = None
-
-
-class Engagement(BaseModel):
-    """Kept current by every interaction write, in the same transaction."""
-
-    first_seen_at: datetime | None = None
-    last_activity_at: datetime | None = None
-    last_order_at: datetime | None = None
-    orders_count: int = 0
-    lifetime_value: dict[str, Decimal] = Field(default_factory=dict, description="Per currency")
-    open_tickets: int = 0
-    feedback_count: int = 0
-    rating_sum: int = Field(default=0, exclude=True)
-    rating_count: int = Field(default=0, exclude=True)
-    last_nps: int | None = None
-    last_rating: int | None = None
-    last_ticket_reopened_at: datetime | None = None
-    # Per ISO week ("2026-W48"): the windows the churn rules compare, without reading the timeline.
-    activity_weeks: dict[str, int] = Field(default_factory=dict, description="Activities per ISO week")
-    order_weeks: dict[str, int] = Field(default_factory=dict, description="Orders per ISO week")
-    failed_payment_weeks: dict[str, int] = Field(default_factory=dict, description="Failed payments per ISO week")
-
-    @computed_field
-    @property
-    def average_rating(self) -> float | None:
-        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
-
-
-@dataclass
-class EngagementChange:
-    """What one interaction does to the engagement attributes."""
-
-    increments: dict[str, int | Decimal] = field(default_factory=dict)  # dotted paths under engagement
-    latest: list[str] = field(default_factory=list)  # timestamps that become max(current, occurred_at)
-    sets: dict[str, int] = field(default_factory=dict)
-
-
-# Per ISO week counts (engagement.<map>.<2026-W48>): what the churn rules compare, the last 30 days
-# against the 90 before, without reading the timeline.
-WEEKLY = ("activity_weeks", "order_weeks", "failed_payment_weeks")
-
-
-def week_of(moment: date | datetime) -> str:
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def engagement_change(

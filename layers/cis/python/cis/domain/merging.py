@@ -12,12 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from cis.domain.contact import Strict
 from cis.domain.customer import FIELD_TRAITS, CustomerCreate, CustomerFields
+from cis.domain.engagement import WEEKLY
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.interactions import WEEKLY
+from cis.domain.model import Model
 from cis.errors import FieldProblem, InvalidRequest
 
 MAX_MERGED = 10  # customers merged into one survivor at once
@@ -182,7 +183,7 @@ def _moment(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-class MergeLog(BaseModel):
+class MergeLog(Model):
     """One merge, as kept in the merge log: enough to see what happened and to undo it."""
 
     merge_id: str

@@ -3,10 +3,10 @@ and as the CIS writes them."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 # Ids are ULIDs whose time part is a moment like these, and a ULID's clock starts at the Unix epoch.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -32,6 +32,23 @@ def _in_range(value: datetime) -> datetime:
 
 Moment = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
 Day = Annotated[date, BeforeValidator(_iso_text)]
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _not_in_future(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("is in the future")
+    return value.astimezone(UTC)
+
+
+OccurredAt = Annotated[
+    Moment | None,
+    AfterValidator(_not_in_future),
+    Field(description="When it happened (default: now); older times are placed in the past on the timeline"),
+]
 
 
 def utcnow() -> datetime:

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency
-from pydantic import BaseModel
 
 from cis.domain.consent import is_allowed
 from cis.domain.customer import Customer
+from cis.domain.model import Model
 from cis.domain.subscriptions import Subscription
 
 PURPOSE = "reminders"
@@ -27,7 +27,7 @@ DEFAULT_ZONE = "UTC"
 CHECK_IN_PURPOSES = ("service", "marketing")  # either one in force on a channel allows a check-in
 
 
-class CheckInDue(BaseModel):
+class CheckInDue(Model):
     """The detail of a customer.check_in_due event: quiet since `last_activity_at`, crossing the first
     inactivity threshold on `due_on`."""
 

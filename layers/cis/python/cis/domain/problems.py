@@ -7,20 +7,27 @@ break the same rule get the same words.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from cis.domain.customer import READ_ONLY_FIELDS
-from cis.domain.interactions import INTERACTION_TYPES
 from cis.errors import FieldProblem
 
-# Tags of the discriminated unions request bodies use (the interaction types).
-UNION_TAGS = frozenset(INTERACTION_TYPES)
 LOCATIONS = ("body", "query", "path", "header")
+
+
+@cache
+def union_tags() -> frozenset[str]:
+    """Tags of the discriminated unions request bodies use (the interaction types). Read when a problem
+    is reported: the interaction models' module is loaded by the functions that take interactions."""
+    from cis.domain.interactions import INTERACTION_TYPES
+
+    return frozenset(INTERACTION_TYPES)
 
 
 def path_of(location: Sequence[Any]) -> str:
     parts = list(location[1:]) if location and location[0] in LOCATIONS else list(location)
-    if location and location[0] == "body" and parts and parts[0] in UNION_TAGS:
+    if location and location[0] == "body" and parts and parts[0] in union_tags():
         parts = parts[1:]  # pydantic names the union member it tried; the client's body has no such key
     text = ""
     for part in parts:

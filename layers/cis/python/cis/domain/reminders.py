@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from cis.domain.model import Model
 
 
-class RenewalDue(BaseModel):
+class RenewalDue(Model):
     """The detail of a subscription.renewal_due event: one reminder, due on `remind_on`."""
 
     customer_id: str

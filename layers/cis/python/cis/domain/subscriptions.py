@@ -9,9 +9,10 @@ from functools import cache
 from typing import Annotated, Any
 
 from dateutil.relativedelta import relativedelta
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 
 from cis.domain.contact import Strict
+from cis.domain.model import Model, read_back
 from cis.domain.moments import Day, Moment
 
 MAX_LEAD_DAYS = 366
@@ -52,8 +53,8 @@ def _currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
-def _check_currency(value: str) -> str:
-    if value not in _currencies():
+def _check_currency(value: str, info: ValidationInfo) -> str:
+    if not read_back(info) and value not in _currencies():  # read back: as stored (cis.domain.model.STORED)
         raise ValueError("not an ISO 4217 currency code, such as EUR, USD or GBP")
     return value
 
@@ -133,7 +134,7 @@ class Renewal(Strict):
     )
 
 
-class Reminder(BaseModel):
+class Reminder(Model):
     on: date = Field(description="The day the reminder is due")
     lead_days: int = Field(description="Days before the renewal")
 
@@ -155,7 +156,7 @@ class Subscription(SubscriptionFields):
     merged_from: str | None = Field(default=None, description="The merged-away customer it came from")
 
 
-class SubscriptionList(BaseModel):
+class SubscriptionList(Model):
     items: list[Subscription]
 
 

@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 from cis.domain.consent import Channel, ConsentStatus, LegalBasis, Purpose
 from cis.domain.customer import Customer
 from cis.domain.interactions import Activity, Feedback, Note, Order, Ticket, TicketStatus
+from cis.domain.model import Model
 from cis.domain.visibility import RESTRICTED
 
 
-class EntryBase(BaseModel):
+class EntryBase(Model):
     """What every entry has: who recorded what happened when. Entries may carry more (a merge's
     `merged_from`, a notification's template fields)."""
 
@@ -31,7 +32,7 @@ class EntryBase(BaseModel):
     merged_from: str | None = Field(default=None, description="The merged customer this entry came from")
 
 
-class TicketStatusStep(BaseModel):
+class TicketStatusStep(Model):
     to: TicketStatus
     at: datetime
     by: str
@@ -110,13 +111,15 @@ class TimelineEntry(
 ):
     """One entry of the timeline: its `type` says which."""
 
+    model_config = ConfigDict(defer_build=True)  # a RootModel: Model's setting, stated here
 
-class TimelinePage(BaseModel):
+
+class TimelinePage(Model):
     items: list[TimelineEntry]
     next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")
 
 
-class Customer360(BaseModel):
+class Customer360(Model):
     customer: Customer
     timeline: list[TimelineEntry] = Field(description="The latest entries, newest first, as your role may see them")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis.domain.churn import ChurnRisk
+from cis.domain.risk import ChurnRisk
 from cis.repository import keys
 from cis.repository.batches import batch_get
 from cis.repository.customers import error_code, profile_item

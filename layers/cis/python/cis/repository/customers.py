@@ -16,8 +16,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cis.domain.customer import SYSTEM_KEPT, Customer, CustomerFields
-from cis.domain.interactions import WEEKLY
+from cis.domain.engagement import WEEKLY
 from cis.domain.keys import UniqueKey, unique_keys
+from cis.domain.model import STORED
 from cis.errors import (
     CisError,
     FieldProblem,
@@ -140,7 +141,7 @@ class CustomerRepository:
 
     @staticmethod
     def customer(item: dict[str, dict]) -> Customer:
-        return Customer.model_validate(from_attributes(item))
+        return Customer.model_validate(from_attributes(item), context=STORED)
 
     def _lookup_put(self, key: UniqueKey, customer_id: str) -> Action:
         return _lookup_action(key), {

@@ -148,18 +148,33 @@ def notification_repository(client=None) -> NotificationRepository:
     return NotificationRepository(client or dynamodb_client(), settings.table_name)
 
 
+class ClientAtFirstUse:
+    """A boto3 client made when first used. Each client costs a cold start its service's model and
+    endpoint rules; the notifier's SMS and SQS clients serve only some messages (an SMS, a deferral),
+    and a sender's client is needed only once a message goes out on its channel."""
+
+    def __init__(self, service: str):
+        self._service = service
+        self._client = None
+
+    def __getattr__(self, name: str):
+        if self._client is None:
+            self._client = _client(self._service)
+        return getattr(self._client, name)
+
+
 def senders() -> dict[str, EmailSender | SmsSender]:
     from cis.repository.senders import EmailSender, SmsSender
 
     # Endpoints from AWS_ENDPOINT_URL_SESV2 / _SNS when set: moto locally, AWS otherwise.
     return {
-        "email": EmailSender(_client("sesv2"), settings.sender_email),
-        "sms": SmsSender(_client("sns")),
+        "email": EmailSender(ClientAtFirstUse("sesv2"), settings.sender_email),
+        "sms": SmsSender(ClientAtFirstUse("sns")),
     }
 
 
 def message_queue() -> MessageQueue:
     from cis.repository.queues import MessageQueue
 
-    # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise.
-    return MessageQueue(_client("sqs"))
+    # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise. Used by deferrals only.
+    return MessageQueue(ClientAtFirstUse("sqs"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cis.domain.model import STORED
 from cis.domain.subscriptions import Reminder, Subscription, summary
 from cis.errors import NotFound
 from cis.repository import keys
@@ -52,7 +53,7 @@ class SubscriptionRepository:
             raise refusal(self.client, self.table, customer_id) or NotFound(
                 f"customer {customer_id} has no subscription {subscription_id}"
             )
-        return Subscription.model_validate(from_attributes(item))
+        return Subscription.model_validate(from_attributes(item), context=STORED)
 
     def save(self, subscription: Subscription, previous: Subscription | None) -> None:
         """The subscription, the profile's copy and the reminders still to come, in one transaction:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cis.domain.customer import Customer
-from cis.domain.interactions import EngagementChange
+from cis.domain.engagement import EngagementChange
 from cis.domain.moments import timestamp
 from cis.errors import Conflict, FieldProblem
 from cis.repository import keys

@@ -10,6 +10,7 @@ from cis.config import settings
 from cis.domain.changes import ItemChange, interpret
 from cis.domain.churn import rescore_needed
 from cis.domain.customer import Customer
+from cis.domain.model import STORED
 from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
 from cis.repository.churn import ChurnRepository
@@ -49,6 +50,6 @@ class ChangeFeed:
             return None
         self.audit.write(event)
         if event.kind in ("customer.updated", "customer.archived"):  # tag lists show the new version
-            self.customers.refresh_tag_copies(Customer.model_validate(change.after))
+            self.customers.refresh_tag_copies(Customer.model_validate(change.after, context=STORED))
         self.bus.publish([event])
         return event.kind

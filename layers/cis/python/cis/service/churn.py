@@ -15,10 +15,12 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from cis.domain.churn import ChurnRisk, ChurnRules, assess, next_crossing, signals_of
+from cis.domain.churn import ChurnRules, assess, next_crossing, signals_of
 from cis.domain.customer import Customer
 from cis.domain.events import DomainEvent
+from cis.domain.model import STORED
 from cis.domain.moments import timestamp
+from cis.domain.risk import ChurnRisk
 from cis.repository.customers import VersionConflict
 from cis.repository.retries import retry_on_conflict
 from cis.service.customers import utcnow
@@ -156,7 +158,7 @@ class ChurnCheckJob:
         decision = Decision(customer_id, watches)
         if profile is None or "merged_into" in profile or profile.get("status") != "active":
             return decision  # nothing to assess: its watches are dropped
-        customer = Customer.model_validate(profile)
+        customer = Customer.model_validate(profile, context=STORED)
         signals = signals_of(customer.engagement, customer.subscriptions, day, self.zone)
         assessment = assess(signals, self.rules)
         decision.risk = ChurnRisk.model_validate(assessment.to_dict() | {"assessed_on": day})

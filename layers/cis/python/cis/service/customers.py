@@ -11,7 +11,6 @@ from ulid import ULID
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.keys import UniqueKey
-from cis.domain.merging import survivor_fields
 from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
 from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate
 from cis.repository.customers import Page
@@ -133,6 +132,7 @@ class CustomerService:
     def absorb(self, customer_id: str, data: CustomerCreate, actor: str) -> Customer:
         """Fill the customer's gaps from another record of them (an import row): their own values
         stay, missing ones are taken, emails, phones, addresses, tags and ids are joined."""
+        from cis.domain.merging import survivor_fields  # the merge rules: loaded by imports, not every function
 
         def fill(current: Customer) -> CustomerPatch | None:
             mine = current.model_dump(mode="json")

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from ulid import ULID
 
 from cis.config import settings
-from cis.domain.churn import parse_rules, watch_after_activity
 from cis.domain.customer import Customer
 from cis.domain.interactions import (
     InteractionIn,
@@ -39,11 +38,22 @@ class TimelineService:
         zone: ZoneInfo | None = None,
     ):
         self.repository, self.clock, self.pause = repository, clock, pause
-        # Inactivity thresholds of the churn rules, and the business day they count in.
-        self.thresholds = thresholds or parse_rules(settings.churn_rules).thresholds_days
-        self.zone = zone or ZoneInfo(settings.business_time_zone)
+        self._thresholds = thresholds
+        self.zone = zone or ZoneInfo(settings.business_time_zone)  # the business day thresholds count in
+
+    @property
+    def thresholds(self) -> tuple[int, ...]:
+        """The inactivity thresholds of the churn rules: read by writes, from the rules parsed at the
+        first one (a cold start that only reads builds no rule model)."""
+        if self._thresholds is None:
+            from cis.domain.churn import parse_rules  # loaded by the first write (see record)
+
+            self._thresholds = parse_rules(settings.churn_rules).thresholds_days
+        return self._thresholds
 
     def record(self, customer_id: str, interaction: InteractionIn, actor: str) -> EntryBase:
+        from cis.domain.churn import watch_after_activity  # the churn rules' module: loaded by writes, not reads
+
         now = self.clock()
         occurred = interaction.occurred_at or now
         entry = interaction.model_dump(mode="json", exclude_none=True) | {
