@@ -500,6 +500,15 @@ def _figures(runs: int, samples: dict[str, list[dict]], uncompiled: dict[str, li
     }
 
 
+def failures(results: dict) -> list[str]:
+    """What makes `make bench` fail: a function over its goal."""
+    return [
+        f"cold start: {name} {found['verdict']} ({found['goal']})"
+        for name, found in results["functions"].items()
+        if found["verdict"] != "ok"
+    ]
+
+
 def report(results: dict) -> None:
     """Print the figures measure() returned, and nothing else."""
     goal, floors = results["goal"], results["floors"]
@@ -508,8 +517,8 @@ def report(results: dict) -> None:
         f"(Python {results['python']}; init: import and module-level construction, bytecode present)"
     )
     print(
-        f"  goal: init + first request <= {goal['framework_ratio']}x the framework floor; "
-        f"api_docs <= {goal['api_docs_boto3_ratio']}x import boto3"
+        f"  goal: init + first request <= {goal['framework_ratio']} x the framework floor; "
+        f"api_docs <= {goal['api_docs_boto3_ratio']} x import boto3"
     )
     columns = ("init", "first", "total", "min", "max", "x frame", "x boto3", "no pyc")
     print(f"  {'':<20}" + "".join(f"{name:>9}" for name in columns) + "  verdict")

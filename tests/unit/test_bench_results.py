@@ -28,11 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
 RESULTS = json.loads((BENCH / "results.json").read_text())
 
-# Sections whose module predates LABELS: the labels their reports print, until they declare them.
-PENDING_LABELS = {
-    "load": ("409 retried after Retry-After", "orders recorded (201)"),  # bench/load.py (its rework: issue 16)
-}
-
 _PRINT = """
 import contextlib, importlib, io, json, sys
 sys.path.insert(0, {bench!r})
@@ -113,7 +108,7 @@ def test_results_hold_every_section_make_bench_runs_and_no_other(printed):
 def test_a_report_prints_exactly_the_figures_of_its_section(printed, section):
     figures, text = RESULTS[section], printed["printed"][section]["text"]
     numbers, strings, keys = leaves(figures)
-    labels = strings + keys + printed["printed"][section]["labels"] + list(PENDING_LABELS.get(section, ()))
+    labels = strings + keys + printed["printed"][section]["labels"]
     shown = Counter(numbers_in(without_labels(text, labels)))
     held = Counter(value for _, value in numbers)
     missing = [f"{path} = {value:f}" for path, value in numbers if shown[value] < held[value]]
