@@ -105,10 +105,13 @@ class Container:
 
 
 class Containers:
-    """Up to `size` containers of one function, each serving one event at a time."""
+    """Up to `size` containers of one function, each serving one event at a time. After each
+    invocation, every callable in `after_invoke` is called (the stream pump's nudge: whatever the
+    function wrote is in the table now)."""
 
-    def __init__(self, function: Function, size: int):
+    def __init__(self, function: Function, size: int, after_invoke: list | None = None):
         self.function, self.size = function, size
+        self.after_invoke = after_invoke if after_invoke is not None else []
         self.all: list[Container] = []
         self.idle: queue.Queue[Container] = queue.Queue()
         self.lock = threading.Lock()
@@ -119,6 +122,8 @@ class Containers:
             return container.invoke(event)
         finally:
             self.idle.put(container)
+            for listener in self.after_invoke:
+                listener()
 
     def _acquire(self) -> Container:
         try:
@@ -141,7 +146,10 @@ class Gateway:
         self.stage = stage
         functions = topology.FUNCTIONS  # read now, not at import: what is declared is what is served
         self.bindings = [Binding(f, route, _pattern(route.path)) for f in functions for route in f.routes]
-        self.pools = {function.name: Containers(function, containers_per_function) for function in functions}
+        self.after_invoke: list = []  # called after each invocation of any function
+        self.pools = {
+            function.name: Containers(function, containers_per_function, self.after_invoke) for function in functions
+        }
 
     def match(self, method: str, path: str) -> tuple[Binding | None, dict[str, str]]:
         """The route and its path parameters; (None, {}) for anything undeclared, as API Gateway has none."""

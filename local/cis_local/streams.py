@@ -3,6 +3,11 @@
 Reads every shard of the table's stream (moto's server mode keeps one), hands the processor
 batches in Lambda's event shape, and on reported failures redelivers from the first failed
 record; after MAX_DELIVERIES the failed records go to the dead-letter queue.
+
+It reads as soon as it is nudged (the gateway nudges it after every invocation: a function's writes
+are committed when it returns) and otherwise every IDLE_POLL_SECONDS, for writes made elsewhere
+(`cis jobs run`, a script on the table). Polling idle every 0.3 s, as before, cost each idle runtime
+about 5% of a core in requests to its DynamoDB.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import time
 
 BATCH_SIZE = 100
 MAX_DELIVERIES = 3
-POLL_SECONDS = 0.3
+IDLE_POLL_SECONDS = 2.0
+NUDGE_GATHER_SECONDS = 0.1  # after a nudge, wait this long for more writes: a burst of calls makes one read
 log = logging.getLogger("cis_local.streams")
 
 
@@ -24,14 +30,20 @@ class StreamPump:
         self.entities = set(entities)  # the topology's event filter, as Lambda applies it
         self.table, self.invoke, self.dead_letter_url, self.region = table_name, invoke, dead_letter_url, region
         self.stopping = threading.Event()
+        self.nudged = threading.Event()
         self.thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
         self.delivered = 0
 
     def start(self) -> None:
         self.thread.start()
 
+    def nudge(self) -> None:
+        """Read the stream now: something was just written (or may have been)."""
+        self.nudged.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self.nudged.set()
         self.thread.join(timeout=5)
 
     def _iterator(self, arn: str, shard_id: str, after: str | None) -> str:
@@ -47,6 +59,7 @@ class StreamPump:
         arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
         delivered_up_to: dict[str, str | None] = {}  # shard id -> sequence number of the last record handled
         while not self.stopping.is_set():
+            self.nudged.clear()  # a nudge from here on makes another read at once
             busy = False
             try:
                 for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
@@ -64,8 +77,9 @@ class StreamPump:
             except Exception:  # keep pumping: a local runtime should survive a bad moment
                 if not self.stopping.is_set():
                     log.exception("stream delivery failed; retrying")
-            if not busy:  # drain a backlog at full speed; idle, poll like the event source mapping
-                self.stopping.wait(POLL_SECONDS)
+            if not busy:  # drain a backlog at full speed; idle, wait for a nudge or the idle poll
+                if self.nudged.wait(IDLE_POLL_SECONDS):
+                    self.stopping.wait(NUDGE_GATHER_SECONDS)
 
     def _wanted(self, record: dict) -> bool:
         if not self.entities:
