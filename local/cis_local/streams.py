@@ -77,9 +77,9 @@ class StreamPump:
             except Exception:  # keep pumping: a local runtime should survive a bad moment
                 if not self.stopping.is_set():
                     log.exception("stream delivery failed; retrying")
-            if not busy:  # drain a backlog at full speed; idle, wait for a nudge or the idle poll
-                if self.nudged.wait(IDLE_POLL_SECONDS):
-                    self.stopping.wait(NUDGE_GATHER_SECONDS)
+            # Drain a backlog at full speed; idle, wait for a nudge (then for the rest of its burst) or the idle poll.
+            if not busy and self.nudged.wait(IDLE_POLL_SECONDS):
+                self.stopping.wait(NUDGE_GATHER_SECONDS)
 
     def _wanted(self, record: dict) -> bool:
         if not self.entities:

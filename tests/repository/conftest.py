@@ -17,8 +17,8 @@ from cis.service.changes import ChangeFeed
 from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
 from cis.topology import NOTIFIER
-from cis_local.functions import load_handler
 from cis_local import moto_fixes
+from cis_local.functions import load_handler
 from cis_local.gateway import LambdaContext
 from cis_local.queues import QueueDriver, create_event_queue
 from moto import mock_aws
