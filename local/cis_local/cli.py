@@ -33,6 +33,7 @@ def _run(args: argparse.Namespace) -> int:
 
         gateway = Gateway()
         pump = _stream_pump(backend, gateway)
+        gateway.after_invoke.append(pump.nudge)
         pump.start()
         drivers = _queue_drivers(backend, gateway)
         for driver in drivers:

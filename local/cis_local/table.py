@@ -55,15 +55,25 @@ def restore_in_process(client, name: str, items: Iterable[dict]) -> int:
     from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name].get_table(name)
+    new = DynamoType.__new__
+
+    def typed(value: dict) -> DynamoType:
+        """DynamoType(value), without its per-level list() copies and method calls: a third of the time."""
+        ((kind, raw),) = value.items()
+        if kind == "L":
+            raw = [typed(member) for member in raw]
+        elif kind == "M":
+            raw = {key: typed(member) for key, member in raw.items()}
+        made = new(DynamoType)
+        made.type, made.value = kind, raw
+        return made
+
     count = 0
     for attributes in items:
         item = Item.__new__(Item)  # as moto's Item(), less its size check (these are the repositories' own)
-        item.hash_key, item.range_key = (
-            DynamoType(attributes[TABLE.partition_key]),
-            DynamoType(attributes[TABLE.sort_key]),
-        )
+        item.hash_key, item.range_key = typed(attributes[TABLE.partition_key]), typed(attributes[TABLE.sort_key])
         item.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-        dict.update(item.attrs, {name: DynamoType(value) for name, value in attributes.items()})
+        dict.update(item.attrs, {name: typed(value) for name, value in attributes.items()})
         table.items[item.hash_key][item.range_key] = item
         count += 1
     return count

@@ -111,14 +111,17 @@ def bus_events(quiet_api):
     def read(customer_id: str, want: int, timeout_s: float = 90) -> list[dict]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-                "Messages", []
-            ):
+            # Short polls and a pause, never a long poll: the runtime's moto server applies one request at
+            # a time, so a waiting receive would hold up the very stream processor that publishes the events.
+            messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            for message in messages:
                 seen.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
             mine = [e for e in seen if e["detail"]["customer_id"] == customer_id]
             if len(mine) >= want:
                 return mine
+            if not messages:
+                time.sleep(0.1)
         return [e for e in seen if e["detail"]["customer_id"] == customer_id]
 
     return read

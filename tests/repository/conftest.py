@@ -17,6 +17,7 @@ from cis.service.changes import ChangeFeed
 from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
 from cis.topology import NOTIFIER
+from cis_local import moto_fixes
 from cis_local.functions import load_handler
 from cis_local.gateway import LambdaContext
 from cis_local.queues import QueueDriver, create_event_queue
@@ -30,10 +31,12 @@ from tests.dynamodb_local import fresh_table
 @pytest.fixture
 def dynamodb(dynamodb_local, monkeypatch):
     """The table, empty, in moto's in-process mock or (CIS_TEST_DYNAMODB=local) in DynamoDB Local. The other
-    services stay on the mock either way: it passes requests for a non-AWS endpoint through."""
+    services stay on the mock either way: it passes requests for a non-AWS endpoint through. On the mock,
+    with the local runtime's corrections (cis_local.moto_fixes: the same answers, at a cost that grows with
+    what a request touches; stock moto deep-copies the whole table for every item of a transaction)."""
     if dynamodb_local:
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)  # every client, the handlers' too
-    with mock_aws():
+    with mock_aws(), moto_fixes.installed():
         client = boto3.client("dynamodb")
         fresh_table(client, "cis-test")
         yield client

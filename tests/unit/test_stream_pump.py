@@ -23,6 +23,20 @@ class Stopping:
         return self.is_set()
 
 
+class Nudged:
+    """The pump's nudge event, its waits recorded with the stop event's; `nudges` answers, wait by wait."""
+
+    def __init__(self, stopping: Stopping, nudges=()):
+        self.stopping, self.nudges = stopping, list(nudges)
+
+    def clear(self) -> None:
+        pass
+
+    def wait(self, seconds: float) -> bool:
+        self.stopping.waits.append(seconds)
+        return self.nudges.pop(0) if self.nudges else False
+
+
 class Table:
     def describe_table(self, TableName):
         return {"Table": {"LatestStreamArn": ARN}}
@@ -53,18 +67,23 @@ class Stream:
         return {"Records": records}
 
 
-def pump(script, rounds):
+def pump(script, rounds, nudges=()):
     delivered = []
     stream = Stream(script)
     the_pump = StreamPump(Table(), stream, None, "cis", lambda event: delivered.append(event["Records"]), "dlq", "eu")
     the_pump.stopping = Stopping(rounds)
+    the_pump.nudged = Nudged(the_pump.stopping, nudges)
     return the_pump, stream, delivered
 
 
-def test_a_full_batch_is_followed_at_once_a_partial_one_by_the_batching_window_none_by_the_idle_interval():
+def test_a_full_batch_is_followed_at_once_a_partial_one_by_the_batching_window_none_by_the_idle_wait():
     the_pump, stream, delivered = pump([streams.BATCH_SIZE, 3, 0, 0], rounds=3)
     the_pump._run()
-    assert the_pump.stopping.waits == [streams.BATCH_WINDOW_SECONDS, streams.POLL_SECONDS, streams.POLL_SECONDS]
+    assert the_pump.stopping.waits == [
+        streams.BATCH_WINDOW_SECONDS,
+        streams.IDLE_POLL_SECONDS,
+        streams.IDLE_POLL_SECONDS,
+    ]
     assert [len(batch) for batch in delivered] == [streams.BATCH_SIZE, 3]
     # Each poll resumes after the last record handled, from a fresh iterator.
     assert stream.positions == [None, str(streams.BATCH_SIZE), str(streams.BATCH_SIZE + 3), str(streams.BATCH_SIZE + 3)]
@@ -75,8 +94,8 @@ def test_failed_polls_back_off_and_read_the_shard_list_again(caplog):
     failures = [RuntimeError("moto is away")] * 6
     the_pump, stream, delivered = pump([*failures, 2, 0], rounds=8)
     the_pump._run()
-    backoff = [min(streams.POLL_SECONDS * 2**n, streams.MAX_BACKOFF_SECONDS) for n in range(6)]
-    assert the_pump.stopping.waits == [*backoff, streams.BATCH_WINDOW_SECONDS, streams.POLL_SECONDS]
+    backoff = [min(streams.RETRY_SECONDS * 2**n, streams.MAX_BACKOFF_SECONDS) for n in range(6)]
+    assert the_pump.stopping.waits == [*backoff, streams.BATCH_WINDOW_SECONDS, streams.IDLE_POLL_SECONDS]
     assert backoff[-1] == streams.MAX_BACKOFF_SECONDS
     assert [len(batch) for batch in delivered] == [2]
     assert stream.described == 1 + len(failures)
@@ -87,5 +106,12 @@ def test_failed_polls_back_off_and_read_the_shard_list_again(caplog):
 def test_an_idle_stream_is_polled_once_an_interval(rounds):
     the_pump, stream, delivered = pump([], rounds=rounds)
     the_pump._run()
-    assert the_pump.stopping.waits == [streams.POLL_SECONDS] * rounds
+    assert the_pump.stopping.waits == [streams.IDLE_POLL_SECONDS] * rounds
     assert len(stream.positions) == rounds and delivered == []
+
+
+def test_a_nudge_while_idle_reads_after_the_batching_window_not_the_idle_interval():
+    the_pump, _, delivered = pump([0, 4], rounds=3, nudges=[True])
+    the_pump._run()
+    assert the_pump.stopping.waits[:2] == [streams.IDLE_POLL_SECONDS, streams.BATCH_WINDOW_SECONDS]
+    assert [len(batch) for batch in delivered] == [4]
