@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from cis.domain.changes import ItemChange
+from cis.domain.moments import utcnow
 from cis.repository.factory import (
     audit_repository,
     churn_repository,
@@ -20,7 +21,6 @@ from cis.repository.factory import (
 )
 from cis.repository.items import from_attributes
 from cis.service.changes import ChangeFeed
-from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...

@@ -34,6 +34,7 @@ MERGES_AND_IMPORTS = (
 CUSTOMER_MODEL = ("cis.domain.customer", "cis.domain.changes", "cis.service.customers")
 CHURN_RULES = ("cis.domain.churn",)  # assessing customers (the churn check), marking them (the stream processor)
 INTERACTION_MODELS = ("cis.domain.interactions",)  # what the timeline takes; a customer keeps its engagement only
+CUSTOMER_SERVICE = ("cis.service.customers",)  # creating, editing and finding customers (reading is the repository's)
 MODELS = ("cis.domain", "cis.service", "cis.repository", "cis.api.http", "cis.api.operations")
 SWAGGER_UI = ("aws_lambda_powertools.event_handler.openapi.swagger_ui",)  # Powertools' OpenAPI models
 
@@ -46,7 +47,7 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
     # Creates customers (duplicate candidates: matching) and takes POSTs; reads no rules or interactions.
     "customers_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *INTERACTION_MODELS, *MERGES_AND_IMPORTS),
     # Reads customers for the 360 view; compares none; the churn rules come with its first write.
-    "timeline_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *MATCHING, *MERGES_AND_IMPORTS),
+    "timeline_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *MATCHING, *MERGES_AND_IMPORTS, *CUSTOMER_SERVICE),
     # No POST routes; reads customers for their consents; compares none.
     "consents_api": (
         *IDEMPOTENCY,
@@ -70,7 +71,7 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *MERGES_AND_IMPORTS,
     ),
     # Re-files the blocking keys of every changed customer (matching) and marks rescores (churn rules).
-    "stream_processor": (*IDEMPOTENCY, *CONTACT, *BABEL, *INTERACTION_MODELS, *MERGES_AND_IMPORTS),
+    "stream_processor": (*IDEMPOTENCY, *CONTACT, *BABEL, *INTERACTION_MODELS, *MERGES_AND_IMPORTS, *CUSTOMER_SERVICE),
     # Reads reminder items and publishes events: no customer model, no contact data, no message.
     "renewal_reminders": (
         *IDEMPOTENCY,
@@ -83,9 +84,25 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *MERGES_AND_IMPORTS,
     ),
     # Assesses stored profiles against the churn rules; compares none.
-    "churn_check": (*IDEMPOTENCY, *CONTACT, *BABEL, *INTERACTION_MODELS, *MATCHING, *MERGES_AND_IMPORTS),
+    "churn_check": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *BABEL,
+        *INTERACTION_MODELS,
+        *MATCHING,
+        *MERGES_AND_IMPORTS,
+        *CUSTOMER_SERVICE,
+    ),
     # Renders messages (babel) to stored customers; compares none.
-    "notifier": (*IDEMPOTENCY, *CONTACT, *CHURN_RULES, *INTERACTION_MODELS, *MATCHING, *MERGES_AND_IMPORTS),
+    "notifier": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MATCHING,
+        *MERGES_AND_IMPORTS,
+        *CUSTOMER_SERVICE,
+    ),
     # Serves a JSON file and Swagger UI behind the gate: no AWS call, no model, the page's assets when asked for.
     "api_docs": (*AWS_SDK, "aws_xray_sdk", *IDEMPOTENCY, "pydantic", *MODELS, *CONTACT, *MATCHING, *BABEL, *SWAGGER_UI),
 }

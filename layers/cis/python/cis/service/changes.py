@@ -11,11 +11,11 @@ from cis.domain.changes import ItemChange, interpret
 from cis.domain.churn import rescore_needed
 from cis.domain.customer import Customer
 from cis.domain.model import STORED
+from cis.domain.moments import utcnow
 from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
 from cis.repository.churn import ChurnRepository
 from cis.repository.customers import CustomerRepository
-from cis.service.customers import utcnow
 from cis.service.duplicates import DuplicateFinder
 
 

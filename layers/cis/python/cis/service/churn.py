@@ -19,11 +19,10 @@ from cis.domain.churn import ChurnRules, assess, next_crossing, signals_of
 from cis.domain.customer import Customer
 from cis.domain.events import DomainEvent
 from cis.domain.model import STORED
-from cis.domain.moments import timestamp
+from cis.domain.moments import timestamp, utcnow
 from cis.domain.risk import ChurnRisk
 from cis.repository.customers import VersionConflict
 from cis.repository.retries import retry_on_conflict
-from cis.service.customers import utcnow
 
 JOB = "churn-check"
 ACTOR = f"system:{JOB}"

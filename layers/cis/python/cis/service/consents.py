@@ -8,12 +8,11 @@ from datetime import datetime
 from ulid import ULID
 
 from cis.domain.consent import ConsentIn, ConsentState
-from cis.domain.moments import timestamp
+from cis.domain.moments import timestamp, utcnow
 from cis.errors import concurrent_update
 from cis.repository.consents import ConsentRepository
 from cis.repository.customers import Page
 from cis.repository.retries import jittered_pause, retry_on_conflict
-from cis.service.customers import utcnow
 
 
 class ConsentService:

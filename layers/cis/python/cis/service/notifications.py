@@ -11,7 +11,7 @@ from typing import Protocol
 from ulid import ULID
 
 from cis.domain.customer import Customer
-from cis.domain.moments import timestamp
+from cis.domain.moments import timestamp, utcnow
 from cis.domain.notifications import (
     CHECK_IN_PURPOSES,
     PURPOSE,
@@ -26,7 +26,6 @@ from cis.domain.notifications import (
 from cis.domain.reminders import RenewalDue
 from cis.errors import Merged
 from cis.repository.notifications import Claim, NotificationRepository
-from cis.service.customers import utcnow
 
 ACTOR = "system:notifier"
 

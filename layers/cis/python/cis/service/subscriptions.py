@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from ulid import ULID
 
+from cis.domain.moments import utcnow
 from cis.domain.problems import field_problems
 from cis.domain.subscriptions import (
     Renewal,
@@ -22,7 +23,6 @@ from cis.domain.subscriptions import (
 )
 from cis.errors import Conflict, FieldProblem, PreconditionFailed, Unprocessable
 from cis.repository.retries import jittered_pause, read_modify_write
-from cis.service.customers import utcnow
 
 
 class Repository(Protocol):

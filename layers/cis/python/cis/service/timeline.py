@@ -17,13 +17,12 @@ from cis.domain.interactions import (
     engagement_change,
     open_tickets_delta,
 )
-from cis.domain.moments import timestamp
+from cis.domain.moments import timestamp, utcnow
 from cis.domain.timeline import EntryBase, shown_entry
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
 from cis.repository.customers import Page
 from cis.repository.retries import jittered_pause, retry_on_conflict
 from cis.repository.timeline import Backdated, TimelineRepository
-from cis.service.customers import utcnow
 
 VIEW_ENTRIES = 20
 
