@@ -36,8 +36,8 @@ come from a scenario built once per run through the API handlers themselves (a c
 subscription and an order, a likely duplicate, a new customer the stream has not handled yet).
 
 CPU time (time.process_time) in the child, median of `runs` samples per target; the targets take
-turns, floors included, so a noisy spell on a shared machine hits them all. The ratios compare
-medians of init + first request.
+turns, floors included, in an order shuffled for each round, so a noisy spell on a shared machine
+hits them all alike. The ratios compare medians of init + first request.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import secrets
 import statistics
 import subprocess
@@ -438,19 +439,30 @@ def measure(runs: int = RUNS, functions: list[str] | None = None, no_bytecode: b
             folder = Path(temp)
             for spec, env in targets.values():  # compiles what each imports, its first request's modules too
                 _sample(spec, env, folder, moto)
-            for _ in range(runs):  # the targets take turns
-                for name, (spec, env) in targets.items():
-                    samples.setdefault(name, []).append(_sample(spec, env, folder, moto))
+            for name in _rounds(targets, runs):  # the targets take turns
+                spec, env = targets[name]
+                samples.setdefault(name, []).append(_sample(spec, env, folder, moto))
             if no_bytecode:
                 prefix = _runtime_bytecode(folder / "pycache")
                 plain = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)}
-                for _ in range(runs):
-                    for name, (spec, env) in targets.items():
-                        init_only = {key: value for key, value in spec.items() if key != "event"}
-                        uncompiled.setdefault(name, []).append(_sample(init_only, env | plain, folder, None)["init_ms"])
+                for name in _rounds(targets, runs):
+                    spec, env = targets[name]
+                    init_only = {key: value for key, value in spec.items() if key != "event"}
+                    uncompiled.setdefault(name, []).append(_sample(init_only, env | plain, folder, None)["init_ms"])
     finally:
         moto.stop()
     return _figures(runs, samples, uncompiled)
+
+
+def _rounds(targets: dict, runs: int) -> list[str]:
+    """Every target once a round, in an order shuffled for each round (the same each run of the bench):
+    a busy spell on a shared machine hits no target, the floors included, at the same place every time."""
+    order: list[str] = []
+    for number in range(runs):
+        names = list(targets)
+        random.Random(number).shuffle(names)
+        order += names
+    return order
 
 
 def _figures(runs: int, samples: dict[str, list[dict]], uncompiled: dict[str, list[float]]) -> dict:
