@@ -3,7 +3,7 @@ first request, in CPU time, against two floors measured in the same run: a bare 
 a minimal Powertools handler (bench/coldstart_floor: Logger, Metrics, Tracer, a validating resolver,
 one DynamoDB client, one GET route making one GetItem).
 
-    .venv/bin/python bench/coldstart.py                                   # every function, 5 runs each
+    .venv/bin/python bench/coldstart.py                                   # every function, 7 runs each
     .venv/bin/python bench/coldstart.py --runs 9 --functions customers_api api_docs
 
 Goal (issue 16): every function's init + first request at most 1.25x the framework floor's; api_docs,
@@ -66,7 +66,7 @@ LOCAL = ROOT / "local"
 FUNCTIONS_DIR = ROOT / "functions"
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]  # the deps layer and the runtime's SDK (see the docstring)
 
-RUNS = 5
+RUNS = 7  # samples per target: CPU time on a shared machine varies by a third from one to the next
 GOAL = {"framework_ratio": 1.25, "api_docs_boto3_ratio": 1.0}
 BOTO3, FRAMEWORK = "boto3", "framework"
 TABLE = BUS = "cis-coldstart"
@@ -435,20 +435,22 @@ def measure(runs: int = RUNS, functions: list[str] | None = None, no_bytecode: b
     moto = MotoServer(scenario["items"])
     try:
         targets = _targets(names, scenario, moto.endpoint)
+        samples = {name: [] for name in targets}  # reported in this order: the floors, then the topology's
         with tempfile.TemporaryDirectory(prefix="cis-coldstart-") as temp:
             folder = Path(temp)
             for spec, env in targets.values():  # compiles what each imports, its first request's modules too
                 _sample(spec, env, folder, moto)
             for name in _rounds(targets, runs):  # the targets take turns
                 spec, env = targets[name]
-                samples.setdefault(name, []).append(_sample(spec, env, folder, moto))
+                samples[name].append(_sample(spec, env, folder, moto))
             if no_bytecode:
                 prefix = _runtime_bytecode(folder / "pycache")
                 plain = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)}
+                uncompiled = {name: [] for name in targets}
                 for name in _rounds(targets, runs):
                     spec, env = targets[name]
                     init_only = {key: value for key, value in spec.items() if key != "event"}
-                    uncompiled.setdefault(name, []).append(_sample(init_only, env | plain, folder, None)["init_ms"])
+                    uncompiled[name].append(_sample(init_only, env | plain, folder, None)["init_ms"])
     finally:
         moto.stop()
     return _figures(runs, samples, uncompiled)
