@@ -3,7 +3,7 @@ first request, in CPU time, against two floors measured in the same run: a bare 
 a minimal Powertools handler (bench/coldstart_floor: Logger, Metrics, Tracer, a validating resolver,
 one DynamoDB client, one GET route making one GetItem).
 
-    .venv/bin/python bench/coldstart.py                                   # every function, 5 runs each
+    .venv/bin/python bench/coldstart.py                                   # every function, 7 runs each
     .venv/bin/python bench/coldstart.py --runs 9 --functions customers_api api_docs
 
 Goal (issue 16): every function's init + first request at most 1.25x the framework floor's; api_docs,
@@ -36,8 +36,8 @@ come from a scenario built once per run through the API handlers themselves (a c
 subscription and an order, a likely duplicate, a new customer the stream has not handled yet).
 
 CPU time (time.process_time) in the child, median of `runs` samples per target; the targets take
-turns, floors included, so a noisy spell on a shared machine hits them all. The ratios compare
-medians of init + first request.
+turns, floors included, in an order shuffled for each round, so a noisy spell on a shared machine
+hits them all alike. The ratios compare medians of init + first request.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import secrets
 import statistics
 import subprocess
@@ -65,7 +66,7 @@ LOCAL = ROOT / "local"
 FUNCTIONS_DIR = ROOT / "functions"
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]  # the deps layer and the runtime's SDK (see the docstring)
 
-RUNS = 5
+RUNS = 7  # samples per target: CPU time on a shared machine varies by a third from one to the next
 GOAL = {"framework_ratio": 1.25, "api_docs_boto3_ratio": 1.0}
 BOTO3, FRAMEWORK = "boto3", "framework"
 TABLE = BUS = "cis-coldstart"
@@ -434,23 +435,36 @@ def measure(runs: int = RUNS, functions: list[str] | None = None, no_bytecode: b
     moto = MotoServer(scenario["items"])
     try:
         targets = _targets(names, scenario, moto.endpoint)
+        samples = {name: [] for name in targets}  # reported in this order: the floors, then the topology's
         with tempfile.TemporaryDirectory(prefix="cis-coldstart-") as temp:
             folder = Path(temp)
             for spec, env in targets.values():  # compiles what each imports, its first request's modules too
                 _sample(spec, env, folder, moto)
-            for _ in range(runs):  # the targets take turns
-                for name, (spec, env) in targets.items():
-                    samples.setdefault(name, []).append(_sample(spec, env, folder, moto))
+            for name in _rounds(targets, runs):  # the targets take turns
+                spec, env = targets[name]
+                samples[name].append(_sample(spec, env, folder, moto))
             if no_bytecode:
                 prefix = _runtime_bytecode(folder / "pycache")
                 plain = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)}
-                for _ in range(runs):
-                    for name, (spec, env) in targets.items():
-                        init_only = {key: value for key, value in spec.items() if key != "event"}
-                        uncompiled.setdefault(name, []).append(_sample(init_only, env | plain, folder, None)["init_ms"])
+                uncompiled = {name: [] for name in targets}
+                for name in _rounds(targets, runs):
+                    spec, env = targets[name]
+                    init_only = {key: value for key, value in spec.items() if key != "event"}
+                    uncompiled[name].append(_sample(init_only, env | plain, folder, None)["init_ms"])
     finally:
         moto.stop()
     return _figures(runs, samples, uncompiled)
+
+
+def _rounds(targets: dict, runs: int) -> list[str]:
+    """Every target once a round, in an order shuffled for each round (the same each run of the bench):
+    a busy spell on a shared machine hits no target, the floors included, at the same place every time."""
+    order: list[str] = []
+    for number in range(runs):
+        names = list(targets)
+        random.Random(number).shuffle(names)
+        order += names
+    return order
 
 
 def _figures(runs: int, samples: dict[str, list[dict]], uncompiled: dict[str, list[float]]) -> dict:

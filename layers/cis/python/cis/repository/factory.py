@@ -13,7 +13,6 @@ from botocore.config import Config
 
 from cis.config import settings
 from cis.snapstart import track
-from cis.topology import TABLE
 
 # Each store's module is imported by the function that builds it: a handler loads only the
 # repositories (and through them the domain models) it uses.
@@ -69,6 +68,8 @@ def customer_repository(client=None) -> CustomerRepository:
 def idempotency_store(client) -> DynamoDBPersistenceLayer:
     """Powertools Idempotency records in the single table: PK=IDEMPOTENCY, SK=<hash of key>."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from cis.topology import TABLE  # the API functions', which have it loaded; the others never load the topology
 
     return DynamoDBPersistenceLayer(
         table_name=settings.table_name,
@@ -150,8 +151,7 @@ def notification_repository(client=None) -> NotificationRepository:
 
 class ClientAtFirstUse:
     """A boto3 client made when first used. Each client costs a cold start its service's model and
-    endpoint rules; the notifier's SMS and SQS clients serve only some messages (an SMS, a deferral),
-    and a sender's client is needed only once a message goes out on its channel."""
+    endpoint rules; the notifier's SNS and SQS clients serve only some messages (an SMS, a deferral)."""
 
     def __init__(self, service: str):
         self._service = service
@@ -168,7 +168,7 @@ def senders() -> dict[str, EmailSender | SmsSender]:
 
     # Endpoints from AWS_ENDPOINT_URL_SESV2 / _SNS when set: moto locally, AWS otherwise.
     return {
-        "email": EmailSender(ClientAtFirstUse("sesv2"), settings.sender_email),
+        "email": EmailSender(boto3.client("sesv2", config=_CONFIG), settings.sender_email),  # the default channel
         "sms": SmsSender(ClientAtFirstUse("sns")),
     }
 
