@@ -9,7 +9,8 @@ LAMBDA_PYTHON := 3.13
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test test-dynamodb-local contract unit lint synth bench fuzz token layer clean
+.PHONY: run test install test-http test-in-process test-dynamodb-local test-dynamodb-local-repository \
+	test-dynamodb-local-http contract unit lint synth bench fuzz token layer clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,18 +42,43 @@ run: $(VENV)/.installed
 PYTEST_OR_FAIL = rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 
-## test: lint, every pytest suite, the repository and API suites again on DynamoDB Local (needs java), synth
-test: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
-	$(VENV)/bin/ruff check .
-	$(PY) -m pytest; $(PYTEST_OR_FAIL)
-	$(MAKE) --no-print-directory test-dynamodb-local
-	$(MAKE) --no-print-directory synth
+## test: lint, every pytest suite, the repository and API suites again on DynamoDB Local (needs java), synth;
+##       the installs and then the steps below run side by side, two at a time; the total time comes last
+test:
+	@SECONDS=0; \
+	  $(MAKE) --no-print-directory -j3 --output-sync=target install && \
+	  $(VENV)/bin/ruff check . && \
+	  echo "$(words $(TEST_STEPS)) steps, two at a time (each one's output appears whole when it ends): $(TEST_STEPS)" && \
+	  $(MAKE) --no-print-directory -j2 --output-sync=target $(TEST_STEPS); \
+	  rc=$$?; [ $$rc -eq 0 ] && outcome=passed || outcome=FAILED; \
+	  echo "make test $$outcome: $$((SECONDS / 60)) min $$((SECONDS % 60)) s in total, installs included"; exit $$rc
+
+# The steps of `make test`, longest first: with two at a time, each next one starts when either ends.
+# Together they are every pytest suite once on moto and the repository and API suites once more on
+# DynamoDB Local; the in-process step takes every test folder but the two HTTP ones, so a new one is run.
+TEST_STEPS := test-http test-in-process test-dynamodb-local-http test-dynamodb-local-repository synth
+
+install: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+
+## test-http: the suites that drive `cis run` over HTTP (tests/api, tests/contract), on moto
+test-http: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+	$(PY) -m pytest tests/api tests/contract; $(PYTEST_OR_FAIL)
+
+## test-in-process: every other suite (unit, repository on moto, infrastructure)
+test-in-process: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+	$(PY) -m pytest --ignore=tests/api --ignore=tests/contract; $(PYTEST_OR_FAIL)
 
 ## test-dynamodb-local: the repository and API suites on AWS's DynamoDB Local, which rejects requests moto takes
-test-dynamodb-local: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
-	@if ! command -v java > /dev/null; then echo "skipping the DynamoDB Local run: java not found"; exit 0; fi; \
-	  echo "the repository and API suites again, on DynamoDB Local"; \
-	  CIS_TEST_DYNAMODB=local $(PY) -m pytest tests/repository tests/api; $(PYTEST_OR_FAIL)
+test-dynamodb-local: test-dynamodb-local-repository test-dynamodb-local-http
+
+DYNAMODB_LOCAL_PYTEST = @if ! command -v java > /dev/null; then echo "skipping the DynamoDB Local run: java not found"; exit 0; fi; \
+	  echo "again, on DynamoDB Local:"; CIS_TEST_DYNAMODB=local $(PY) -m pytest
+
+test-dynamodb-local-repository: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+	$(DYNAMODB_LOCAL_PYTEST) tests/repository; $(PYTEST_OR_FAIL)
+
+test-dynamodb-local-http: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
+	$(DYNAMODB_LOCAL_PYTEST) tests/api; $(PYTEST_OR_FAIL)
 
 ## contract: clients generated from the committed OpenAPI document (openapi-python-client against cis run; @hey-api/openapi-ts under tsc --strict); part of `make test`
 contract: $(VENV)/.installed node_modules/.installed
