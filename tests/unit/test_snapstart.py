@@ -200,3 +200,48 @@ def test_every_function_registers_the_hooks_once_at_init():
         registered = dict(zip(names, pool.map(hooks_registered_by, names), strict=True))
     expected = [["before", "cis.snapstart", "before_snapshot"], ["after", "cis.snapstart", "after_restore"]]
     assert registered == {name: expected for name in names}
+
+
+# With the fake runtime in place, one function's handler is loaded and the snapshot taken; it prints
+# what its first request would still have to build.
+PREPARED = """
+import json, sys, types
+runtime = types.ModuleType("snapshot_restore_py")
+runtime.before = []
+runtime.register_before_snapshot = lambda f, *a, **k: runtime.before.append(f)
+runtime.register_after_restore = lambda f, *a, **k: None
+sys.modules["snapshot_restore_py"] = runtime
+from cis_local.functions import function_named, load_handler
+from pydantic import BaseModel
+app = load_handler(function_named(sys.argv[1])).app
+
+def pending():
+    routes = [r.path for r in app._static_routes + app._dynamic_routes if r._dependant is None]
+    found, stack = [], [BaseModel]
+    while stack:
+        for model in stack.pop().__subclasses__():
+            stack.append(model)
+            if model.__module__.startswith("cis.") and not model.__pydantic_complete__:
+                found.append(model.__name__)
+    return {"routes": routes, "models": sorted(found), "idempotency": "aws_lambda_powertools.utilities.idempotency" in sys.modules}
+
+before = pending()
+for hook in runtime.before:
+    hook()
+print(json.dumps({"before": before, "after": pending()}))
+"""
+
+
+def test_the_snapshot_holds_what_a_first_request_would_otherwise_build():
+    """customers_api: its routes' validation, the models it loaded and its idempotency store are
+    deferred to the first request at a plain cold start, and built before a snapshot."""
+    paths = [str(Path(package.__file__).parents[1]) for package in (cis, cis_local)]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", PREPARED, "customers_api"], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    before, after = figures["before"], figures["after"]
+    assert before["routes"] and "Customer" in before["models"] and not before["idempotency"]  # all deferred
+    assert after == {"routes": [], "models": [], "idempotency": True}

@@ -12,7 +12,9 @@ shared by all of them:
 
 `after_restore` re-seeds `random`, resets the ULID generator and closes the clients' connections
 (each client opens its own on its next call); `before_snapshot` closes them too, so the snapshot
-holds none. os.urandom, and with it `secrets`, uuid4 and the ULID randomness itself, reads the
+holds none. Before that it runs the preparations a function registered (`prepare_before_snapshot`):
+what a cold start leaves to the first request (pydantic models built at first use, each route's
+validation, the idempotency store) is then done once, at publish, and in the snapshot. os.urandom, and with it `secrets`, uuid4 and the ULID randomness itself, reads the
 kernel, which Lambda re-seeds on restore.
 
 Every function imports this module at init (through `cis.repository.factory`, or its handler),
@@ -29,6 +31,8 @@ from weakref import WeakSet
 # The SDK clients `cis.repository.factory` built, whose connections the hooks close.
 _clients: WeakSet = WeakSet()
 registered = False
+# Steps that do ahead of time what a first request would otherwise do after every restore.
+_preparations: list = []
 
 
 def track(client):
@@ -63,7 +67,21 @@ def reset_ulid_generator() -> None:
     generator.policy = type(generator.policy)()
 
 
+def prepare_before_snapshot(step):
+    """Run `step` before the snapshot is taken. A step that fails fails the version's publication,
+    which is when a broken model should be found, rather than at a customer's first request."""
+    _preparations.append(step)
+    return step
+
+
+def prepare() -> int:
+    for step in _preparations:
+        step()
+    return len(_preparations)
+
+
 def before_snapshot() -> None:
+    prepare()
     close_connections()
 
 
