@@ -223,7 +223,8 @@ def pending():
             stack.append(model)
             if model.__module__.startswith("cis.") and not model.__pydantic_complete__:
                 found.append(model.__name__)
-    return {"routes": routes, "models": sorted(found), "idempotency": "aws_lambda_powertools.utilities.idempotency" in sys.modules}
+    idempotency = "aws_lambda_powertools.utilities.idempotency" in sys.modules
+    return {"routes": routes, "models": sorted(found), "idempotency": idempotency}
 
 before = pending()
 for hook in runtime.before:

@@ -14,8 +14,9 @@ shared by all of them:
 (each client opens its own on its next call); `before_snapshot` closes them too, so the snapshot
 holds none. Before that it runs the preparations a function registered (`prepare_before_snapshot`):
 what a cold start leaves to the first request (pydantic models built at first use, each route's
-validation, the idempotency store) is then done once, at publish, and in the snapshot. os.urandom, and with it `secrets`, uuid4 and the ULID randomness itself, reads the
-kernel, which Lambda re-seeds on restore.
+validation, the idempotency store) is then done once, at publish, and in the snapshot.
+os.urandom, and with it `secrets`, uuid4 and the ULID randomness itself, reads the kernel, which
+Lambda re-seeds on restore.
 
 Every function imports this module at init (through `cis.repository.factory`, or its handler),
 which registers the hooks with the runtime's `snapshot_restore_py`. Outside Lambda (tests, the
