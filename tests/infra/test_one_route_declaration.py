@@ -3,7 +3,6 @@ document, the local gateway and the synthesized API Gateway, with nothing typed 
 
 import json
 import sys
-from dataclasses import replace
 
 import pytest
 from cis import topology
@@ -38,7 +37,7 @@ class Throwaway(BaseModel):
 @pytest.fixture
 def declared(monkeypatch):
     """THROWAWAY added to the customers API's routes in the topology, and nowhere else."""
-    extended = replace(CUSTOMERS_API, routes=(*CUSTOMERS_API.routes, THROWAWAY))
+    extended = CUSTOMERS_API._replace(routes=(*CUSTOMERS_API.routes, THROWAWAY))
     functions = tuple(extended if f.name == CUSTOMERS_API.name else f for f in topology.FUNCTIONS)
     monkeypatch.setattr(topology, "FUNCTIONS", functions)
     # A fresh copy of the customers API's handler module, as a new deployment would import it.

@@ -1,5 +1,4 @@
 import itertools
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -123,7 +122,7 @@ def notifier_queue(dynamodb):
     visibility timeout cut to nothing: each retry comes at once instead of two minutes later."""
     events, sqs = boto3.client("events"), boto3.client("sqs")
     events.create_event_bus(Name=BUS)
-    function = replace(NOTIFIER, queue=replace(NOTIFIER.queue, visibility_timeout_s=0))
+    function = NOTIFIER._replace(queue=NOTIFIER.queue._replace(visibility_timeout_s=0))
     queue_url, dead_letter_url = create_event_queue(events, sqs, BUS, function)
     boto3.client("sesv2").create_email_identity(EmailIdentity="reminders@cis.local")
     module = load_handler(NOTIFIER)
