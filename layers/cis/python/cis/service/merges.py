@@ -17,7 +17,7 @@ from cis.domain.merging import (
     combined_subscriptions,
     survivor_fields,
 )
-from cis.errors import Conflict, FieldProblem, InvalidRequest, NotFound, Unprocessable
+from cis.errors import Conflict, FieldProblem, InvalidRequest, Merged, NotFound, Unprocessable
 from cis.repository.merges import MergeRepository
 
 
@@ -72,24 +72,39 @@ class MergeService:
         return MergeLog.model_validate(log | done | {"status": "done"})
 
     def undo(self, merge_id: str, actor: str) -> MergeLog:
-        """Put every item back as it was before the merge, if the survivor has not changed since."""
+        """Take the merge out again: what came from the merged-away customers goes back to them, what
+        was written to the survivor since stays; what cannot go back by itself is listed for review.
+
+        The same protocol as the merge: lock every customer at the version read (a write that lands
+        first fails the lock: 409, retry), plan from what is stored while locked, apply."""
         log, plan = self.repository.log(merge_id)
         if log["status"] != "done":
             raise Conflict(f"merge {merge_id} is {log['status']}: only a completed merge can be undone", code="state")
         survivor_id = log["survivor_id"]
+        try:
+            survivor = self.repository.mergeable(survivor_id)
+        except Merged as merged:
+            raise Conflict(
+                f"customer {survivor_id} was merged into {merged.survivor_id} since: "
+                f"undo merge {merged.merge_id} first",
+                code="merged_since",
+            ) from merged
         now = self.clock()
         undoing = {"status": "undoing", "undone_at": now.isoformat(), "undone_by": actor}
-        versions = {survivor_id: plan.profile_after(survivor_id)["version"]}
+        versions = {survivor_id: survivor["version"]}
         versions |= {loser_id: self.repository.version(loser_id) for loser_id in log["merged_ids"]}
+        self.repository.lock(merge_id, versions, undoing, status_from="done")
         try:
-            self.repository.lock(merge_id, versions, undoing, status_from="done")
-        except Conflict as conflict:
-            raise _changed_since(survivor_id) from conflict
-        if not self.repository.unchanged_since(plan, survivor_id):
+            partitions = self.repository.read_locked([survivor_id, *log["merged_ids"]])
+            stamps = {"updated_at": now.isoformat(), "updated_by": actor}
+            undo_plan, review = self.repository.plan_undo(plan, partitions, stamps)
+            self.repository.save_plan(merge_id, undo_plan, prefix="UNDO#")
+        except Exception:
             self.repository.release(merge_id, list(versions), "undoing", "done")
-            raise _changed_since(survivor_id)
-        self.repository.apply(merge_id, plan.inverse(), "undoing", "undone", on_failure="done")
-        return MergeLog.model_validate(log | undoing | {"status": "undone"})
+            raise
+        values = {"left_for_review": [item.model_dump(mode="json") for item in review]}
+        self.repository.apply(merge_id, undo_plan, "undoing", "undone", on_failure="done", values=values)
+        return MergeLog.model_validate(log | undoing | values | {"status": "undone"})
 
     def get(self, merge_id: str) -> MergeLog:
         log, _ = self.repository.log(merge_id)
@@ -114,11 +129,3 @@ def _merged_record(records: list[dict], request: MergeRequest, actor: str, now: 
     if apart:
         merged["distinct_from"] = apart
     return merged
-
-
-def _changed_since(survivor_id: str) -> Conflict:
-    return Conflict(
-        f"customer {survivor_id} changed after the merge; undo puts every record back exactly as it was, "
-        "which would lose that change: undo that change first, or correct the records by hand",
-        code="changed_since_merge",
-    )
