@@ -1,5 +1,7 @@
 """Merging over HTTP: the merged id points to the survivor, events tell the bus, undo brings it back."""
 
+from decimal import Decimal
+
 import pytest
 from cis.topology import Role
 
@@ -59,6 +61,51 @@ def test_merge_points_the_merged_id_to_the_survivor_and_undo_restores_it(as_role
     )
     again = support.post(f"/v1/merges/{log['merge_id']}/undo")
     assert again.status_code == 409 and again.json()["error"]["code"] == "state"
+
+
+def test_undo_after_later_writes_keeps_them_and_lists_what_it_could_not_put_back(as_role, unique):
+    support, marketing = as_role(S), as_role(M)
+    survivor = create(support, {"given_name": "Cy", "emails": [{"address": f"cy.{unique}@example.com"}]})
+    merged = create(
+        support,
+        {"given_name": "Cy", "birthday": "1970-01-02", "emails": [{"address": f"cyril.{unique}@example.org"}]},
+    )
+    order = {"type": "order", "currency": "EUR", "external_order_id": f"a-{unique}", "amount": "5.00"}
+    support.post(f"/v1/customers/{merged}/interactions", json=order).raise_for_status()
+    consent = f"/v1/customers/{merged}/consents/email/marketing"
+    marketing.put(consent, json={"status": "granted", "source": "web-signup"}).raise_for_status()
+    log = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": [merged]}).json()
+
+    # After the merge, on the survivor: an activity, an order, a consent decision and an edited field.
+    login = {"type": "activity", "activity": "login", "channel": "web"}
+    support.post(f"/v1/customers/{survivor}/interactions", json=login).raise_for_status()
+    later = order | {"external_order_id": f"b-{unique}", "amount": "7.00"}
+    support.post(f"/v1/customers/{survivor}/interactions", json=later).raise_for_status()
+    path = f"/v1/customers/{survivor}/consents/sms/reminders"
+    marketing.put(path, json={"status": "granted", "source": "phone"}).raise_for_status()
+    current = support.get(f"/v1/customers/{survivor}")
+    edited = support.patch(
+        f"/v1/customers/{survivor}", json={"birthday": "1970-01-03"}, headers={"If-Match": current.headers["ETag"]}
+    )
+    assert edited.status_code == 200, edited.text
+
+    undone = support.post(f"/v1/merges/{log['merge_id']}/undo")
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["status"] == "undone"
+    assert [(item["customer_id"], item["field"]) for item in undone.json()["left_for_review"]] == [
+        (survivor, "birthday")
+    ]
+
+    kept = support.get(f"/v1/customers/{survivor}").json()
+    assert kept["birthday"] == "1970-01-03" and [e["address"] for e in kept["emails"]] == [f"cy.{unique}@example.com"]
+    assert kept["engagement"]["orders_count"] == 1 and Decimal(kept["engagement"]["lifetime_value"]["EUR"]) == 7
+    assert set(kept["consents"]) == {"sms:reminders"}
+    back = support.get(f"/v1/customers/{merged}").json()
+    assert back["engagement"]["orders_count"] == 1 and set(back["consents"]) == {"email:marketing"}
+    orders = support.get(f"/v1/customers/{survivor}/timeline", params={"type": "order"}).json()["items"]
+    assert [o["external_order_id"] for o in orders] == [f"b-{unique}"]
+    activities = support.get(f"/v1/customers/{survivor}/timeline", params={"type": "activity"}).json()["items"]
+    assert len(activities) == 1
 
 
 def test_merging_needs_a_writer_role_and_a_valid_request(as_role, unique):

@@ -271,7 +271,7 @@ DATA_QUALITY_API = Function(
             "POST",
             "/v1/merges/{merge_id}/undo",
             WRITERS,
-            "Undo a merge: every record as it was",
+            "Undo a merge: the merged customers get their things back, the survivor keeps what was written since",
             "undoMerge",
             200,
             (404, 409),
