@@ -19,13 +19,13 @@ from cis_local.tokens import SECRET_FILE
 RUNTIME_FILE = Path(os.environ.get("CIS_RUNTIME_FILE") or SECRET_FILE.parent / "runtime.json")
 
 
-
 def _day(text: str) -> str:
     """--date as the job reads it: YYYY-MM-DD, a real day (not a number, not Unix time)."""
     try:
         return parse_day(text).isoformat()
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
 
 def _interrupt(*_) -> None:
     raise KeyboardInterrupt

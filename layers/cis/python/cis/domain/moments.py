@@ -74,6 +74,7 @@ def parse_day(value: Any) -> date:
     """A day given outside a model (a job's event, a command line): YYYY-MM-DD or ValueError saying so."""
     return _day_text(value)
 
+
 CLOCK_SKEW = timedelta(minutes=5)
 
 
