@@ -299,6 +299,36 @@ def test_undo_after_later_writes_keeps_them_on_the_survivor_and_gives_the_loser_
     assert customers.get(again.id).engagement.open_tickets == 1
 
 
+def test_undo_of_a_merge_of_several_gives_each_its_own_back_after_later_writes(
+    two_histories, merges, customers, timeline, all_items
+):
+    ada, again = two_histories
+    third = customers.create(
+        CustomerCreate(given_name="Ada", family_name="L.", phones=[{"number": "+442079460959"}], tags=["vip"]),
+        "staff:c",
+    )
+    timeline.record(third.id, interaction({"type": "note", "text": "walk-in"}), "staff:c")
+    before = {customer.id: partition(all_items, customer.id) for customer in (again, third)}
+    survivor_before = customers.get(ada.id)
+    log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id, third.id]), "staff:m")
+    timeline.record(ada.id, interaction(LOGIN), "staff:x")
+    customers.update(
+        ada.id, CustomerPatch(phones=[{"number": "+442079460958"}, {"number": "+442079460960"}]), "staff:x", None
+    )
+
+    undone = merges.undo(log.merge_id, "staff:u")
+    assert undone.left_for_review == []
+    assert {customer_id: partition(all_items, customer_id) for customer_id in before} == before
+    survivor = customers.get(ada.id)
+    # The merge brought +442079460959; the edit since dropped it and added ...960: the edit stands.
+    assert [p.number for p in survivor.phones] == ["+442079460958", "+442079460960"]
+    assert survivor.engagement.orders_count == survivor_before.engagement.orders_count
+    assert survivor.engagement.activity_weeks != survivor_before.engagement.activity_weeks  # the login
+    assert customers.find(key_from_query(email=None, phone="+442079460959", external_id=None)).id == third.id
+    assert customers.find(key_from_query(email=None, phone="+442079460960", external_id=None)).id == ada.id
+    assert sorted(c.id for c in customers.tagged("vip", 10, None).items) == sorted([ada.id, third.id])
+
+
 def test_undo_reports_a_field_the_merge_set_that_was_edited_since_and_keeps_the_edit(two_histories, merges, customers):
     ada, again = two_histories
     log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")

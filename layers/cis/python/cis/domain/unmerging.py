@@ -68,9 +68,22 @@ def _or_empty(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _bare(value: Any) -> Any:
+    """The value as compared: a null and a missing key are one (writers differ in which they keep)."""
+    if isinstance(value, dict):
+        return {key: _bare(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_bare(item) for item in value]
+    return _MISSING if value is None else value
+
+
+def _same(one: Any, other: Any) -> bool:
+    return _bare(one) == _bare(other)
+
+
 def _three_way(path: str, was: Any, then: Any, now: Any, problems: list[FieldProblem] | None) -> Any:
-    if then == was or now != then:
-        if now != then and then != was and now != was and problems is not None:
+    if _same(then, was) or not _same(now, then):
+        if not _same(now, then) and not _same(then, was) and not _same(now, was) and problems is not None:
             problems.append(FieldProblem(path, _edited(was, then)))
         return now  # untouched by the merge, or written since: as it is
     return was
@@ -103,13 +116,13 @@ def _items(path: str, was: Any, then: Any, now: Any, problems: list[FieldProblem
     was, then = was if isinstance(was, list) else [], then if isinstance(then, list) else []
     now = now if isinstance(now, list) else []
     had = {identity(item): item for item in was}
-    brought = {identity(item): item for item in then if had.get(identity(item)) != item}
+    brought = {identity(item): item for item in then if not _same(had.get(identity(item)), item)}
     result = []
     for item in now:
         key = identity(item)
         if key not in brought:
             result.append(item)
-        elif item != brought[key]:
+        elif not _same(item, brought[key]):
             result.append(item)
             problems.append(FieldProblem(f"{path}[{len(result) - 1}]", _edited(had.get(key, _MISSING), brought[key])))
         elif key in had:
