@@ -7,7 +7,7 @@ from cis.topology import Role
 
 from .conftest import Client
 
-S, M = Role.SUPPORT, Role.MARKETING
+S, M, A = Role.SUPPORT, Role.MARKETING, Role.ADMIN
 
 
 @pytest.fixture
@@ -126,3 +126,33 @@ def test_merging_needs_a_writer_role_and_a_valid_request(as_role, unique):
         json={"merge_ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"], "fields": {"given_name": {"rule": "from"}}},
     )
     assert bad_rule.status_code == 422 and "customer_id" in bad_rule.json()["error"]["message"]
+
+
+def test_an_admin_splits_chosen_entries_and_an_email_off_into_a_new_customer(as_role, unique):
+    support, admin = as_role(S), as_role(A)
+    body = {
+        "given_name": "Dee",
+        "emails": [{"address": f"dee.{unique}@example.com"}, {"address": f"dora.{unique}@example.org"}],
+    }
+    source = create(support, body)
+    ticket = {"type": "ticket", "subject": "Not mine", "body": "wrong person", "priority": "normal"}
+    entry = support.post(f"/v1/customers/{source}/interactions", json=ticket).json()["id"]
+    choice = {"customer": {"given_name": "Dora"}, "interaction_ids": [entry], "emails": [f"dora.{unique}@example.org"]}
+    assert support.post(f"/v1/customers/{source}/split", json=choice).status_code == 403
+    bad = admin.post(f"/v1/customers/{source}/split", json={"customer": {"given_name": "Dora"}})
+    assert bad.status_code == 422 and "choose something to move" in bad.json()["error"]["message"]
+
+    split = admin.post(f"/v1/customers/{source}/split", json=choice)
+    assert split.status_code == 200, split.text
+    result = split.json()
+    assert result["created"] and result["source_id"] == source
+    dora = support.get(f"/v1/customers/{result['customer_id']}").json()
+    assert [e["address"] for e in dora["emails"]] == [f"dora.{unique}@example.org"]
+    assert dora["engagement"]["open_tickets"] == 1
+    tickets = support.get(f"/v1/customers/{result['customer_id']}/timeline", params={"type": "ticket"}).json()
+    assert [t["id"] for t in tickets["items"]] == [entry]
+    dee = support.get(f"/v1/customers/{source}").json()
+    assert [e["address"] for e in dee["emails"]] == [f"dee.{unique}@example.com"]
+    assert dee["engagement"]["open_tickets"] == 0
+    found = support.get("/v1/customers", params={"email": f"dora.{unique}@example.org"}).json()["items"]
+    assert [c["id"] for c in found] == [result["customer_id"]]

@@ -9,8 +9,9 @@ from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.interactions import InteractionIn
 from cis.domain.keys import key_from_query
 from cis.domain.merging import FieldRule, MergeRequest
+from cis.domain.splitting import SplitRequest
 from cis.domain.subscriptions import SubscriptionFields, SubscriptionPatch, parse_lead_times
-from cis.errors import Conflict, InvalidRequest, Merged
+from cis.errors import Conflict, InvalidRequest, Merged, Unprocessable
 from cis.repository import keys
 from cis.repository.factory import (
     consent_repository,
@@ -421,3 +422,65 @@ def test_undo_is_refused_while_the_survivor_is_merged_into_another(two_histories
 
 def _email(address: str):
     return key_from_query(email=address, phone=None, external_id=None)
+
+
+def test_an_admin_splits_chosen_entries_a_subscription_a_consent_and_an_email_into_a_new_customer(
+    two_histories, merges, customers, timeline, consents, dynamodb, all_items
+):
+    ada, again = two_histories
+    log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
+    merges.undo(log.merge_id, "staff:u")  # an undo is not always possible: the split works on any record
+    log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
+    merged = customers.get(ada.id)
+    entries = timeline.page(ada.id, None, 50, None).items
+    ticket = next(entry for entry in entries if entry["type"] == "ticket")
+    order = next(entry for entry in entries if entry.get("external_order_id") == "o-2")
+    magazine = next(s for s in merged.subscriptions.values() if s.plan == "magazine")
+    request = SplitRequest(
+        customer=CustomerCreate(given_name="Augusta Ada", family_name="King"),
+        interaction_ids=[ticket["id"], order["id"]],
+        subscription_ids=[magazine.id],
+        consents=["sms:reminders"],
+        emails=["countess@example.org"],
+    )
+    result = merges.split(ada.id, request, "staff:admin")
+    assert result.created and result.source_id == ada.id and result.items_moved > 0
+
+    split_off, kept = customers.get(result.customer_id), customers.get(ada.id)
+    assert [e.address for e in split_off.emails] == ["countess@example.org"] and split_off.emails[0].primary
+    assert [e.address for e in kept.emails] == ["ada@example.com"]
+    assert customers.find(_email("countess@example.org")).id == split_off.id
+    assert set(split_off.consents) == {"sms:reminders"} and "sms:reminders" not in kept.consents
+    assert [s.plan for s in split_off.subscriptions.values()] == ["magazine"]
+    assert [s.plan for s in kept.subscriptions.values()] == ["gym"]
+    assert due_on(dynamodb, RENEWS - timedelta(days=7)) == sorted([(ada.id, "gym"), (split_off.id, "magazine")])
+    assert (split_off.engagement.open_tickets, split_off.engagement.orders_count) == (1, 1)
+    assert split_off.engagement.lifetime_value == {"EUR": Decimal("5.25")}
+    assert (kept.engagement.open_tickets, kept.engagement.orders_count) == (0, 1)
+    assert kept.engagement.lifetime_value == {"EUR": Decimal("10.5")}
+    moved = {entry["id"] for entry in timeline.page(split_off.id, None, 50, None).items}
+    assert moved >= {ticket["id"], order["id"]}
+    assert not moved & {entry["id"] for entry in timeline.page(ada.id, None, 50, None).items}
+    assert len(consents.history(split_off.id, "sms", "reminders", 10, None).items) == 1
+    assert merges.get(result.split_id).kind == "split"
+    with pytest.raises(Conflict):
+        merges.undo(result.split_id, "staff:u")
+
+
+def test_a_split_into_an_existing_customer_and_a_bad_choice_changes_nothing(
+    two_histories, merges, customers, timeline, all_items
+):
+    ada, again = two_histories
+    ticket = next(e for e in timeline.page(again.id, None, 50, None).items if e["type"] == "ticket")
+    before = business_items(all_items)
+    with pytest.raises(Unprocessable) as refused:
+        merges.split(
+            again.id, SplitRequest(into=ada.id, interaction_ids=[ticket["id"], "01JNOPE0000000000000000000"]), "s"
+        )
+    assert [problem.path for problem in refused.value.fields] == ["interaction_ids[1]"]
+    assert business_items(all_items) == before
+    result = merges.split(again.id, SplitRequest(into=ada.id, interaction_ids=[ticket["id"]]), "staff:admin")
+    assert not result.created and result.customer_id == ada.id
+    assert customers.get(ada.id).engagement.open_tickets == 1
+    assert customers.get(again.id).engagement.open_tickets == 0
+    assert customers.update(again.id, CustomerPatch(locale="en-GB"), "staff:x", None).locale == "en-GB"  # unlocked

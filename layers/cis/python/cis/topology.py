@@ -266,6 +266,15 @@ DATA_QUALITY_API = Function(
             200,
             (404, 409),
         ),
+        Route(
+            "POST",
+            f"{ENTRY}/split",
+            frozenset({Role.ADMIN}),
+            "Split a wrongly merged customer: move chosen entries, subscriptions, consents and contacts to another",
+            "splitCustomer",
+            200,
+            (404, 409),
+        ),
         Route("GET", "/v1/merges/{merge_id}", ALL_STAFF, "A merge, as kept in the merge log", "getMerge", 200, (404,)),
         Route(
             "POST",

@@ -188,6 +188,9 @@ class MergeLog(Model):
     """One merge, as kept in the merge log: enough to see what happened and to undo it."""
 
     merge_id: str
+    kind: Literal["merge", "split"] = Field(
+        default="merge", description="split: survivor_id is the customer split, merged_ids the one that received"
+    )
     survivor_id: str
     merged_ids: list[str]
     status: Literal["in_progress", "done", "failed", "undoing", "undone"]

@@ -34,6 +34,7 @@ from cis.repository.merge_plans import (
     survivor_change,
     tag_changes,
 )
+from cis.repository.split_plans import split_changes
 from cis.repository.transactions import TransactionCancelled, throttled, transact
 from cis.repository.undo_plans import undo_changes
 
@@ -112,6 +113,23 @@ class MergeRepository:
         """The undo's item changes, from the merge's plan and the (locked) customers' items now; and
         what it leaves for a person to review."""
         return undo_changes(plan, partitions, stamps, self.customers.tag_copy, self._lookups)
+
+    def plan_split(
+        self, partitions: Partitions, source_id: str, target: dict, created: bool, request, stamps: dict
+    ) -> MergePlan:
+        """The split's item changes: the chosen items of the source (first of `partitions`) move to `target`."""
+        changes = split_changes(
+            partitions,
+            source_id,
+            target,
+            created,
+            request,
+            stamps,
+            self.customers.tag_copy,
+            self._lookups,
+            self.customers.new_profile_item,
+        )
+        return MergePlan(changes)
 
     def _lookups(self, wanted: list[tuple[str, str]]) -> list[dict]:
         return self.customers.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])

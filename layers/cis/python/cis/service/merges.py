@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ulid import ULID
 
-from cis.domain.customer import CustomerFields
+from cis.domain.customer import Customer, CustomerFields
 from cis.domain.merging import (
     MergeLog,
     MergeRequest,
@@ -17,6 +17,7 @@ from cis.domain.merging import (
     combined_subscriptions,
     survivor_fields,
 )
+from cis.domain.splitting import SplitRequest, SplitResult
 from cis.errors import Conflict, FieldProblem, InvalidRequest, Merged, NotFound, Unprocessable
 from cis.repository.merges import MergeRepository
 
@@ -78,6 +79,8 @@ class MergeService:
         The same protocol as the merge: lock every customer at the version read (a write that lands
         first fails the lock: 409, retry), plan from what is stored while locked, apply."""
         log, plan = self.repository.log(merge_id)
+        if log.get("kind") == "split":
+            raise Conflict(f"{merge_id} is a split: split the other way to undo it", code="state")
         if log["status"] != "done":
             raise Conflict(f"merge {merge_id} is {log['status']}: only a completed merge can be undone", code="state")
         survivor_id = log["survivor_id"]
@@ -105,6 +108,53 @@ class MergeService:
         values = {"left_for_review": [item.model_dump(mode="json") for item in review]}
         self.repository.apply(merge_id, undo_plan, "undoing", "undone", on_failure="done", values=values)
         return MergeLog.model_validate(log | undoing | values | {"status": "undone"})
+
+    def split(self, source_id: str, request: SplitRequest, actor: str) -> SplitResult:
+        """Move what a person chose (entries, subscriptions, consent decisions, emails, phones) from a
+        customer to a new or an existing one: the merge's protocol, with both customers locked."""
+        if request.into == source_id:
+            raise InvalidRequest("a customer cannot be split into itself", [FieldProblem("into", "is the source")])
+        source = self.repository.mergeable(source_id)
+        versions = {source_id: source["version"]}
+        now, split_id = self.clock(), self.new_id()
+        stamps = {"updated_at": now.isoformat(), "updated_by": actor}
+        if request.into:
+            try:
+                versions[request.into] = self.repository.mergeable(request.into)["version"]
+            except NotFound:
+                raise Unprocessable([FieldProblem("into", f"no customer {request.into}")]) from None
+            target_id = request.into
+        else:
+            target_id = self.new_id()
+        log = {
+            "merge_id": split_id,
+            "kind": "split",
+            "survivor_id": source_id,
+            "merged_ids": [target_id],
+            "status": "in_progress",
+            "merged_at": now.isoformat(),
+            "merged_by": actor,
+        }
+        self.repository.lock(split_id, versions, log, status_from=None)
+        try:
+            partitions = self.repository.read_locked(list(versions))
+            if request.into:
+                target, created = partitions.records[1], False
+            else:
+                target, created = Customer.new(request.customer, target_id, actor, now), True
+                target = target.model_dump(mode="json", exclude_none=True)
+            plan = self.repository.plan_split(partitions, source_id, target, created, request, stamps)
+            self.repository.save_plan(split_id, plan)
+        except Exception:
+            self.repository.release(split_id, list(versions), "in_progress", "failed")
+            raise
+        moved = sum(1 for change in plan.changes if change.after is None)
+        self.repository.apply(
+            split_id, plan, "in_progress", "done", on_failure="failed", values={"items_changed": len(plan.changes)}
+        )
+        return SplitResult(
+            split_id=split_id, source_id=source_id, customer_id=target_id, created=created, items_moved=moved
+        )
 
     def get(self, merge_id: str) -> MergeLog:
         log, _ = self.repository.log(merge_id)
