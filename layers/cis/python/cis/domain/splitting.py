@@ -16,13 +16,11 @@ from cis.domain.contact import Strict
 from cis.domain.customer import CustomerCreate
 from cis.domain.engagement import EngagementChange
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.interactions import Activity, Feedback, Note, Order, Ticket, engagement_change
 from cis.domain.model import Model
 from cis.domain.moments import timestamp
 
 CustomerIdValue = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN)]
 MAX_MOVED = 100  # ids per list: a person picks them one by one
-_MODELS = {"order": Order, "ticket": Ticket, "feedback": Feedback, "note": Note, "activity": Activity}
 
 
 class SplitRequest(Strict):
@@ -67,19 +65,18 @@ class SplitResult(Model):
     items_moved: int
 
 
-def _interaction(entry: dict) -> Order | Ticket | Feedback | Note | Activity | None:
-    model = _MODELS.get(entry.get("type"))
-    if model is None:
-        return None
-    return model.model_validate({name: value for name, value in entry.items() if name in model.model_fields})
-
-
 def _changes(entries: list[dict]) -> list[tuple[str, EngagementChange]]:
     """(occurred_at as stored, what the entry counts) of each interaction entry."""
+    # Loaded by a split only: the data quality function's other routes never read interactions.
+    from cis.domain.interactions import Activity, Feedback, Note, Order, Ticket, engagement_change
+
+    models = {"order": Order, "ticket": Ticket, "feedback": Feedback, "note": Note, "activity": Activity}
     found = []
     for entry in entries:
-        interaction = _interaction(entry)
-        if interaction is not None:
+        model = models.get(entry.get("type"))
+        if model is not None:
+            fields = {name: value for name, value in entry.items() if name in model.model_fields}
+            interaction = model.model_validate(fields)
             occurred = datetime.fromisoformat(entry["occurred_at"].replace("Z", "+00:00"))
             found.append((timestamp(occurred), engagement_change(interaction, occurred)))
     return found
