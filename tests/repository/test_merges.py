@@ -11,7 +11,7 @@ from cis.domain.keys import key_from_query
 from cis.domain.merging import FieldRule, MergeRequest
 from cis.domain.splitting import SplitRequest
 from cis.domain.subscriptions import SubscriptionFields, SubscriptionPatch, parse_lead_times
-from cis.errors import Conflict, InvalidRequest, Merged, Unprocessable
+from cis.errors import Conflict, InvalidRequest, Merged, NotFound, Unprocessable
 from cis.repository import keys
 from cis.repository.factory import (
     consent_repository,
@@ -356,6 +356,9 @@ def test_a_subscription_changed_on_the_survivor_since_stays_there_once(two_histo
     assert [item.field for item in undone.left_for_review] == [f"subscriptions.{magazine.id}"]
     assert sorted(s.plan for s in customers.get(ada.id).subscriptions.values()) == ["gym", "magazine"]
     assert customers.get(again.id).subscriptions == {}
+    with pytest.raises(NotFound):
+        subscriptions.get(again.id, magazine.id)
+    assert subscriptions.get(ada.id, magazine.id).price == Decimal("12.00")
 
 
 def test_a_write_between_reading_and_locking_fails_the_undo_cleanly_with_a_retryable_conflict(

@@ -106,8 +106,8 @@ def undo_changes(
                 )
         elif sort_key.startswith("TAG#") and change.after is None and now is None:
             changes.append(Change(None, change.before))  # the merged-away customer's tag copy, back
-        elif sort_key.startswith("SUB#") and stays(sort_key) and now is not None:
-            changes.append(Change(now, None))  # kept once, on the survivor
+    for loser_id in loser_ids:  # a subscription that stays is kept once, on the survivor
+        changes += [Change(item, None) for item in partitions.items[loser_id] if stays(item["SK"]["S"])]
 
     # The merged-away profiles: as they were, without a subscription that stays on the survivor.
     targets = {}
