@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from cis.domain.consent import ConsentIn
 from cis.domain.customer import CustomerCreate, CustomerPatch
-from cis.domain.interactions import InteractionIn
+from cis.domain.interactions import InteractionIn, TicketUpdate
 from cis.domain.keys import key_from_query
 from cis.domain.merging import FieldRule, MergeRequest
 from cis.domain.splitting import SplitRequest
@@ -359,6 +359,23 @@ def test_a_subscription_changed_on_the_survivor_since_stays_there_once(two_histo
     with pytest.raises(NotFound):
         subscriptions.get(again.id, magazine.id)
     assert subscriptions.get(ada.id, magazine.id).price == Decimal("12.00")
+
+
+def test_a_copied_entry_changed_on_the_survivor_since_stays_there_reported_and_still_counted(
+    two_histories, merges, customers, timeline
+):
+    ada, again = two_histories
+    log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
+    ticket = next(e for e in timeline.page(ada.id, None, 50, None).items if e["type"] == "ticket")
+    timeline.update_ticket(ada.id, ticket["id"], TicketUpdate(status="solved"), "staff:x")
+
+    undone = merges.undo(log.merge_id, "staff:u")
+    assert [(item.customer_id, item.field) for item in undone.left_for_review] == [(ada.id, f"timeline.{ticket['id']}")]
+    # The survivor keeps the solved ticket (no open one), the merged-away customer its own, still open.
+    assert customers.get(ada.id).engagement.open_tickets == 0
+    assert customers.get(again.id).engagement.open_tickets == 1
+    assert [e["status"] for e in timeline.page(ada.id, "ticket", 10, None).items] == ["solved"]
+    assert [e["status"] for e in timeline.page(again.id, "ticket", 10, None).items] == ["open"]
 
 
 def test_a_write_between_reading_and_locking_fails_the_undo_cleanly_with_a_retryable_conflict(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cis.domain.splitting import with_entries
 from cis.domain.unmerging import LeftForReview, survivor_after_undo
 from cis.repository import keys
 from cis.repository.items import from_attributes, to_attributes
@@ -57,6 +58,7 @@ def undo_changes(
     current = {(item["PK"]["S"], item["SK"]["S"]): item for items in partitions.items.values() for item in items}
     review: list[LeftForReview] = []
     changes: list[Change] = []
+    left_entries: list[dict] = []  # copies of entries left on the survivor, as the merge made them
 
     # Subscriptions that came over and changed on the survivor since stay there (reported).
     merged_record, now_record = merge_plan.profile_after(survivor_id), partitions.records[0]
@@ -96,6 +98,8 @@ def undo_changes(
             elif now == change.after:
                 changes.append(Change(now, None))
             else:
+                if sort_key.startswith(keys.ENTRY_PREFIX):
+                    left_entries.append(from_attributes(change.after))
                 review.append(
                     LeftForReview(
                         customer_id=survivor_id,
@@ -125,6 +129,8 @@ def undo_changes(
     # The survivor: the merge taken out of what it is now.
     before = merge_plan.profile_change(survivor_id).before
     values, problems = survivor_after_undo(record_of(before), merged_record, now_record, frozenset(staying))
+    if left_entries:  # what they counted at the merge stays counted, where they stay
+        values["engagement"] = with_entries(values.get("engagement") or {}, left_entries)
     values |= {"version": now_record["version"] + 1} | stamps
     review += [LeftForReview(customer_id=survivor_id, field=p.path, problem=p.problem) for p in problems]
     stored = partitions.profile_item(survivor_id)
