@@ -378,6 +378,23 @@ def test_a_copied_entry_changed_on_the_survivor_since_stays_there_reported_and_s
     assert [e["status"] for e in timeline.page(again.id, "ticket", 10, None).items] == ["open"]
 
 
+def test_an_undo_that_would_leave_the_survivor_invalid_is_refused_and_changes_nothing(customers, merges, all_items):
+    survivor = customers.create(
+        CustomerCreate(given_name="Ada", emails=[{"address": f"ada{i}@example.com"} for i in range(6)]), "staff:a"
+    )
+    other = customers.create(CustomerCreate(given_name="Ada", emails=[{"address": "other@example.com"}]), "staff:a")
+    rules = {"emails": FieldRule(rule="from", customer_id=other.id)}
+    log = merges.merge(survivor.id, MergeRequest(merge_ids=[other.id], fields=rules), "staff:m")
+    added = [{"address": "other@example.com"}] + [{"address": f"new{i}@example.com"} for i in range(5)]
+    customers.update(survivor.id, CustomerPatch(emails=added), "staff:x", None)
+    before = business_items(all_items)
+
+    with pytest.raises(Unprocessable) as refused:
+        merges.undo(log.merge_id, "staff:u")
+    assert refused.value.fields[0].path == "survivor.emails"
+    assert business_items(all_items) == before and merges.get(log.merge_id).status == "done"
+
+
 def test_a_write_between_reading_and_locking_fails_the_undo_cleanly_with_a_retryable_conflict(
     two_histories, merges, customers, all_items, monkeypatch
 ):

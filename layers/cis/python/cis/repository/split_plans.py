@@ -27,7 +27,8 @@ def _primary_first(items: list[dict]) -> list[dict]:
     return items
 
 
-def _valid(record: dict, who: str) -> None:
+def valid_record(record: dict, who: str) -> None:
+    """Refuse (422, each problem under `who`) a record the change would leave invalid."""
     fields = {name: record[name] for name in CustomerFields.model_fields if name in record}
     try:
         CustomerCreate.model_validate(fields)
@@ -115,7 +116,7 @@ def split_changes(
         sid: state for sid, state in (source.get("subscriptions") or {}).items() if sid not in moved_subscriptions
     }
     source_after["engagement"] = without_entries(source.get("engagement") or {}, moved, kept)
-    _valid(source_after, "source")
+    valid_record(source_after, "source")
 
     target_after = dict(target)
     if not created:
@@ -126,7 +127,7 @@ def split_changes(
     target_after["consents"] = target_consents | {k: source_consents[k] for k in request.consents}
     target_after["subscriptions"] = (target.get("subscriptions") or {}) | moved_subscriptions
     target_after["engagement"] = with_entries(target.get("engagement") or {}, moved)
-    _valid(target_after, "customer" if created else "into")
+    valid_record(target_after, "customer" if created else "into")
 
     source_item = partitions.profile_item(source_id)
     own = {name: value for name, value in source_item.items() if name in _TABLE_ATTRIBUTES}

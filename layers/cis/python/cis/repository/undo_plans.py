@@ -27,6 +27,7 @@ from cis.repository.merge_plans import (
     tag_changes,
     unlocked,
 )
+from cis.repository.split_plans import valid_record
 
 
 def _where(sort_key: str) -> str:
@@ -132,6 +133,7 @@ def undo_changes(
     if left_entries:  # what they counted at the merge stays counted, where they stay
         values["engagement"] = with_entries(values.get("engagement") or {}, left_entries)
     values |= {"version": now_record["version"] + 1} | stamps
+    valid_record(values, "survivor")  # e.g. emails a rule dropped, back beside ones added since: too many
     review += [LeftForReview(customer_id=survivor_id, field=p.path, problem=p.problem) for p in problems]
     stored = partitions.profile_item(survivor_id)
     table_own = {name: value for name, value in stored.items() if name in _TABLE_ATTRIBUTES}
