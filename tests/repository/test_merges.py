@@ -420,6 +420,31 @@ def test_a_write_between_reading_and_locking_fails_the_undo_cleanly_with_a_retry
     assert customers.get(ada.id).locale == "fr-FR"
 
 
+def test_writes_that_arrive_while_the_undo_is_applied_are_refused_retryably_and_the_undo_is_whole(
+    two_histories, merges, customers, timeline, monkeypatch
+):
+    ada, again = two_histories
+    log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
+    original, refusals = MergeRepository.apply, []
+
+    def meanwhile(self, *args, **kwargs):  # the plan is made and every customer locked: others write now
+        for attempt in (
+            lambda: timeline.record(ada.id, interaction(LOGIN), "staff:x"),
+            lambda: customers.update(ada.id, CustomerPatch(locale="fr-FR"), "staff:x", None),
+        ):
+            with pytest.raises(Conflict) as refused:
+                attempt()
+            refusals.append(refused.value.code)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MergeRepository, "apply", meanwhile)
+    assert merges.undo(log.merge_id, "staff:u").status == "undone"
+    assert refusals == ["merge_in_progress", "merge_in_progress"]  # 409: retry in a moment
+    monkeypatch.undo()
+    timeline.record(ada.id, interaction(LOGIN), "staff:x")  # the retry goes through
+    assert customers.get(again.id).engagement.open_tickets == 1
+
+
 def test_a_failed_undo_step_is_rolled_back_and_the_merge_stays_done(
     two_histories, merges, customers, timeline, all_items, monkeypatch
 ):
