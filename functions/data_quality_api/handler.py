@@ -1,4 +1,4 @@
-"""Data quality: duplicate pairs, merges and undo. Parse, authorize, call the service, shape the response."""
+"""Data quality: duplicate pairs, merges, undo and splits. Parse, authorize, call the service, shape the response."""
 
 from typing import Annotated
 
@@ -11,6 +11,7 @@ from cis.api.operations import operation
 from cis.domain.duplicates import DuplicatePage
 from cis.domain.imports import ImportReport, ImportRequest
 from cis.domain.merging import MergeLog, MergeRequest
+from cis.domain.splitting import SplitRequest, SplitResult
 from cis.repository.factory import (
     customer_repository,
     duplicate_repository,
@@ -52,6 +53,13 @@ def merge_customers(customer_id: http.CustomerId, body: MergeRequest) -> MergeLo
     metrics.add_metric(name="CustomersMerged", unit=MetricUnit.Count, value=len(merged.merged_ids))
     logger.info("customers merged", extra={"merge_id": merged.merge_id, "items_changed": merged.items_changed})
     return merged
+
+
+@operation(app, "splitCustomer")
+def split_customer(customer_id: http.CustomerId, body: SplitRequest) -> SplitResult:
+    split = merges.split(customer_id, body, http.principal(app).actor)
+    logger.info("customer split", extra={"split_id": split.split_id, "items_moved": split.items_moved})
+    return split
 
 
 @operation(app, "getMerge")

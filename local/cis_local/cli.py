@@ -10,12 +10,21 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cis.domain.moments import parse_day
 from cis.topology import FUNCTIONS, STREAM_PROCESSOR, Role
 
 from cis_local.tokens import SECRET_FILE
 
 # Where a running `cis run` says how to reach its bus, for `cis events` in another terminal.
 RUNTIME_FILE = Path(os.environ.get("CIS_RUNTIME_FILE") or SECRET_FILE.parent / "runtime.json")
+
+
+def _day(text: str) -> str:
+    """--date as the job reads it: YYYY-MM-DD, a real day (not a number, not Unix time)."""
+    try:
+        return parse_day(text).isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _interrupt(*_) -> None:
@@ -288,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     job_commands = jobs.add_subparsers(dest="jobs_command", required=True)
     job_run = job_commands.add_parser("run", help="run a job's real code for a day, as its schedule would")
     job_run.add_argument("job", choices=[f.schedule.job for f in FUNCTIONS if f.schedule])
-    job_run.add_argument("--date", help="the day to run for, YYYY-MM-DD (default: today in the business zone)")
+    job_run.add_argument(
+        "--date", type=_day, help="the day to run for, YYYY-MM-DD (default: today in the business zone)"
+    )
     job_run.add_argument("--wait", type=float, default=30, help="seconds to wait for the notifier (0: do not wait)")
     job_run.set_defaults(action=_jobs)
 

@@ -275,3 +275,27 @@ def test_the_churn_list_pages_riskiest_first_and_refuses_filters_it_cannot_apply
         assert [problem["path"] for problem in response.json()["error"]["fields"]][-1].endswith(field)
     other = marketing.get("/v1/customers", params={"status": "active", "limit": 1}).json()["next_cursor"]
     assert marketing.get("/v1/customers", params={"churn_risk": "high", "cursor": other}).status_code == 400
+
+
+def test_a_birthday_must_be_a_real_yyyy_mm_dd_day_never_a_number_read_as_unix_time(as_role, unique):
+    support = as_role(S)
+    for value, says in [
+        ("86400", "YYYY-MM-DD"),
+        ("19371233", "YYYY-MM-DD"),
+        (86400, "a number is not read as a date"),
+        ("1937-12-33", "not a real date"),
+        ("2023-02-29", "not a real date"),
+    ]:
+        refused = create(support, unique, birthday=value)
+        assert refused.status_code == 422, (value, refused.text)
+        assert error(refused)["fields"][0]["path"] == "birthday" and says in error(refused)["fields"][0]["problem"]
+        assert error(refused)["message"].startswith("birthday: ") and "YYYY-MM-DD" in error(refused)["message"]
+    customer = create(support, unique, birthday="1937-12-03").json()
+    assert customer["birthday"] == "1937-12-03"
+    patched = support.patch(f"/v1/customers/{customer['id']}", json={"birthday": "19371203"})
+    assert patched.status_code == 422 and error(patched)["fields"][0]["path"] == "birthday"
+    note = {"type": "note", "text": "called", "occurred_at": "1700000000"}
+    timed = support.post(f"/v1/customers/{customer['id']}/interactions", json=note)
+    assert timed.status_code == 422 and error(timed)["fields"][0]["path"] == "occurred_at"
+    assert "ISO 8601" in error(timed)["fields"][0]["problem"]
+    assert support.get(f"/v1/customers/{customer['id']}").json()["birthday"] == "1937-12-03"

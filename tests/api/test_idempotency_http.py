@@ -82,6 +82,12 @@ def _case(operation_id: str, client, unique: str) -> Case:
         undone = lambda: int(client.get(f"/v1/customers/{other}").status_code == 200)  # noqa: E731
         path = f"/v1/merges/{merge.json()['merge_id']}/undo"
         return Case(path, None, None, undone, "/v1/merges/01ARZ3NDEKTSV4RRFFQ69G5FAV/undo")
+    if operation_id == "splitCustomer":
+        note = client.post(f"{base}/interactions", json={"type": "note", "text": "not hers"})
+        assert note.status_code == 201, note.text
+        body = {"customer": {"given_name": "Other"}, "interaction_ids": [note.json()["id"]]}
+        moved = lambda: 1 - _timeline_count(client, customer_id, "note")()  # noqa: E731
+        return Case(f"{base}/split", body, body | {"customer": {"given_name": "Else"}}, moved)
     if operation_id == "importCustomers":
         email = f"imported.{unique}@example.com"
         body = {"csv": f"given_name,family_name,email\nImp,Orted{unique},{email}\n"}
@@ -101,6 +107,7 @@ def test_every_post_route_is_covered_here():
         "renewSubscription",
         "mergeCustomers",
         "undoMerge",
+        "splitCustomer",
         "importCustomers",
     }
 

@@ -68,3 +68,26 @@ def test_an_export_holds_every_customer_and_its_csv_imports_back_as_already_ther
     only_mine = "\n".join([table.getvalue().splitlines()[0], *[",".join(f'"{v}"' for v in rows[0].values())]])
     back = support.post("/v1/imports", json={"csv": only_mine}).json()
     assert (back["created"], back["duplicates"], back["results"][0]["duplicate_of"]) == (0, 1, created["id"])
+
+
+def test_a_row_with_a_bad_birthday_is_reported_with_its_other_problems_and_the_rest_land(bulk_api, unique):
+    support = Client(bulk_api.url, [Role.SUPPORT])
+    text = (
+        "given_name,email,birthday,locale\n"
+        f"Ada,ada.{unique}-at-example.com,19371233,en_GB\n"
+        f"Bea,bea.{unique}@example.com,2023-02-29,\n"
+        f"Cy,cy.{unique}@example.com,1937-12-03,\n"
+    )
+    report = support.post("/v1/imports", json={"csv": text})
+    assert report.status_code == 200, report.text
+    first, second, third = report.json()["results"]
+    assert first["outcome"] == "invalid"
+    assert [(p["column"], p["field"]) for p in first["problems"]] == [
+        ("email", "emails[0].address"),
+        ("birthday", "birthday"),
+        ("locale", "locale"),
+    ]
+    assert "YYYY-MM-DD" in first["problems"][1]["problem"]
+    assert second["outcome"] == "invalid" and second["problems"][0]["field"] == "birthday"
+    assert "not a real date" in second["problems"][0]["problem"]
+    assert third["outcome"] == "created"

@@ -62,6 +62,10 @@ def test_bad_bodies_name_the_field_and_marketing_may_only_read(as_role, unique):
     listing = f"/v1/customers/{customer_id}/subscriptions"
     bad = support.post(listing, json=GYM | {"currency": "XYZ"})
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["path"] == "currency"
+    for day in ("19371233", "2027-02-29", 1893456000):
+        wrong = support.post(listing, json=GYM | {"renews_at": day})
+        assert wrong.status_code == 422 and wrong.json()["error"]["fields"][0]["path"] == "renews_at"
+        assert "YYYY-MM-DD" in wrong.json()["error"]["fields"][0]["problem"]
     unknown = support.post(listing, json=GYM | {"reminders": []})
     assert unknown.status_code == 422 and unknown.json()["error"]["fields"][0]["problem"] == "unknown field"
     assert as_role(M).post(listing, json=GYM).status_code == 403

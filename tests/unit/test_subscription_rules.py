@@ -69,7 +69,10 @@ def test_a_renewal_moves_one_interval_on_keeping_the_month_end():
         (BASE | {"started_at": "2026-01-01T10:00:00"}, "started_at", "time zone"),
         (BASE | {"started_at": 0}, "started_at", "ISO 8601 text"),
         (BASE | {"started_at": "1969-12-31T23:00:00Z"}, "started_at", "before 1970"),
-        (BASE | {"renews_at": 20270101}, "renews_at", "ISO 8601 text"),
+        (BASE | {"renews_at": 20270101}, "renews_at", "YYYY-MM-DD"),
+        (BASE | {"renews_at": "20270101"}, "renews_at", "YYYY-MM-DD"),
+        (BASE | {"renews_at": "2027-02-29"}, "renews_at", "not a real date"),
+        (BASE | {"started_at": "1764547200"}, "started_at", "ISO 8601 text"),
         (BASE | {"id": "mine"}, "id", "Extra inputs"),
     ],
 )

@@ -19,6 +19,7 @@ from cis.domain.customer import FIELD_TRAITS, CustomerCreate, CustomerFields
 from cis.domain.engagement import WEEKLY
 from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.domain.model import Model
+from cis.domain.unmerging import LeftForReview
 from cis.errors import FieldProblem, InvalidRequest
 
 MAX_MERGED = 10  # customers merged into one survivor at once
@@ -187,6 +188,9 @@ class MergeLog(Model):
     """One merge, as kept in the merge log: enough to see what happened and to undo it."""
 
     merge_id: str
+    kind: Literal["merge", "split"] = Field(
+        default="merge", description="split: survivor_id is the customer split, merged_ids the one that received"
+    )
     survivor_id: str
     merged_ids: list[str]
     status: Literal["in_progress", "done", "failed", "undoing", "undone"]
@@ -198,4 +202,11 @@ class MergeLog(Model):
     left_in_place: list[str] = Field(
         default_factory=list,
         description="Items the survivor already had (such as one order on both), left with the merged id as they were",
+    )
+    left_for_review: list[LeftForReview] = Field(
+        default_factory=list,
+        description=(
+            "After an undo: what it could not put back by itself, field by field (a value the merge set that was "
+            "edited since, an item changed on the survivor since): kept as it is now, for a person to correct"
+        ),
     )

@@ -12,6 +12,7 @@
                 GSI1PK=DUPLICATES  GSI1SK=<score>#<id>#<other>  the copy whose id sorts first is listed)
   merge log     PK=MERGE#<merge id>  SK=LOG                  (survivor, merged ids, status, who, when)
   merge step    PK=MERGE#<merge id>  SK=STEP#<nnnn>          (item images before and after: for undo)
+  undo step     PK=MERGE#<merge id>  SK=UNDO#<nnnn>          (the same, of the merge's undo)
   import row    PK=IMPORT#<source id>  SK=ROW#<nnnnnnn>       (what became of a row: re-runs skip it)
   subscription  PK=CUST#<id>  SK=SUB#<subscription id>        (the record; the profile keeps a copy
                                                                under `subscriptions` for the 360 view)
@@ -143,8 +144,8 @@ def merge_log_key(merge_id: str) -> dict[str, dict]:
     return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s("LOG")}
 
 
-def merge_step_key(merge_id: str, number: int) -> dict[str, dict]:
-    return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s(f"STEP#{number:04d}")}
+def merge_step_key(merge_id: str, number: int, prefix: str = "STEP#") -> dict[str, dict]:
+    return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s(f"{prefix}{number:04d}")}
 
 
 def merge_steps(table: str, merge_id: str) -> dict:

@@ -3,8 +3,8 @@
 The survivor's profile becomes the merged record. Each merged-away profile stays where it is,
 pointing to the survivor, and keeps its items (undo needs nothing back, and the stream announces
 nothing twice); the survivor gets copies of them that name it instead. Reminders move rather than
-copy, and the survivor's tag copies and lookup items follow the merged record. Undo applies the
-same changes backwards (MergePlan.inverse).
+copy, and the survivor's tag copies and lookup items follow the merged record. Undo reads these
+changes to know what came from where (cis.repository.undo_plans).
 """
 
 from __future__ import annotations

@@ -7,13 +7,17 @@ A merge touches more items than one transaction holds (100), so it runs as a sho
 3. the plan is applied in transactions of at most 100 items, profiles and log status last;
 4. if a step fails, the steps already applied are reversed from the log and the locks released.
 While locked, every write to those customers is refused (their conditions require no lock), so
-no one sees or changes a half-merged customer. Undo applies the same plan backwards.
+no one sees or changes a half-merged customer. Undo runs the same protocol with a plan of its own
+(cis.repository.undo_plans), made while locked from the merge's plan and the items as they are then:
+what came from the merged-away customers goes back, what was written to the survivor since stays.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from cis.errors import Conflict, NotFound
 from cis.repository import keys
@@ -29,9 +33,10 @@ from cis.repository.merge_plans import (
     record_of,
     survivor_change,
     tag_changes,
-    unlocked,
 )
-from cis.repository.transactions import TransactionCancelled, transact
+from cis.repository.split_plans import split_changes
+from cis.repository.transactions import TransactionCancelled, throttled, transact
+from cis.repository.undo_plans import undo_changes
 
 MAX_TRANSACTION_ITEMS = 100
 LOG_STEP_BYTES = 300_000  # each log item stays well under DynamoDB's 400 KB
@@ -55,11 +60,6 @@ class MergeRepository:
     def version(self, customer_id: str) -> int:
         """The stored profile's version, whatever its state (merged away too)."""
         return int(profile_item(self.client, self.table, customer_id)["version"]["N"])
-
-    def unchanged_since(self, plan: MergePlan, customer_id: str) -> bool:
-        """The customer's profile is exactly as the plan left it: its version alone would not show
-        an interaction or a consent recorded since."""
-        return unlocked(profile_item(self.client, self.table, customer_id)) == plan.profile_change(customer_id).after
 
     def read_locked(self, customer_ids: list[str]) -> Partitions:
         """Every item of the (locked) customers, survivor first: what the plan is made from."""
@@ -109,6 +109,31 @@ class MergeRepository:
         changes += lookup_changes(lookups, held_keys([merged]), survivor_id)
         return MergePlan(changes, left_in_place)
 
+    def plan_undo(self, plan: MergePlan, partitions: Partitions, stamps: dict) -> tuple[MergePlan, list]:
+        """The undo's item changes, from the merge's plan and the (locked) customers' items now; and
+        what it leaves for a person to review."""
+        return undo_changes(plan, partitions, stamps, self.customers.tag_copy, self._lookups)
+
+    def plan_split(
+        self, partitions: Partitions, source_id: str, target: dict, created: bool, request, stamps: dict
+    ) -> MergePlan:
+        """The split's item changes: the chosen items of the source (first of `partitions`) move to `target`."""
+        changes = split_changes(
+            partitions,
+            source_id,
+            target,
+            created,
+            request,
+            stamps,
+            self.customers.tag_copy,
+            self._lookups,
+            self.customers.new_profile_item,
+        )
+        return MergePlan(changes)
+
+    def _lookups(self, wanted: list[tuple[str, str]]) -> list[dict]:
+        return self.customers.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])
+
     # -- the protocol --------------------------------------------------------------------
     def lock(self, merge_id: str, versions: dict[str, int], log: dict, status_from: str | None) -> None:
         """Lock every profile at the version read and open the merge log (or move its status on from
@@ -144,8 +169,8 @@ class MergeRepository:
             }
         }
 
-    def save_plan(self, merge_id: str, plan: MergePlan) -> None:
-        """The plan, before anything changes: what undo and recovery read."""
+    def save_plan(self, merge_id: str, plan: MergePlan, prefix: str = "STEP#") -> None:
+        """The plan, before anything changes: what undo and recovery read (an undo's under UNDO#)."""
         steps, current, size = [], [], 0
         for change in plan.changes:
             text = json.dumps(change.to_plain())
@@ -157,7 +182,7 @@ class MergeRepository:
         if current:
             steps.append(current)
         for number, step in enumerate(steps):
-            item = keys.merge_step_key(merge_id, number) | {"changes": {"S": json.dumps(step)}}
+            item = keys.merge_step_key(merge_id, number, prefix) | {"changes": {"S": json.dumps(step)}}
             self.client.put_item(TableName=self.table, Item=item)
 
     def apply(
@@ -181,10 +206,15 @@ class MergeRepository:
                 done.append(batch)
             closing = [self._write(change, merge_id) for change in final]
             self._transact([*closing, self._status_update(merge_id, status_from, status_to, values)])
-        except Exception:
+        except Exception as error:
             for batch in reversed(done):
                 self._transact([self._write(change.inverse(), merge_id) for change in batch])
             self._release(merge_id, [change.key for change in final if change.before], status_from, on_failure)
+            if isinstance(error, ClientError) and _cancelled_by_a_condition(error):
+                raise Conflict(
+                    "an item changed while the merge (or its undo) was applied; nothing was kept: retry",
+                    code="concurrent_update",
+                ) from error
             raise
 
     def release(self, merge_id: str, customer_ids: list[str], status_from: str, status_to: str) -> None:
@@ -244,3 +274,8 @@ class MergeRepository:
     def _transact(self, actions: list[dict]) -> None:
         if actions:
             self.client.transact_write_items(TransactItems=actions)
+
+
+def _cancelled_by_a_condition(error: ClientError) -> bool:
+    """A transaction cancelled by another writer (a condition or a race), not throttled."""
+    return error.response.get("Error", {}).get("Code") == "TransactionCanceledException" and not throttled(error)

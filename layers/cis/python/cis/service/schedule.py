@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from cis.domain.moments import parse_day
+
 MARGIN_MS = 60_000  # stop paging with this much time left: one page and the continuation fit easily
 
 
@@ -24,7 +26,7 @@ def day_and_cursor(event: dict, zone: ZoneInfo) -> tuple[date, dict | None]:
     if event.get("detail-type") == "job.continued":
         return date.fromisoformat(event["detail"]["date"]), event["detail"]["cursor"]
     if event.get("date"):
-        return date.fromisoformat(event["date"]), None
+        return parse_day(event["date"]), None  # typed by a person: 20261201 or 1764547200 is refused
     moment = event.get("scheduled_time")
     at = datetime.fromisoformat(moment.replace("Z", "+00:00")) if moment else datetime.now(UTC)
     return at.astimezone(zone).date(), None
