@@ -4,7 +4,7 @@ import pytest
 from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.matching import Fingerprint
 from cis.errors import PossibleDuplicate
-from cis.repository.duplicates import BLOCK_READ_LIMIT
+from cis.repository.duplicates import MAX_BLOCK_MEMBERS
 from cis.repository.factory import duplicate_repository
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
@@ -68,7 +68,8 @@ def test_a_duplicate_made_by_an_edit_is_listed_as_a_pair_and_leaves_when_the_edi
 
 def test_archived_customers_are_no_one_s_duplicate(service, finder, catch_up):
     robert = service.create(CustomerCreate(**ROBERT), "staff:a")
-    twin = service.create(CustomerCreate(**(ROBERT | {"emails": []})), "staff:b")  # before the stream filed robert
+    twin = service.create(CustomerCreate(**(ROBERT | {"emails": [], "birthday": "1955-01-01"})), "staff:b")
+    service.update(twin.id, CustomerPatch(birthday=ROBERT["birthday"]), "staff:b", None)  # an edit makes the twin
     catch_up()
     assert [pair["customer_ids"] for pair in finder.page(10, None).items] == [sorted([robert.id, twin.id])]
     service.archive(twin.id, "staff:a", None)
@@ -82,9 +83,11 @@ def test_archived_customers_are_no_one_s_duplicate(service, finder, catch_up):
 def test_pairs_page_most_likely_first_with_cursors(service, finder, catch_up):
     people = [
         service.create(CustomerCreate(**ROBERT), "staff:a"),
-        service.create(CustomerCreate(**(ROBERT | {"emails": []})), "staff:a"),
-        service.create(CustomerCreate(given_name="Robert", family_name="Muller", birthday="1980-05-17"), "staff:a"),
+        service.create(CustomerCreate(**(ROBERT | {"emails": [], "birthday": "1955-01-01"})), "staff:a"),
+        service.create(CustomerCreate(given_name="Robert", family_name="Muller", birthday="1956-01-01"), "staff:a"),
     ]
+    for person in people[1:]:  # edits make the three look alike: pairs come from the stream
+        service.update(person.id, CustomerPatch(birthday=ROBERT["birthday"]), "staff:a", None)
     catch_up()
     first = finder.page(1, None)
     rest = finder.page(10, first.next_cursor)
@@ -97,21 +100,22 @@ def test_pairs_page_most_likely_first_with_cursors(service, finder, catch_up):
     assert scores == sorted(scores, reverse=True) and rest.next_cursor is None
 
 
-def test_the_create_check_reads_one_query_per_probe_key_and_never_scans(service, repository, catch_up):
+def test_the_create_check_reads_its_blocks_in_one_batch_get_and_never_scans(service, repository):
     for index in range(30):
-        service.create(CustomerCreate(given_name=f"Person{index}", family_name="Other", birthday="1990-01-01"), "s")
-    catch_up()
+        service.create(CustomerCreate(given_name=f"Person{index}", family_name="Other", birthday=f"19{50 + index}-01-01"), "s")
     counter = RequestCounter(repository.client)
     with counter.measure() as calls:
         service.create(CustomerCreate(**ROBERT), "staff:a")
-    # ROBERT probes his mailbox's user part, his name and his surname with birth year: three
-    # Queries, then the one create transaction.
-    assert calls == {"Query": 3, "TransactWriteItems": 1}
+    # Every block ROBERT is and will be filed under, in one BatchGetItem, then the one create
+    # transaction that writes them with the profile.
+    assert calls == {"BatchGetItem": 1, "TransactWriteItems": 1}
 
 
-def test_a_crowded_blocking_key_is_read_only_up_to_its_limit(dynamodb, finder):
+def test_a_crowded_block_takes_members_up_to_its_limit_and_still_guards(dynamodb, finder):
     repository = duplicate_repository(dynamodb)
     crowd = Fingerprint(given="john", family="smith")
-    for index in range(BLOCK_READ_LIMIT + 20):
+    for index in range(MAX_BLOCK_MEMBERS + 20):
         repository.file(f"01J{index:023d}", None, crowd, [])
-    assert len(repository.neighbours(crowd.probe_keys())) == BLOCK_READ_LIMIT
+    assert len(repository.neighbours(crowd.probe_keys())) == MAX_BLOCK_MEMBERS
+    [block] = repository.blocks(crowd.probe_keys()).values()
+    assert block.version == MAX_BLOCK_MEMBERS  # full: later records neither joined nor changed it
