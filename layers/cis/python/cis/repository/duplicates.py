@@ -60,6 +60,15 @@ class Block:
         return len(self.members) < MAX_BLOCK_MEMBERS and self.size + _entry_size(customer_id, entry) <= MAX_BLOCK_BYTES
 
 
+def active(profile: dict | None) -> bool:
+    return bool(profile) and profile.get("status", "active") == "active" and "merged_into" not in profile
+
+
+def fingerprint_of(record: dict | None) -> Fingerprint | None:
+    """What a record (as JSON) is filed under: nothing once archived or merged away."""
+    return Fingerprint.of(record) if active(record) else None
+
+
 def entry_of(fingerprint: Fingerprint, distinct_from: Iterable[str] | None) -> dict:
     """What a block keeps of a member: what matching compares, and whom it was kept apart from."""
     return {"fingerprint": fingerprint.to_dict(), "distinct_from": sorted(distinct_from or [])}
@@ -104,6 +113,13 @@ class Filing:
                 self.sets.setdefault(key, {})[customer_id] = entry
             elif customer_id in block.members:  # its new entry no longer fits: it leaves
                 self.removes.setdefault(key, set()).add(customer_id)
+
+    def members(self, blocking_keys: Iterable[str]) -> dict[str, dict]:
+        """The members of these blocks once this filing is written: id -> {"fingerprint", "distinct_from"}."""
+        found: dict[str, dict] = {}
+        for key in sorted(set(blocking_keys)):
+            found |= self._current(key).members
+        return found
 
     def check(self, blocking_keys: Iterable[str]) -> None:
         """These blocks were read to decide the write: it commits only if none has changed since."""
@@ -186,6 +202,15 @@ class DuplicateRepository:
     def neighbours(self, probe_keys: Iterable[str]) -> dict[str, dict]:
         """Customers filed under any of these keys: id -> {"fingerprint", "distinct_from"}."""
         return members_of(self.blocks(probe_keys), probe_keys)
+
+    def refiling(self, changes: list[tuple[str, dict | None, dict | None]]) -> Filing:
+        """Read the blocks of these records (id, before, after as JSON) and file them as they are after."""
+        prints = [(id_, fingerprint_of(before), fingerprint_of(after), after) for id_, before, after in changes]
+        wanted = {key for _, old, new, _ in prints for p in (old, new) if p for key in p.blocking_keys()}
+        filing = self.filing(self.blocks(wanted))
+        for customer_id, old, new, after in prints:
+            filing.file(customer_id, old, new, (after or {}).get("distinct_from"))
+        return filing
 
     def filing(self, seen: dict[str, Block]) -> Filing:
         """Block changes to make on these blocks as read (see Filing)."""

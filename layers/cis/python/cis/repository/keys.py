@@ -64,6 +64,11 @@ def customer_pk(customer_id: str) -> str:
     return f"CUST#{customer_id}"
 
 
+def customer_id_of(key: dict[str, dict]) -> str:
+    """The customer whose partition an item key is in."""
+    return key["PK"]["S"].removeprefix("CUST#")
+
+
 def customer_key(customer_id: str) -> dict[str, dict]:
     return {"PK": _s(customer_pk(customer_id)), "SK": _s(PROFILE)}
 

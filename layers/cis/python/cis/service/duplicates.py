@@ -10,7 +10,7 @@ from typing import Protocol
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.matching import Fingerprint, Match, compare
 from cis.repository.customers import Page
-from cis.repository.duplicates import Block, Filing, members_of
+from cis.repository.duplicates import Block, Filing, fingerprint_of, members_of
 from cis.repository.transactions import Action
 
 MAX_CANDIDATES = 5  # what a person can weigh in one answer; the list of pairs keeps the rest
@@ -22,15 +22,6 @@ class Repository(Protocol):
     def pairs_of(self, customer_id: str) -> set[str]: ...
     def save_pairs(self, customer_id, matches, stale, now) -> None: ...
     def page(self, limit: int, cursor: str | None) -> Page: ...
-
-
-def active(profile: dict | None) -> bool:
-    return bool(profile) and profile.get("status", "active") == "active" and "merged_into" not in profile
-
-
-def fingerprint_of(record: dict | None) -> Fingerprint | None:
-    """What a record is filed under: nothing once archived or merged away."""
-    return Fingerprint.of(record) if active(record) else None
 
 
 def _keys(fingerprint: Fingerprint | None) -> set[str]:
