@@ -107,7 +107,10 @@ class CustomerService:
                 raise PossibleDuplicate(candidates)
             distinct_from = [candidate.customer_id for candidate in candidates] or None
             customer = Customer.new(data, self.new_id(), actor, self.clock(), distinct_from)
-            self.repository.create(customer, check.actions(customer.id, _record(customer)) if check else [])
+            if check:
+                self.repository.create(customer, check.actions(customer.id, _record(customer)))
+            else:
+                self.repository.create(customer)
             return customer
 
         # A concurrent create claiming the same email or phone, or filing in a block this one checked,
