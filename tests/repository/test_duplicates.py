@@ -3,7 +3,7 @@
 import pytest
 from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.matching import Fingerprint
-from cis.errors import PossibleDuplicate
+from cis.errors import PossibleDuplicate, Unprocessable
 from cis.repository.duplicates import MAX_BLOCK_MEMBERS
 from cis.repository.factory import duplicate_repository
 from cis.service.customers import CustomerService, utcnow
@@ -119,3 +119,102 @@ def test_a_crowded_block_takes_members_up_to_its_limit_and_still_guards(dynamodb
     assert len(repository.neighbours(crowd.probe_keys())) == MAX_BLOCK_MEMBERS
     [block] = repository.blocks(crowd.probe_keys()).values()
     assert block.version == MAX_BLOCK_MEMBERS  # full: later records neither joined nor changed it
+
+
+# -- blocks written with the record: what a create, a patch and an archive see at once ----------
+
+
+def test_a_duplicate_posted_right_after_the_first_is_refused_with_no_stream_run(service):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    with pytest.raises(PossibleDuplicate) as refused:  # no catch_up(): the create filed Robert itself
+        service.create(CustomerCreate(**BOB), "staff:b")
+    assert [candidate.customer_id for candidate in refused.value.candidates] == [robert.id]
+
+
+def test_a_create_whose_check_a_rival_overtakes_is_cancelled_and_rechecked_into_a_409(dynamodb, repository):
+    """The race by construction: A reads its blocks; B reads the same blocks, finds nothing and commits;
+    A's transaction, conditional on the versions it read, is cancelled; A reads again and finds B."""
+    blocks = duplicate_repository(dynamodb)
+    pauses: list[int] = []
+    service = CustomerService(repository, DuplicateFinder(blocks, utcnow), pause=pauses.append)
+    read, rivals = blocks.blocks, []
+
+    def read_then_let_a_rival_commit(wanted):
+        seen = read(wanted)
+        if not rivals:
+            rivals.append(None)
+            rivals[0] = service.create(CustomerCreate(**BOB), "staff:b")  # B: its own read, then its commit
+        return seen
+
+    blocks.blocks = read_then_let_a_rival_commit
+    with pytest.raises(PossibleDuplicate) as refused:
+        service.create(CustomerCreate(**ROBERT), "staff:a")
+    assert [candidate.customer_id for candidate in refused.value.candidates] == [rivals[0].id]
+    assert pauses == [0]  # A was cancelled once, then refused on what B committed
+    assert service.list("active", 10, None).items == [rivals[0]]
+
+
+def test_allowed_duplicates_racing_each_other_are_both_created_and_kept_apart_from_the_first(dynamodb, repository):
+    blocks = duplicate_repository(dynamodb)
+    service = CustomerService(repository, DuplicateFinder(blocks, utcnow), pause=lambda _: None)
+    read, rivals = blocks.blocks, []
+
+    def read_then_let_a_rival_commit(wanted):
+        seen = read(wanted)
+        if not rivals:
+            rivals.append(None)
+            rivals[0] = service.create(CustomerCreate(**BOB), "staff:b", allow_duplicate=True)
+        return seen
+
+    blocks.blocks = read_then_let_a_rival_commit
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a", allow_duplicate=True)
+    assert rivals[0].distinct_from is None and robert.distinct_from == [rivals[0].id]  # rechecked: it saw B
+
+
+def test_a_record_patched_to_a_new_email_is_found_by_it_at_once_and_no_longer_by_the_old(service, finder):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    new_mailbox = {"family_name": "Müller", "emails": [{"address": "rm.1980@example.org"}]}
+    old_mailbox = {"family_name": "Müller", "emails": ROBERT["emails"]}
+    assert [c.customer_id for c in finder.candidates(old_mailbox)] == [robert.id]
+    assert finder.candidates(new_mailbox) == []
+    service.update(robert.id, CustomerPatch(emails=new_mailbox["emails"]), "staff:a", None)
+    assert [c.customer_id for c in finder.candidates(new_mailbox)] == [robert.id]  # no stream run
+    assert finder.candidates(old_mailbox) == []
+    assert finder.repository.neighbours(Fingerprint.of(old_mailbox).probe_keys()) == {}
+
+
+def test_a_name_patch_is_no_blind_write_it_refiles_the_record_under_its_new_name(service, finder, repository):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    renamed = {"given_name": "Robert", "family_name": "Schneider", "birthday": ROBERT["birthday"]}
+    counter = RequestCounter(repository.client)
+    with counter.measure() as calls:
+        service.update(robert.id, CustomerPatch(family_name="Schneider"), "staff:a", None)
+    assert calls == {"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1}
+    assert [c.customer_id for c in finder.candidates(renamed)] == [robert.id]
+    with counter.measure() as calls:  # a field matching does not read stays one conditional UpdateItem
+        service.update(robert.id, CustomerPatch(locale="de-DE"), "staff:a", None)
+    assert calls == {"UpdateItem": 1}
+
+
+def test_an_archived_customer_leaves_its_blocks_in_the_archive_s_own_write(service, finder):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    service.archive(robert.id, "staff:a", None)
+    assert finder.candidates(BOB) == []
+    assert finder.repository.neighbours(Fingerprint.of(ROBERT).blocking_keys()) == {}
+    service.archive(robert.id, "staff:a", None)  # archiving twice changes nothing
+
+
+def test_a_record_too_large_for_one_atomic_write_is_refused_with_422_not_half_written(service, all_items):
+    many = {
+        "given_name": "Robert",
+        "family_name": "Müller",
+        "emails": [{"address": f"robert.mueller{i}@example.com"} for i in range(10)],
+        "phones": [{"number": f"+44 20 7946 00{i:02d}"} for i in range(10)],
+        "addresses": [{"lines": [f"{i} Elm Row"], "postal_code": "EH7 4AA", "country": "GB"} for i in range(10)],
+        "external_ids": {f"system{i}": f"id-{i}" for i in range(20)},
+        "tags": [f"tag{i}" for i in range(50)],
+    }
+    with pytest.raises(Unprocessable) as refused:
+        service.create(CustomerCreate(**many), "staff:a")
+    assert "more than one atomic write allows (100)" in refused.value.message
+    assert all_items() == []

@@ -76,13 +76,15 @@ def _lookup_action(key: UniqueKey) -> str:
 
 
 def blocks_changed(cancelled: TransactionCancelled) -> bool:
-    """Only block actions stopped the transaction (a condition on a version read, or a race)."""
+    """A block the write read has changed since (its version condition failed, or a writer held it),
+    and the profile's own condition held: check and file again on the blocks as they are now. This
+    goes before explaining a taken email or phone: the record that took it may be a likely duplicate,
+    which the check answers better (possible_duplicate, with candidates)."""
     from cis.repository.duplicates import BLOCK_ACTION
 
-    stopped = [reason for reason in cancelled.reasons if reason.code not in ("None", "")]
-    return bool(stopped) and all(
-        reason.name == BLOCK_ACTION and reason.code in (CONDITION_FAILED, LOST_RACE) for reason in stopped
-    )
+    if cancelled.throttled or cancelled.failed("profile"):
+        return False
+    return any(reason.name == BLOCK_ACTION and reason.code in (CONDITION_FAILED, LOST_RACE) for reason in cancelled.reasons)
 
 
 def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
@@ -268,13 +270,13 @@ class CustomerRepository:
         except TransactionCancelled as cancelled:
             if cancelled.failed("profile"):
                 raise stale(self.client, self.table, customer_id) from cancelled
+            if blocks_changed(cancelled):
+                raise BlocksChanged from cancelled
             for key in new_keys:
                 if taken := cancelled.failed(_lookup_action(key)):
                     owner = taken.item or self._lookup_item(key)
                     owner_id = from_attributes(owner).get("customer_id", "unknown") if owner else "unknown"
                     raise duplicate_key(key.path, key.label, owner_id) from cancelled
-            if blocks_changed(cancelled):
-                raise BlocksChanged from cancelled
             if cancelled.lost_race:
                 raise VersionConflict from cancelled  # another writer touched one of these items
             raise
