@@ -90,7 +90,11 @@ def issue_17_pair(unique: str, attempt: int) -> tuple[dict, dict]:
     """Robert Miller <bob.miller@gmail.com> and Bob Miller <bobmiller+shop@gmail.com>: one inbox, one person."""
     family, user = f"Miller {unique}{attempt}", f"bob.miller.{unique}.{attempt}"
     robert = {"given_name": "Robert", "family_name": family, "emails": [{"address": f"{user}@gmail.com"}]}
-    bob = {"given_name": "Bob", "family_name": family, "emails": [{"address": f"{user.replace('.', '')}+shop@gmail.com"}]}
+    bob = {
+        "given_name": "Bob",
+        "family_name": family,
+        "emails": [{"address": f"{user.replace('.', '')}+shop@gmail.com"}],
+    }
     return robert, bob
 
 
@@ -114,10 +118,9 @@ def test_the_same_person_posted_twice_back_to_back_is_one_201_and_one_409(as_rol
 def test_the_same_person_posted_twice_at_once_is_one_201_and_one_409_every_time(as_role, unique):
     clients = [as_role(S), as_role(S)]  # a connection each, so the two requests really overlap
     for attempt in range(15):
-        bodies = issue_17_pair(unique, attempt)
-        start = threading.Barrier(2)
+        bodies, start = issue_17_pair(unique, attempt), threading.Barrier(2)
 
-        def post(side: int):
+        def post(side: int, bodies=bodies, start=start):
             start.wait()
             return clients[side].post("/v1/customers", json=bodies[side])
 

@@ -102,7 +102,9 @@ def test_pairs_page_most_likely_first_with_cursors(service, finder, catch_up):
 
 def test_the_create_check_reads_its_blocks_in_one_batch_get_and_never_scans(service, repository):
     for index in range(30):
-        service.create(CustomerCreate(given_name=f"Person{index}", family_name="Other", birthday=f"19{50 + index}-01-01"), "s")
+        service.create(
+            CustomerCreate(given_name=f"Person{index}", family_name="Other", birthday=f"19{50 + index}-01-01"), "s"
+        )
     counter = RequestCounter(repository.client)
     with counter.measure() as calls:
         service.create(CustomerCreate(**ROBERT), "staff:a")

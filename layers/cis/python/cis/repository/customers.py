@@ -84,7 +84,9 @@ def blocks_changed(cancelled: TransactionCancelled) -> bool:
 
     if cancelled.throttled or cancelled.failed("profile"):
         return False
-    return any(reason.name == BLOCK_ACTION and reason.code in (CONDITION_FAILED, LOST_RACE) for reason in cancelled.reasons)
+    return any(
+        reason.name == BLOCK_ACTION and reason.code in (CONDITION_FAILED, LOST_RACE) for reason in cancelled.reasons
+    )
 
 
 def profile_item(client: Any, table: str, customer_id: str) -> dict | None:

@@ -54,9 +54,10 @@ class Block:
     def takes(self, customer_id: str, entry: dict) -> bool:
         """Whether the customer is, or can become, a member with this entry."""
         if customer_id in self.members:
-            return self.size - _entry_size(customer_id, self.members[customer_id]) + _entry_size(
-                customer_id, entry
-            ) <= MAX_BLOCK_BYTES
+            return (
+                self.size - _entry_size(customer_id, self.members[customer_id]) + _entry_size(customer_id, entry)
+                <= MAX_BLOCK_BYTES
+            )
         return len(self.members) < MAX_BLOCK_MEMBERS and self.size + _entry_size(customer_id, entry) <= MAX_BLOCK_BYTES
 
 

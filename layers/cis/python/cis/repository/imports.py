@@ -11,8 +11,8 @@ from cis.domain.customer import Customer
 from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write
 from cis.repository.customers import CustomerRepository
-from cis.repository.items import from_attributes, to_attributes
 from cis.repository.duplicates import Block, DuplicateRepository, fingerprint_of
+from cis.repository.items import from_attributes, to_attributes
 from cis.repository.transactions import Action, TransactionCancelled, transact
 from cis.topology import TABLE
 

@@ -219,9 +219,9 @@ class MergeRepository:
             try:
                 self._transact([action for _, action in named])
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                    if blocks_changed(TransactionCancelled(error, [name for name, _ in named])):
-                        raise BlocksChanged from error
+                cancelled = error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
+                if cancelled and blocks_changed(TransactionCancelled(error, [name for name, _ in named])):
+                    raise BlocksChanged from error
                 raise
 
         retry_on_conflict(attempt, conflict_type=BlocksChanged)

@@ -18,7 +18,6 @@ from cis.repository.customers import BlocksChanged, Page
 from cis.repository.retries import MAX_ATTEMPTS as MAX_ATTEMPTS  # the budget callers know this service by
 from cis.repository.retries import jittered_pause, read_modify_write, retry_on_conflict
 
-
 _BLOCKS = {"conflict_type": BlocksChanged}  # a retry that re-reads the blocks only
 
 

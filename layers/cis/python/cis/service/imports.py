@@ -156,9 +156,7 @@ class ImportService:
             planned.file(customer.id, None, fingerprint, customer.distinct_from)
         return plan
 
-    def _create(
-        self, ledger_id: str, plan: _Plan, hashes: dict[int, str], on_duplicate: str
-    ) -> dict[int, RowOutcome]:
+    def _create(self, ledger_id: str, plan: _Plan, hashes: dict[int, str], on_duplicate: str) -> dict[int, RowOutcome]:
         """Write the new customers in batches (one by one where a batch cannot commit)."""
         retry = set(self.ledger.create(ledger_id, plan.new, hashes, plan.seen))
         outcomes = {}
@@ -178,10 +176,14 @@ class ImportService:
             check = self.finder.check(record)
             found = [c for c in check.candidates() if c.customer_id not in (customer.distinct_from or [])]
             if found and on_duplicate != "create":
-                return RowOutcome(row=number, outcome="duplicate", duplicate_of=found[0].customer_id, score=found[0].score)
+                return RowOutcome(
+                    row=number, outcome="duplicate", duplicate_of=found[0].customer_id, score=found[0].score
+                )
             apart = sorted({*(customer.distinct_from or []), *(c.customer_id for c in found)}) or None
             kept = customer.model_copy(update={"distinct_from": apart})
-            self.ledger.create_one(ledger_id, number, kept, row_hash, check.actions(kept.id, kept.model_dump(mode="json")))
+            self.ledger.create_one(
+                ledger_id, number, kept, row_hash, check.actions(kept.id, kept.model_dump(mode="json"))
+            )
             return RowOutcome(row=number, outcome="created", customer_id=customer.id)
 
         try:
