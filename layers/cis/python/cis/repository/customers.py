@@ -232,7 +232,10 @@ class CustomerRepository:
         new_values = {(key.kind, key.value) for key in new_keys}
         added = [key for key in new_keys if (key.kind, key.value) not in old_values]
         removed = [key for key in old_keys if (key.kind, key.value) not in new_values]
-        fields = customer.model_dump(mode="json", include=set(CustomerFields.model_fields))
+        # As a create stores them (no null inside an email or an address), so that an edit of one field
+        # leaves the others' stored images, and the audit diff, as they were; a field now absent is removed.
+        stored = customer.model_dump(mode="json", include=set(CustomerFields.model_fields), exclude_none=True)
+        fields = {name: stored.get(name) for name in CustomerFields.model_fields}
         expression, names, values = field_updates(fields, customer.updated_by, customer.updated_at)
         update = {
             "TableName": self.table,
