@@ -1,5 +1,8 @@
 """Likely duplicates: stopped at create with reasons, kept apart on request, listed as pairs from the stream."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.matching import Fingerprint
@@ -220,3 +223,42 @@ def test_a_record_too_large_for_one_atomic_write_is_refused_with_422_not_half_wr
         service.create(CustomerCreate(**many), "staff:a")
     assert "more than one atomic write allows (100)" in refused.value.message
     assert all_items() == []
+
+
+def test_many_creates_of_one_person_at_once_make_exactly_one_customer(
+    dynamodb, dynamodb_local, repository, monkeypatch
+):
+    """Threads, not a staged interleaving: whatever order the engine applies their requests in, one
+    create commits and every other is refused naming it. DynamoDB Local applies each request
+    atomically; moto's in-process mock does not, so there each request takes a lock, as the engine's
+    own atomicity would (cis run's moto server does the same)."""
+    if not dynamodb_local:
+        lock, original = threading.Lock(), dynamodb._make_api_call
+
+        def one_request_at_a_time(operation, params):
+            with lock:
+                return original(operation, params)
+
+        monkeypatch.setattr(dynamodb, "_make_api_call", one_request_at_a_time)
+    service = CustomerService(repository, DuplicateFinder(duplicate_repository(dynamodb), utcnow))
+    for round_ in range(3):
+        family = f"Miller{round_}x"
+        people = [
+            {"given_name": "Robert", "family_name": family, "emails": [{"address": f"bob.miller.{round_}@gmail.com"}]},
+            {"given_name": "Bob", "family_name": family, "emails": [{"address": f"bobmiller.{round_}+x@gmail.com"}]},
+        ]
+        start = threading.Barrier(6)
+
+        def create(index: int, people=people, start=start):
+            start.wait()
+            try:
+                return service.create(CustomerCreate(**people[index % 2]), f"staff:{index}")
+            except PossibleDuplicate as refusal:
+                return refusal
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(create, range(6)))
+        [created] = [result for result in results if not isinstance(result, PossibleDuplicate)]
+        refusals = [result for result in results if isinstance(result, PossibleDuplicate)]
+        assert len(refusals) == 5
+        assert all([c.customer_id for c in no.candidates] == [created.id] for no in refusals)
