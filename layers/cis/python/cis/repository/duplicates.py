@@ -25,7 +25,7 @@ from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write
 from cis.repository.customers import Page
 from cis.repository.items import from_attributes, to_attributes, to_value
-from cis.repository.transactions import Action
+from cis.repository.transactions import Action, transact
 
 # A blocking key shared by more records than this (a very common name in one birth year) says little:
 # its block keeps the first ones and takes no more, so no check ever reads a large slice of the base.
@@ -225,8 +225,6 @@ class DuplicateRepository:
         distinct_from: list[str],
     ) -> None:
         """File one record on its own (tests and tools; the API files in the record's own transaction)."""
-        from cis.repository.transactions import transact
-
         keys_involved = (before.blocking_keys() if before else set()) | (after.blocking_keys() if after else set())
         filing = self.filing(self.blocks(keys_involved))
         filing.file(customer_id, before, after, distinct_from)
