@@ -120,11 +120,13 @@ def _load_demo() -> int:
     from cis.repository.factory import (
         consent_repository,
         customer_repository,
+        duplicate_repository,
         subscription_repository,
         timeline_repository,
     )
     from cis.service.consents import ConsentService
-    from cis.service.customers import CustomerService
+    from cis.service.customers import CustomerService, utcnow
+    from cis.service.duplicates import DuplicateFinder
     from cis.service.subscriptions import SubscriptionService
     from cis.service.timeline import TimelineService
 
@@ -132,7 +134,7 @@ def _load_demo() -> int:
 
     lead_times = parse_lead_times(settings.reminder_lead_days)
     return demo.load(
-        CustomerService(customer_repository()),
+        CustomerService(customer_repository(), DuplicateFinder(duplicate_repository(), utcnow)),  # filed as created
         SubscriptionService(subscription_repository(), lead_times, settings.business_time_zone),
         ConsentService(consent_repository()),
         TimelineService(timeline_repository()),

@@ -1,6 +1,8 @@
 """Likely duplicates over HTTP: 409 with candidates on create, allow_duplicate, and the pairs list."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cis.topology import Role
@@ -82,3 +84,45 @@ def test_an_edit_that_makes_two_customers_look_alike_lists_the_pair(as_role, uni
     [pair] = pairs
     assert pair["customer_ids"] == sorted([first["id"], second["id"]]) and pair["score"] >= 0.8
     assert {reason["code"] for reason in pair["reasons"]} == {"nickname", "same_birthday"}
+
+
+def issue_17_pair(unique: str, attempt: int) -> tuple[dict, dict]:
+    """Robert Miller <bob.miller@gmail.com> and Bob Miller <bobmiller+shop@gmail.com>: one inbox, one person."""
+    family, user = f"Miller {unique}{attempt}", f"bob.miller.{unique}.{attempt}"
+    robert = {"given_name": "Robert", "family_name": family, "emails": [{"address": f"{user}@gmail.com"}]}
+    bob = {
+        "given_name": "Bob",
+        "family_name": family,
+        "emails": [{"address": f"{user.replace('.', '')}+shop@gmail.com"}],
+    }
+    return robert, bob
+
+
+def one_created_one_refused(responses: list) -> None:
+    """Exactly one 201, and one 409 possible_duplicate naming it."""
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201, 409], [response.text for response in responses]
+    created = next(response for response in responses if response.status_code == 201).json()
+    error = next(response for response in responses if response.status_code == 409).json()["error"]
+    assert error["code"] == "possible_duplicate"
+    assert [candidate["customer_id"] for candidate in error["candidates"]] == [created["id"]]
+
+
+def test_the_same_person_posted_twice_back_to_back_is_one_201_and_one_409(as_role, unique):
+    support = as_role(S)
+    for attempt in range(5):  # no pause, no waiting for the stream: the create files its own blocks
+        robert, bob = issue_17_pair(unique, attempt)
+        one_created_one_refused([support.post("/v1/customers", json=robert), support.post("/v1/customers", json=bob)])
+
+
+def test_the_same_person_posted_twice_at_once_is_one_201_and_one_409_every_time(as_role, unique):
+    clients = [as_role(S), as_role(S)]  # a connection each, so the two requests really overlap
+    for attempt in range(15):
+        bodies, start = issue_17_pair(unique, attempt), threading.Barrier(2)
+
+        def post(side: int, bodies=bodies, start=start):
+            start.wait()
+            return clients[side].post("/v1/customers", json=bodies[side])
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            one_created_one_refused(list(pool.map(post, range(2))))

@@ -4,7 +4,7 @@ import pytest
 from cis.domain.customer import CustomerCreate
 from cis.domain.imports import ImportRequest
 from cis.domain.keys import key_from_query
-from cis.errors import Conflict, InvalidRequest
+from cis.errors import Conflict, InvalidRequest, PossibleDuplicate
 from cis.repository.factory import duplicate_repository, import_repository
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
@@ -142,7 +142,36 @@ def test_rows_are_written_in_batches_not_one_request_each(importer, repository):
     with counter.measure() as calls:
         report = load(importer, *rows)
     assert report.created == 100
-    assert calls["TransactWriteItems"] <= 5  # 100 customers with their lookups and ledger rows, 100 items a go
-    assert calls["BatchWriteItem"] <= 10  # their blocking items, 25 to a request
-    assert calls["Query"] == 200  # each row's duplicate check: one Query per probe key (mailbox and name)
-    assert calls["BatchGetItem"] == 2  # the ledger and the lookup items, 100 keys a request
+    # 100 customers with their lookups, ledger rows and blocks (two each: mailbox and name), 100 items a go
+    assert calls["TransactWriteItems"] == 5
+    # The ledger, the lookup items and the rows' 200 blocks, 100 keys a request: no Query per row any more,
+    # and no BatchWriteItem of blocking items after the fact.
+    assert calls == {"BatchGetItem": 4, "TransactWriteItems": 5}
+
+
+def test_imported_rows_file_their_blocks_in_their_write_so_a_create_right_after_is_refused(importer, customers):
+    report = load(importer, "Robert,Kline,,,1970-01-02,,,,,")
+    with pytest.raises(PossibleDuplicate) as refused:  # no stream run between them
+        customers.create(CustomerCreate(given_name="Bob", family_name="Kline", birthday="1970-01-02"), "staff:a")
+    assert [c.customer_id for c in refused.value.candidates] == [report.results[0].customer_id]
+
+
+def test_a_row_whose_blocks_a_create_changed_meanwhile_is_checked_again_on_its_own(importer, customers, dynamodb):
+    """A create files a look-alike between the import's read of the blocks and its write: the batch is
+    cancelled on the block's version, and the row, checked again, is reported as that create's duplicate."""
+    blocks = importer.blocks
+    read, rivals = blocks.blocks, []
+
+    def read_then_let_a_rival_commit(wanted):
+        seen = read(wanted)
+        if not rivals:
+            rivals.append(
+                customers.create(CustomerCreate(given_name="Bob", family_name="Kline", birthday="1970-01-02"), "s")
+            )
+        return seen
+
+    blocks.blocks = read_then_let_a_rival_commit
+    report = load(importer, "Robert,Kline,,,1970-01-02,,,,,", "Zoe,Quist,zoe@example.com,,,,,,,")
+    rows = by_row(report)
+    assert (rows[2].outcome, rows[2].duplicate_of) == ("duplicate", rivals[0].id)
+    assert rows[3].outcome == "created"  # its batch was sent back too, and written on its own

@@ -8,6 +8,7 @@ from cis.domain.consent import ConsentIn
 from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.interactions import InteractionIn, TicketUpdate
 from cis.domain.keys import key_from_query
+from cis.domain.matching import Fingerprint
 from cis.domain.merging import FieldRule, MergeRequest
 from cis.domain.splitting import SplitRequest
 from cis.domain.subscriptions import SubscriptionFields, SubscriptionPatch, parse_lead_times
@@ -15,6 +16,7 @@ from cis.errors import Conflict, InvalidRequest, Merged, NotFound, Unprocessable
 from cis.repository import keys
 from cis.repository.factory import (
     consent_repository,
+    duplicate_repository,
     merge_repository,
     subscription_repository,
     timeline_repository,
@@ -23,6 +25,7 @@ from cis.repository.items import from_attributes
 from cis.repository.merges import MergeRepository
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService, utcnow
+from cis.service.duplicates import DuplicateFinder
 from cis.service.merges import MergeService
 from cis.service.subscriptions import SubscriptionService
 from cis.service.timeline import TimelineService
@@ -48,8 +51,13 @@ ADA_AGAIN = {
 
 
 @pytest.fixture
-def customers(repository):
-    return CustomerService(repository)
+def finder(dynamodb):
+    return DuplicateFinder(duplicate_repository(dynamodb), utcnow)
+
+
+@pytest.fixture
+def customers(repository, finder):
+    return CustomerService(repository, finder)
 
 
 @pytest.fixture
@@ -111,8 +119,27 @@ def due_on(dynamodb, day) -> list[tuple[str, str]]:
 
 
 def business_items(all_items) -> list[dict]:
-    """Every item except the merge log (which records the merge and its undo by design)."""
-    return [item for item in all_items() if not item["PK"]["S"].startswith("MERGE#")]
+    """Every item except the merge log (which records the merge and its undo by design); blocks by their
+    members only (a version counts changes, and an emptied block stays so that no version is reused)."""
+    return [
+        {name: value for name, value in item.items() if not (name == "version" and item["SK"]["S"] == "BLOCK")}
+        for item in all_items()
+        if not item["PK"]["S"].startswith("MERGE#") and item.get("members") != {"M": {}}
+    ]
+
+
+def test_a_merged_away_record_is_no_candidate_at_once_and_is_one_again_after_undo(two_histories, merges, finder):
+    ada, again = two_histories
+    # The countess's mailbox and name: likely her record; once merged, the survivor holds that mailbox.
+    newcomer = {"given_name": "Augusta Ada", "family_name": "King", "emails": [{"address": "countess@example.org"}]}
+    probed = Fingerprint.of(newcomer).probe_keys()
+    assert [c.customer_id for c in finder.candidates(newcomer)] == [again.id]
+    log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
+    assert finder.candidates(newcomer) == []  # at once: no stream in this test
+    assert set(finder.repository.neighbours(probed)) == {ada.id}  # the survivor is filed as merged
+    merges.undo(log.merge_id, "staff:u")
+    assert [c.customer_id for c in finder.candidates(newcomer)] == [again.id]
+    assert set(finder.repository.neighbours(probed)) == {again.id}
 
 
 def test_merging_moves_timeline_consents_subscriptions_tags_and_keys_and_the_loser_points_to_the_survivor(

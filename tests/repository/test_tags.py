@@ -3,7 +3,7 @@
 import pytest
 from cis.domain.changes import ItemChange
 from cis.domain.customer import CustomerCreate, CustomerPatch
-from cis.errors import InvalidRequest
+from cis.errors import InvalidRequest, Unprocessable
 from cis.repository.factory import audit_repository, duplicate_repository
 from cis.repository.items import from_attributes
 from cis.service.changes import ChangeFeed
@@ -79,7 +79,7 @@ def test_a_refresh_never_brings_back_a_removed_tag(service, repository, dynamodb
 def test_a_patch_too_large_for_one_atomic_write_is_refused_whole(service, all_items):
     ada = service.create(CustomerCreate(given_name="Ada", tags=[f"t{i}" for i in range(50)]), "s")
     before = all_items()
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Unprocessable):  # 422, as a create too large for one write is
         service.update(ada.id, CustomerPatch(tags=[f"n{i}" for i in range(50)]), "staff:b", None)
     assert all_items() == before
 

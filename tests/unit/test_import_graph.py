@@ -72,7 +72,7 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *MATCHING,
         *MERGES_AND_IMPORTS,
     ),
-    # Re-files the blocking keys of every changed customer (matching) and marks rescores (churn rules).
+    # Pairs every changed customer with the blocks its write filed (matching) and marks rescores (churn rules).
     "stream_processor": (
         *IDEMPOTENCY,
         *CONTACT,

@@ -22,17 +22,17 @@ from cis.domain.model import STORED
 from cis.errors import (
     CisError,
     FieldProblem,
-    InvalidRequest,
     Merged,
     NotFound,
     PreconditionFailed,
+    Unprocessable,
     being_merged,
     duplicate_key,
 )
 from cis.repository import keys
 from cis.repository.batches import batch_get
 from cis.repository.items import from_attributes, to_attributes, to_value
-from cis.repository.transactions import Action, TransactionCancelled, transact
+from cis.repository.transactions import CONDITION_FAILED, LOST_RACE, Action, TransactionCancelled, transact
 
 MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
 
@@ -47,6 +47,25 @@ class VersionConflict(Exception):
     """Another writer changed an item between our read and our write."""
 
 
+class BlocksChanged(VersionConflict):
+    """A block the write read (to check for duplicates, or to file the record) changed since: read the
+    blocks again and retry; the record itself may be as it was."""
+
+
+def too_many_writes(count: int) -> Unprocessable:
+    """A record whose write would pass TransactWriteItems' limit: refused as it is, never half written."""
+    return Unprocessable(
+        [
+            FieldProblem(
+                "body",
+                f"this write touches {count} items (the profile, a lookup item per email, phone and external id, "
+                f"a tag copy per tag, a block per blocking key), more than one atomic write allows "
+                f"({MAX_TRANSACTION_ITEMS}): send fewer emails, phones, addresses, external ids or tags at once",
+            )
+        ]
+    )
+
+
 def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
@@ -54,6 +73,20 @@ def error_code(error: ClientError) -> str:
 def _lookup_action(key: UniqueKey) -> str:
     """The name of the action that puts a unique key's lookup item in a transaction."""
     return f"lookup {key.kind} {key.value}"
+
+
+def blocks_changed(cancelled: TransactionCancelled) -> bool:
+    """A block the write read has changed since (its version condition failed, or a writer held it),
+    and the profile's own condition held: check and file again on the blocks as they are now. This
+    goes before explaining a taken email or phone: the record that took it may be a likely duplicate,
+    which the check answers better (possible_duplicate, with candidates)."""
+    from cis.repository.duplicates import BLOCK_ACTION
+
+    if cancelled.throttled or cancelled.failed("profile"):
+        return False
+    return any(
+        reason.name == BLOCK_ACTION and reason.code in (CONDITION_FAILED, LOST_RACE) for reason in cancelled.reasons
+    )
 
 
 def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
@@ -166,8 +199,12 @@ class CustomerRepository:
 
     # -- writes --------------------------------------------------------------------------
     def create(self, customer: Customer, also: list[Action] = ()) -> None:
-        """Profile, lookup items, tag copies (and `also`) in one transaction: all are written, or none."""
-        self._transact(customer.id, [*self.create_actions(customer), *also], unique_keys(customer))
+        """Profile, lookup items, tag copies (and `also`: its blocks...) in one transaction: all are
+        written, or none."""
+        actions = [*self.create_actions(customer), *also]
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise too_many_writes(len(actions))
+        self._transact(customer.id, actions, unique_keys(customer))
 
     def create_actions(self, customer: Customer) -> list[Action]:
         """The writes of a new customer: the profile, its lookup items, its tag copies."""
@@ -187,14 +224,18 @@ class CustomerRepository:
         items = self.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])
         return {(item["kind"]["S"], item["PK"]["S"].split("#", 2)[2]): item["customer_id"]["S"] for item in items}
 
-    def replace(self, customer: Customer, previous: Customer) -> None:
-        """Write the client's fields of a new version, moving lookup items, if `previous` is still stored."""
+    def replace(self, customer: Customer, previous: Customer, also: list[Action] = ()) -> None:
+        """Write the client's fields of a new version, moving lookup items (and `also`: its blocks), if
+        `previous` is still stored."""
         old_keys, new_keys = unique_keys(previous), unique_keys(customer)
         old_values = {(key.kind, key.value) for key in old_keys}
         new_values = {(key.kind, key.value) for key in new_keys}
         added = [key for key in new_keys if (key.kind, key.value) not in old_values]
         removed = [key for key in old_keys if (key.kind, key.value) not in new_values]
-        fields = customer.model_dump(mode="json", include=set(CustomerFields.model_fields))
+        # As a create stores them (no null inside an email or an address), so that an edit of one field
+        # leaves the others' stored images, and the audit diff, as they were; a field now absent is removed.
+        stored = customer.model_dump(mode="json", include=set(CustomerFields.model_fields), exclude_none=True)
+        fields = {name: stored.get(name) for name in CustomerFields.model_fields}
         expression, names, values = field_updates(fields, customer.updated_by, customer.updated_at)
         update = {
             "TableName": self.table,
@@ -206,7 +247,7 @@ class CustomerRepository:
         }
         tagged = [t for t in customer.tags if t not in previous.tags]
         untagged = [t for t in previous.tags if t not in customer.tags]
-        if not added and not removed and not tagged and not untagged:
+        if not added and not removed and not tagged and not untagged and not also:
             try:
                 self.client.update_item(**update)
             except ClientError as error:
@@ -222,12 +263,9 @@ class CustomerRepository:
             ("old tag", {"Delete": {"TableName": self.table, "Key": keys.tag_key(customer.id, tag)}})
             for tag in untagged
         ]
+        actions += also
         if len(actions) > MAX_TRANSACTION_ITEMS:
-            raise InvalidRequest(
-                f"this change touches {len(actions)} items, more than one atomic write allows "
-                f"({MAX_TRANSACTION_ITEMS}): change fewer emails, phones, ids or tags at once",
-                [FieldProblem("body", "too many key and tag changes in one patch")],
-            )
+            raise too_many_writes(len(actions))
         self._transact(customer.id, actions, added)
 
     def _transact(self, customer_id: str, actions: list[Action], new_keys: list[UniqueKey]) -> None:
@@ -237,6 +275,8 @@ class CustomerRepository:
         except TransactionCancelled as cancelled:
             if cancelled.failed("profile"):
                 raise stale(self.client, self.table, customer_id) from cancelled
+            if blocks_changed(cancelled):
+                raise BlocksChanged from cancelled
             for key in new_keys:
                 if taken := cancelled.failed(_lookup_action(key)):
                     owner = taken.item or self._lookup_item(key)
@@ -272,8 +312,17 @@ class CustomerRepository:
             raise
         return self.customer(response["Attributes"])
 
-    def archive(self, customer_id: str, expected_version: int | None, actor: str, now: datetime) -> None:
-        """Mark archived and move out of the active list; archiving twice changes nothing."""
+    def archive(
+        self,
+        customer_id: str,
+        expected_version: int | None,
+        actor: str,
+        now: datetime,
+        also: list[Action] = (),
+        read_version: int | None = None,
+    ) -> None:
+        """Mark archived and move out of the active list; archiving twice changes nothing. With `also`
+        (its blocks, which it leaves), one transaction, on condition the profile is still at `read_version`."""
         values = {
             ":one": {"N": "1"},
             ":now": {"S": now.isoformat()},
@@ -285,19 +334,24 @@ class CustomerRepository:
         if expected_version is not None:
             condition += " AND #version = :expected"
             values[":expected"] = {"N": str(expected_version)}
+        update = {
+            "TableName": self.table,
+            "Key": keys.customer_key(customer_id),
+            "UpdateExpression": (
+                "SET #status = :archived, GSI1PK = :list, #version = #version + :one, "
+                "updated_at = :now, updated_by = :actor REMOVE GSI2PK, GSI2SK"  # off the churn list too
+            ),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if also:
+            update["ConditionExpression"] += " AND #version = :read"
+            values[":read"] = {"N": str(read_version)}
+            return self._archive_with(customer_id, update, also, expected_version)
         try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=keys.customer_key(customer_id),
-                UpdateExpression=(
-                    "SET #status = :archived, GSI1PK = :list, #version = #version + :one, "
-                    "updated_at = :now, updated_by = :actor REMOVE GSI2PK, GSI2SK"  # off the churn list too
-                ),
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues=values,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            self.client.update_item(**update)
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
@@ -305,6 +359,29 @@ class CustomerRepository:
             if isinstance(reason, PreconditionFailed) and reason.stored_status == "archived":
                 return
             raise reason from error
+
+    def _archive_with(self, customer_id: str, update: dict, also: list[Action], expected_version: int | None) -> None:
+        actions = [("profile", {"Update": update}), *also]
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise too_many_writes(len(actions))
+        try:
+            transact(self.client, actions)
+        except TransactionCancelled as cancelled:
+            if failed := cancelled.failed("profile"):
+                stored = failed.item or profile_item(self.client, self.table, customer_id)
+                if problem := unavailable(customer_id, stored):
+                    raise problem from cancelled
+                values = from_attributes(stored)
+                if values.get("status") == "archived":
+                    return
+                if expected_version is not None and values["version"] != expected_version:
+                    raise self._why_not(customer_id, cancelled, expected_version) from cancelled
+                raise VersionConflict from cancelled  # changed since it was read: read again
+            if blocks_changed(cancelled):
+                raise BlocksChanged from cancelled
+            if cancelled.lost_race:
+                raise VersionConflict from cancelled
+            raise
 
     def _why_not(self, customer_id: str, error: ClientError, expected_version: int | None) -> Exception:
         old = error.response.get("Item")

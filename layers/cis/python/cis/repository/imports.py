@@ -1,4 +1,5 @@
-"""Import rows: the ledger that makes a re-run skip what is done, and new customers written in batches."""
+"""Import rows: the ledger that makes a re-run skip what is done, and new customers written in batches
+(with their blocks, in the same transactions)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from cis.domain.customer import Customer
 from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write
 from cis.repository.customers import CustomerRepository
+from cis.repository.duplicates import Block, DuplicateRepository, fingerprint_of
 from cis.repository.items import from_attributes, to_attributes
-from cis.repository.transactions import TransactionCancelled, transact
+from cis.repository.transactions import Action, TransactionCancelled, transact
 from cis.topology import TABLE
 
 MAX_TRANSACTION_ITEMS = 100
@@ -23,6 +25,7 @@ class ImportRepository:
         self.client = client
         self.table = table_name
         self.customers = CustomerRepository(client, table_name)
+        self.duplicates = DuplicateRepository(client, table_name)
 
     def holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """Which customers already hold the rows' emails, phones and external ids."""
@@ -37,34 +40,56 @@ class ImportRepository:
         values = {"entity": "import_row", "row": row, TABLE.ttl_attribute: int(now) + LEDGER_DAYS * 86400} | outcome
         return keys.import_row_key(source_id, row) | to_attributes(values)
 
-    def create(self, source_id: str, new: list[tuple[int, Customer]], row_hashes: dict[int, str]) -> list[int]:
-        """Each new customer with its ledger entry, many per transaction; returns the rows whose
-        transaction could not commit as a whole (the caller writes those one by one)."""
-        now, groups, current = time.time(), [], []
+    def create(
+        self, source_id: str, new: list[tuple[int, Customer]], row_hashes: dict[int, str], seen: dict[str, Block]
+    ) -> list[int]:
+        """Each new customer with its ledger entry and its blocks, many per transaction, on the blocks
+        as `seen` when the rows were checked (and as each earlier transaction left them): a transaction
+        commits only if no block its rows were checked against changed meanwhile. Returns the rows
+        whose transaction could not commit as a whole (the caller checks and writes those one by one)."""
+        now, groups, current, current_keys = time.time(), [], [], set()
         for row, customer in new:
             actions = self.customers.create_actions(customer)
             created = {"outcome": "created", "customer_id": customer.id, "row_hash": row_hashes[row]}
             ledger = self._ledger_item(source_id, row, created, now)
             actions.append(("import row", {"Put": {"TableName": self.table, "Item": ledger}}))
-            if current and sum(len(a) for _, a in current) + len(actions) > MAX_TRANSACTION_ITEMS:
+            filed = fingerprint_of(customer.model_dump(mode="json"))
+            blocking = filed.blocking_keys() if filed else set()
+            size = sum(len(a) for _, a, _ in current) + len(actions) + len(current_keys | blocking)
+            if current and size > MAX_TRANSACTION_ITEMS:
                 groups.append(current)
-                current = []
-            current.append((row, actions))
+                current, current_keys = [], set()
+            current.append((row, actions, customer))
+            current_keys |= blocking
         if current:
             groups.append(current)
         retry: list[int] = []
         for group in groups:
+            filing = self.duplicates.filing(seen)
+            for _, _, customer in group:
+                record = customer.model_dump(mode="json")
+                filed = fingerprint_of(record)
+                filing.file(customer.id, None, filed, record.get("distinct_from"))
+                filing.check(filed.probe_keys() if filed else ())  # what the row was checked against
+            actions = [action for _, actions, _ in group for action in actions] + filing.actions()
+            if len(actions) > MAX_TRANSACTION_ITEMS:  # one row alone is too large: its own write says why
+                retry += [row for row, _, _ in group]
+                continue
             try:
-                transact(self.client, [action for _, actions in group for action in actions])
+                transact(self.client, actions)
             except TransactionCancelled:
-                retry += [row for row, _ in group]
+                retry += [row for row, _, _ in group]
+                continue
+            seen = filing.after()
         return retry
 
-    def create_one(self, source_id: str, row: int, customer: Customer, row_hash: str) -> None:
-        """One customer and its ledger entry; raises the customer repository's errors (a key taken...)."""
+    def create_one(self, source_id: str, row: int, customer: Customer, row_hash: str, also: list[Action]) -> None:
+        """One customer with its ledger entry (and `also`: its blocks); raises the customer repository's
+        errors (a key taken, a block changed...)."""
         created = {"outcome": "created", "customer_id": customer.id, "row_hash": row_hash}
         ledger = self._ledger_item(source_id, row, created, time.time())
-        self.customers.create(customer, also=[("import row", {"Put": {"TableName": self.table, "Item": ledger}})])
+        ledger_put = ("import row", {"Put": {"TableName": self.table, "Item": ledger}})
+        self.customers.create(customer, also=[ledger_put, *also])
 
     def record(self, source_id: str, outcomes: dict[int, dict]) -> None:
         """Ledger entries for rows that created nothing (duplicates skipped, merges done)."""

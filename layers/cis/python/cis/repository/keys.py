@@ -7,7 +7,11 @@
   audit         PK=CUST#<id>  SK=AUDIT#<time>#<change id>      (written by the stream processor)
   tag copy      PK=CUST#<id>  SK=TAG#<tag>  GSI1PK=TAG#<tag>  GSI1SK=<id>  (the customer, for tag lists)
   lookup        PK=KEY#<KIND>#<normalized>  SK=KEY             (uniqueness of emails, phones, ids)
-  block         PK=BLOCK#<blocking key>  SK=CUST#<id>          (who to compare a record with; matching)
+  block         PK=BLOCK#<blocking key>  SK=BLOCK              (who to compare a record with: `members`, a map
+                                                               customer id -> {fingerprint, distinct_from}, at
+                                                               most MAX_BLOCK_MEMBERS; `version`, raised by every
+                                                               change. Written in the record's own transaction,
+                                                               conditional on the version read; never deleted)
   pair          PK=CUST#<id>  SK=DUP#<other id>                (a likely duplicate, one copy per side;
                 GSI1PK=DUPLICATES  GSI1SK=<score>#<id>#<other>  the copy whose id sorts first is listed)
   merge log     PK=MERGE#<merge id>  SK=LOG                  (survivor, merged ids, status, who, when)
@@ -59,6 +63,11 @@ def _s(value: str) -> dict:
 
 def customer_pk(customer_id: str) -> str:
     return f"CUST#{customer_id}"
+
+
+def customer_id_of(key: dict[str, dict]) -> str:
+    """The customer whose partition an item key is in."""
+    return key["PK"]["S"].removeprefix("CUST#")
 
 
 def customer_key(customer_id: str) -> dict[str, dict]:
@@ -119,12 +128,18 @@ def audit_key(customer_id: str, occurred_at: str, change_id: str) -> dict[str, d
     return {"PK": _s(pk), "SK": _s(f"{prefix}{occurred_at}#{change_id}")}
 
 
-def block_key(blocking_key: str, customer_id: str) -> dict[str, dict]:
-    return {"PK": _s(f"BLOCK#{blocking_key}"), "SK": _s(customer_pk(customer_id))}
+# Blocks were once one item per member (SK=CUST#<id>), filed by the stream processor after the write.
+# Nothing was deployed with that shape, so no migration reads or removes those items.
+BLOCK_PREFIX = "BLOCK#"
 
 
-def block_partition(blocking_key: str) -> str:
-    return f"BLOCK#{blocking_key}"
+def block_key(blocking_key: str) -> dict[str, dict]:
+    return {"PK": _s(f"{BLOCK_PREFIX}{blocking_key}"), "SK": _s("BLOCK")}
+
+
+def blocking_key_of(item: dict[str, dict]) -> str:
+    """The blocking key a block item files under."""
+    return item["PK"]["S"].removeprefix(BLOCK_PREFIX)
 
 
 DUPLICATES_PARTITION = "DUPLICATES"

@@ -21,7 +21,15 @@ from botocore.exceptions import ClientError
 
 from cis.errors import Conflict, NotFound
 from cis.repository import keys
-from cis.repository.customers import CustomerRepository, profile_item, unavailable
+from cis.repository.customers import (
+    BlocksChanged,
+    CustomerRepository,
+    blocks_changed,
+    profile_item,
+    too_many_writes,
+    unavailable,
+)
+from cis.repository.duplicates import DuplicateRepository
 from cis.repository.items import from_attributes, to_attributes
 from cis.repository.merge_plans import (
     Change,
@@ -34,12 +42,18 @@ from cis.repository.merge_plans import (
     survivor_change,
     tag_changes,
 )
+from cis.repository.retries import retry_on_conflict
 from cis.repository.split_plans import split_changes
-from cis.repository.transactions import TransactionCancelled, throttled, transact
+from cis.repository.transactions import Action, TransactionCancelled, throttled, transact
 from cis.repository.undo_plans import undo_changes
 
 MAX_TRANSACTION_ITEMS = 100
 LOG_STEP_BYTES = 300_000  # each log item stays well under DynamoDB's 400 KB
+
+
+def _plain(profile: dict | None) -> dict | None:
+    """A profile image as matching reads it (None: no profile)."""
+    return record_of(profile) if profile else None
 
 
 class MergeRepository:
@@ -47,6 +61,7 @@ class MergeRepository:
         self.client = client
         self.table = table_name
         self.customers = CustomerRepository(client, table_name)
+        self.duplicates = DuplicateRepository(client, table_name)
 
     # -- reads ---------------------------------------------------------------------------
     def mergeable(self, customer_id: str) -> dict:
@@ -204,8 +219,9 @@ class MergeRepository:
             for batch in batches:
                 self._transact([self._write(change, merge_id) for change in batch])
                 done.append(batch)
-            closing = [self._write(change, merge_id) for change in final]
-            self._transact([*closing, self._status_update(merge_id, status_from, status_to, values)])
+            closing = [("profile", self._write(change, merge_id)) for change in final]
+            closing.append(("log", self._status_update(merge_id, status_from, status_to, values)))
+            self._close(closing, final)
         except Exception as error:
             for batch in reversed(done):
                 self._transact([self._write(change.inverse(), merge_id) for change in batch])
@@ -216,6 +232,27 @@ class MergeRepository:
                     code="concurrent_update",
                 ) from error
             raise
+
+    def _close(self, closing: list[Action], profiles: list[Change]) -> None:
+        """The profiles, the log status and the records' blocks, together: the survivor filed as merged,
+        the merged-away ones out of every block (undo: the other way). A block someone else changed
+        between our read and our write is read again; the customers themselves are locked."""
+
+        def attempt() -> None:
+            refiled = [(keys.customer_id_of(c.key), _plain(c.before), _plain(c.after)) for c in profiles]
+            blocks = self.duplicates.refiling(refiled).actions()
+            if len(closing) + len(blocks) > MAX_TRANSACTION_ITEMS:
+                raise too_many_writes(len(closing) + len(blocks))
+            named = [*closing, *blocks]
+            try:
+                self._transact([action for _, action in named])
+            except ClientError as error:
+                cancelled = error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
+                if cancelled and blocks_changed(TransactionCancelled(error, [name for name, _ in named])):
+                    raise BlocksChanged from error
+                raise
+
+        retry_on_conflict(attempt, conflict_type=BlocksChanged)
 
     def release(self, merge_id: str, customer_ids: list[str], status_from: str, status_to: str) -> None:
         """Unlock the customers and move the log's status on: the merge (or its undo) is not happening."""

@@ -30,13 +30,14 @@ def retry_on_conflict(
     pause: Callable[[int], None] = jittered_pause,
     gave_up: Callable[[], Exception] | None = None,
     attempts: int = MAX_ATTEMPTS,
+    conflict_type: type[VersionConflict] = VersionConflict,
 ) -> T:
-    """attempt() until it does not raise VersionConflict, pausing after each lost race. When every
-    attempt lost, raise gave_up() (without it, the last VersionConflict)."""
+    """attempt() until it does not raise VersionConflict (or the narrower `conflict_type`), pausing
+    after each lost race. When every attempt lost, raise gave_up() (without it, the last conflict)."""
     for number in range(attempts):
         try:
             return attempt()
-        except VersionConflict as conflict:
+        except conflict_type as conflict:
             lost = conflict
             pause(number)
     raise gave_up() if gave_up else lost

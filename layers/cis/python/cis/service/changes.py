@@ -42,7 +42,8 @@ class ChangeFeed:
         (it is written once), and an event is never sent for a change that is not recorded.
         Every step is safe to repeat, as a retried stream batch repeats them."""
         if (change.after or change.before or {}).get("entity") == "customer":
-            self.duplicates.refresh(change.before, change.after)  # no-op unless what matching reads changed
+            # Pairs only (the write filed its blocks itself); a no-op unless what matching reads changed.
+            self.duplicates.refresh(change.before, change.after)
             if self.churn is not None and rescore_needed(change.before, change.after):
                 self.churn.mark_rescore(change.after["id"], self.next_run())
         event = interpret(change)

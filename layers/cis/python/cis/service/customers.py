@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Protocol
 
 from ulid import ULID
@@ -12,10 +13,12 @@ from cis.domain.customer import Customer, CustomerCreate, CustomerFields, Custom
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.keys import UniqueKey
 from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
-from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate
-from cis.repository.customers import Page
+from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate, concurrent_update
+from cis.repository.customers import BlocksChanged, Page
 from cis.repository.retries import MAX_ATTEMPTS as MAX_ATTEMPTS  # the budget callers know this service by
 from cis.repository.retries import jittered_pause, read_modify_write, retry_on_conflict
+
+_BLOCKS = {"conflict_type": BlocksChanged}  # a retry that re-reads the blocks only
 
 
 def _too_many_creates() -> Conflict:
@@ -25,10 +28,10 @@ def _too_many_creates() -> Conflict:
 
 
 class Repository(Protocol):
-    def create(self, customer: Customer) -> None: ...
-    def replace(self, customer: Customer, previous: Customer) -> None: ...
+    def create(self, customer: Customer, also: list = ()) -> None: ...
+    def replace(self, customer: Customer, previous: Customer, also: list = ()) -> None: ...
     def update_fields(self, customer_id, changes, expected_version, actor, now) -> Customer: ...
-    def archive(self, customer_id, expected_version, actor, now) -> None: ...
+    def archive(self, customer_id, expected_version, actor, now, also: list = (), read_version=None) -> None: ...
     def get(self, customer_id: str) -> Customer | None: ...
     def missing(self, customer_id: str) -> Exception: ...
     def find(self, key: UniqueKey) -> Customer | None: ...
@@ -37,8 +40,39 @@ class Repository(Protocol):
     def at_risk(self, level: str, limit: int, cursor: str | None) -> Page: ...
 
 
+class Check(Protocol):
+    def candidates(self) -> list[DuplicateCandidate]: ...
+    def actions(self, customer_id: str, after: dict | None = None) -> list: ...
+
+
 class Duplicates(Protocol):
-    def candidates(self, record: dict) -> list[DuplicateCandidate]: ...
+    def check(self, record: dict | None, before: dict | None = None) -> Check: ...
+    def refiling(self, before: dict | None, after: dict | None, customer_id: str) -> list: ...
+
+
+@cache
+def matched_fields() -> frozenset[str]:
+    """The customer fields matching reads (Fingerprint.of), found by asking it: a patch of any of
+    them refiles the record's blocks in its own transaction, so it cannot be a blind UpdateItem."""
+    from cis.domain.matching import Fingerprint
+
+    read: set[str] = set()
+
+    class Watched(dict):
+        def get(self, key, default=None):
+            read.add(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key):
+            read.add(key)
+            return super().__getitem__(key)
+
+    Fingerprint.of(Watched())
+    return frozenset(read)
+
+
+def _record(customer: Customer) -> dict:
+    return customer.model_dump(mode="json")
 
 
 class CustomerService:
@@ -50,7 +84,8 @@ class CustomerService:
         new_id: Callable[[], str] = lambda: str(ULID()),
         pause: Callable[[int], None] = jittered_pause,
     ):
-        """Without `duplicates`, creates check exact keys only (emails, phones, external ids)."""
+        """Without `duplicates`, creates check exact keys only (emails, phones, external ids) and no
+        record is filed for duplicate checks (tests of other concerns)."""
         self.repository = repository
         self.duplicates = duplicates
         self.clock = clock
@@ -60,18 +95,26 @@ class CustomerService:
     def create(self, data: CustomerCreate, actor: str, allow_duplicate: bool = False) -> Customer:
         """A new customer. Likely duplicates stop it (PossibleDuplicate) unless the caller allows
         them; then the record remembers whom it was knowingly kept apart from."""
-        candidates = self.duplicates.candidates(data.model_dump(mode="json")) if self.duplicates else []
-        if candidates and not allow_duplicate:
-            raise PossibleDuplicate(candidates)
-        distinct_from = [candidate.customer_id for candidate in candidates] or None
+        record = data.model_dump(mode="json")
 
         def attempt() -> Customer:
+            # The blocks are read (one BatchGetItem) and written by the create's transaction on the
+            # versions read: it commits only if no block it checked changed meanwhile.
+            check = self.duplicates.check(record) if self.duplicates else None
+            candidates = check.candidates() if check else []
+            if candidates and not allow_duplicate:
+                raise PossibleDuplicate(candidates)
+            distinct_from = [candidate.customer_id for candidate in candidates] or None
             customer = Customer.new(data, self.new_id(), actor, self.clock(), distinct_from)
-            self.repository.create(customer)
+            if check:
+                self.repository.create(customer, check.actions(customer.id, _record(customer)))
+            else:
+                self.repository.create(customer)
             return customer
 
-        # A concurrent create claiming the same email or phone cancels our transaction; once it has
-        # committed, the retry sees its lookup item and answers with a duplicate conflict instead.
+        # A concurrent create claiming the same email or phone, or filing in a block this one checked,
+        # cancels our transaction; once it has committed, the retry sees its lookup item (a duplicate
+        # conflict) or its block entry (a possible duplicate, or a create knowingly kept apart).
         return retry_on_conflict(attempt, self.pause, _too_many_creates)
 
     def get(self, customer_id: str) -> Customer:
@@ -82,7 +125,8 @@ class CustomerService:
 
     def update(self, customer_id: str, patch: CustomerPatch, actor: str, expected_version: int | None) -> Customer:
         changes = patch.independent_changes()
-        if changes is not None:  # one conditional UpdateItem, no read
+        # One conditional UpdateItem, no read, unless the record's blocks must move with the change.
+        if changes is not None and not (self.duplicates and set(changes) & matched_fields()):
             return self.repository.update_fields(customer_id, changes, expected_version, actor, self.clock())
         return self._read_modify_write(customer_id, lambda _: patch, actor, expected_version)
 
@@ -124,10 +168,22 @@ class CustomerService:
             f"customer {customer_id}",
             lambda: self.get(customer_id),
             modify,
-            self.repository.replace,
+            self._replace,
             expected_version,
             self.pause,
         )
+
+    def _replace(self, updated: Customer, current: Customer) -> None:
+        """Write the new version with its blocks refiled; a block that changed meanwhile (someone
+        else's record) is read again here, not taken for a change to this customer."""
+        if self.duplicates is None:
+            return self.repository.replace(updated, current)
+
+        def attempt() -> None:
+            also = self.duplicates.refiling(_record(current), _record(updated), current.id)
+            self.repository.replace(updated, current, also)
+
+        retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customer {current.id}"), **_BLOCKS)
 
     def absorb(self, customer_id: str, data: CustomerCreate, actor: str) -> Customer:
         """Fill the customer's gaps from another record of them (an import row): their own values
@@ -144,7 +200,16 @@ class CustomerService:
         return self._read_modify_write(customer_id, fill, actor)
 
     def archive(self, customer_id: str, actor: str, expected_version: int | None) -> None:
-        self.repository.archive(customer_id, expected_version, actor, self.clock())
+        """Archive; an archived customer leaves its blocks in the same transaction."""
+        if self.duplicates is None:
+            return self.repository.archive(customer_id, expected_version, actor, self.clock())
+
+        def attempt() -> None:
+            current = self.get(customer_id)
+            also = self.duplicates.refiling(_record(current), None, customer_id)
+            self.repository.archive(customer_id, expected_version, actor, self.clock(), also, current.version)
+
+        retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customer {customer_id}"))
 
     def find(self, key: UniqueKey) -> Customer | None:
         return self.repository.find(key)

@@ -1,28 +1,78 @@
-"""Finding likely duplicates: before a create, and after every change to a profile (the stream's work)."""
+"""Finding likely duplicates: before a create, on the blocks the create's own transaction files it
+in (so it sees every committed record), and after every change to a profile (the stream lists pairs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.matching import Fingerprint, Match, compare
 from cis.repository.customers import Page
+from cis.repository.duplicates import Block, Filing, fingerprint_of, members_of
+from cis.repository.transactions import Action
 
 MAX_CANDIDATES = 5  # what a person can weigh in one answer; the list of pairs keeps the rest
 
 
 class Repository(Protocol):
-    def neighbours(self, probe_keys) -> dict[str, dict]: ...
-    def file(self, customer_id, before, after, distinct_from) -> None: ...
+    def blocks(self, blocking_keys: Iterable[str]) -> dict[str, Block]: ...
+    def filing(self, seen: dict[str, Block]) -> Filing: ...
     def pairs_of(self, customer_id: str) -> set[str]: ...
     def save_pairs(self, customer_id, matches, stale, now) -> None: ...
     def page(self, limit: int, cursor: str | None) -> Page: ...
 
 
-def _active(profile: dict | None) -> bool:
-    return bool(profile) and profile.get("status", "active") == "active" and "merged_into" not in profile
+def _keys(fingerprint: Fingerprint | None) -> set[str]:
+    return fingerprint.blocking_keys() if fingerprint else set()
+
+
+def matches_among(
+    neighbours: dict[str, dict], record: dict, exclude: str | None = None, listed: bool = True
+) -> dict[str, Match]:
+    """The neighbours (id -> block entry) worth listing with the record (likely ones only: listed=False)."""
+    fingerprint = Fingerprint.of(record)
+    kept_apart = set(record.get("distinct_from") or [])
+    matches = {}
+    for other_id, filed in neighbours.items():
+        if other_id == exclude or other_id in kept_apart or (exclude and exclude in (filed.get("distinct_from") or [])):
+            continue
+        match = compare(fingerprint, Fingerprint.from_dict(filed["fingerprint"]))
+        if match.listed if listed else match.likely:
+            matches[other_id] = match
+    return matches
+
+
+def most_likely(matches: dict[str, Match]) -> list[DuplicateCandidate]:
+    likely = sorted(((other, m) for other, m in matches.items() if m.likely), key=lambda p: (-p[1].score, p[0]))
+    return [DuplicateCandidate.of(other, match) for other, match in likely[:MAX_CANDIDATES]]
+
+
+class Check:
+    """A record's blocks as read (one BatchGetItem), its likely duplicates among them, and the block
+    writes that file it, conditional on those same versions: they commit only if nothing changed."""
+
+    def __init__(self, repository: Repository, seen: dict[str, Block], before: dict | None, after: dict | None):
+        self.repository, self.seen, self.before, self.after = repository, seen, before, after
+
+    def candidates(self, customer_id: str | None = None) -> list[DuplicateCandidate]:
+        """Existing customers the (new) record likely duplicates, most likely first."""
+        if self.after is None:
+            return []
+        probed = Fingerprint.of(self.after).probe_keys()
+        return most_likely(matches_among(members_of(self.seen, probed), self.after, customer_id, listed=False))
+
+    def actions(self, customer_id: str, after: dict | None = None, checked: bool = True) -> list[Action]:
+        """The block writes filing the customer (as `after`, default the record checked), on the blocks
+        read; with `checked`, the probed blocks must be unchanged too (what the candidates came from)."""
+        after = self.after if after is None else after
+        filing = self.repository.filing(self.seen)
+        new = fingerprint_of(after)
+        filing.file(customer_id, fingerprint_of(self.before), new, (after or {}).get("distinct_from"))
+        if checked and new:
+            filing.check(new.probe_keys())
+        return filing.actions()
 
 
 class DuplicateFinder:
@@ -30,35 +80,34 @@ class DuplicateFinder:
         self.repository = repository
         self.clock = clock
 
-    def _matches(self, record: dict, exclude: str | None = None) -> dict[str, Match]:
-        fingerprint = Fingerprint.of(record)
-        kept_apart = set(record.get("distinct_from") or [])
-        matches = {}
-        for other_id, filed in self.repository.neighbours(fingerprint.probe_keys()).items():
-            if other_id == exclude or other_id in kept_apart or exclude in (filed.get("distinct_from") or []):
-                continue
-            match = compare(fingerprint, Fingerprint.from_dict(filed["fingerprint"]))
-            if match.listed:
-                matches[other_id] = match
-        return matches
+    def check(self, record: dict | None, before: dict | None = None) -> Check:
+        """Read the blocks a record (`before` -> `record`, as JSON; None: neither filed) is and will be
+        filed under: one BatchGetItem, whatever the number of keys (up to 100)."""
+        wanted = _keys(fingerprint_of(before)) | _keys(fingerprint_of(record))
+        return Check(self.repository, self.repository.blocks(wanted) if wanted else {}, before, record)
+
+    def refiling(self, before: dict | None, after: dict | None, customer_id: str) -> list[Action]:
+        """The block writes of a change to a stored record (none when matching reads nothing new)."""
+        unchanged = fingerprint_of(before) == fingerprint_of(after)
+        if unchanged and ((before or {}).get("distinct_from") or []) == ((after or {}).get("distinct_from") or []):
+            return []
+        return self.check(after, before).actions(customer_id, checked=False)
 
     def candidates(self, record: dict) -> list[DuplicateCandidate]:
         """Existing customers a new record (as JSON) likely duplicates, most likely first."""
-        likely = [(other, match) for other, match in self._matches(record).items() if match.likely]
-        likely.sort(key=lambda pair: (-pair[1].score, pair[0]))
-        return [DuplicateCandidate.of(other, match) for other, match in likely[:MAX_CANDIDATES]]
+        return self.check(record).candidates()
 
     def refresh(self, before: dict | None, after: dict | None) -> None:
-        """A profile changed: refile it and bring its pairs up to date. Safe to repeat."""
-        old = Fingerprint.of(before) if _active(before) else None
-        new = Fingerprint.of(after) if _active(after) else None
+        """A profile changed (the stream's work): bring its pairs up to date. Blocks were filed by the
+        write itself; this only reads them. Safe to repeat."""
+        old, new = fingerprint_of(before), fingerprint_of(after)
         apart_before = (before or {}).get("distinct_from") or []
         apart_after = (after or {}).get("distinct_from") or []
         if old == new and apart_before == apart_after:
             return  # nothing matching looks at has changed
         customer_id = (after or before)["id"]
-        self.repository.file(customer_id, old, new, apart_after)
-        matches = self._matches(after, exclude=customer_id) if new else {}
+        neighbours = members_of(self.repository.blocks(new.probe_keys()), new.probe_keys()) if new else {}
+        matches = matches_among(neighbours, after, exclude=customer_id) if new else {}
         stale = self.repository.pairs_of(customer_id) - set(matches)
         self.repository.save_pairs(customer_id, matches, stale, self.clock())
 

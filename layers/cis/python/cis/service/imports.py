@@ -4,9 +4,11 @@ A chunk of rows is handled in four steps, each batched:
 1. validate every row with the create model (invalid rows are reported, nothing else happens);
 2. skip rows the ledger says this source already imported (a re-run after an interruption);
 3. find duplicates: exact keys held by existing customers (one BatchGetItem per 100 keys), likely
-   duplicates among existing customers (the blocking items) and among the rows before it;
-4. write the new customers with their ledger rows, many per transaction, and file them for
-   duplicate checks at once, so the next chunk finds them before the stream would.
+   duplicates among existing customers (the rows' blocks, one BatchGetItem per 100 keys) and among
+   the rows before it (filed in those blocks as they are planned);
+4. write the new customers with their ledger rows and their blocks, many per transaction, each on
+   condition that the blocks its rows were checked against are unchanged: a create or another import
+   that filed a look-alike meanwhile sends those rows back to be checked again, one by one.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from ulid import ULID
 from cis.domain.customer import Customer, CustomerCreate
 from cis.domain.imports import ImportReport, ImportRequest, RowOutcome, parse_csv, validate
 from cis.domain.keys import unique_keys
-from cis.domain.matching import Fingerprint, compare
-from cis.errors import CisError, Conflict, FieldProblem
-from cis.repository.duplicates import DuplicateRepository
+from cis.domain.matching import Fingerprint
+from cis.errors import CisError, Conflict, FieldProblem, Unprocessable
+from cis.repository.duplicates import Block, DuplicateRepository
 from cis.repository.imports import ImportRepository
+from cis.repository.retries import retry_on_conflict
 from cis.service.customers import CustomerService
-from cis.service.duplicates import DuplicateFinder
+from cis.service.duplicates import DuplicateFinder, matches_among
 
 
 def _digest(text: str) -> str:
@@ -62,6 +65,7 @@ def source_reused(source: str, row: int) -> Conflict:
 class _Plan:
     new: list[tuple[int, Customer]] = field(default_factory=list)
     duplicates: dict[int, tuple[CustomerCreate, str, float]] = field(default_factory=dict)  # row -> (data, of, score)
+    seen: dict[str, Block] = field(default_factory=dict)  # the blocks the rows were checked against, as read
 
 
 class ImportService:
@@ -100,7 +104,7 @@ class ImportService:
                 duplicate_of=record.get("duplicate_of"),
             )
         plan = self._plan([(n, data) for n, data in valid if n not in done], request.on_duplicate, actor)
-        outcomes |= self._create(ledger_id, plan.new, hashes)
+        outcomes |= self._create(ledger_id, plan, hashes, request.on_duplicate)
 
         ledger: dict[int, dict] = {}
         for number, (data, existing, score) in plan.duplicates.items():
@@ -122,9 +126,12 @@ class ImportService:
         """Which rows are new customers and which duplicate one (existing, or an earlier row)."""
         wanted = {(key.kind, key.value) for _, data in pending for key in unique_keys(data)}
         holders = self.ledger.holders(wanted)
+        # Every block a row may be checked against or filed under, in one BatchGetItem per 100 keys.
+        prints = {number: Fingerprint.of(data.model_dump(mode="json")) for number, data in pending}
         plan, now = _Plan(), self.clock()
+        plan.seen = self.blocks.blocks({key for print_ in prints.values() for key in print_.blocking_keys()})
+        planned = self.blocks.filing(plan.seen)  # the blocks with the rows planned so far filed in them
         claimed: dict[tuple[str, str], str] = {}  # a unique key -> the new customer of an earlier row
-        filed: dict[str, list[tuple[str, Fingerprint]]] = {}  # blocking key -> earlier new customers
         for number, data in pending:
             mine = [(key.kind, key.value) for key in unique_keys(data)]
             holder = next(
@@ -134,12 +141,10 @@ class ImportService:
                 plan.duplicates[number] = (data, holder, 1.0)
                 continue
             record = data.model_dump(mode="json")
-            fingerprint = Fingerprint.of(record)
-            scored = [(c.score, c.customer_id) for c in self.finder.candidates(record)]
-            nearby = {id_: print_ for key in fingerprint.probe_keys() for id_, print_ in filed.get(key, [])}
-            scored += [
-                (match.score, id_) for id_, print_ in nearby.items() if (match := compare(fingerprint, print_)).likely
-            ]
+            fingerprint = prints[number]
+            # Existing customers and earlier rows alike: both are members of the planned blocks.
+            neighbours = planned.members(fingerprint.probe_keys())
+            scored = [(m.score, id_) for id_, m in matches_among(neighbours, record, listed=False).items()]
             if scored and on_duplicate != "create":
                 score, existing = max(scored)
                 plan.duplicates[number] = (data, existing, score)
@@ -148,27 +153,46 @@ class ImportService:
             customer = Customer.new(data, str(ULID()), actor, now, sorted({id_ for _, id_ in scored}))
             plan.new.append((number, customer))
             claimed |= {key: customer.id for key in mine}
-            for key in fingerprint.blocking_keys():
-                filed.setdefault(key, []).append((customer.id, fingerprint))
+            planned.file(customer.id, None, fingerprint, customer.distinct_from)
         return plan
 
-    def _create(self, ledger_id: str, new: list[tuple[int, Customer]], hashes: dict[int, str]) -> dict[int, RowOutcome]:
+    def _create(self, ledger_id: str, plan: _Plan, hashes: dict[int, str], on_duplicate: str) -> dict[int, RowOutcome]:
         """Write the new customers in batches (one by one where a batch cannot commit)."""
-        retry = set(self.ledger.create(ledger_id, new, hashes))
+        retry = set(self.ledger.create(ledger_id, plan.new, hashes, plan.seen))
         outcomes = {}
-        for number, customer in new:
+        for number, customer in plan.new:
             outcomes[number] = RowOutcome(row=number, outcome="created", customer_id=customer.id)
-            if number not in retry:
-                continue
-            try:  # only the row at fault is held back: a key another writer took meanwhile
-                self.ledger.create_one(ledger_id, number, customer, hashes[number])
-            except CisError as error:
-                problems = [{"column": "", "field": f.path, "problem": f.problem} for f in error.fields]
-                owner = getattr(error, "existing_customer_id", None)
-                outcomes[number] = RowOutcome(row=number, outcome="duplicate", duplicate_of=owner, problems=problems)
-        created = [customer for number, customer in new if outcomes[number].outcome == "created"]
-        self.blocks.file_new([(c.id, Fingerprint.of(c.model_dump(mode="json"))) for c in created])
+            if number in retry:  # only the row at fault is held back: a key or a block another writer took
+                outcomes[number] = self._create_one(ledger_id, number, customer, hashes[number], on_duplicate)
         return outcomes
+
+    def _create_one(
+        self, ledger_id: str, number: int, customer: Customer, row_hash: str, on_duplicate: str
+    ) -> RowOutcome:
+        """A row checked again on its own, against the blocks as they are now, and written with them."""
+
+        def attempt() -> RowOutcome:
+            record = customer.model_dump(mode="json")
+            check = self.finder.check(record)
+            found = [c for c in check.candidates() if c.customer_id not in (customer.distinct_from or [])]
+            if found and on_duplicate != "create":
+                return RowOutcome(
+                    row=number, outcome="duplicate", duplicate_of=found[0].customer_id, score=found[0].score
+                )
+            apart = sorted({*(customer.distinct_from or []), *(c.customer_id for c in found)}) or None
+            kept = customer.model_copy(update={"distinct_from": apart})
+            self.ledger.create_one(
+                ledger_id, number, kept, row_hash, check.actions(kept.id, kept.model_dump(mode="json"))
+            )
+            return RowOutcome(row=number, outcome="created", customer_id=customer.id)
+
+        try:
+            return retry_on_conflict(attempt)
+        except CisError as error:
+            problems = [{"column": "", "field": f.path, "problem": f.problem} for f in error.fields]
+            owner = getattr(error, "existing_customer_id", None)
+            kind = "invalid" if isinstance(error, Unprocessable) else "duplicate"
+            return RowOutcome(row=number, outcome=kind, duplicate_of=owner, problems=problems)
 
 
 def _report(source: str, outcomes: dict[int, RowOutcome]) -> ImportReport:
