@@ -38,7 +38,8 @@ COUNTRIES = {
         "family": "Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Thompson Evans Walker White "
         "Roberts Green Hall Wood Jackson Clarke Patel Khan Hughes Edwards Lewis Harris Ward Turner Cooper Hill Moore "
         "Ali Lee Kaur Asche Ng Fox Day",
-        "streets": "High Street|Station Road|Church Lane|Victoria Road|Green Lane|Park Road|Manor Close|Mill Lane",
+        "streets": "High Station Church Victoria Green Park Manor Mill Kings Queens Albert Windsor Chapel Grange Orchard Bridge Meadow York Alexandra Springfield",
+        "suffixes": "Street Road Lane Close Avenue Gardens Way Crescent",
         "places": [
             ("London", "Greater London", "SW1Y 4JH"),
             ("London", "Greater London", "E1 6AN"),
@@ -56,7 +57,8 @@ COUNTRIES = {
         "family": "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
         "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez "
         "Lewis Robinson Walker Young Allen King Nguyen Chen Wu Cox",
-        "streets": "Main Street|Oak Avenue|Maple Drive|Washington Boulevard|Elm Street|Pine Lane|Cedar Court|Lake Road",
+        "streets": "Main Oak Maple Washington Elm Pine Cedar Lake Hill Park Sunset Jefferson Lincoln Madison Walnut Spring Ridge Highland Franklin Willow",
+        "suffixes": "Street Avenue Drive Boulevard Lane Court Road Way",
         "places": [
             ("San Francisco", "CA", "94103"),
             ("New York", "NY", "10001"),
@@ -73,7 +75,8 @@ COUNTRIES = {
         "family": "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch Bauer "
         "Richter Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange Schmitt Werner "
         "Krause Meier Lehmann Weiß Huber Kaiser Fuchs Peters Vogel Roth Beck",
-        "streets": "Hauptstraße|Schulstraße|Gartenstraße|Bahnhofstraße|Dorfstraße|Bergstraße|Lindenweg|Kirchweg",
+        "streets": "Haupt Schul Garten Bahnhof Dorf Berg Linden Kirch Wald Ring Birken Amsel Mühlen Rosen Buchen Goethe Schiller Feld Wiesen Sonnen",
+        "suffixes": "straße weg allee platz",
         "places": [
             ("Berlin", "Berlin", "10115"),
             ("Berlin", "Berlin", "10997"),
@@ -90,7 +93,8 @@ COUNTRIES = {
         "family": "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefebvre Michel "
         "Garcia David Bertrand Roux Vincent Fournier Morel Girard André Lefèvre Mercier Dupont Lambert Bonnet "
         "François Martinez Legrand Faure Rousseau Blanc Guérin Muller Henry Roussel Nicolas Perrin",
-        "streets": "Rue de la Paix|Rue Victor Hugo|Avenue Jean Jaurès|Rue Pasteur|Boulevard Voltaire|Rue de Lyon",
+        "streets": "de la Paix|Victor Hugo|Jean Jaurès|Pasteur|Voltaire|de Lyon|de la République|Gambetta|du Moulin|des Écoles|de la Gare|Carnot|Émile Zola|du Château|des Lilas|Foch|de Verdun|Nationale",
+        "suffixes": "Rue Avenue Boulevard Allée",
         "places": [
             ("Paris", "Île-de-France", "75011"),
             ("Paris", "Île-de-France", "75015"),
@@ -106,7 +110,8 @@ COUNTRIES = {
         "family": "García Rodríguez González Fernández López Martínez Sánchez Pérez Gómez Martín Jiménez Ruiz "
         "Hernández Díaz Moreno Muñoz Álvarez Romero Alonso Gutiérrez Navarro Torres Domínguez Vázquez Ramos Gil "
         "Ramírez Serrano Blanco Molina Morales Suárez Ortega Delgado Castro Ortiz Rubio Marín Sanz Núñez",
-        "streets": "Calle Mayor|Calle Real|Avenida de la Constitución|Calle del Sol|Plaza de España|Calle Nueva",
+        "streets": "Mayor|Real|de la Constitución|del Sol|de España|Nueva|de Alcalá|del Carmen|San Juan|de la Iglesia|Cervantes|del Mar|de Goya|Serrano|de la Paz|Colón",
+        "suffixes": "Calle Avenida Plaza Paseo",
         "places": [
             ("Madrid", "Madrid", "28013"),
             ("Madrid", "Madrid", "28045"),
@@ -122,7 +127,8 @@ COUNTRIES = {
         "family": "Smith Jones Williams Brown Wilson Taylor Johnson White Martin Anderson Thompson Nguyen Thomas Walker "
         "Harris Lee Ryan Robinson Kelly King Davis Wright Evans Roberts Green Hall Wood Jackson Clarke Mitchell "
         "Murphy O'Brien Kennedy Sullivan Campbell Stewart Dunn Neumann Painter",
-        "streets": "Stanley Street|Pinkerton Circuit|George Street|Bay Road|Hill Crescent|Ocean Parade|Wattle Avenue",
+        "streets": "Stanley Pinkerton George Bay Hill Ocean Wattle Banksia Church Victoria Elizabeth Albert Railway Beach River Murray Mitchell Bent Spring Acacia",
+        "suffixes": "Street Circuit Road Crescent Parade Avenue Place Close",
         "places": [
             ("Sydney", "NSW", "2000"),
             ("Winston Hills", "NSW", "2153"),
@@ -197,10 +203,28 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-def _weighted(rng: random.Random, items: list[str]) -> str:
-    """Names come in a long tail: the first of a list is common, the last rare (Zipf-like)."""
-    weights = [1 / (rank + 2) for rank in range(len(items))]
+def _weighted(rng: random.Random, items: list[str], flatness: int = 8) -> str:
+    """Names come in a long tail: the first of a list is the most common (Zipf-like, flattened)."""
+    weights = [1 / (rank + flatness) for rank in range(len(items))]
     return rng.choices(items, weights)[0]
+
+
+SYLLABLES = {
+    "GB": "ash ford bur ton wick ham ley mor well cot brook hurst dale field stan ridge",
+    "US": "mc carl ander kow alski berg son wood ham mill ford ington ell ey nor ton",
+    "DE": "ober hau sen bach mann berg dorf feld hof stein brück ner lin gen kirch wald",
+    "FR": "beau champ mont vill ier eau ard lac roch ette gou dan ois mar tel vin",
+    "ES": "val ver de cas tro ega ar iz mon zal ez ur gar cia bel oso",
+    "AU": "mac kin tyre dow ling ash cott ridge wal lace fer guson bray den holt",
+}
+
+
+def _family_name(rng: random.Random, country: str) -> str:
+    """Most family names are common ones; a long tail is rare (here: made of the country's syllables)."""
+    if rng.random() < 0.6:
+        return _weighted(rng, _words(COUNTRIES[country]["family"]), 20)
+    parts = _words(SYLLABLES[country])
+    return "".join(rng.choice(parts) for _ in range(rng.choice([2, 2, 3]))).capitalize()
 
 
 def _phone(rng: random.Random, country: str) -> str:
@@ -236,18 +260,24 @@ def _birthday(rng: random.Random, low: int = 1940, high: int = 2006) -> str:
 def _address(rng: random.Random, country: str) -> dict:
     spec = COUNTRIES[country]
     locality, region, postcode = rng.choice(spec["places"])
-    street = _weighted(rng, spec["streets"].split("|"))
+    name = rng.choice(spec["streets"].split("|" if "|" in spec["streets"] else None))
+    suffix = rng.choice(_words(spec["suffixes"]))
     number = rng.randrange(1, 250)
-    line = f"{street} {number}" if country in ("DE", "ES") else f"{number} {street}"
-    if country == "FR":
-        line = f"{number} {street}"
+    if country == "DE":
+        line = f"{name}{suffix} {number}"
+    elif country == "ES":
+        line = f"{suffix} {name} {number}"
+    elif country == "FR":
+        line = f"{number} {suffix} {name}"
+    else:
+        line = f"{number} {name} {suffix}"
     return {"lines": [line], "locality": locality, "region": region, "postal_code": postcode, "country": country}
 
 
 def _person(rng: random.Random, country: str, family: str | None = None, home: dict | None = None) -> dict:
     spec = COUNTRIES[country]
     given = _weighted(rng, _words(spec["given"]))
-    family = family or _weighted(rng, _words(spec["family"]))
+    family = family or _family_name(rng, country)
     birthday = _birthday(rng)
     body: dict = {"given_name": given, "family_name": family}
     if rng.random() < 0.85:
@@ -279,7 +309,7 @@ def _household(rng: random.Random, head: dict, country: str) -> list[dict]:
     return members
 
 
-def people(size: int, seed: int, households: float = 0.15) -> list[Record]:
+def people(size: int, seed: int, households: float = 0.1) -> list[Record]:
     """`size` distinct people, a share of them living with others (who count towards `size`)."""
     rng = random.Random(seed)
     countries, shares = zip(*COUNTRY_SHARE.items(), strict=True)
@@ -368,9 +398,11 @@ def corrupt(rng: random.Random, body: dict, kind: str, country: str) -> bool:
         body["given_name"] = rng.choice(options)
     elif kind == "name_replaced":
         if rng.random() < 0.7:
-            body["given_name"] = rng.choice([g for g in _words(spec["given"]) if g != body["given_name"]])
+            body["given_name"] = rng.choice([g for g in _words(spec["given"]) if g != body["given_name"]])  # a middle name
         else:
-            body["family_name"] = rng.choice([f for f in _words(spec["family"]) if f != body["family_name"]])
+            before = body["family_name"]
+            while body["family_name"] == before:  # married, or an old record under another name
+                body["family_name"] = _family_name(rng, country)
     elif kind == "birthday_typo":
         changed = _birthday_typo(rng, body["birthday"]) if body.get("birthday") else None
         if not changed:
@@ -460,7 +492,7 @@ def population(
     duplicates: float = 0.2,
     kinds: dict[str, float] | None = None,
     seed: int = 17,
-    households: float = 0.15,
+    households: float = 0.1,
 ) -> Population:
     """`size` distinct people, then duplicates of a share of them (a few twice), shuffled."""
     kinds = kinds or KINDS
@@ -650,51 +682,78 @@ def comparison_vectors(population: Population) -> list[dict[str, str]]:
     return vectors
 
 
-def em(vectors: list[dict[str, str]], iterations: int = 200) -> tuple[float, dict[str, tuple[float, float]]]:
-    """Fellegi-Sunter's two classes by expectation-maximisation, fields conditionally independent given
-    the class, each field a categorical of its levels (a missing field tells nothing). Returns the share
-    of matches among the pairs and, per level, (m, u)."""
-    codes = sorted({code for vector in vectors for code in vector.values()})
-    agree = {"same", "nickname", "similar", "names_swapped", "birthday_typo", "birthday_day_month", "address_typo"}
+# Latent classes of blocked pairs, and how a pair is first put in one: EM then moves them freely. Two
+# classes (one person, two people) do not fit blocked pairs: EM then splits along the blocking (pairs
+# that share a place against pairs that share a name), or takes a household (one family name, address and
+# landline) for one person. Winkler's answer is more classes: one person, one household, neighbours
+# (pairs blocked on a place), namesakes (pairs blocked on a name). m is the first class's; u the others'
+# together, weighed by their shares, so ln(m/u) stays a weight per level and the reasons add up.
+CLASSES = ("one person", "household", "neighbours", "namesakes")
+_AGREE = {"same_name", "nickname", "similar_name", "names_swapped", "same_family_name", "same_given_name"}
+_NEAR = {"same_address", "address_typo", "same_street"}
+
+
+def _first_class(vector: dict[str, str]) -> int:
+    name, born, place = vector.get("name"), vector.get("birthday"), vector.get("address")
+    contact = vector.get("email") in ("same_mailbox", "similar_email") or vector.get("phone") == "same_phone_digits"
+    born_agrees = born in (None, "same_birthday", "birthday_typo", "birthday_day_month_swapped")
+    if (name in _AGREE and born_agrees) or (contact and born_agrees and name != "different_name"):
+        return 0
+    if place in _NEAR and name in ("different_given_name", "same_family_name", "same_name", "similar_name"):
+        return 1
+    return 2 if place and place != "different_address" else 3
+
+
+def em(vectors: list[dict[str, str]], iterations: int = 100) -> tuple[float, dict[str, tuple[float, float]]]:
+    """Latent-class EM (classes: CLASSES) on the blocked pairs' levels, fields independent within a class,
+    each field a categorical of its levels (a field missing on a side tells nothing). Returns the share of
+    the first class (one person) and, per level, (m, u)."""
     counted = Counter(tuple(sorted(vector.items())) for vector in vectors)  # identical vectors weigh together
-    # Start: agreements likely among matches, disagreements among non-matches.
-    m = {code: (0.8 if any(word in code for word in agree) else 0.2) for code in codes}
-    u = {code: (0.05 if any(word in code for word in agree) else 0.6) for code in codes}
-    share = 0.1
     field_of = {code: name for vector in vectors for name, code in vector.items()}
+    levels_of: dict[str, list[str]] = {}
+    for code, name in sorted(field_of.items()):
+        levels_of.setdefault(name, []).append(code)
+    k = len(CLASSES)
+    posterior = {vector: [1.0 if c == _first_class(dict(vector)) else 0.0 for c in range(k)] for vector in counted}
     for _ in range(iterations):
-        weight_m = Counter()
-        weight_u = Counter()
-        field_m, field_u = Counter(), Counter()
-        total_m = 0.0
-        for vector, times in counted.items():
-            log_m = math.log(share) + sum(math.log(m[code]) for _, code in vector)
-            log_u = math.log(1 - share) + sum(math.log(u[code]) for _, code in vector)
-            posterior = 1 / (1 + math.exp(min(700, log_u - log_m)))
-            total_m += posterior * times
-            for name, code in vector:
-                weight_m[code] += posterior * times
-                weight_u[code] += (1 - posterior) * times
-                field_m[name] += posterior * times
-                field_u[name] += (1 - posterior) * times
-        share = total_m / sum(counted.values())
-        levels_of: dict[str, list[str]] = {}
-        for code, name in field_of.items():
-            levels_of.setdefault(name, []).append(code)
-        for name, field_codes in levels_of.items():  # add-one smoothing: no level is ever impossible
-            for code in field_codes:
-                m[code] = (weight_m[code] + 0.5) / (field_m[name] + 0.5 * len(field_codes))
-                u[code] = (weight_u[code] + 0.5) / (field_u[name] + 0.5 * len(field_codes))
-    return share, {code: (m[code], u[code]) for code in codes}
+        # M step: shares and each class's level probabilities (with half a count of smoothing).
+        mass = [sum(posterior[v][c] * n for v, n in counted.items()) for c in range(k)]
+        shares = [mass[c] / sum(mass) for c in range(k)]
+        probability: list[dict[str, float]] = []
+        for c in range(k):
+            level_mass, field_mass = Counter(), Counter()
+            for vector, times in counted.items():
+                for name, code in vector:
+                    level_mass[code] += posterior[vector][c] * times
+                    field_mass[name] += posterior[vector][c] * times
+            probability.append(
+                {
+                    code: (level_mass[code] + 0.5) / (field_mass[name] + 0.5 * len(levels_of[name]))
+                    for name, codes in levels_of.items()
+                    for code in codes
+                }
+            )
+        # E step: each pattern's class probabilities.
+        for vector in counted:
+            logs = [
+                math.log(max(shares[c], 1e-12)) + sum(math.log(probability[c][code]) for _, code in vector)
+                for c in range(k)
+            ]
+            top = max(logs)
+            weights = [math.exp(value - top) for value in logs]
+            posterior[vector] = [w / sum(weights) for w in weights]
+    others = sum(shares[1:])
+    u = {code: sum(shares[c] * probability[c][code] for c in range(1, k)) / others for code in field_of}
+    return shares[0], {code: (probability[0][code], u[code]) for code in field_of}
 
 
 def fit(size: int = FIT_SIZE, seed: int = FIT_SEED) -> str:
     """EM on the blocked pairs of a generated population; the constants module's text."""
-    from cis.domain import matching
+    from cis.domain.matching_weights import WEIGHTS
 
     vectors = comparison_vectors(population(size, seed=seed))
     share, probabilities = em(vectors)
-    all_codes = sorted(matching.matching_weights.WEIGHTS)
+    all_codes = sorted(set(WEIGHTS) | set(probabilities))
     lines = [
         '"""Fellegi-Sunter weights of the duplicate matcher: ln(m/u) per comparison level, and the prior.',
         "",
