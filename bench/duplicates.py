@@ -38,6 +38,11 @@ def measure() -> dict:
     found = {"create_time": quality(people, scored, LIKELY), "listing": quality(people, scored, LISTED)}
     offline = baseline(people)
     kinds = sorted(found["create_time"].per_kind)
+
+    def recall(quality, kind: str) -> float:
+        hits, pairs = quality.per_kind[kind]
+        return round(hits / pairs, 3)
+
     return {
         "people": PEOPLE,
         "records": len(people.records),
@@ -50,7 +55,9 @@ def measure() -> dict:
         "recall_by_kind": {
             kind: {
                 "pairs": found["create_time"].per_kind[kind][1],
-                "create_time": round(found["create_time"].per_kind[kind][0] / found["create_time"].per_kind[kind][1], 3),
+                "create_time": round(
+                    found["create_time"].per_kind[kind][0] / found["create_time"].per_kind[kind][1], 3
+                ),
                 "listing": round(found["listing"].per_kind[kind][0] / found["listing"].per_kind[kind][1], 3),
                 "baseline": round(offline.per_kind[kind][0] / offline.per_kind[kind][1], 3),
             }
@@ -60,7 +67,7 @@ def measure() -> dict:
 
 
 def _report_before_issue_17(results: dict) -> None:
-    """Figures of the matcher before issue 17 (another population, no F1): until bench/results.json is measured again."""
+    """The figures of the matcher before issue 17 (another population, no F1), until they are measured again."""
     print(
         f"Duplicate detection on a labelled population: {results['people']:,} people, {results['true_duplicates']:,} "
         f"true duplicates, {results['look_alikes']:,} look-alikes ({results['records']:,} records, "

@@ -18,9 +18,11 @@ missing on either side adds nothing. Every level that weighs is a reason, with i
   birthday   same_birthday, birthday_typo (one digit, or two adjacent ones exchanged),
              birthday_day_month_swapped, same_birth_year, different_birthday
   address    same_address, address_typo (the street or postal code a typo apart), same_street
-             (another house number), same_postcode, different_address
+             (another house number), same_postcode, different_address, household_address (the same
+             address under two given names: what a family shares)
   email      same_mailbox, similar_email (the same user at another provider, or one slip), different_email
-  phone      same_phone_digits, similar_phone (one digit, or two adjacent ones exchanged), different_phone
+  phone      same_phone_digits, similar_phone (one digit, or two adjacent ones exchanged), different_phone,
+             household_phone (the same number under two given names: a family's landline)
 """
 
 from __future__ import annotations
@@ -201,7 +203,11 @@ class Fingerprint:
         """As to_dict wrote it, now or before: unknown names are left out, missing ones are empty."""
         known = {item.name for item in fields(cls)}
         return cls(
-            **{name: tuple(value) if isinstance(value, list) else value for name, value in data.items() if name in known}
+            **{
+                name: tuple(value) if isinstance(value, list) else value
+                for name, value in data.items()
+                if name in known
+            }
         )
 
     # -- blocking ------------------------------------------------------------------------
@@ -364,8 +370,8 @@ def _birthdays(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     if a.birthday == b.birthday:
         return "same_birthday", a.birthday
     detail = f"{a.birthday} / {b.birthday}"
-    year_a, month_a, day_a = (a.birthday.split("-") + ["", ""])[:3]
-    year_b, month_b, day_b = (b.birthday.split("-") + ["", ""])[:3]
+    year_a, month_a, day_a = [*a.birthday.split("-"), "", ""][:3]
+    year_b, month_b, day_b = [*b.birthday.split("-"), "", ""][:3]
     if year_a == year_b and (month_a, day_a) == (day_b, month_b):
         return "birthday_day_month_swapped", detail
     if _one_slip(a.birthday.replace("-", ""), b.birthday.replace("-", "")):
@@ -382,9 +388,7 @@ def _place_level(a: Place, b: Place) -> str:
         not (a.postcode and b.postcode) and a.locality and a.locality == b.locality
     )
     near_area = same_area or (
-        a.postcode
-        and b.postcode
-        and _one_slip(a.postcode, b.postcode)
+        (a.postcode and b.postcode and _one_slip(a.postcode, b.postcode))
         or (a.locality and b.locality and _close(a.locality, b.locality))
     )
     same_street = a.street == b.street and a.number == b.number and bool(a.street or a.number)
@@ -452,6 +456,10 @@ def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
 
 
 FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email": _emails, "phone": _phones}
+# A family shares its name, home and landline: under two different given names, a shared address or
+# phone is what a household has in common more than what one person entered twice has. Fields are
+# weighed independently, so that dependence is a level of its own, with its own m and u.
+_HOUSEHOLD = {"same_address": "household_address", "same_phone_digits": "household_phone"}
 
 
 def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
@@ -461,6 +469,10 @@ def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
         level = level_of(a, b)
         if level:
             found[name] = level
+    if found.get("name", ("",))[0] == "different_given_name":
+        for name in ("address", "phone"):
+            if name in found and found[name][0] in _HOUSEHOLD:
+                found[name] = (_HOUSEHOLD[found[name][0]], found[name][1])
     return found
 
 
