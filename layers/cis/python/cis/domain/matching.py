@@ -19,10 +19,10 @@ missing on either side adds nothing. Every level that weighs is a reason, with i
              birthday_day_month_swapped, same_birth_year, different_birthday
   address    same_address, address_typo (the street or postal code a typo apart), same_street
              (another house number), same_postcode, different_address, household_address (the same
-             address under two given names: what a family shares)
+             address under two given names or birthdays, no birthday or mailbox in common: a family's home)
   email      same_mailbox, similar_email (the same user at another provider, or one slip), different_email
   phone      same_phone_digits, similar_phone (one digit, or two adjacent ones exchanged), different_phone,
-             household_phone (the same number under two given names: a family's landline)
+             household_phone (the same, for a phone number: a family's landline)
 """
 
 from __future__ import annotations
@@ -456,10 +456,12 @@ def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
 
 
 FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email": _emails, "phone": _phones}
-# A family shares its name, home and landline: under two different given names, a shared address or
-# phone is what a household has in common more than what one person entered twice has. Fields are
-# weighed independently, so that dependence is a level of its own, with its own m and u.
+# A family shares its name, home and landline: under two different given names or birthdays (a father
+# and his son) and no birthday or mailbox in common, a shared address or phone is what a household has in common more than what one
+# person entered twice has. Fields are weighed independently, so that dependence is a level of its own,
+# with its own m and u.
 _HOUSEHOLD = {"same_address": "household_address", "same_phone_digits": "household_phone"}
+_ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox"}
 
 
 def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
@@ -469,7 +471,8 @@ def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
         level = level_of(a, b)
         if level:
             found[name] = level
-    if found.get("name", ("",))[0] == "different_given_name":
+    codes = {code for code, _ in found.values()}
+    if codes & {"different_given_name", "different_birthday"} and not codes & _ONE_PERSON:
         for name in ("address", "phone"):
             if name in found and found[name][0] in _HOUSEHOLD:
                 found[name] = (_HOUSEHOLD[found[name][0]], found[name][1])

@@ -5,33 +5,33 @@ Written by `python -m cis_local.linkage fit` (EM on the blocked pairs of a gener
 at that level, u: share of different people sharing a blocking key at that level (comments).
 """
 
-PRIOR = -3.30  # ln of the odds that a blocked pair is one person (0.0354)
+PRIOR = -3.36  # ln of the odds that a blocked pair is one person: 0.0337
 WEIGHTS = {
-    "address_typo": 4.76,  # m 0.1316, u 0.0011
-    "birthday_day_month_swapped": 1.30,  # m 0.0340, u 0.0093
-    "birthday_typo": 2.82,  # m 0.1513, u 0.0090
-    "different_address": -4.54,  # m 0.0016, u 0.1458
-    "different_birthday": -1.98,  # m 0.1101, u 0.8016
-    "different_email": -1.32,  # m 0.2639, u 0.9874
-    "different_family_name": -3.31,  # m 0.0193, u 0.5279
-    "different_given_name": -6.15,  # m 0.0004, u 0.2017
-    "different_name": -2.99,  # m 0.0098, u 0.1944
-    "different_phone": -1.87,  # m 0.1487, u 0.9645
-    "household_address": -4.43,  # m 0.0004, u 0.0369
-    "household_phone": -4.08,  # m 0.0005, u 0.0318
-    "names_swapped": 3.60,  # m 0.1277, u 0.0035
-    "nickname": 1.82,  # m 0.0289, u 0.0047
-    "same_address": 5.11,  # m 0.7699, u 0.0047
-    "same_birth_year": -5.20,  # m 0.0008, u 0.1514
-    "same_birthday": 3.20,  # m 0.7037, u 0.0286
-    "same_family_name": 3.13,  # m 0.0810, u 0.0035
+    "address_typo": 4.75,  # m 0.1365, u 0.0012
+    "birthday_day_month_swapped": 1.42,  # m 0.0381, u 0.0092
+    "birthday_typo": 2.92,  # m 0.1644, u 0.0089
+    "different_address": -4.91,  # m 0.0011, u 0.1456
+    "different_birthday": -5.42,  # m 0.0036, u 0.8038
+    "different_email": -1.55,  # m 0.2102, u 0.9887
+    "different_family_name": -3.23,  # m 0.0209, u 0.5270
+    "different_given_name": -1.51,  # m 0.0443, u 0.1999
+    "different_name": -3.01,  # m 0.0095, u 0.1941
+    "different_phone": -1.85,  # m 0.1514, u 0.9629
+    "household_address": -4.50,  # m 0.0005, u 0.0419
+    "household_phone": -4.15,  # m 0.0006, u 0.0357
+    "names_swapped": 3.59,  # m 0.1307, u 0.0036
+    "nickname": 1.84,  # m 0.0297, u 0.0047
+    "same_address": 6.52,  # m 0.7602, u 0.0011
+    "same_birth_year": -5.07,  # m 0.0009, u 0.1511
+    "same_birthday": 3.38,  # m 0.7930, u 0.0270
+    "same_family_name": 3.01,  # m 0.0770, u 0.0038
     "same_given_name": 0.00,  # m 1.0000, u 1.0000
-    "same_mailbox": 5.19,  # m 0.7059, u 0.0039
-    "same_name": 2.19,  # m 0.4658, u 0.0519
-    "same_phone_digits": 5.44,  # m 0.8508, u 0.0037
-    "same_postcode": -7.24,  # m 0.0005, u 0.6896
-    "same_street": -0.24,  # m 0.0960, u 0.1218
-    "similar_email": 1.24,  # m 0.0302, u 0.0087
-    "similar_name": 3.08,  # m 0.2673, u 0.0123
+    "same_mailbox": 5.72,  # m 0.7617, u 0.0025
+    "same_name": 2.05,  # m 0.4195, u 0.0543
+    "same_phone_digits": 6.41,  # m 0.8480, u 0.0014
+    "same_postcode": -7.19,  # m 0.0005, u 0.6886
+    "same_street": -0.18,  # m 0.1012, u 0.1216
+    "similar_email": 1.16,  # m 0.0280, u 0.0088
+    "similar_name": 3.05,  # m 0.2684, u 0.0127
     "similar_phone": 0.00,  # m 1.0000, u 1.0000
 }
