@@ -456,12 +456,13 @@ def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
 
 
 FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email": _emails, "phone": _phones}
-# A family shares its name, home and landline: under two different given names or birthdays (a father
+# A family shares its home and landline: under two different names or birthdays (a father
 # and his son) and no birthday or mailbox in common, a shared address or phone is what a household has in common more than what one
 # person entered twice has. Fields are weighed independently, so that dependence is a level of its own,
 # with its own m and u.
 _HOUSEHOLD = {"same_address": "household_address", "same_phone_digits": "household_phone"}
 _ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox"}
+_TWO_PEOPLE = {"different_given_name", "different_family_name", "different_name", "different_birthday"}
 
 
 def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
@@ -472,7 +473,7 @@ def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
         if level:
             found[name] = level
     codes = {code for code, _ in found.values()}
-    if codes & {"different_given_name", "different_birthday"} and not codes & _ONE_PERSON:
+    if codes & _TWO_PEOPLE and not codes & _ONE_PERSON:
         for name in ("address", "phone"):
             if name in found and found[name][0] in _HOUSEHOLD:
                 found[name] = (_HOUSEHOLD[found[name][0]], found[name][1])
