@@ -456,10 +456,10 @@ def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
 
 
 FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email": _emails, "phone": _phones}
-# A family shares its home and landline: under two different names or birthdays (a father
-# and his son) and no birthday or mailbox in common, a shared address or phone is what a household has in common more than what one
-# person entered twice has. Fields are weighed independently, so that dependence is a level of its own,
-# with its own m and u.
+# A family shares its home and landline: under two different names or birthdays (a father and his son),
+# with no birthday or mailbox in common, a shared address or phone is what a household has in common
+# more than what one person entered twice has. Fields are weighed independently, so that dependence is
+# a level of its own, with its own m and u.
 _HOUSEHOLD = {"same_address": "household_address", "same_phone_digits": "household_phone"}
 _ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox"}
 _TWO_PEOPLE = {"different_given_name", "different_family_name", "different_name", "different_birthday"}
