@@ -7,7 +7,7 @@ data has (in proportions you set), households of different people who look alike
 `people()` makes a base of plausible people from several countries (names, emails, E.164 phones,
 birthdays, postal addresses with country codes: valid create bodies), some of them living together
 (a spouse, a child, a son named after his father: same family name, address and landline). Then
-`duplicates()` enters some of them again with one or more corruptions from `KINDS`: names swapped,
+`population()` enters some of them again (`duplicate()`) with one or more corruptions from `KINDS`: names swapped,
 typos in short or long names, a nickname, a name replaced, a birthday digit changed or its day and
 month exchanged, postcode digits transposed, another house number, a misspelt street, locality or
 region, another email or phone, a field left blank. Deterministic from a seed.
@@ -312,7 +312,9 @@ def _household(rng: random.Random, head: dict, country: str) -> list[dict]:
         if head.get("birthday") and member.get("birthday") == head["birthday"]:
             member["birthday"] = _birthday(rng)
         if member["given_name"] == head["given_name"] and head.get("birthday") and not member.get("birthday"):
-            member["birthday"] = str(int(head["birthday"][:4]) + 27) + head["birthday"][4:].replace("02-29", "02-28")
+            year = int(head["birthday"][:4])
+            year = year + 27 if year + 27 <= 2006 else year - 27  # the son, or the father
+            member["birthday"] = f"{year}{head['birthday'][4:].replace('02-29', '02-28')}"
         members.append(member)
     return members
 
@@ -467,12 +469,6 @@ def corrupt(rng: random.Random, body: dict, kind: str, country: str) -> bool:
         body["given_name"], body["family_name"] = _without_accents(before[0]), _without_accents(before[1])
         return before != (body["given_name"], body["family_name"])
     return True
-
-
-def _country_of(body: dict) -> str:
-    for address in body.get("addresses") or []:
-        return address["country"]
-    return "GB"
 
 
 def duplicate(rng: random.Random, original: Record, kinds: dict[str, float], count: int | None = None) -> Record:

@@ -223,3 +223,10 @@ def test_on_the_earlier_labelled_population_likely_duplicates_stay_precise_and_f
     assert quality.true_pairs == 200
     assert quality.precision >= 0.9 and quality.recall >= 0.9
     assert quality.compared / len(people) < 20
+
+
+def test_every_generated_record_is_a_valid_create_body():
+    from cis.domain.customer import CustomerCreate
+
+    for record in population(400, seed=29).records:
+        CustomerCreate.model_validate(record.body)
