@@ -39,6 +39,9 @@ def measure() -> dict:
     offline = baseline(people)
     kinds = sorted(found["create_time"].per_kind)
 
+    alone = population(PEOPLE, DUPLICATES, seed=SEED, households=0)  # the same, no one living with anyone
+    alone_scored, _ = scored_candidates(alone)
+
     def recall(quality, kind: str) -> float:
         hits, pairs = quality.per_kind[kind]
         return round(hits / pairs, 3)
@@ -52,6 +55,11 @@ def measure() -> dict:
         "create_time": {"threshold": LIKELY, **_figures(found["create_time"])},
         "listing": {"threshold": LISTED, **_figures(found["listing"])},
         "baseline": {"pairs_compared": offline.compared, **_figures(offline)},
+        "without_households": {
+            "create_time_f1": round(quality(alone, alone_scored, LIKELY).f1, 3),
+            "listing_f1": round(quality(alone, alone_scored, LISTED).f1, 3),
+            "baseline_f1": round(baseline(alone).f1, 3),
+        },
         "recall_by_kind": {
             kind: {
                 "pairs": found["create_time"].per_kind[kind][1],
@@ -105,6 +113,11 @@ def report(results: dict) -> None:
     print(
         f"  pairs compared: {results['pairs_compared']:,}, {results['pairs_compared_per_record']:.2f} per record "
         f"(blocking, never the whole base); baseline {results['baseline']['pairs_compared']:,}"
+    )
+    alone = results["without_households"]
+    print(
+        f"  F1 with no households (no relatives, juniors or couples sharing a home): create time "
+        f"{alone['create_time_f1']:.3f}, listing {alone['listing_f1']:.3f}, baseline {alone['baseline_f1']:.3f}"
     )
     print(f"  recall by corruption kind {'pairs':>14} {'create':>8} {'listing':>8} {'baseline':>9}")
     for kind, found in results["recall_by_kind"].items():
