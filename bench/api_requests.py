@@ -52,7 +52,7 @@ SECOND = {
     "addresses": [{"lines": ["1 Dorset Street"], "locality": "London", "postal_code": "W1U 4EG", "country": "GB"}],
 }
 # The same person entered again by someone who had her family name and birthday only, with two digits
-# of the day exchanged (and another email): a possible duplicate (listed for review, score 0.74), not a
+# of the day exchanged (and another email): a possible duplicate (listed for review, score 0.63), not a
 # likely one (no 409). The stream processor pairs the two; the merge below then folds this record into the first.
 NAMESAKE = {
     "family_name": "Lovelace",

@@ -7,8 +7,8 @@ The population: a few thousand people from several countries (some living togeth
 child, a son named after his father), and duplicates of a fifth of them, each with one to three
 corruptions (names swapped, a typo in a short name, a nickname, a name replaced, a birthday digit or
 its day and month, transposed postcode digits, another house number, a misspelt street or locality,
-another email or phone, a field left blank). Each record is checked against the records filed before
-it, through its probe keys, as creates and imports see the base:
+another email or phone, a slip in a phone number, a field left blank). Each record is checked against
+the records filed before it, through its probe keys, as creates and imports see the base:
 - create time: a likely duplicate (score >= LIKELY) stops a create with 409;
 - listing: a pair at or above LISTED is shown on /v1/duplicates;
 - baseline: recordlinkage's ECM classifier (unsupervised Fellegi-Sunter, EM on binary agreement

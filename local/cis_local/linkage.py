@@ -10,7 +10,7 @@ birthdays, postal addresses with country codes: valid create bodies), some of th
 `population()` enters some of them again (`duplicate()`) with one or more corruptions from `KINDS`: names swapped,
 typos in short or long names, a nickname, a name replaced, a birthday digit changed or its day and
 month exchanged, postcode digits transposed, another house number, a misspelt street, locality or
-region, another email or phone, a field left blank. Deterministic from a seed.
+region, another email or phone, a slip in a phone number, a field left blank. Deterministic from a seed.
 
 `create_time`, `listing` and `baseline` measure a matcher the way the API uses it (each record against
 the records filed before it, through blocking) and an offline Fellegi-Sunter baseline (recordlinkage's
@@ -175,6 +175,7 @@ KINDS = {
     "field_missing": 2.0,  # one field left blank
     "new_email": 1.5,
     "new_phone": 1.0,
+    "phone_typo": 0.5,  # one digit, or two adjacent ones exchanged
     "nickname": 1.0,
     "address_typo": 1.0,  # the street, the locality or the region misspelt
     "birthday_typo": 1.0,
@@ -459,8 +460,27 @@ def corrupt(rng: random.Random, body: dict, kind: str, country: str) -> bool:
         ]
     elif kind == "new_phone":
         body["phones"] = [{"number": _phone(rng, country)}]
+    elif kind == "phone_typo":
+        if not body.get("phones"):
+            return False
+        import phonenumbers
+
+        number = body["phones"][0]["number"]
+        for _ in range(20):
+            at = rng.randrange(len(number) - 6, len(number) - 1)
+            changed = (
+                number[:at] + number[at + 1] + number[at] + number[at + 2 :]
+                if rng.random() < 0.5
+                else number[:at] + rng.choice("0123456789") + number[at + 1 :]
+            )
+            if changed != number and phonenumbers.is_valid_number(phonenumbers.parse(changed)):
+                body["phones"] = [{"number": changed}]
+                return True
+        return False
     elif kind == "field_missing":
-        present = [name for name in ("emails", "phones", "birthday", "addresses", "given_name") if body.get(name)]
+        names = ["given_name", "family_name"] if body.get("given_name") and body.get("family_name") else []
+        present = [name for name in ("emails", "phones", "birthday", "addresses") if body.get(name)]
+        present += [rng.choice(names)] if names and rng.random() < 0.5 else []
         if len(present) < 2:
             return False
         body.pop(rng.choice(present))

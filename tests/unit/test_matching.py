@@ -230,3 +230,9 @@ def test_every_generated_record_is_a_valid_create_body():
 
     for record in population(400, seed=29).records:
         CustomerCreate.model_validate(record.body)
+
+
+def test_every_weighed_level_is_documented_where_the_api_points_for_its_meaning():
+    import cis.domain.matching as matching
+
+    assert not [code for code in WEIGHTS if code not in matching.__doc__]
