@@ -415,8 +415,14 @@ def _addresses(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
         key=lambda found: _PLACE_RANK.index(found[0]),
     )
     level, x, y = best
-    shown = lambda key: " ".join(part for part in key.split("|")[1:] if part)  # noqa: E731
-    return level, shown(x) if level == "same_address" else f"{shown(x)} / {shown(y)}"
+    if level == "different_address":
+        return level, ""  # nothing in common to show
+    return level, _shown(x) if level == "same_address" else f"{_shown(x)} / {_shown(y)}"
+
+
+def _shown(key: str) -> str:
+    """An address key as a reason shows it: postal code, street line, locality."""
+    return " ".join(part for part in key.split("|")[1:] if part)
 
 
 def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
@@ -439,7 +445,7 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
                 and _one_slip(local_a, local_b)
             ):
                 return "similar_email", f"{left} / {right}"
-    return "different_email", f"{a.emails[0]} / {b.emails[0]}"
+    return "different_email", ""  # a reason shows what agreed, not another customer's contacts
 
 
 def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
@@ -452,7 +458,7 @@ def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
         for right in b.phones:
             if len(left) == len(right) and len(left) >= 6 and _one_slip(left, right):
                 return "similar_phone", f"{left} / {right}"
-    return "different_phone", f"{a.phones[0]} / {b.phones[0]}"
+    return "different_phone", ""
 
 
 FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email": _emails, "phone": _phones}
