@@ -304,12 +304,20 @@ def _household(rng: random.Random, head: dict, country: str) -> list[dict]:
     """Different people who live with `head`: a spouse or a child, some a junior of the same name."""
     members = []
     home = (head.get("addresses") or [_address(rng, country)])[0]
+    taken = {head["given_name"]}
     for _ in range(rng.choice([1, 1, 2, 3])):
         member = _person(rng, country, head["family_name"], home)
+        while member["given_name"] in taken:  # no family gives two of its living members one given name...
+            member["given_name"] = _weighted(rng, _words(COUNTRIES[country]["given"]))
         if "phones" in head and rng.random() < 0.6:  # the landline
             member["phones"] = copy.deepcopy(head["phones"])
-        if rng.random() < 0.15:  # a son named after his father
+        if rng.random() < 0.15:  # ...but a son named after his father
             member["given_name"] = head["given_name"]
+        taken.add(member["given_name"])
+        if "emails" in member:  # their own mailbox, made of their own name
+            born = int(member["birthday"][:4]) if member.get("birthday") else None
+            domains = _words(COUNTRIES[country]["domains"])
+            member["emails"] = [{"address": _email(rng, member["given_name"], member["family_name"], born, domains)}]
         if head.get("birthday") and member.get("birthday") == head["birthday"]:
             member["birthday"] = _birthday(rng)
         if member["given_name"] == head["given_name"] and head.get("birthday") and not member.get("birthday"):
@@ -325,14 +333,26 @@ def people(size: int, seed: int, households: float = 0.1) -> list[Record]:
     rng = random.Random(seed)
     countries, shares = zip(*COUNTRY_SHARE.items(), strict=True)
     records: list[Record] = []
+    mailboxes: set[str] = set()
+
+    def own_mailbox(body: dict) -> dict:
+        """A mailbox is one person's: a name already taken at that provider gets a number, as sign-up does."""
+        for item in body.get("emails") or []:
+            local, _, domain = item["address"].partition("@")
+            while f"{local}@{domain}" in mailboxes:
+                local = f"{local}{rng.randrange(1, 99)}"
+            mailboxes.add(f"{local}@{domain}")
+            item["address"] = f"{local}@{domain}"
+        return body
+
     while len(records) < size:
         country = rng.choices(countries, shares)[0]
-        head = _person(rng, country)
+        head = own_mailbox(_person(rng, country))
         records.append(Record(head, len(records)))
         if rng.random() < households:
             for member in _household(rng, head, country):
                 if len(records) < size:
-                    records.append(Record(member, len(records)))
+                    records.append(Record(own_mailbox(member), len(records)))
     return records
 
 
@@ -756,27 +776,66 @@ def em(vectors: list[dict[str, str]], iterations: int = 60) -> tuple[float, dict
     return share, {code: (m[code], u[code]) for code in field_of}
 
 
+def random_pair_levels(population: Population, pairs: int, seed: int) -> list[dict[str, str]]:
+    """The levels of `pairs` pairs of records drawn at random (almost all of them two people)."""
+    from cis.domain.matching import Fingerprint, levels
+
+    rng = random.Random(seed)
+    prints = [Fingerprint.of(record.body) for record in population.records]
+    vectors = []
+    for _ in range(pairs):
+        a, b = rng.sample(range(len(prints)), 2)
+        vectors.append({name: code for name, (code, _) in levels(prints[a], prints[b]).items()})
+    return vectors
+
+
+RANDOM_PAIRS = 300_000
+
+
 def fit(size: int = FIT_SIZE, seed: int = FIT_SEED) -> str:
-    """EM on the blocked pairs of a generated population; the constants module's text."""
+    """m and the number of matches by EM on the blocked pairs of a generated population; u from random
+    pairs of it (as splink's estimate_u_using_random_sampling); the constants module's text.
+
+    u is not taken from the blocked pairs: those two people were filed under a shared key because they
+    agree on something (a name, a birthday, a street), which makes that agreement look commoner among
+    different people than it is and makes the fields depend on each other (blocked on a birthday, the
+    names differ). Among random pairs, fields of two different people are close to independent, except
+    in a household, which has levels of its own. The prior is then the odds that two records drawn at
+    random are one person: the matches EM finds among the blocked pairs over all pairs.
+    """
     from cis.domain.matching_weights import WEIGHTS
 
-    vectors = comparison_vectors(population(size, seed=seed))
+    people = population(size, seed=seed)
+    vectors = comparison_vectors(people)
     share, probabilities = em(vectors)
-    all_codes = sorted(set(WEIGHTS) | set(probabilities))
+    field_of = {code: name for vector in vectors for name, code in vector.items()}
+    randoms = random_pair_levels(people, RANDOM_PAIRS, seed)
+    field_of |= {code: name for vector in randoms for name, code in vector.items()}
+    seen = Counter(code for vector in randoms for code in vector.values())
+    per_field = Counter(name for vector in randoms for name in vector)
+    width = Counter(field_of.values())
+    u = {code: (seen[code] + 0.5) / (per_field[field_of[code]] + 0.5 * width[field_of[code]]) for code in field_of}
+    records = len(people.records)
+    matches = share * len(vectors)
+    prior = matches / (records * (records - 1) / 2)
     lines = [
         '"""Fellegi-Sunter weights of the duplicate matcher: ln(m/u) per comparison level, and the prior.',
         "",
-        "Written by `python -m cis_local.linkage fit` (EM on the blocked pairs of a generated population:",
-        f"{size:,} people, seed {seed}, {len(vectors):,} pairs); do not edit by hand. m: share of true duplicates",
-        "at that level, u: share of different people sharing a blocking key at that level (comments).",
+        f"Written by `python -m cis_local.linkage fit` on a generated population ({size:,} people, seed {seed}):",
+        f"m by EM on its {len(vectors):,} blocked pairs, u from {RANDOM_PAIRS:,} random pairs of its records; do",
+        "not edit by hand. m: share of true duplicates at that level, u: share of two different people at it",
+        "(comments). The prior is the odds that two records drawn at random are one person.",
         '"""',
         "",
-        f"PRIOR = {math.log(share / (1 - share)):.2f}  # ln of the odds that a blocked pair is one person: {share:.4f}",
+        f"PRIOR = {math.log(prior / (1 - prior)):.2f}  # {matches:,.0f} matches among {records:,} records: {prior:.2e}",
         "WEIGHTS = {",
     ]
-    for code in all_codes:
-        m, u = probabilities.get(code, (1.0, 1.0))
-        lines.append(f'    "{code}": {math.log(m / u):.2f},  # m {m:.4f}, u {u:.4f}')
+    for code in sorted(set(field_of) | set(WEIGHTS)):
+        if code not in field_of:  # a level no pair showed: it weighs nothing
+            lines.append(f'    "{code}": 0.0,  # never seen')
+            continue
+        m = probabilities[code][0] if code in probabilities else 0.5 / (len(vectors) + 0.5)
+        lines.append(f'    "{code}": {math.log(m / u[code]):.2f},  # m {m:.4f}, u {u[code]:.6f}')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

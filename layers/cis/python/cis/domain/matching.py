@@ -6,9 +6,11 @@ strings per record, stored as items, so a new record is compared only with recor
 one (never with the whole base). `compare` then weighs the evidence as Fellegi-Sunter record
 linkage does: each field (name, birthday, address, email, phone) is compared to one level, each
 level adds its log-odds ln(m/u), where m is how often a true duplicate shows that level and u how
-often two different people filed under a shared key do, and the score is the logistic of the
-prior plus their sum. m and u were estimated by EM on generated data (`python -m cis_local.linkage
-fit`) and are constants in `cis.domain.matching_weights`: nothing is estimated at run time. A field
+often two different people drawn at random do, and the score is the logistic of the prior (the odds
+that two records drawn at random are one person) plus their sum. m was estimated by EM on the
+blocked pairs of generated data, u on random pairs of it, as splink does (`python -m
+cis_local.linkage fit`); they are constants in `cis.domain.matching_weights`: nothing is estimated
+at run time. A field
 missing on either side adds nothing. Every level that weighs is a reason, with its weight:
 
   name       same_name, nickname (Bob / Robert), similar_name (a typo, a transliteration, a sound),
@@ -19,10 +21,13 @@ missing on either side adds nothing. Every level that weighs is a reason, with i
              birthday_day_month_swapped, same_birth_year, different_birthday
   address    same_address, address_typo (the street or postal code a typo apart), same_street
              (another house number), same_postcode, different_address, household_address (the same
-             address under two given names or birthdays, no birthday or mailbox in common: a family's home)
-  email      same_mailbox, similar_email (the same user at another provider, or one slip), different_email
+             address, or one a typo apart, under two given names or birthdays, no birthday or mailbox in
+             common: a family's home)
+  email      same_mailbox, similar_email (the same user at another provider, or one slip), different_email;
+             a user made of nothing but the name (jane.doe@ at two providers) weighs nothing: every Jane Doe
+             may have one
   phone      same_phone_digits, similar_phone (one digit, or two adjacent ones exchanged), different_phone,
-             household_phone (the same, for a phone number: a family's landline)
+             household_phone (the same, or a slip apart, for a phone number: a family's landline)
 """
 
 from __future__ import annotations
@@ -436,6 +441,8 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
             local_a, _, domain_a = left.partition("@")
             local_b, _, domain_b = right.partition("@")
             if len(local_a) >= 4 and local_a == local_b:
+                if _made_of_names(local_a, a, b):
+                    continue  # jane.doe@ elsewhere: every Jane Doe may have one, it tells no more than the name
                 return "similar_email", f"{local_a}@ at {domain_a} and {domain_b}"
             # One slip of a key, but not another number: jane.doe71 and jane.doe72 are often two people.
             if (
@@ -446,6 +453,22 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
             ):
                 return "similar_email", f"{left} / {right}"
     return "different_email", ""  # a reason shows what agreed, not another customer's contacts
+
+
+def _made_of_names(local: str, *prints: Fingerprint) -> bool:
+    """A mailbox's user made of nothing but a name of either record (jane.doe, doejane, jdoe, jane)."""
+    if any(c.isdigit() for c in local):
+        return False
+    letters = re.sub(r"[^a-z]", "", local)
+    for fingerprint in prints:
+        given = fingerprint.given.split()[0] if fingerprint.given else ""
+        family = fingerprint.family.replace(" ", "")
+        forms = {given, family, given + family, family + given}
+        if given:
+            forms |= {given[0] + family, family + given[0]}
+        if letters in forms - {""}:
+            return True
+    return False
 
 
 def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
@@ -466,7 +489,12 @@ FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email"
 # with no birthday or mailbox in common, a shared address or phone is what a household has in common
 # more than what one person entered twice has. Fields are weighed independently, so that dependence is
 # a level of its own, with its own m and u.
-_HOUSEHOLD = {"same_address": "household_address", "same_phone_digits": "household_phone"}
+_HOUSEHOLD = {
+    "same_address": "household_address",
+    "address_typo": "household_address",  # the family's home, spelt a little differently
+    "same_phone_digits": "household_phone",
+    "similar_phone": "household_phone",
+}
 _ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox"}
 _TWO_PEOPLE = {"different_given_name", "different_family_name", "different_name", "different_birthday"}
 
