@@ -304,15 +304,15 @@ def _household(rng: random.Random, head: dict, country: str) -> list[dict]:
     """Different people who live with `head`: a spouse or a child, some a junior of the same name."""
     members = []
     home = (head.get("addresses") or [_address(rng, country)])[0]
-    taken = {head["given_name"]}
+    taken, junior = {head["given_name"]}, False
     for _ in range(rng.choice([1, 1, 2, 3])):
         member = _person(rng, country, head["family_name"], home)
         while member["given_name"] in taken:  # no family gives two of its living members one given name...
             member["given_name"] = _weighted(rng, _words(COUNTRIES[country]["given"]))
         if "phones" in head and rng.random() < 0.6:  # the landline
             member["phones"] = copy.deepcopy(head["phones"])
-        if rng.random() < 0.15:  # ...but a son named after his father
-            member["given_name"] = head["given_name"]
+        if not junior and rng.random() < 0.15:
+            member["given_name"], junior = head["given_name"], True  # ...but a son named after his father (one)
         taken.add(member["given_name"])
         if "emails" in member:  # their own mailbox, made of their own name
             born = int(member["birthday"][:4]) if member.get("birthday") else None

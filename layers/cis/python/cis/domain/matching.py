@@ -452,6 +452,9 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
                 and _one_slip(local_a, local_b)
             ):
                 return "similar_email", f"{left} / {right}"
+    users = [email.partition("@")[0] for email in a.emails + b.emails]
+    if all(_made_of_names(user, a, b) for user in users):
+        return None  # jane.doe@ and janedoe@: made of one name, they tell no more than the name does
     return "different_email", ""  # a reason shows what agreed, not another customer's contacts
 
 
