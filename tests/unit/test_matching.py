@@ -239,3 +239,26 @@ def test_every_weighed_level_is_documented_where_the_api_points_for_its_meaning(
     import cis.domain.matching as matching
 
     assert not [code for code in WEIGHTS if code not in matching.__doc__]
+
+
+def test_a_mailbox_user_made_of_the_name_tells_no_more_than_the_name():
+    one = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe@gmail.com"}])
+    other = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe@yahoo.com"}])
+    assert codes(one, other) == {"same_name"}
+    numbered = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe1987@yahoo.com"}])
+    assert "similar_email" in codes(
+        numbered, fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe1987@outlook.com"}])
+    )
+
+
+def test_a_generated_household_gives_one_given_name_twice_at_most_for_one_junior():
+    from collections import Counter
+
+    from cis_local.linkage import people
+
+    homes: dict[str, list[str]] = {}
+    for record in people(3000, seed=31):
+        for address in record.body.get("addresses") or []:
+            key = f"{address['lines']}{address['postal_code']}{record.body.get('family_name')}"
+            homes.setdefault(key, []).append(record.body.get("given_name"))
+    assert all(max(Counter(names).values()) <= 2 for names in homes.values())
