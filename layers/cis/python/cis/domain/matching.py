@@ -10,7 +10,9 @@ often two different people drawn at random do, and the score is the logistic of 
 that two records drawn at random are one person) plus their sum. m was estimated by EM on the
 blocked pairs of generated data, u on random pairs of it, as splink does (`python -m
 cis_local.linkage fit`); they are constants in `cis.domain.matching_weights`: nothing is estimated
-at run time. A field
+at run time. The prior and u hold for a base like the fitted one (some 7,000 records, the
+generator's names and streets): in a base a hundred times bigger, a shared name or street is a
+likelier coincidence and both should be fitted on a sample of it. A field
 missing on either side adds nothing. Every level that weighs is a reason, with its weight:
 
   name       same_name, nickname (Bob / Robert), similar_name (a typo, a transliteration, a sound),
