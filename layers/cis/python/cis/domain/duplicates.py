@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from cis.domain.matching_weights import WEIGHTS
 from cis.domain.model import Model
 
 if TYPE_CHECKING:  # every API function loads these models (a 409's body); only some compare records
@@ -14,8 +15,13 @@ if TYPE_CHECKING:  # every API function loads these models (a 409's body); only 
 
 
 class MatchReason(Model):
-    code: str = Field(description="same_mailbox, same_phone_digits, nickname, same_birthday, different_birthday...")
-    weight: float = Field(description="Log-odds this evidence adds (negative: evidence against)")
+    code: str = Field(
+        description="A level of one field's comparison (see cis.domain.matching): " + ", ".join(sorted(WEIGHTS))
+    )
+    weight: float = Field(
+        description="Log-odds this evidence adds (negative: evidence against); the score is the logistic of "
+        "a prior plus the weights of its reasons"
+    )
     detail: str = Field(description="What agreed or differed, as compared (transliterated, normalized)")
 
 
