@@ -1,6 +1,5 @@
 """CSV import on moto: rows checked like API bodies, duplicates handled by choice, re-runs add nothing."""
 
-
 import pytest
 from cis.domain.customer import CustomerCreate
 from cis.domain.imports import ImportRequest
