@@ -84,28 +84,7 @@ def measure() -> dict:
     }
 
 
-def _report_before_issue_17(results: dict) -> None:
-    """The figures of the matcher before issue 17 (another population, no F1), until they are measured again."""
-    print(
-        f"Duplicate detection on a labelled population: {results['people']:,} people, {results['true_duplicates']:,} "
-        f"true duplicates, {results['look_alikes']:,} look-alikes ({results['records']:,} records, "
-        f"{results['true_pairs']:,} true pairs)"
-    )
-    for label, found in results["thresholds"].items():
-        print(
-            f"  {label:<26} score >= {found['threshold']:<5} precision {found['precision']:.3f}  "
-            f"recall {found['recall']:.3f}"
-        )
-    print(
-        f"  {'pairs compared':<26} {results['pairs_compared']:,}, "
-        f"{results['pairs_compared_per_record']:.2f} per record (blocking, never the whole base)"
-    )
-
-
 def report(results: dict) -> None:
-    if "create_time" not in results:
-        _report_before_issue_17(results)
-        return
     fitted = results["fitted_on"]
     print(
         f"Duplicate detection on generated people (cis_local.linkage): {results['people']:,} people of seed "
