@@ -1,8 +1,11 @@
 """The table's stream, one batch at a time: audit entry and domain event for each committed change.
 
+The batch's writes (audit entries, duplicate pairs) go first, together (ChangeFeed.write: requests
+per batch, not per record); then each record is finished (rescore mark, tag copies, its event).
 Powertools batch processing reports the records that failed, so Lambda retries from the first of
-them; the audit entry is written once and events carry their id, so a retry is safe. Records after
-a failed one wait for that retry: handled now, their events would go out twice, and out of order.
+them: a record whose batched writes did not all land fails (with the error), and so do those after
+it. Audit entries are keyed by the change and events carry their id, so a retry is safe. Records
+after a failed one wait for that retry: handled now, their events would go out twice, and out of order.
 """
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -42,16 +45,48 @@ class Postponed(Exception):
     """An earlier record of the batch failed: this one comes back with it."""
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    if processor.fail_messages:
-        raise Postponed(record.dynamodb.sequence_number)
-    images = record.raw_event["dynamodb"]
-    change = ItemChange(
-        change_id=record.event_id,
+class Batch:
+    """The batch being processed: its changes, written together before the first record is handled."""
+
+    changes: dict[str, ItemChange] = {}
+    errors: dict[str, Exception] = {}  # event id -> why its record fails (the first failing one)
+
+
+def change_of(raw: dict) -> ItemChange:
+    images = raw["dynamodb"]
+    return ItemChange(
+        change_id=raw["eventID"],
         before=from_attributes(images["OldImage"]) if "OldImage" in images else None,
         after=from_attributes(images["NewImage"]) if "NewImage" in images else None,
     )
-    kind = feed.handle(change)
+
+
+def write_batch(records: list[dict]) -> None:
+    """Read each record's change (up to the first that cannot be read), and write them together."""
+    changes: list[ItemChange] = []
+    Batch.changes, Batch.errors = {}, {}
+    for raw in records:
+        try:
+            changes.append(change_of(raw))
+        except Exception as error:
+            Batch.errors[raw.get("eventID", "")] = error
+            break
+    failed = feed.write(changes)
+    if failed is not None:
+        Batch.errors[changes[failed.index].change_id] = failed.error
+        changes = changes[: failed.index]
+    Batch.changes = {change.change_id: change for change in changes}
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    if processor.fail_messages:
+        raise Postponed(record.dynamodb.sequence_number)
+    if record.event_id in Batch.errors:
+        raise Batch.errors[record.event_id]
+    change = Batch.changes.get(record.event_id)
+    if change is None:  # not written (cannot happen: every record up to a failed one is)
+        raise Postponed(record.dynamodb.sequence_number)
+    kind = feed.finish(change)
     if kind:
         metrics.add_metric(name="DomainEvents", unit=MetricUnit.Count, value=1)
 
@@ -60,4 +95,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event, context):
+    write_batch(event.get("Records") or [])
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from botocore.exceptions import ClientError
 from cis.domain.events import DomainEvent
 from cis.domain.moments import timestamp
 from cis.repository import keys
+from cis.repository.batches import batch_write
 from cis.repository.customers import Page, error_code
 from cis.repository.items import from_attributes, to_attributes
 
@@ -21,8 +23,9 @@ class AuditRepository:
         self.client = client
         self.table = table_name
 
-    def write(self, event: DomainEvent) -> None:
-        """One entry per committed change; a replayed stream record finds its entry there already."""
+    def entry(self, event: DomainEvent) -> dict:
+        """The entry of a committed change, keyed by the change (its time and stream event id): written
+        again for a replayed stream record, it overwrites itself with the same item."""
         at = timestamp(datetime.fromisoformat(event.occurred_at))  # one format, so entries sort by time
         item = keys.audit_key(event.customer_id, at, event.event_id) | to_attributes(
             {
@@ -35,11 +38,22 @@ class AuditRepository:
                 "changes": [{"field": name} | values for name, values in sorted(event.audit.items())],
             }
         )
+        return item
+
+    def write(self, event: DomainEvent) -> None:
+        """One entry per committed change; a replayed stream record finds its entry there already."""
         try:
-            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(SK)")
+            self.client.put_item(
+                TableName=self.table, Item=self.entry(event), ConditionExpression="attribute_not_exists(SK)"
+            )
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
+
+    def write_together(self, requests: list[dict], landed: Callable[[int], None] | None = None) -> None:
+        """A stream batch's writes (audit entries, pair items) together: BatchWriteItem, 25 a request, in
+        order; `landed` is told how many are written so far (see batches.batch_write)."""
+        batch_write(self.client, self.table, requests, landed)
 
     def history(self, customer_id: str, limit: int, cursor: str | None) -> Page:
         pk, prefix = keys.audit_prefix(customer_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 GET_LIMIT, WRITE_LIMIT = 100, 25
@@ -26,8 +27,9 @@ def batch_get(client: Any, table: str, keys: list[dict]) -> list[dict]:
     return found
 
 
-def batch_write(client: Any, table: str, requests: list[dict]) -> None:
-    """Put and delete requests, 25 per request; what DynamoDB leaves unprocessed is sent again."""
+def batch_write(client: Any, table: str, requests: list[dict], landed: Callable[[int], None] | None = None) -> None:
+    """Put and delete requests, 25 per request, in order; what DynamoDB leaves unprocessed is sent
+    again. `landed` is told how many of the requests (from the first) are written, after each chunk."""
     for start in range(0, len(requests), WRITE_LIMIT):
         pending = {table: requests[start : start + WRITE_LIMIT]}
         for attempt in range(MAX_ATTEMPTS):
@@ -37,3 +39,5 @@ def batch_write(client: Any, table: str, requests: list[dict]) -> None:
             time.sleep(0.05 * 2**attempt)
         else:
             raise RuntimeError("DynamoDB kept items unprocessed: retry the request")
+        if landed is not None:
+            landed(min(start + WRITE_LIMIT, len(requests)))

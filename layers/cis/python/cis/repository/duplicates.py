@@ -245,6 +245,10 @@ class DuplicateRepository:
 
     def save_pairs(self, customer_id: str, matches: dict[str, Match], stale: set[str], now: datetime) -> None:
         """Both copies of every current pair; stale pairs leave both sides."""
+        batch_write(self.client, self.table, self.pair_requests(customer_id, matches, stale, now))
+
+    def pair_requests(self, customer_id: str, matches: dict[str, Match], stale: set[str], now: datetime) -> list:
+        """save_pairs' write requests (PutRequest / DeleteRequest), for a caller that batches them."""
         requests = []
         for other, match in sorted(matches.items()):
             first, second = sorted((customer_id, other))
@@ -265,7 +269,7 @@ class DuplicateRepository:
                 {"DeleteRequest": {"Key": keys.pair_key(customer_id, other)}},
                 {"DeleteRequest": {"Key": keys.pair_key(other, customer_id)}},
             ]
-        batch_write(self.client, self.table, requests)
+        return requests
 
     def page(self, limit: int, cursor: str | None) -> Page:
         """Pairs, most likely first: one Query per page on the listed copies."""

@@ -3,7 +3,7 @@ in (so it sees every committed record), and after every change to a profile (the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -21,6 +21,7 @@ class Repository(Protocol):
     def filing(self, seen: dict[str, Block]) -> Filing: ...
     def pairs_of(self, customer_id: str) -> set[str]: ...
     def save_pairs(self, customer_id, matches, stale, now) -> None: ...
+    def pair_requests(self, customer_id, matches, stale, now) -> list[dict]: ...
     def page(self, limit: int, cursor: str | None) -> Page: ...
 
 
@@ -100,16 +101,53 @@ class DuplicateFinder:
     def refresh(self, before: dict | None, after: dict | None) -> None:
         """A profile changed (the stream's work): bring its pairs up to date. Blocks were filed by the
         write itself; this only reads them. Safe to repeat."""
-        old, new = fingerprint_of(before), fingerprint_of(after)
-        apart_before = (before or {}).get("distinct_from") or []
-        apart_after = (after or {}).get("distinct_from") or []
-        if old == new and apart_before == apart_after:
+        if not _matching_changed(before, after):
             return  # nothing matching looks at has changed
+        new = fingerprint_of(after)
         customer_id = (after or before)["id"]
         neighbours = members_of(self.repository.blocks(new.probe_keys()), new.probe_keys()) if new else {}
         matches = matches_among(neighbours, after, exclude=customer_id) if new else {}
         stale = self.repository.pairs_of(customer_id) - set(matches)
         self.repository.save_pairs(customer_id, matches, stale, self.clock())
 
+    def pair_writes(self, changes: list[tuple[dict | None, dict | None]]) -> Iterator[list[dict]]:
+        """A stream batch's profile changes (before, after as JSON; (None, None): not a profile), in
+        order: for each, the pair writes `refresh` would make, as if the earlier ones were written.
+        One BatchGetItem per 100 probe keys for the whole batch (the stream writes no block, so the
+        blocks are the same for all), on first use; one Query per customer whose pairs change, unless
+        its first change in the batch has no old image (a new customer: no pairs but this batch's).
+        A failing read raises at the change that needed it: the writes of the earlier ones are given."""
+        changed = [(before, after) for before, after in changes if _matching_changed(before, after)]
+        wanted = {key for _, after in changed if fingerprint_of(after) for key in fingerprint_of(after).probe_keys()}
+        blocks = self.repository.blocks(wanted) if wanted else {}
+        now = self.clock()
+        stored: dict[str, set[str]] = {}  # pairs as stored before the batch, of the customers read
+        written: dict[str, dict[str, bool]] = {}  # customer -> other -> paired, as this batch leaves it
+        for before, after in changes:
+            if not _matching_changed(before, after):
+                yield []
+                continue
+            customer_id, new = (after or before)["id"], fingerprint_of(after)
+            neighbours = members_of(blocks, new.probe_keys()) if new else {}
+            matches = matches_among(neighbours, after, exclude=customer_id) if new else {}
+            if customer_id not in stored:
+                stored[customer_id] = self.repository.pairs_of(customer_id) if before is not None else set()
+            changes_to = written.get(customer_id, {})
+            current = {o for o in stored[customer_id] if changes_to.get(o, True)}
+            current |= {o for o, paired in changes_to.items() if paired}
+            stale = current - set(matches)
+            for other in matches:
+                written.setdefault(customer_id, {})[other] = written.setdefault(other, {})[customer_id] = True
+            for other in stale:
+                written.setdefault(customer_id, {})[other] = written.setdefault(other, {})[customer_id] = False
+            yield self.repository.pair_requests(customer_id, matches, stale, now)
+
     def page(self, limit: int, cursor: str | None) -> Page:
         return self.repository.page(limit, cursor)
+
+
+def _matching_changed(before: dict | None, after: dict | None) -> bool:
+    """Whether anything matching looks at differs between the two versions of a profile."""
+    apart_before = (before or {}).get("distinct_from") or []
+    apart_after = (after or {}).get("distinct_from") or []
+    return fingerprint_of(before) != fingerprint_of(after) or apart_before != apart_after
