@@ -13,10 +13,12 @@ on each handler's own clients fires once per API call (retries are not counted).
 Every figure has a budget: the synchronous one is the route's design (one transaction, plus one
 BatchGetItem for the blocks of the record's duplicate check, which the same transaction files it in...),
 computed for the record; the asynchronous one is what the change feed's design allows for that
-write's stream records: pair a customer whose matching fields changed (one BatchGetItem of its probe
-keys' blocks, one Query for its pairs, one BatchWriteItem per 25 pair items written or deleted), one
-audit PutItem per domain event (and a PutItem per tag copy on an update), one rescore mark when a
-churn signal changed, one PutEvents per domain event. The stream files no blocks: the writes do.
+write's stream records, batch by batch (up to 100 records, as Lambda delivers them): one BatchGetItem
+per 100 probe keys of the batch's customers whose matching fields changed (deduplicated), one Query
+for the pairs of each such customer that existed before the batch (a new one, no old image, has
+none), one BatchWriteItem per 25 of the batch's pair items written or deleted and audit entries (one
+per domain event) together; and per record a PutItem per tag copy on an update, one rescore mark when
+a churn signal changed, one PutEvents per domain event. The stream files no blocks: the writes do.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ NAMESAKE = {
 WARM_UP = {"given_name": "Warm", "family_name": "Upton", "emails": [{"address": "warm.upton@example.com"}]}
 
 # Design terms, by the request they stand for (what a rule says and how it is counted).
-LEDGER_WRITES, PAIR_WRITES = 25, 25  # items per BatchWriteItem
+LEDGER_WRITES, BATCH_WRITES = 25, 25  # items per BatchWriteItem
 BATCH_GETS, TRANSACTION_ITEMS = 100, 100
 
 
@@ -154,17 +156,20 @@ class _StreamProcessor:
         self.stream = stream
         self.dynamodb = RequestCounter(self.module.client)
         self.events = RequestCounter(self.module.feed.bus.client)
-        # The pair items each refresh writes or deletes depend on what is filed when it runs (a merge's
-        # loser is still filed when the survivor is refiled): counted as the repository is handed them.
-        self.pair_writes: list[int] = []
+        # The pair items a batch writes or deletes depend on what is filed when it runs (a merge's
+        # loser is still filed when the survivor is refiled): counted, per batch, as the repository
+        # builds them (before a later change of the batch supersedes an item: an upper bound).
+        self.batches: list[list[dict]] = []
+        self.pair_items: list[int] = []
         repository = self.module.feed.duplicates.repository
-        save_pairs = repository.save_pairs
+        pair_requests = repository.pair_requests
 
         def counted(customer_id, matches, stale, now):
-            self.pair_writes.append(2 * (len(matches) + len(stale)))
-            return save_pairs(customer_id, matches, stale, now)
+            requests = pair_requests(customer_id, matches, stale, now)
+            self.pair_items[-1] += len(requests)
+            return requests
 
-        repository.save_pairs = counted
+        repository.pair_requests = counted
 
     def _wanted(self, record: dict) -> bool:
         """The topology's event filter, as Lambda applies it."""
@@ -181,6 +186,8 @@ class _StreamProcessor:
             wanted = [record for record in records if self._wanted(record)]
             for start in range(0, len(wanted), BATCH_SIZE):
                 batch = wanted[start : start + BATCH_SIZE]
+                self.batches.append(batch)
+                self.pair_items.append(0)
                 with contextlib.redirect_stdout(io.StringIO()):  # Powertools' metric flush at 100 records
                     result = self.module.handler({"Records": batch}, LambdaContext(self.function)) or {}
                 assert not result.get("batchItemFailures"), ("the stream processor failed", result)
@@ -198,35 +205,40 @@ def _active(profile: dict | None) -> bool:
     return bool(profile) and profile.get("status", "active") == "active" and "merged_into" not in profile
 
 
-def _stream_budget(records: list[dict], pair_writes: list[int]) -> tuple[dict, dict]:
-    """What the change feed's design allows for these stream records: (DynamoDB terms, PutEvents terms)."""
+def _stream_budget(batches: list[list[dict]], pair_items: list[int]) -> tuple[dict, dict]:
+    """What the change feed's design allows for these stream batches: (DynamoDB terms, PutEvents terms)."""
     from cis.domain.changes import ItemChange, interpret
     from cis.domain.churn import rescore_needed
     from cis.domain.matching import Fingerprint
 
-    probes = pair_reads = audits = tag_copies = rescores = events = 0
-    for record in records:
-        before, after = _plain(record["dynamodb"].get("OldImage")), _plain(record["dynamodb"].get("NewImage"))
-        if (after or before or {}).get("entity") == "customer":
-            old = Fingerprint.of(before) if _active(before) else None
-            new = Fingerprint.of(after) if _active(after) else None
-            apart = ((before or {}).get("distinct_from") or [], (after or {}).get("distinct_from") or [])
-            if old != new or apart[0] != apart[1]:
-                probes += math.ceil(len(new.probe_keys()) / BATCH_GETS) if new else 0
-                pair_reads += 1
-            rescores += rescore_needed(before, after)
-        event = interpret(ItemChange(change_id=record["eventID"], before=before, after=after))
-        if event is not None:
-            events += 1
-            audits += 1
-            if event.kind in ("customer.updated", "customer.archived"):
-                tag_copies += len(after.get("tags") or [])
-    pairs = sum(math.ceil(items / PAIR_WRITES) for items in pair_writes)
+    probes = pair_reads = batch_writes = tag_copies = rescores = events = 0
+    for batch, pairs in zip(batches, pair_items, strict=True):
+        probe_keys, read, audits = set(), set(), 0
+        for record in batch:
+            before, after = _plain(record["dynamodb"].get("OldImage")), _plain(record["dynamodb"].get("NewImage"))
+            if (after or before or {}).get("entity") == "customer":
+                old = Fingerprint.of(before) if _active(before) else None
+                new = Fingerprint.of(after) if _active(after) else None
+                apart = ((before or {}).get("distinct_from") or [], (after or {}).get("distinct_from") or [])
+                customer_id = (after or before)["id"]
+                if (old != new or apart[0] != apart[1]) and customer_id not in read:
+                    read.add(customer_id)  # its first change in the batch: a new customer has no pairs
+                    pair_reads += before is not None
+                if old != new or apart[0] != apart[1]:
+                    probe_keys |= new.probe_keys() if new else set()
+                rescores += rescore_needed(before, after)
+            event = interpret(ItemChange(change_id=record["eventID"], before=before, after=after))
+            if event is not None:
+                events += 1
+                audits += 1
+                if event.kind in ("customer.updated", "customer.archived"):
+                    tag_copies += len(after.get("tags") or [])
+        probes += math.ceil(len(probe_keys) / BATCH_GETS)
+        batch_writes += math.ceil((pairs + audits) / BATCH_WRITES)
     dynamodb = _terms(
-        (probes, "BatchGetItem (its probe keys' blocks)"),
-        (pair_reads, "Query (its pairs)"),
-        (pairs, "BatchWriteItem (pair items, 25 a request)"),
-        (audits, "PutItem (audit entry)"),
+        (probes, "BatchGetItem (the batch's probe keys' blocks, 100 a request)"),
+        (pair_reads, "Query (pairs of a customer that existed before the batch)"),
+        (batch_writes, "BatchWriteItem (the batch's pair items and audit entries, 25 a request)"),
         (tag_copies, "PutItem (tag copy)"),
         (rescores, "PutItem (rescore mark)"),
     )
@@ -320,11 +332,12 @@ def measure() -> dict:
             result = call(method, url, body, **headers)
             sync_calls = calls() - before
             stream_before, events_before = processor.dynamodb.calls.copy(), processor.events.calls.copy()
-            processor.pair_writes.clear()
+            processor.batches.clear()
+            processor.pair_items.clear()
             records = processor.drain()
             stream_calls = processor.dynamodb.calls - stream_before
             event_calls = processor.events.calls - events_before
-            stream_budget, events_budget = _stream_budget(records, processor.pair_writes)
+            stream_budget, events_budget = _stream_budget(processor.batches, processor.pair_items)
             sync_budget = _terms(*sync) if isinstance(sync, list) else sync(result)
             operations[name] = {
                 "sync": sum(sync_calls.values()),
