@@ -20,7 +20,6 @@ class Repository(Protocol):
     def blocks(self, blocking_keys: Iterable[str]) -> dict[str, Block]: ...
     def filing(self, seen: dict[str, Block]) -> Filing: ...
     def pairs_of(self, customer_id: str) -> set[str]: ...
-    def save_pairs(self, customer_id, matches, stale, now) -> None: ...
     def pair_requests(self, customer_id, matches, stale, now) -> list[dict]: ...
     def page(self, limit: int, cursor: str | None) -> Page: ...
 
@@ -98,23 +97,12 @@ class DuplicateFinder:
         """Existing customers a new record (as JSON) likely duplicates, most likely first."""
         return self.check(record).candidates()
 
-    def refresh(self, before: dict | None, after: dict | None) -> None:
-        """A profile changed (the stream's work): bring its pairs up to date. Blocks were filed by the
-        write itself; this only reads them. Safe to repeat."""
-        if not _matching_changed(before, after):
-            return  # nothing matching looks at has changed
-        new = fingerprint_of(after)
-        customer_id = (after or before)["id"]
-        neighbours = members_of(self.repository.blocks(new.probe_keys()), new.probe_keys()) if new else {}
-        matches = matches_among(neighbours, after, exclude=customer_id) if new else {}
-        stale = self.repository.pairs_of(customer_id) - set(matches)
-        self.repository.save_pairs(customer_id, matches, stale, self.clock())
-
     def pair_writes(self, changes: list[tuple[dict | None, dict | None]]) -> Iterator[list[dict]]:
         """A stream batch's profile changes (before, after as JSON; (None, None): not a profile), in
-        order: for each, the pair writes `refresh` would make, as if the earlier ones were written.
+        order: for each, the pair writes bringing its pairs up to date (matches among its probe keys'
+        blocks; pairs it no longer matches leave both sides), as if the earlier ones were written.
         One BatchGetItem per 100 probe keys for the whole batch (the stream writes no block, so the
-        blocks are the same for all), on first use; one Query per customer whose pairs change, unless
+        blocks are the same for all), on first use; one Query per customer whose matching fields changed, unless
         its first change in the batch has no old image (a new customer: no pairs but this batch's).
         A failing read raises at the change that needed it: the writes of the earlier ones are given."""
         changed = [(before, after) for before, after in changes if _matching_changed(before, after)]
