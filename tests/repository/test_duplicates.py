@@ -54,6 +54,28 @@ def test_allow_duplicate_creates_and_remembers_the_choice_so_the_pair_is_not_lis
     assert finder.page(10, None).items == []
 
 
+def test_a_create_for_review_lists_its_likely_pairs_and_records_no_distinct_from(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    catch_up()
+    bob, candidates = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    assert [candidate.customer_id for candidate in candidates] == [robert.id]
+    assert bob.distinct_from is None and service.get(bob.id).distinct_from is None
+    [pair] = finder.page(10, None).items
+    assert pair["customer_ids"] == sorted([robert.id, bob.id])
+    assert all(isinstance(reason["weight"], float) for reason in pair["reasons"])
+
+
+def test_allow_duplicate_true_contradicting_on_duplicate_is_refused():
+    from cis.domain.duplicates import on_duplicate_of
+    from cis.errors import InvalidRequest
+
+    assert on_duplicate_of(None, True) == "allow" and on_duplicate_of(None, False) == "reject"
+    assert on_duplicate_of("review", False) == "review"
+    with pytest.raises(InvalidRequest):
+        on_duplicate_of("review", True)
+
+
 def test_a_duplicate_made_by_an_edit_is_listed_as_a_pair_and_leaves_when_the_edit_is_undone(service, finder, catch_up):
     robert = service.create(CustomerCreate(**ROBERT), "staff:a")
     other = service.create(CustomerCreate(given_name="Bob", family_name="Mueller"), "staff:b")

@@ -40,7 +40,8 @@ class Route(NamedTuple):
     # 413 and 415 where a body is taken).
     errors: tuple[int, ...] = ()
     # Response headers on success beyond Location, which every 201 carries: ETag for a versioned
-    # resource (If-Match takes it back), Current-State for a consent decision.
+    # resource (If-Match takes it back), Current-State for a consent decision, Review-Pairs for a create
+    # with on_duplicate=review.
     headers: tuple[str, ...] = ()
     tag: str = ""  # groups operations in generated clients; empty: the function's tag
 
@@ -128,6 +129,7 @@ TABLE = TableSpec(
 
 WRITERS = frozenset({Role.ADMIN, Role.SALES, Role.SUPPORT})
 ETAG = ("ETag",)
+CREATED = (*ETAG, "Review-Pairs")  # a customer's create names the pairs it listed for review
 
 CUSTOMERS_API = Function(
     name="customers_api",
@@ -135,7 +137,7 @@ CUSTOMERS_API = Function(
     table_access="read_write",
     tag="customers",
     routes=(
-        Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer", 201, (409,), ETAG),
+        Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer", 201, (409,), CREATED),
         Route(
             "GET",
             "/v1/customers",

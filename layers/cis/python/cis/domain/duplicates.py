@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from cis.domain.model import Model
+from cis.errors import FieldProblem, InvalidRequest
 
 if TYPE_CHECKING:  # every API function loads these models (a 409's body); only some compare records
     from cis.domain.matching import Match
+
+
+# What a create does on likely duplicates: refuse (409), create remembering the pairs as distinct
+# (never listed), or create and list the pairs for review (decided later: merge or dismiss).
+OnDuplicate = Literal["reject", "allow", "review"]
+PAIR_SEPARATOR = "~"  # in no customer id (ULIDs, Crockford base32)
+
+
+def pair_id(customer_id: str, other_id: str) -> str:
+    """A pair's stable id: both customer ids, sorted, joined by '~' (either order names the same pair)."""
+    return PAIR_SEPARATOR.join(sorted((customer_id, other_id)))
+
+
+def on_duplicate_of(chosen: OnDuplicate | None, allow_duplicate: bool) -> OnDuplicate:
+    """What a create asked for: allow_duplicate=true is the older spelling of on_duplicate=allow."""
+    if allow_duplicate and chosen not in (None, "allow"):
+        raise InvalidRequest(
+            f"allow_duplicate=true means on_duplicate=allow, not {chosen}: send one of them",
+            [FieldProblem("allow_duplicate", f"contradicts on_duplicate={chosen}")],
+        )
+    return chosen or ("allow" if allow_duplicate else "reject")
 
 
 class MatchReason(Model):

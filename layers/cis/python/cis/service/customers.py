@@ -10,7 +10,7 @@ from typing import Protocol
 from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
-from cis.domain.duplicates import DuplicateCandidate
+from cis.domain.duplicates import DuplicateCandidate, OnDuplicate
 from cis.domain.keys import UniqueKey
 from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
 from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate, concurrent_update
@@ -93,24 +93,32 @@ class CustomerService:
         self.pause = pause
 
     def create(self, data: CustomerCreate, actor: str, allow_duplicate: bool = False) -> Customer:
-        """A new customer. Likely duplicates stop it (PossibleDuplicate) unless the caller allows
-        them; then the record remembers whom it was knowingly kept apart from."""
+        """A new customer; likely duplicates stop it unless allowed (see created)."""
+        return self.created(data, actor, "allow" if allow_duplicate else "reject")[0]
+
+    def created(
+        self, data: CustomerCreate, actor: str, on_duplicate: OnDuplicate = "reject"
+    ) -> tuple[Customer, list[DuplicateCandidate]]:
+        """A new customer, and the likely duplicates it was created beside. On likely duplicates:
+        reject stops it (PossibleDuplicate); allow creates it remembering whom it was knowingly kept
+        apart from (distinct_from: the pairs are never listed); review creates it remembering nothing,
+        so the stream lists its pairs for someone to merge or dismiss later."""
         record = data.model_dump(mode="json")
 
-        def attempt() -> Customer:
+        def attempt() -> tuple[Customer, list[DuplicateCandidate]]:
             # The blocks are read (one BatchGetItem) and written by the create's transaction on the
             # versions read: it commits only if no block it checked changed meanwhile.
             check = self.duplicates.check(record) if self.duplicates else None
             candidates = check.candidates() if check else []
-            if candidates and not allow_duplicate:
+            if candidates and on_duplicate == "reject":
                 raise PossibleDuplicate(candidates)
-            distinct_from = [candidate.customer_id for candidate in candidates] or None
-            customer = Customer.new(data, self.new_id(), actor, self.clock(), distinct_from)
+            kept_apart = on_duplicate == "allow" and [candidate.customer_id for candidate in candidates]
+            customer = Customer.new(data, self.new_id(), actor, self.clock(), kept_apart or None)
             if check:
                 self.repository.create(customer, check.actions(customer.id, _record(customer)))
             else:
                 self.repository.create(customer)
-            return customer
+            return customer, candidates
 
         # A concurrent create claiming the same email or phone, or filing in a block this one checked,
         # cancels our transaction; once it has committed, the retry sees its lookup item (a duplicate
