@@ -42,8 +42,11 @@ MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (
 def list_duplicates(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    min_score: Annotated[
+        float, Query(ge=0, le=1, description="Only pairs scored at least this (to 0.001); 0.8 and above are likely")
+    ] = 0,
 ) -> DuplicatePage:
-    page = duplicates.page(limit, cursor)
+    page = duplicates.page(limit, cursor, min_score)
     return DuplicatePage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
 
 

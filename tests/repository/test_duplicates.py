@@ -66,6 +66,17 @@ def test_a_create_for_review_lists_its_likely_pairs_and_records_no_distinct_from
     assert all(isinstance(reason["weight"], float) for reason in pair["reasons"])
 
 
+def test_min_score_keeps_the_pairs_scored_at_least_that(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    [pair] = finder.page(10, None).items
+    assert pair["pair_id"] == "~".join(sorted([robert.id, bob.id]))
+    score = round(pair["score"], 3)
+    assert [p["pair_id"] for p in finder.page(10, None, min_score=score).items] == [pair["pair_id"]]
+    assert finder.page(10, None, min_score=min(1, score + 0.001)).items == []
+
+
 def test_allow_duplicate_true_contradicting_on_duplicate_is_refused():
     from cis.domain.duplicates import on_duplicate_of
     from cis.errors import InvalidRequest

@@ -56,6 +56,7 @@ class DuplicateCandidate(Model):
 
 
 class DuplicatePair(Model):
+    pair_id: str = Field(description="The pair's stable id: <id>~<other id>, the two ids sorted")
     customer_ids: list[str] = Field(min_length=2, max_length=2)
     score: float = Field(ge=0, le=1)
     reasons: list[MatchReason]

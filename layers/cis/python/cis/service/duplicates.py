@@ -21,7 +21,7 @@ class Repository(Protocol):
     def filing(self, seen: dict[str, Block]) -> Filing: ...
     def pairs_of(self, customer_id: str) -> set[str]: ...
     def save_pairs(self, customer_id, matches, stale, now) -> None: ...
-    def page(self, limit: int, cursor: str | None) -> Page: ...
+    def page(self, limit: int, cursor: str | None, min_score: float = 0) -> Page: ...
 
 
 def _keys(fingerprint: Fingerprint | None) -> set[str]:
@@ -111,5 +111,5 @@ class DuplicateFinder:
         stale = self.repository.pairs_of(customer_id) - set(matches)
         self.repository.save_pairs(customer_id, matches, stale, self.clock())
 
-    def page(self, limit: int, cursor: str | None) -> Page:
-        return self.repository.page(limit, cursor)
+    def page(self, limit: int, cursor: str | None, min_score: float = 0) -> Page:
+        return self.repository.page(limit, cursor, min_score)
