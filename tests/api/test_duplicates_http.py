@@ -66,6 +66,26 @@ def test_a_near_duplicate_is_refused_with_candidates_and_created_when_allowed(as
     assert pairs_with(as_role(M), robert["id"]) == []  # a choice made once is not asked again
 
 
+def test_a_create_for_review_is_201_naming_its_pairs_which_are_listed_and_no_distinct_from_is_recorded(as_role, unique):
+    support = as_role(S)
+    robert, bob = issue_17_pair(unique, 0)
+    first = support.post("/v1/customers", json=robert).json()
+    created = support.post("/v1/customers", params={"on_duplicate": "review"}, json=bob)
+    assert created.status_code == 201, created.text
+    pair_id = "~".join(sorted([first["id"], created.json()["id"]]))
+    assert created.headers["Review-Pairs"] == pair_id and created.json()["distinct_from"] is None
+    deadline = time.monotonic() + 30
+    while not (pairs := pairs_with(as_role(M), first["id"])) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    [pair] = pairs
+    assert pair["pair_id"] == pair_id and all(isinstance(reason["weight"], float) for reason in pair["reasons"])
+    strict = support.get("/v1/duplicates", params={"min_score": min(1, round(pair["score"], 3) + 0.001)}).json()
+    assert pair_id not in [listed["pair_id"] for listed in strict["items"]]
+    assert support.get("/v1/duplicates", params={"min_score": "1.5"}).status_code in (400, 422)
+    contradiction = support.post("/v1/customers", params={"on_duplicate": "review", "allow_duplicate": "true"}, json={})
+    assert contradiction.status_code in (400, 422)
+
+
 def test_an_edit_that_makes_two_customers_look_alike_lists_the_pair(as_role, unique):
     support = as_role(S)
     family = f"Okafor {unique}"
