@@ -77,6 +77,43 @@ def test_min_score_keeps_the_pairs_scored_at_least_that(service, finder, catch_u
     assert finder.page(10, None, min_score=min(1, score + 0.001)).items == []
 
 
+def test_a_dismissed_pair_leaves_the_listing_at_once_and_is_never_listed_again(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    assert len(finder.page(10, None).items) == 1
+    kept = service.keep_apart(bob.id, robert.id, "staff:c")
+    assert [(c.id, c.version, c.distinct_from) for c in kept] == [(bob.id, 2, [robert.id]), (robert.id, 2, [bob.id])]
+    assert finder.page(10, None).items == []  # in the same transaction, not when the stream comes by
+    catch_up()
+    service.update(bob.id, CustomerPatch(birthday=ROBERT["birthday"]), "staff:b", None)  # now even more alike
+    catch_up()
+    assert finder.page(10, None).items == []
+    assert service.get(robert.id).distinct_from == [bob.id] and service.get(bob.id).distinct_from == [robert.id]
+    assert service.get(robert.id).updated_by == "staff:c"
+
+
+def test_dismissing_loses_no_concurrent_write_to_either_customer(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    read, raced = service.get, []
+
+    def read_then_let_a_tag_in(customer_id):
+        current = read(customer_id)
+        if not raced:
+            raced.append(customer_id)
+            service.get = read  # the rival's own read-modify-write reads as usual
+            service.add_tag(robert.id, "vip", "staff:d")
+            service.get = read_then_let_a_tag_in
+        return current
+
+    service.get = read_then_let_a_tag_in
+    service.keep_apart(robert.id, bob.id, "staff:c")
+    del service.get
+    stored = service.get(robert.id)
+    assert (stored.tags, stored.distinct_from, stored.version) == (["vip"], [bob.id], 3)
+
+
 def test_allow_duplicate_true_contradicting_on_duplicate_is_refused():
     from cis.domain.duplicates import on_duplicate_of
     from cis.errors import InvalidRequest

@@ -261,6 +261,15 @@ DATA_QUALITY_API = Function(
         Route("GET", "/v1/duplicates", ALL_STAFF, "Likely duplicate customers, most likely first", "listDuplicates"),
         Route(
             "POST",
+            "/v1/duplicates/{pair_id}/dismiss",
+            WRITERS,  # as merging: the other answer to the same question
+            "Dismiss a listed pair: the two customers are remembered as distinct and never listed again",
+            "dismissDuplicate",
+            200,
+            (404, 409),
+        ),
+        Route(
+            "POST",
             f"{ENTRY}/merge",
             WRITERS,
             "Merge other customers into this one",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.domain.model import Model
 from cis.errors import FieldProblem, InvalidRequest
 
@@ -20,9 +21,19 @@ OnDuplicate = Literal["reject", "allow", "review"]
 PAIR_SEPARATOR = "~"  # in no customer id (ULIDs, Crockford base32)
 
 
+_ULID = CUSTOMER_ID_PATTERN.strip("^$")
+PAIR_ID_PATTERN = f"^{_ULID}{PAIR_SEPARATOR}{_ULID}$"
+
+
 def pair_id(customer_id: str, other_id: str) -> str:
     """A pair's stable id: both customer ids, sorted, joined by '~' (either order names the same pair)."""
     return PAIR_SEPARATOR.join(sorted((customer_id, other_id)))
+
+
+def customers_of(pair: str) -> tuple[str, str]:
+    """The two customer ids a pair id names (the path pattern has checked its shape)."""
+    first, second = pair.split(PAIR_SEPARATOR)
+    return first, second
 
 
 def on_duplicate_of(chosen: OnDuplicate | None, allow_duplicate: bool) -> OnDuplicate:
@@ -61,6 +72,12 @@ class DuplicatePair(Model):
     score: float = Field(ge=0, le=1)
     reasons: list[MatchReason]
     found_at: datetime
+
+
+class DismissedPair(Model):
+    pair_id: str
+    customer_ids: list[str] = Field(min_length=2, max_length=2)
+    versions: list[int] = Field(description="Each customer's version after it (the ETag to send back), in order")
 
 
 class DuplicatePage(Model):

@@ -268,6 +268,13 @@ class DuplicateRepository:
             ]
         batch_write(self.client, self.table, requests)
 
+    def pair_deletes(self, customer_id: str, other_id: str) -> list[Action]:
+        """Both copies of a pair, deleted (in the transaction that keeps the two apart)."""
+        return [
+            ("pair", {"Delete": {"TableName": self.table, "Key": keys.pair_key(side, other)}})
+            for side, other in ((customer_id, other_id), (other_id, customer_id))
+        ]
+
     def page(self, limit: int, cursor: str | None, min_score: float = 0) -> Page:
         """Pairs, most likely first, down to min_score (to the listing's 0.001): one Query per page on
         the listed copies, the bound in the key condition so no page is cut short by a filter."""

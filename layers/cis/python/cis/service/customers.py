@@ -32,6 +32,9 @@ class Repository(Protocol):
     def replace(self, customer: Customer, previous: Customer, also: list = ()) -> None: ...
     def update_fields(self, customer_id, changes, expected_version, actor, now) -> Customer: ...
     def archive(self, customer_id, expected_version, actor, now, also: list = (), read_version=None) -> None: ...
+    def keep_apart(
+        self, apart: dict[str, tuple[list[str], int]], actor: str, now: datetime, also: list = ()
+    ) -> None: ...
     def get(self, customer_id: str) -> Customer | None: ...
     def missing(self, customer_id: str) -> Exception: ...
     def find(self, key: UniqueKey) -> Customer | None: ...
@@ -48,6 +51,7 @@ class Check(Protocol):
 class Duplicates(Protocol):
     def check(self, record: dict | None, before: dict | None = None) -> Check: ...
     def refiling(self, before: dict | None, after: dict | None, customer_id: str) -> list: ...
+    def keeping_apart(self, before: dict[str, dict], after: dict[str, dict]) -> list: ...
 
 
 @cache
@@ -218,6 +222,37 @@ class CustomerService:
             self.repository.archive(customer_id, expected_version, actor, self.clock(), also, current.version)
 
         retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customer {customer_id}"))
+
+    def keep_apart(self, customer_id: str, other_id: str, actor: str) -> list[Customer]:
+        """Two customers are not one person (a listed pair dismissed): each remembers the other in
+        distinct_from, as a new version of each, with their blocks refiled and the pair's items deleted,
+        all in one transaction on the versions read; a writer in between makes it read both again."""
+        if customer_id == other_id:
+            raise InvalidRequest("a pair is two customers", [FieldProblem("pair_id", "names one customer twice")])
+
+        def attempt() -> list[Customer]:
+            current = {id_: self.get(id_) for id_ in (customer_id, other_id)}
+            now, apart = self.clock(), {}
+            updated = {}
+            for id_, other in ((customer_id, other_id), (other_id, customer_id)):
+                ids = sorted({*(current[id_].distinct_from or []), other})
+                apart[id_] = (ids, current[id_].version)
+                updated[id_] = current[id_].model_copy(
+                    update={
+                        "distinct_from": ids,
+                        "version": current[id_].version + 1,
+                        "updated_at": now,
+                        "updated_by": actor,
+                    }
+                )
+            also = []
+            if self.duplicates:
+                before = {id_: _record(customer) for id_, customer in current.items()}
+                also = self.duplicates.keeping_apart(before, {id_: _record(c) for id_, c in updated.items()})
+            self.repository.keep_apart(apart, actor, now, also)
+            return [updated[customer_id], updated[other_id]]
+
+        return retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customers {customer_id}, {other_id}"))
 
     def find(self, key: UniqueKey) -> Customer | None:
         return self.repository.find(key)

@@ -22,6 +22,8 @@ class Repository(Protocol):
     def pairs_of(self, customer_id: str) -> set[str]: ...
     def save_pairs(self, customer_id, matches, stale, now) -> None: ...
     def page(self, limit: int, cursor: str | None, min_score: float = 0) -> Page: ...
+    def refiling(self, changes: list[tuple[str, dict | None, dict | None]]) -> Filing: ...
+    def pair_deletes(self, customer_id: str, other_id: str) -> list[Action]: ...
 
 
 def _keys(fingerprint: Fingerprint | None) -> set[str]:
@@ -92,6 +94,16 @@ class DuplicateFinder:
         if unchanged and ((before or {}).get("distinct_from") or []) == ((after or {}).get("distinct_from") or []):
             return []
         return self.check(after, before).actions(customer_id, checked=False)
+
+    def keeping_apart(self, before: dict[str, dict], after: dict[str, dict]) -> list[Action]:
+        """The writes beside two customers' new distinct_from (id -> record, as JSON): their block
+        entries refiled in one filing (they share blocks), and their pair's two copies deleted. The
+        listing loses the pair in the same transaction, not when the stream comes by: a reviewer who
+        dismisses it and reloads the list does not see it again."""
+        changes = [(customer_id, before[customer_id], after[customer_id]) for customer_id in sorted(after)]
+        filing = self.repository.refiling(changes)
+        first, second = sorted(after)
+        return [*(filing.actions() if len(filing) else []), *self.repository.pair_deletes(first, second)]
 
     def candidates(self, record: dict) -> list[DuplicateCandidate]:
         """Existing customers a new record (as JSON) likely duplicates, most likely first."""
