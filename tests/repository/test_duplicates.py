@@ -114,6 +114,20 @@ def test_dismissing_loses_no_concurrent_write_to_either_customer(service, finder
     assert (stored.tags, stored.distinct_from, stored.version) == (["vip"], [bob.id], 3)
 
 
+def test_merging_a_listed_pair_takes_it_off_the_listing(service, finder, catch_up, dynamodb):
+    from cis.domain.merging import MergeRequest
+    from cis.repository.factory import merge_repository
+    from cis.service.merges import MergeService
+
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    assert len(finder.page(10, None).items) == 1
+    MergeService(merge_repository(dynamodb), utcnow).merge(robert.id, MergeRequest(merge_ids=[bob.id]), "staff:c")
+    catch_up()  # the stream: the merged customer is filed under nothing, so its pairs are stale
+    assert finder.page(10, None).items == []
+
+
 def test_allow_duplicate_true_contradicting_on_duplicate_is_refused():
     from cis.domain.duplicates import on_duplicate_of
     from cis.errors import InvalidRequest
