@@ -90,6 +90,7 @@ synth: $(VENV)/.installed $(LAYER_DIR)/.installed node_modules/.installed
 
 ## bench: DynamoDB requests per API call, import throughput, items read per job run against the work due, handler import time against `import boto3`
 bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/run.py
 
 ## fuzz: the API fuzzed for longer than in `make test`, with a fresh seed (CIS_FUZZ_EXAMPLES per operation, CIS_FUZZ_SEED)

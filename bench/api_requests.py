@@ -51,13 +51,14 @@ SECOND = {
     "birthday": "1971-12-26",
     "addresses": [{"lines": ["1 Dorset Street"], "locality": "London", "postal_code": "W1U 4EG", "country": "GB"}],
 }
-# The same person entered again by someone who had her family name and birthday only (and another
-# email): a possible duplicate (listed for review, score 0.62), not a likely one (no 409). The stream
-# processor pairs the two; the merge below then folds this record into the first.
+# The same person entered again by someone who had her family name and birthday only, with two digits
+# of the day exchanged (and another email, made of her name, which tells nothing): a possible duplicate
+# (listed for review, score 0.77), not a likely one (no 409). The stream processor pairs the two; the
+# merge below then folds this record into the first.
 NAMESAKE = {
     "family_name": "Lovelace",
-    "birthday": "1985-12-10",
-    "emails": [{"address": "a.l.1985@example.net"}],
+    "birthday": "1985-12-01",
+    "emails": [{"address": "a.lovelace@example.net"}],
 }
 WARM_UP = {"given_name": "Warm", "family_name": "Upton", "emails": [{"address": "warm.upton@example.com"}]}
 

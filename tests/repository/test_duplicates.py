@@ -171,7 +171,7 @@ def test_pairs_page_most_likely_first_with_cursors(service, finder, catch_up):
     people = [
         service.create(CustomerCreate(**ROBERT), "staff:a"),
         service.create(CustomerCreate(**(ROBERT | {"emails": [], "birthday": "1955-01-01"})), "staff:a"),
-        service.create(CustomerCreate(given_name="Robert", family_name="Muller", birthday="1956-01-01"), "staff:a"),
+        service.create(CustomerCreate(given_name="Robert", family_name="Muller", birthday="1947-09-02"), "staff:a"),
     ]
     for person in people[1:]:  # edits make the three look alike: pairs come from the stream
         service.update(person.id, CustomerPatch(birthday=ROBERT["birthday"]), "staff:a", None)
@@ -189,8 +189,10 @@ def test_pairs_page_most_likely_first_with_cursors(service, finder, catch_up):
 
 def test_the_create_check_reads_its_blocks_in_one_batch_get_and_never_scans(service, repository):
     for index in range(30):
-        service.create(
-            CustomerCreate(given_name=f"Person{index}", family_name="Other", birthday=f"19{50 + index}-01-01"), "s"
+        service.create(  # look-alikes of one another (names a digit apart): kept, they are not the point here
+            CustomerCreate(given_name=f"Person{index}", family_name="Other", birthday=f"19{50 + index}-01-01"),
+            "s",
+            allow_duplicate=True,
         )
     counter = RequestCounter(repository.client)
     with counter.measure() as calls:
@@ -206,8 +208,8 @@ def test_a_crowded_block_takes_members_up_to_its_limit_and_still_guards(dynamodb
     for index in range(MAX_BLOCK_MEMBERS + 20):
         repository.file(f"01J{index:023d}", None, crowd, [])
     assert len(repository.neighbours(crowd.probe_keys())) == MAX_BLOCK_MEMBERS
-    [block] = repository.blocks(crowd.probe_keys()).values()
-    assert block.version == MAX_BLOCK_MEMBERS  # full: later records neither joined nor changed it
+    for block in repository.blocks(crowd.probe_keys()).values():
+        assert block.version == MAX_BLOCK_MEMBERS  # full: later records neither joined nor changed it
 
 
 # -- blocks written with the record: what a create, a patch and an archive see at once ----------

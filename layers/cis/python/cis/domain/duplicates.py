@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from cis.domain.ids import CUSTOMER_ID_PATTERN
+from cis.domain.matching_weights import WEIGHTS
 from cis.domain.model import Model
 from cis.errors import FieldProblem, InvalidRequest
 
@@ -47,8 +48,13 @@ def on_duplicate_of(chosen: OnDuplicate | None, allow_duplicate: bool) -> OnDupl
 
 
 class MatchReason(Model):
-    code: str = Field(description="same_mailbox, same_phone_digits, nickname, same_birthday, different_birthday...")
-    weight: float = Field(description="Log-odds this evidence adds (negative: evidence against)")
+    code: str = Field(
+        description="A level of one field's comparison (see cis.domain.matching): " + ", ".join(sorted(WEIGHTS))
+    )
+    weight: float = Field(
+        description="Log-odds this evidence adds (negative: evidence against); the score is the logistic of "
+        "a prior plus the weights of its reasons"
+    )
     detail: str = Field(description="What agreed or differed, as compared (transliterated, normalized)")
 
 
