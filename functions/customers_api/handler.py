@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.api.operations import operation
 from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch, CustomerStatus
+from cis.domain.duplicates import OnDuplicate, on_duplicate_of, pair_id
 from cis.domain.keys import key_from_query
 from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, idempotency_store
 from cis.service.customers import CustomerService, utcnow
@@ -30,14 +31,24 @@ def _customer(status: int, customer: Customer, **headers: str) -> Response[Custo
 @operation(app, "createCustomer")
 def create_customer(
     body: CustomerCreate,
-    allow_duplicate: Annotated[
-        bool, Query(description="Create even if likely duplicates exist; they are remembered as distinct")
-    ] = False,
+    on_duplicate: Annotated[
+        OnDuplicate | None,
+        Query(
+            description="On likely duplicates: reject (409 with the candidates; the default), allow (create, "
+            "remembered as distinct: never listed), review (create, and list the pairs in /v1/duplicates; "
+            "the Review-Pairs header names them)"
+        ),
+    ] = None,
+    allow_duplicate: Annotated[bool, Query(description="true: the same as on_duplicate=allow (older clients)")] = False,
 ) -> Response[Customer]:
-    customer = service.create(body, http.principal(app).actor, allow_duplicate=allow_duplicate)
+    chosen = on_duplicate_of(on_duplicate, allow_duplicate)
+    customer, candidates = service.created(body, http.principal(app).actor, chosen)
     metrics.add_metric(name="CustomersCreated", unit=MetricUnit.Count, value=1)
     logger.info("customer created", extra={"customer_id": customer.id})
-    return _customer(201, customer, Location=f"/v1/customers/{customer.id}")
+    headers = {"Location": f"/v1/customers/{customer.id}"}
+    if chosen == "review":
+        headers["Review-Pairs"] = ",".join(pair_id(customer.id, c.customer_id) for c in candidates)
+    return _customer(201, customer, **headers)
 
 
 @operation(app, "listCustomers")

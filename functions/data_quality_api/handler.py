@@ -8,7 +8,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.api.operations import operation
-from cis.domain.duplicates import DuplicatePage
+from cis.domain.duplicates import PAIR_ID_PATTERN, DismissedPair, DuplicatePage, customers_of
+from cis.domain.duplicates import pair_id as id_of_pair
 from cis.domain.imports import ImportReport, ImportRequest
 from cis.domain.merging import MergeLog, MergeRequest
 from cis.domain.splitting import SplitRequest, SplitResult
@@ -35,6 +36,7 @@ customers = CustomerService(customer_repository(client), duplicates)
 imports = ImportService(import_repository(client), customers, duplicates, blocks, utcnow)
 app = http.create_resolver(lambda: idempotency_store(client))
 
+PairId = Annotated[str, Path(pattern=PAIR_ID_PATTERN, description="<customer id>~<other customer id>, sorted")]
 MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (ULID)")]
 
 
@@ -42,9 +44,22 @@ MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (
 def list_duplicates(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    min_score: Annotated[
+        float, Query(ge=0, le=1, description="Only pairs scored at least this (to 0.001); 0.8 and above are likely")
+    ] = 0,
 ) -> DuplicatePage:
-    page = duplicates.page(limit, cursor)
+    page = duplicates.page(limit, cursor, min_score)
     return DuplicatePage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@operation(app, "dismissDuplicate")
+def dismiss_duplicate(pair_id: PairId) -> DismissedPair:
+    first, second = sorted(customers_of(pair_id))  # either order names the same pair
+    kept = customers.keep_apart(first, second, http.principal(app).actor)
+    logger.info("pair dismissed", extra={"customer_ids": [first, second]})
+    return DismissedPair(
+        pair_id=id_of_pair(first, second), customer_ids=[first, second], versions=[c.version for c in kept]
+    )
 
 
 @operation(app, "mergeCustomers")

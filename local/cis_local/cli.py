@@ -9,6 +9,7 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 from cis.domain.moments import parse_day
 from cis.topology import FUNCTIONS, STREAM_PROCESSOR, Role
@@ -277,6 +278,8 @@ def _openapi(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cis", description=__doc__)
+    from cis.domain.imports import OnDuplicate  # the import's choices, as the API takes them
+
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="serve the API on 127.0.0.1 with an embedded DynamoDB (moto)")
@@ -315,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     load = commands.add_parser("import", help="import customers from a CSV file (resumable: re-run after a stop)")
     load.add_argument("file")
     load.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help="e.g. Surname=family_name")
-    load.add_argument("--on-duplicate", choices=["skip", "merge", "create"], default="skip")
+    load.add_argument("--on-duplicate", choices=list(get_args(OnDuplicate)), default="skip")
     load.add_argument("--report", help="where the row report goes (default: FILE.report.csv)")
     load.add_argument("--chunk", type=int, default=200, help="rows per request")
     load.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -95,6 +95,8 @@ def import_file(
                 answer = response.json()
                 for result in answer["results"]:
                     totals[result["outcome"]] += 1
+                    if result.get("for_review"):
+                        totals["for_review"] += 1
                     _report_lines(report, result)
                 bar.update(count)
                 bar.set_postfix(created=totals["created"], invalid=totals["invalid"], duplicates=totals["duplicate"])
@@ -102,9 +104,11 @@ def import_file(
 
 
 def _report_lines(report: csv.DictWriter, result: dict) -> None:
-    if result["outcome"] == "created":
-        return
     base = {name: result.get(name) for name in ("row", "outcome", "customer_id", "duplicate_of", "score")}
+    if result["outcome"] == "created":
+        if result.get("for_review"):  # created beside likely duplicates: the pairs to look at
+            report.writerow(base | {"problem": "listed for review: " + " ".join(result["for_review"])})
+        return
     for problem in result.get("problems") or [{}]:
         report.writerow(base | {name: problem.get(name, "") for name in ("column", "field", "problem")})
 

@@ -66,6 +66,54 @@ def test_a_near_duplicate_is_refused_with_candidates_and_created_when_allowed(as
     assert pairs_with(as_role(M), robert["id"]) == []  # a choice made once is not asked again
 
 
+def test_a_create_for_review_is_201_naming_its_pairs_which_are_listed_and_no_distinct_from_is_recorded(as_role, unique):
+    support = as_role(S)
+    robert, bob = issue_17_pair(unique, 0)
+    first = support.post("/v1/customers", json=robert).json()
+    created = support.post("/v1/customers", params={"on_duplicate": "review"}, json=bob)
+    assert created.status_code == 201, created.text
+    pair_id = "~".join(sorted([first["id"], created.json()["id"]]))
+    assert created.headers["Review-Pairs"] == pair_id and created.json()["distinct_from"] is None
+    deadline = time.monotonic() + 30
+    while not (pairs := pairs_with(as_role(M), first["id"])) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    [pair] = pairs
+    assert pair["pair_id"] == pair_id and all(isinstance(reason["weight"], float) for reason in pair["reasons"])
+    strict = support.get("/v1/duplicates", params={"min_score": min(1, round(pair["score"], 3) + 0.001)}).json()
+    assert pair_id not in [listed["pair_id"] for listed in strict["items"]]
+    assert support.get("/v1/duplicates", params={"min_score": "1.5"}).status_code in (400, 422)
+    contradiction = support.post("/v1/customers", params={"on_duplicate": "review", "allow_duplicate": "true"}, json={})
+    assert contradiction.status_code in (400, 422)
+
+
+def test_a_dismissed_pair_leaves_the_listing_and_both_customers_remember_it(as_role, unique):
+    support = as_role(S)
+    robert, bob = issue_17_pair(unique, 1)
+    first = support.post("/v1/customers", json=robert).json()
+    second = support.post("/v1/customers", params={"on_duplicate": "review"}, json=bob).json()
+    pair_id = "~".join(sorted([first["id"], second["id"]]))
+    deadline = time.monotonic() + 30
+    while not pairs_with(support, first["id"]) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert as_role(M).post(f"/v1/duplicates/{pair_id}/dismiss").status_code == 403  # as merging
+    reversed_id = "~".join(sorted([first["id"], second["id"]], reverse=True))
+    dismissed = support.post(f"/v1/duplicates/{reversed_id}/dismiss")
+    assert dismissed.status_code == 200, dismissed.text
+    assert dismissed.json() == {
+        "pair_id": pair_id,
+        "customer_ids": sorted([first["id"], second["id"]]),
+        "versions": [2, 2],
+    }
+    assert pairs_with(support, first["id"]) == []  # at once: the dismissal deleted both copies
+    assert support.get(f"/v1/customers/{first['id']}").json()["distinct_from"] == [second["id"]]
+    assert support.get(f"/v1/customers/{second['id']}").json()["distinct_from"] == [first["id"]]
+    filed(support, second["id"])
+    assert pairs_with(support, first["id"]) == []
+    assert support.post("/v1/duplicates/not-a-pair/dismiss").status_code in (400, 422)
+    nobody = "01ARZ3NDEKTSV4RRFFQ69G5FAV~01ARZ3NDEKTSV4RRFFQ69G5FAW"
+    assert support.post(f"/v1/duplicates/{nobody}/dismiss").status_code == 404
+
+
 def test_an_edit_that_makes_two_customers_look_alike_lists_the_pair(as_role, unique):
     support = as_role(S)
     family = f"Okafor {unique}"

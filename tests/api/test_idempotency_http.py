@@ -88,6 +88,12 @@ def _case(operation_id: str, client, unique: str) -> Case:
         body = {"customer": {"given_name": "Other"}, "interaction_ids": [note.json()["id"]]}
         moved = lambda: 1 - _timeline_count(client, customer_id, "note")()  # noqa: E731
         return Case(f"{base}/split", body, body | {"customer": {"given_name": "Else"}}, moved)
+    if operation_id == "dismissDuplicate":
+        other = _customer(client, unique, "Ada")
+        pair = "~".join(sorted([customer_id, other]))
+        version = lambda: client.get(f"/v1/customers/{other}").json()["version"] - 1  # noqa: E731
+        nobody = "01ARZ3NDEKTSV4RRFFQ69G5FAV~01ARZ3NDEKTSV4RRFFQ69G5FAW"
+        return Case(f"/v1/duplicates/{pair}/dismiss", None, None, version, f"/v1/duplicates/{nobody}/dismiss")
     if operation_id == "importCustomers":
         email = f"imported.{unique}@example.com"
         body = {"csv": f"given_name,family_name,email\nImp,Orted{unique},{email}\n"}
@@ -109,6 +115,7 @@ def test_every_post_route_is_covered_here():
         "undoMerge",
         "splitCustomer",
         "importCustomers",
+        "dismissDuplicate",
     }
 
 

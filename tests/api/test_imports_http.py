@@ -91,3 +91,25 @@ def test_a_row_with_a_bad_birthday_is_reported_with_its_other_problems_and_the_r
     assert second["outcome"] == "invalid" and second["problems"][0]["field"] == "birthday"
     assert "not a real date" in second["problems"][0]["problem"]
     assert third["outcome"] == "created"
+
+
+def test_cis_import_for_review_creates_look_alikes_counts_them_and_names_their_pairs_in_the_report(
+    bulk_api, unique, tmp_path
+):
+    support = Client(bulk_api.url, [Role.SUPPORT])
+    family = f"Lindqvist{unique}"
+    first = support.post(
+        "/v1/customers", json={"given_name": "Robert", "family_name": family, "birthday": "1980-05-17"}
+    )
+    path = tmp_path / "look-alikes.csv"
+    path.write_text(f"given_name,family_name,birthday\nBob,{family},1980-05-17\n", encoding="utf-8")
+    token = tokens.mint([Role.SUPPORT])
+
+    totals = run_import(bulk_api.url, token, path, {}, "review", tmp_path / "report.csv", progress=False)
+
+    assert (totals["created"], totals["for_review"]) == (1, 1)
+    [line] = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8")))
+    bob = line["customer_id"]
+    assert line["outcome"] == "created"
+    assert line["problem"] == "listed for review: " + "~".join(sorted([first.json()["id"], bob]))
+    assert support.get(f"/v1/customers/{bob}").json()["distinct_from"] is None

@@ -54,6 +54,90 @@ def test_allow_duplicate_creates_and_remembers_the_choice_so_the_pair_is_not_lis
     assert finder.page(10, None).items == []
 
 
+def test_a_create_for_review_lists_its_likely_pairs_and_records_no_distinct_from(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    catch_up()
+    bob, candidates = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    assert [candidate.customer_id for candidate in candidates] == [robert.id]
+    assert bob.distinct_from is None and service.get(bob.id).distinct_from is None
+    [pair] = finder.page(10, None).items
+    assert pair["customer_ids"] == sorted([robert.id, bob.id])
+    assert all(isinstance(reason["weight"], float) for reason in pair["reasons"])
+
+
+def test_min_score_keeps_the_pairs_scored_at_least_that(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    [pair] = finder.page(10, None).items
+    assert pair["pair_id"] == "~".join(sorted([robert.id, bob.id]))
+    score = round(pair["score"], 3)
+    assert [p["pair_id"] for p in finder.page(10, None, min_score=score).items] == [pair["pair_id"]]
+    assert finder.page(10, None, min_score=min(1, score + 0.001)).items == []
+
+
+def test_a_dismissed_pair_leaves_the_listing_at_once_and_is_never_listed_again(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    assert len(finder.page(10, None).items) == 1
+    kept = service.keep_apart(bob.id, robert.id, "staff:c")
+    assert [(c.id, c.version, c.distinct_from) for c in kept] == [(bob.id, 2, [robert.id]), (robert.id, 2, [bob.id])]
+    assert finder.page(10, None).items == []  # in the same transaction, not when the stream comes by
+    catch_up()
+    service.update(bob.id, CustomerPatch(birthday=ROBERT["birthday"]), "staff:b", None)  # now even more alike
+    catch_up()
+    assert finder.page(10, None).items == []
+    assert service.get(robert.id).distinct_from == [bob.id] and service.get(bob.id).distinct_from == [robert.id]
+    assert service.get(robert.id).updated_by == "staff:c"
+
+
+def test_dismissing_loses_no_concurrent_write_to_either_customer(service, finder, catch_up):
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    read, raced = service.get, []
+
+    def read_then_let_a_tag_in(customer_id):
+        current = read(customer_id)
+        if not raced:
+            raced.append(customer_id)
+            service.get = read  # the rival's own read-modify-write reads as usual
+            service.add_tag(robert.id, "vip", "staff:d")
+            service.get = read_then_let_a_tag_in
+        return current
+
+    service.get = read_then_let_a_tag_in
+    service.keep_apart(robert.id, bob.id, "staff:c")
+    del service.get
+    stored = service.get(robert.id)
+    assert (stored.tags, stored.distinct_from, stored.version) == (["vip"], [bob.id], 3)
+
+
+def test_merging_a_listed_pair_takes_it_off_the_listing(service, finder, catch_up, dynamodb):
+    from cis.domain.merging import MergeRequest
+    from cis.repository.factory import merge_repository
+    from cis.service.merges import MergeService
+
+    robert = service.create(CustomerCreate(**ROBERT), "staff:a")
+    bob, _ = service.created(CustomerCreate(**BOB), "staff:b", "review")
+    catch_up()
+    assert len(finder.page(10, None).items) == 1
+    MergeService(merge_repository(dynamodb), utcnow).merge(robert.id, MergeRequest(merge_ids=[bob.id]), "staff:c")
+    catch_up()  # the stream: the merged customer is filed under nothing, so its pairs are stale
+    assert finder.page(10, None).items == []
+
+
+def test_allow_duplicate_true_contradicting_on_duplicate_is_refused():
+    from cis.domain.duplicates import on_duplicate_of
+    from cis.errors import InvalidRequest
+
+    assert on_duplicate_of(None, True) == "allow" and on_duplicate_of(None, False) == "reject"
+    assert on_duplicate_of("review", False) == "review"
+    with pytest.raises(InvalidRequest):
+        on_duplicate_of("review", True)
+
+
 def test_a_duplicate_made_by_an_edit_is_listed_as_a_pair_and_leaves_when_the_edit_is_undone(service, finder, catch_up):
     robert = service.create(CustomerCreate(**ROBERT), "staff:a")
     other = service.create(CustomerCreate(given_name="Bob", family_name="Mueller"), "staff:b")

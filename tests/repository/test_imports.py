@@ -126,6 +126,19 @@ def test_create_anyway_remembers_the_likely_duplicate(importer, customers, catch
     assert customers.get(report.results[0].customer_id).distinct_from == [existing.id]
 
 
+def test_an_import_for_review_creates_the_row_lists_its_pair_and_counts_it(importer, customers, catch_up):
+    existing = customers.create(CustomerCreate(given_name="Ada", family_name="Lovelace", birthday="1985-12-10"), "s")
+    catch_up()
+    report = load(importer, "Ada,Lovelace,,,1985-12-10,,,,,", "Zoe,Quist,zoe@example.com,,,,,,,", on_duplicate="review")
+    assert (report.created, report.for_review, report.duplicates) == (2, 1, 0)
+    ada, zoe = by_row(report)[2], by_row(report)[3]
+    assert ada.for_review == ["~".join(sorted([existing.id, ada.customer_id]))] and zoe.for_review == []
+    assert customers.get(ada.customer_id).distinct_from is None
+    catch_up()
+    [pair] = customers.duplicates.page(10, None).items
+    assert pair["customer_ids"] == sorted([existing.id, ada.customer_id])
+
+
 def test_unknown_columns_are_refused_before_any_row_unless_mapped(importer):
     with pytest.raises(InvalidRequest) as refused:
         importer.load(ImportRequest(csv="Vorname,email\nAda,ada@example.com"), "import:staff:test")

@@ -83,7 +83,8 @@ class PossibleDuplicate(Conflict):
     def __init__(self, candidates: list):
         super().__init__(
             f"this looks like {len(candidates)} existing customer(s): check the candidates, "
-            "then update one of them, or create anyway with ?allow_duplicate=true",
+            "then update one of them, or create anyway: ?on_duplicate=review lists the pairs for review, "
+            "?on_duplicate=allow (or allow_duplicate=true) keeps them apart for good",
             code="possible_duplicate",
         )
         self.candidates = candidates

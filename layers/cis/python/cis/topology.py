@@ -40,7 +40,8 @@ class Route(NamedTuple):
     # 413 and 415 where a body is taken).
     errors: tuple[int, ...] = ()
     # Response headers on success beyond Location, which every 201 carries: ETag for a versioned
-    # resource (If-Match takes it back), Current-State for a consent decision.
+    # resource (If-Match takes it back), Current-State for a consent decision, Review-Pairs for a create
+    # with on_duplicate=review.
     headers: tuple[str, ...] = ()
     tag: str = ""  # groups operations in generated clients; empty: the function's tag
 
@@ -128,6 +129,7 @@ TABLE = TableSpec(
 
 WRITERS = frozenset({Role.ADMIN, Role.SALES, Role.SUPPORT})
 ETAG = ("ETag",)
+CREATED = (*ETAG, "Review-Pairs")  # a customer's create names the pairs it listed for review
 
 CUSTOMERS_API = Function(
     name="customers_api",
@@ -135,7 +137,7 @@ CUSTOMERS_API = Function(
     table_access="read_write",
     tag="customers",
     routes=(
-        Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer", 201, (409,), ETAG),
+        Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer", 201, (409,), CREATED),
         Route(
             "GET",
             "/v1/customers",
@@ -257,6 +259,15 @@ DATA_QUALITY_API = Function(
     timeout_s=29,  # a merge moves every item of the merged customers: API Gateway's own limit
     routes=(
         Route("GET", "/v1/duplicates", ALL_STAFF, "Likely duplicate customers, most likely first", "listDuplicates"),
+        Route(
+            "POST",
+            "/v1/duplicates/{pair_id}/dismiss",
+            WRITERS,  # as merging: the other answer to the same question
+            "Dismiss a listed pair: the two customers are remembered as distinct and never listed again",
+            "dismissDuplicate",
+            200,
+            (404, 409),
+        ),
         Route(
             "POST",
             f"{ENTRY}/merge",

@@ -30,6 +30,8 @@ RESPONSE_HEADERS = {
     "Location": "Where the created resource can be read",
     "Current-State": "true when this decision is the current one; false when a later capture is",
     "Retry-After": "Seconds to wait before retrying",
+    "Review-Pairs": "With on_duplicate=review: the ids of the pairs listed for review (<id>~<other id>, sorted), "
+    "comma-separated; empty when the customer looked like no one",
 }
 _RETRY_LATER = {409: "With code concurrent_update or in_progress: seconds to wait before retrying", 503: None}
 

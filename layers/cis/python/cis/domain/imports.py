@@ -24,7 +24,7 @@ from cis.errors import FieldProblem, InvalidRequest
 
 MAX_ROWS = 500  # per request: a chunk a function handles well inside API Gateway's 29 s
 IGNORE = "-"
-OnDuplicate = Literal["skip", "merge", "create"]
+OnDuplicate = Literal["skip", "merge", "create", "review"]
 
 
 class ImportRequest(Strict):
@@ -50,7 +50,8 @@ class ImportRequest(Strict):
     on_duplicate: OnDuplicate = Field(
         default="skip",
         description="skip: report the existing customer; merge: fill the existing customer's gaps from the "
-        "row; create: create anyway, remembered as distinct",
+        "row; create: create anyway, remembered as distinct; review: create, and list the likely pairs in "
+        "/v1/duplicates to merge or dismiss later",
     )
 
 
@@ -68,6 +69,9 @@ class RowOutcome(Model):
     customer_id: str | None = None
     duplicate_of: str | None = None
     score: float | None = None
+    for_review: list[str] = Field(
+        default_factory=list, description="on_duplicate=review: the pairs listed for review (<id>~<other id>, sorted)"
+    )
     problems: list[RowProblem] = Field(default_factory=list, description="Each mistake: column, field, problem")
 
 
@@ -79,6 +83,7 @@ class ImportReport(Model):
     duplicates: int
     invalid: int
     already_imported: int
+    for_review: int = Field(description="Rows created with likely duplicates listed for review (on_duplicate=review)")
     results: list[RowOutcome]
 
 

@@ -268,6 +268,33 @@ class CustomerRepository:
             raise too_many_writes(len(actions))
         self._transact(customer.id, actions, added)
 
+    def keep_apart(
+        self, apart: dict[str, tuple[list[str], int]], actor: str, now: datetime, also: list[Action] = ()
+    ) -> None:
+        """Set each customer's distinct_from (id -> (ids, the version read)) as a new version, with `also`
+        (their blocks, the pair's items), in one transaction: every profile still at the version read."""
+        actions: list[Action] = []
+        for customer_id, (distinct_from, version) in sorted(apart.items()):
+            expression, names, values = field_updates({"distinct_from": distinct_from}, actor, now)
+            update = {
+                "TableName": self.table,
+                "Key": keys.customer_key(customer_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "#version = :previous AND attribute_not_exists(merge_lock)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values | {":previous": {"N": str(version)}},
+            }
+            actions.append((f"profile {customer_id}", {"Update": update}))
+        try:
+            transact(self.client, [*actions, *also])
+        except TransactionCancelled as cancelled:
+            for customer_id in sorted(apart):
+                if cancelled.failed(f"profile {customer_id}"):
+                    raise stale(self.client, self.table, customer_id) from cancelled
+            if blocks_changed(cancelled) or cancelled.lost_race:
+                raise VersionConflict from cancelled
+            raise
+
     def _transact(self, customer_id: str, actions: list[Action], new_keys: list[UniqueKey]) -> None:
         """Run actions that write the profile and put `new_keys`' lookup items; say which refused."""
         try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from cis.domain.duplicates import pair_id
 from cis.domain.matching import Fingerprint, Match
 from cis.domain.moments import timestamp
 from cis.repository import keys
@@ -271,14 +272,25 @@ class DuplicateRepository:
             ]
         return requests
 
-    def page(self, limit: int, cursor: str | None) -> Page:
-        """Pairs, most likely first: one Query per page on the listed copies."""
+    def pair_deletes(self, customer_id: str, other_id: str) -> list[Action]:
+        """Both copies of a pair, deleted (in the transaction that keeps the two apart)."""
+        return [
+            ("pair", {"Delete": {"TableName": self.table, "Key": keys.pair_key(side, other)}})
+            for side, other in ((customer_id, other_id), (other_id, customer_id))
+        ]
+
+    def page(self, limit: int, cursor: str | None, min_score: float = 0) -> Page:
+        """Pairs, most likely first, down to min_score (to the listing's 0.001): one Query per page on
+        the listed copies, the bound in the key condition so no page is cut short by a filter."""
         request = {
             "TableName": self.table,
             "IndexName": keys.LIST_INDEX,
             "KeyConditionExpression": "GSI1PK = :partition",
             "ExpressionAttributeValues": {":partition": {"S": keys.DUPLICATES_PARTITION}},
         }
+        if min_score > 0:
+            request["KeyConditionExpression"] += " AND GSI1SK >= :least"
+            request["ExpressionAttributeValues"][":least"] = {"S": keys.listing_floor(min_score)}
         expected = {"PK": None, "SK": keys.PAIR_PREFIX, "GSI1PK": keys.DUPLICATES_PARTITION, "GSI1SK": None}
         items, next_cursor = keys.newest_first(self.client, request, limit, cursor, expected)
         pairs = []
@@ -286,6 +298,7 @@ class DuplicateRepository:
             values = from_attributes(item)
             pairs.append(
                 {
+                    "pair_id": pair_id(*values["customer_ids"]),
                     "customer_ids": values["customer_ids"],
                     "score": float(values["score"]),
                     "reasons": [r | {"weight": float(r["weight"])} for r in values["reasons"]],

@@ -155,6 +155,11 @@ def pair_listing(score: float, first_id: str, second_id: str) -> dict[str, dict]
     return {"GSI1PK": _s(DUPLICATES_PARTITION), "GSI1SK": _s(f"{score:.3f}#{first_id}#{second_id}")}
 
 
+def listing_floor(min_score: float) -> str:
+    """The least GSI1SK of the pairs listed at min_score or above (scores sort as their 3-decimal text)."""
+    return f"{min_score:.3f}"
+
+
 def merge_log_key(merge_id: str) -> dict[str, dict]:
     return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s("LOG")}
 

@@ -10,7 +10,7 @@ from typing import Protocol
 from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
-from cis.domain.duplicates import DuplicateCandidate
+from cis.domain.duplicates import DuplicateCandidate, OnDuplicate
 from cis.domain.keys import UniqueKey
 from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
 from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate, concurrent_update
@@ -32,6 +32,9 @@ class Repository(Protocol):
     def replace(self, customer: Customer, previous: Customer, also: list = ()) -> None: ...
     def update_fields(self, customer_id, changes, expected_version, actor, now) -> Customer: ...
     def archive(self, customer_id, expected_version, actor, now, also: list = (), read_version=None) -> None: ...
+    def keep_apart(
+        self, apart: dict[str, tuple[list[str], int]], actor: str, now: datetime, also: list = ()
+    ) -> None: ...
     def get(self, customer_id: str) -> Customer | None: ...
     def missing(self, customer_id: str) -> Exception: ...
     def find(self, key: UniqueKey) -> Customer | None: ...
@@ -48,6 +51,7 @@ class Check(Protocol):
 class Duplicates(Protocol):
     def check(self, record: dict | None, before: dict | None = None) -> Check: ...
     def refiling(self, before: dict | None, after: dict | None, customer_id: str) -> list: ...
+    def keeping_apart(self, before: dict[str, dict], after: dict[str, dict]) -> list: ...
 
 
 @cache
@@ -93,24 +97,32 @@ class CustomerService:
         self.pause = pause
 
     def create(self, data: CustomerCreate, actor: str, allow_duplicate: bool = False) -> Customer:
-        """A new customer. Likely duplicates stop it (PossibleDuplicate) unless the caller allows
-        them; then the record remembers whom it was knowingly kept apart from."""
+        """A new customer; likely duplicates stop it unless allowed (see created)."""
+        return self.created(data, actor, "allow" if allow_duplicate else "reject")[0]
+
+    def created(
+        self, data: CustomerCreate, actor: str, on_duplicate: OnDuplicate = "reject"
+    ) -> tuple[Customer, list[DuplicateCandidate]]:
+        """A new customer, and the likely duplicates it was created beside. On likely duplicates:
+        reject stops it (PossibleDuplicate); allow creates it remembering whom it was knowingly kept
+        apart from (distinct_from: the pairs are never listed); review creates it remembering nothing,
+        so the stream lists its pairs for someone to merge or dismiss later."""
         record = data.model_dump(mode="json")
 
-        def attempt() -> Customer:
+        def attempt() -> tuple[Customer, list[DuplicateCandidate]]:
             # The blocks are read (one BatchGetItem) and written by the create's transaction on the
             # versions read: it commits only if no block it checked changed meanwhile.
             check = self.duplicates.check(record) if self.duplicates else None
             candidates = check.candidates() if check else []
-            if candidates and not allow_duplicate:
+            if candidates and on_duplicate == "reject":
                 raise PossibleDuplicate(candidates)
-            distinct_from = [candidate.customer_id for candidate in candidates] or None
-            customer = Customer.new(data, self.new_id(), actor, self.clock(), distinct_from)
+            kept_apart = on_duplicate == "allow" and [candidate.customer_id for candidate in candidates]
+            customer = Customer.new(data, self.new_id(), actor, self.clock(), kept_apart or None)
             if check:
                 self.repository.create(customer, check.actions(customer.id, _record(customer)))
             else:
                 self.repository.create(customer)
-            return customer
+            return customer, candidates
 
         # A concurrent create claiming the same email or phone, or filing in a block this one checked,
         # cancels our transaction; once it has committed, the retry sees its lookup item (a duplicate
@@ -210,6 +222,37 @@ class CustomerService:
             self.repository.archive(customer_id, expected_version, actor, self.clock(), also, current.version)
 
         retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customer {customer_id}"))
+
+    def keep_apart(self, customer_id: str, other_id: str, actor: str) -> list[Customer]:
+        """Two customers are not one person (a listed pair dismissed): each remembers the other in
+        distinct_from, as a new version of each, with their blocks refiled and the pair's items deleted,
+        all in one transaction on the versions read; a writer in between makes it read both again."""
+        if customer_id == other_id:
+            raise InvalidRequest("a pair is two customers", [FieldProblem("pair_id", "names one customer twice")])
+
+        def attempt() -> list[Customer]:
+            current = {id_: self.get(id_) for id_ in (customer_id, other_id)}
+            now, apart = self.clock(), {}
+            updated = {}
+            for id_, other in ((customer_id, other_id), (other_id, customer_id)):
+                ids = sorted({*(current[id_].distinct_from or []), other})
+                apart[id_] = (ids, current[id_].version)
+                updated[id_] = current[id_].model_copy(
+                    update={
+                        "distinct_from": ids,
+                        "version": current[id_].version + 1,
+                        "updated_at": now,
+                        "updated_by": actor,
+                    }
+                )
+            also = []
+            if self.duplicates:
+                before = {id_: _record(customer) for id_, customer in current.items()}
+                also = self.duplicates.keeping_apart(before, {id_: _record(c) for id_, c in updated.items()})
+            self.repository.keep_apart(apart, actor, now, also)
+            return [updated[customer_id], updated[other_id]]
+
+        return retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customers {customer_id}, {other_id}"))
 
     def find(self, key: UniqueKey) -> Customer | None:
         return self.repository.find(key)

@@ -21,7 +21,9 @@ class Repository(Protocol):
     def filing(self, seen: dict[str, Block]) -> Filing: ...
     def pairs_of(self, customer_id: str) -> set[str]: ...
     def pair_requests(self, customer_id, matches, stale, now) -> list[dict]: ...
-    def page(self, limit: int, cursor: str | None) -> Page: ...
+    def page(self, limit: int, cursor: str | None, min_score: float = 0) -> Page: ...
+    def refiling(self, changes: list[tuple[str, dict | None, dict | None]]) -> Filing: ...
+    def pair_deletes(self, customer_id: str, other_id: str) -> list[Action]: ...
 
 
 def _keys(fingerprint: Fingerprint | None) -> set[str]:
@@ -93,6 +95,16 @@ class DuplicateFinder:
             return []
         return self.check(after, before).actions(customer_id, checked=False)
 
+    def keeping_apart(self, before: dict[str, dict], after: dict[str, dict]) -> list[Action]:
+        """The writes beside two customers' new distinct_from (id -> record, as JSON): their block
+        entries refiled in one filing (they share blocks), and their pair's two copies deleted. The
+        listing loses the pair in the same transaction, not when the stream comes by: a reviewer who
+        dismisses it and reloads the list does not see it again."""
+        changes = [(customer_id, before[customer_id], after[customer_id]) for customer_id in sorted(after)]
+        filing = self.repository.refiling(changes)
+        first, second = sorted(after)
+        return [*(filing.actions() if len(filing) else []), *self.repository.pair_deletes(first, second)]
+
     def candidates(self, record: dict) -> list[DuplicateCandidate]:
         """Existing customers a new record (as JSON) likely duplicates, most likely first."""
         return self.check(record).candidates()
@@ -130,8 +142,8 @@ class DuplicateFinder:
                 written.setdefault(customer_id, {})[other] = written.setdefault(other, {})[customer_id] = False
             yield self.repository.pair_requests(customer_id, matches, stale, now)
 
-    def page(self, limit: int, cursor: str | None) -> Page:
-        return self.repository.page(limit, cursor)
+    def page(self, limit: int, cursor: str | None, min_score: float = 0) -> Page:
+        return self.repository.page(limit, cursor, min_score)
 
 
 def _matching_changed(before: dict | None, after: dict | None) -> bool:

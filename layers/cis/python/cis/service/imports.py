@@ -22,6 +22,7 @@ from datetime import datetime
 from ulid import ULID
 
 from cis.domain.customer import Customer, CustomerCreate
+from cis.domain.duplicates import pair_id
 from cis.domain.imports import ImportReport, ImportRequest, RowOutcome, parse_csv, validate
 from cis.domain.keys import unique_keys
 from cis.domain.matching import Fingerprint
@@ -66,6 +67,7 @@ class _Plan:
     new: list[tuple[int, Customer]] = field(default_factory=list)
     duplicates: dict[int, tuple[CustomerCreate, str, float]] = field(default_factory=dict)  # row -> (data, of, score)
     seen: dict[str, Block] = field(default_factory=dict)  # the blocks the rows were checked against, as read
+    review: dict[int, list[str]] = field(default_factory=dict)  # row -> its likely duplicates (on_duplicate=review)
 
 
 class ImportService:
@@ -145,12 +147,16 @@ class ImportService:
             # Existing customers and earlier rows alike: both are members of the planned blocks.
             neighbours = planned.members(fingerprint.probe_keys())
             scored = [(m.score, id_) for id_, m in matches_among(neighbours, record, listed=False).items()]
-            if scored and on_duplicate != "create":
+            if scored and on_duplicate not in ("create", "review"):
                 score, existing = max(scored)
                 plan.duplicates[number] = (data, existing, score)
                 continue
-            # Created anyway (on_duplicate=create), knowingly: the likely duplicates are remembered.
-            customer = Customer.new(data, str(ULID()), actor, now, sorted({id_ for _, id_ in scored}))
+            # Created anyway: knowingly (create: the likely duplicates are remembered as distinct), or
+            # to decide later (review: nothing is remembered, so the stream lists the pairs).
+            likely = sorted({id_ for _, id_ in scored})
+            customer = Customer.new(data, str(ULID()), actor, now, None if on_duplicate == "review" else likely)
+            if on_duplicate == "review" and likely:
+                plan.review[number] = likely
             plan.new.append((number, customer))
             claimed |= {key: customer.id for key in mine}
             planned.file(customer.id, None, fingerprint, customer.distinct_from)
@@ -161,7 +167,8 @@ class ImportService:
         retry = set(self.ledger.create(ledger_id, plan.new, hashes, plan.seen))
         outcomes = {}
         for number, customer in plan.new:
-            outcomes[number] = RowOutcome(row=number, outcome="created", customer_id=customer.id)
+            review = [pair_id(customer.id, other) for other in plan.review.get(number, [])]
+            outcomes[number] = RowOutcome(row=number, outcome="created", customer_id=customer.id, for_review=review)
             if number in retry:  # only the row at fault is held back: a key or a block another writer took
                 outcomes[number] = self._create_one(ledger_id, number, customer, hashes[number], on_duplicate)
         return outcomes
@@ -175,16 +182,18 @@ class ImportService:
             record = customer.model_dump(mode="json")
             check = self.finder.check(record)
             found = [c for c in check.candidates() if c.customer_id not in (customer.distinct_from or [])]
-            if found and on_duplicate != "create":
+            if found and on_duplicate not in ("create", "review"):
                 return RowOutcome(
                     row=number, outcome="duplicate", duplicate_of=found[0].customer_id, score=found[0].score
                 )
-            apart = sorted({*(customer.distinct_from or []), *(c.customer_id for c in found)}) or None
-            kept = customer.model_copy(update={"distinct_from": apart})
+            review = on_duplicate == "review"
+            apart = sorted({*(customer.distinct_from or []), *([] if review else (c.customer_id for c in found))})
+            kept = customer.model_copy(update={"distinct_from": apart or None})
             self.ledger.create_one(
                 ledger_id, number, kept, row_hash, check.actions(kept.id, kept.model_dump(mode="json"))
             )
-            return RowOutcome(row=number, outcome="created", customer_id=customer.id)
+            pairs = [pair_id(customer.id, c.customer_id) for c in found] if review else []
+            return RowOutcome(row=number, outcome="created", customer_id=customer.id, for_review=pairs)
 
         try:
             return retry_on_conflict(attempt)
@@ -206,5 +215,6 @@ def _report(source: str, outcomes: dict[int, RowOutcome]) -> ImportReport:
         duplicates=count("duplicate"),
         invalid=count("invalid"),
         already_imported=count("already_imported"),
+        for_review=sum(1 for result in results if result.for_review),
         results=results,
     )
