@@ -9,7 +9,6 @@ Client edits change only the client's fields and bump `version`; system-kept att
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,15 +31,10 @@ from cis.errors import (
 from cis.repository import keys
 from cis.repository.batches import batch_get
 from cis.repository.items import from_attributes, to_attributes, to_value
+from cis.repository.keys import Page as Page  # where callers have long found it
 from cis.repository.transactions import CONDITION_FAILED, LOST_RACE, Action, TransactionCancelled, transact
 
 MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    next_cursor: str | None
 
 
 class VersionConflict(Exception):

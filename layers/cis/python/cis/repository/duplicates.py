@@ -24,8 +24,8 @@ from cis.domain.matching import Fingerprint, Match
 from cis.domain.moments import timestamp
 from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write
-from cis.repository.customers import Page
 from cis.repository.items import from_attributes, to_attributes, to_value
+from cis.repository.keys import Page
 from cis.repository.transactions import Action, transact
 
 # A blocking key shared by more records than this (a very common name in one birth year) says little:

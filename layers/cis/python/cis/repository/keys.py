@@ -47,8 +47,18 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cis.errors import FieldProblem, InvalidRequest
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing, and the cursor of the next (None at the end)."""
+
+    items: list
+    next_cursor: str | None
+
 
 VIEW_PREFIX = "V#"
 PROFILE = "V#PROFILE"

@@ -18,7 +18,7 @@ from cis.repository import keys
 from cis.repository.items import from_attributes, to_attributes
 
 # What a profile item holds for the table's sake (keys, index places, kind), not as the customer's values.
-_TABLE_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity"})
+TABLE_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity"})
 
 
 @dataclass(frozen=True)
@@ -84,16 +84,16 @@ def unlocked(profile: dict) -> dict:
 
 def record_of(profile: dict) -> dict:
     """A profile item as the merge rules read it: the customer's values, without the table's own."""
-    return {name: value for name, value in from_attributes(unlocked(profile)).items() if name not in _TABLE_ATTRIBUTES}
+    return {name: value for name, value in from_attributes(unlocked(profile)).items() if name not in TABLE_ATTRIBUTES}
 
 
 def survivor_change(partitions: Partitions, survivor_id: str, merged: dict) -> Change:
     stored = partitions.profile_item(survivor_id)
-    table_own = {name: value for name, value in stored.items() if name in _TABLE_ATTRIBUTES}
+    table_own = {name: value for name, value in stored.items() if name in TABLE_ATTRIBUTES}
     return Change(stored, table_own | to_attributes(merged))
 
 
-def _moved(item: dict, loser_id: str, survivor_id: str) -> dict:
+def moved_item(item: dict, loser_id: str, survivor_id: str) -> dict:
     """The item as the survivor's: every reference to the merged-away id now names the survivor."""
     old, new = keys.customer_pk(loser_id), keys.customer_pk(survivor_id)
     moved = {}
@@ -122,9 +122,9 @@ def loser_changes(
             changes.append(Change(item, None))  # tag lists show the survivor, under its tags
         elif sort_key.startswith(keys.REMINDER_PREFIX):
             # Moved, not copied: the due index must name each reminder once, under the survivor.
-            changes += [Change(item, None), Change(None, _moved(item, loser_id, survivor_id))]
+            changes += [Change(item, None), Change(None, moved_item(item, loser_id, survivor_id))]
         elif not sort_key.startswith(keys.NOT_COPIED_ON_MERGE):
-            copy = _moved(item, loser_id, survivor_id) | {"merged_from": {"S": loser_id}}
+            copy = moved_item(item, loser_id, survivor_id) | {"merged_from": {"S": loser_id}}
             if (copy["PK"]["S"], copy["SK"]["S"]) in taken:  # e.g. one order recorded on both
                 left_in_place.append(f"{loser_id}:{sort_key}")
                 continue

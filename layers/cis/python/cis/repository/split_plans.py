@@ -17,7 +17,7 @@ from cis.domain.splitting import SplitRequest, with_entries, without_entries
 from cis.errors import FieldProblem, Unprocessable
 from cis.repository import keys
 from cis.repository.items import from_attributes, to_attributes
-from cis.repository.merge_plans import _TABLE_ATTRIBUTES, Change, Partitions, _moved, held_keys, tag_changes
+from cis.repository.merge_plans import TABLE_ATTRIBUTES, Change, Partitions, held_keys, moved_item, tag_changes
 
 
 def _primary_first(items: list[dict]) -> list[dict]:
@@ -97,7 +97,7 @@ def split_changes(
 
     changes: list[Change] = []
     for key in chosen:
-        changes += [Change(items[key], None), Change(None, _moved(items[key], source_id, target_id))]
+        changes += [Change(items[key], None), Change(None, moved_item(items[key], source_id, target_id))]
 
     entries = [from_attributes(item) for key, item in items.items() if key.startswith(keys.ENTRY_PREFIX)]
     moved = [entry for entry in entries if entry["id"] in moved_ids]
@@ -130,7 +130,7 @@ def split_changes(
     valid_record(target_after, "customer" if created else "into")
 
     source_item = partitions.profile_item(source_id)
-    own = {name: value for name, value in source_item.items() if name in _TABLE_ATTRIBUTES}
+    own = {name: value for name, value in source_item.items() if name in TABLE_ATTRIBUTES}
     changes.append(Change(source_item, own | to_attributes(source_after)))
     changes += tag_changes(partitions, source_id, source_after, tag_copy)
     customer = Customer.model_validate(target_after)
@@ -141,7 +141,7 @@ def split_changes(
         changes += [Change(None, tag_copy(customer, tag)) for tag in customer.tags]
     else:
         target_item = partitions.profile_item(target_id)
-        own = {name: value for name, value in target_item.items() if name in _TABLE_ATTRIBUTES}
+        own = {name: value for name, value in target_item.items() if name in TABLE_ATTRIBUTES}
         changes.append(Change(target_item, own | to_attributes(target_after)))
         changes += tag_changes(partitions, target_id, target_after, tag_copy)
 

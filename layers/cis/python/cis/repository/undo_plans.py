@@ -17,12 +17,12 @@ from cis.domain.unmerging import LeftForReview, survivor_after_undo
 from cis.repository import keys
 from cis.repository.items import from_attributes, to_attributes
 from cis.repository.merge_plans import (
-    _TABLE_ATTRIBUTES,
+    TABLE_ATTRIBUTES,
     Change,
     MergePlan,
     Partitions,
-    _moved,
     held_keys,
+    moved_item,
     record_of,
     tag_changes,
     unlocked,
@@ -95,7 +95,7 @@ def undo_changes(
                 continue  # not the merge's (or gone since, or staying)
             if sort_key.startswith(keys.REMINDER_PREFIX):  # moves back as it is now
                 loser_id = _owner_of(merge_plan, sort_key)
-                changes += [Change(now, None), Change(None, _moved(now, survivor_id, loser_id))]
+                changes += [Change(now, None), Change(None, moved_item(now, survivor_id, loser_id))]
             elif now == change.after:
                 changes.append(Change(now, None))
             else:
@@ -123,7 +123,7 @@ def undo_changes(
         if gone:
             record["subscriptions"] = {k: v for k, v in record["subscriptions"].items() if k not in gone}
             record |= {"version": record["version"] + 1} | stamps
-            was = {name: value for name, value in was.items() if name in _TABLE_ATTRIBUTES} | to_attributes(record)
+            was = {name: value for name, value in was.items() if name in TABLE_ATTRIBUTES} | to_attributes(record)
         targets[loser_id] = record
         changes.append(Change(partitions.profile_item(loser_id), was))
 
@@ -136,7 +136,7 @@ def undo_changes(
     valid_record(values, "survivor")  # e.g. emails a rule dropped, back beside ones added since: too many
     review += [LeftForReview(customer_id=survivor_id, field=p.path, problem=p.problem) for p in problems]
     stored = partitions.profile_item(survivor_id)
-    table_own = {name: value for name, value in stored.items() if name in _TABLE_ATTRIBUTES}
+    table_own = {name: value for name, value in stored.items() if name in TABLE_ATTRIBUTES}
     changes.append(Change(stored, table_own | to_attributes(values)))
     changes += tag_changes(partitions, survivor_id, values, tag_copy)
 
