@@ -23,7 +23,7 @@ from cis.domain.duplicates import pair_id
 from cis.domain.matching import Fingerprint, Match
 from cis.domain.moments import timestamp
 from cis.repository import keys
-from cis.repository.batches import batch_get, batch_write
+from cis.repository.batches import batch_get
 from cis.repository.items import from_attributes, to_attributes, to_value
 from cis.repository.keys import Page
 from cis.repository.transactions import Action, transact
@@ -244,12 +244,9 @@ class DuplicateRepository:
             if not start:
                 return others
 
-    def save_pairs(self, customer_id: str, matches: dict[str, Match], stale: set[str], now: datetime) -> None:
-        """Both copies of every current pair; stale pairs leave both sides."""
-        batch_write(self.client, self.table, self.pair_requests(customer_id, matches, stale, now))
-
     def pair_requests(self, customer_id: str, matches: dict[str, Match], stale: set[str], now: datetime) -> list:
-        """save_pairs' write requests (PutRequest / DeleteRequest), for a caller that batches them."""
+        """The writes (PutRequest / DeleteRequest) that store both copies of every current pair and take
+        stale pairs off both sides; the stream processor sends a batch's together."""
         requests = []
         for other, match in sorted(matches.items()):
             first, second = sorted((customer_id, other))
