@@ -10,6 +10,7 @@ from cis.api import http
 from cis.api.operations import operation
 from cis.domain.duplicates import PAIR_ID_PATTERN, DismissedPair, DuplicatePage, customers_of
 from cis.domain.duplicates import pair_id as id_of_pair
+from cis.domain.import_files import ImportFile, ImportUploadRequest
 from cis.domain.imports import ImportReport, ImportRequest
 from cis.domain.merging import MergeLog, MergeRequest
 from cis.domain.splitting import SplitRequest, SplitResult
@@ -18,11 +19,14 @@ from cis.repository.factory import (
     duplicate_repository,
     dynamodb_client,
     idempotency_store,
+    import_file_repository,
     import_repository,
     merge_repository,
+    upload_bucket,
 )
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
+from cis.service.import_files import ImportFileService
 from cis.service.imports import ImportService
 from cis.service.merges import MergeService
 
@@ -34,10 +38,12 @@ duplicates = DuplicateFinder(blocks, utcnow)
 merges = MergeService(merge_repository(client), utcnow)
 customers = CustomerService(customer_repository(client), duplicates)
 imports = ImportService(import_repository(client), customers, duplicates, blocks, utcnow)
+import_files = ImportFileService(import_file_repository(client), upload_bucket(), utcnow)
 app = http.create_resolver(lambda: idempotency_store(client))
 
 PairId = Annotated[str, Path(pattern=PAIR_ID_PATTERN, description="<customer id>~<other customer id>, sorted")]
 MergeId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Merge id (ULID)")]
+ImportId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="Import id (ULID)")]
 
 
 @operation(app, "listDuplicates")
@@ -96,6 +102,22 @@ def import_customers(body: ImportRequest) -> ImportReport:
     metrics.add_metric(name="CustomersImported", unit=MetricUnit.Count, value=report.created)
     logger.info("import chunk", extra=report.model_dump(exclude={"results"}))
     return report
+
+
+@operation(app, "createImportUpload")
+def create_import_upload(body: ImportUploadRequest) -> ImportFile:
+    started = import_files.start(body, http.principal(app).actor)
+    logger.info("import upload started", extra={"import_id": started.import_id})
+    return started
+
+
+@operation(app, "getImport")
+def get_import(
+    import_id: ImportId,
+    limit: Annotated[int, Query(ge=1, le=500, description="Report rows per page")] = 100,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> ImportFile:
+    return import_files.get(import_id, limit, cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -151,11 +151,19 @@ def _queue_drivers(backend, gateway) -> list:
 
     sqs = boto3.client("sqs", endpoint_url=backend.aws_endpoint)
     region = os.environ["AWS_DEFAULT_REGION"]
-    return [
+    drivers = [
         QueueDriver(sqs, backend.queues[f.name][0], gateway.pools[f.name].invoke, f.queue.batch_size, region)
         for f in FUNCTIONS
         if f.queue is not None
     ]
+    # Work queues get a poller per core (Lambda would run up to max_concurrency): parts import side by side.
+    for f in FUNCTIONS:
+        if f.work is not None:
+            pollers = min(f.work.max_concurrency, os.cpu_count() or 2, gateway.pools[f.name].size)
+            for _ in range(pollers):
+                queue_url = backend.work_queues[f.name][0]
+                drivers.append(QueueDriver(sqs, queue_url, gateway.pools[f.name].invoke, f.work.batch_size, region))
+    return drivers
 
 
 def _runtime() -> dict | None:

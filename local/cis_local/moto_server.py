@@ -98,7 +98,7 @@ def make_server(host: str, port: int):
 
 
 # The services the runtime uses: their moto modules load before the server settles.
-SERVICES = ("dynamodb", "dynamodbstreams", "events", "sqs", "sesv2", "sns")
+SERVICES = ("dynamodb", "dynamodbstreams", "events", "sqs", "sesv2", "sns", "s3")
 
 
 def _serve(host: str, port: int) -> None:

@@ -32,6 +32,29 @@ def create_event_queue(events, sqs, bus_name: str, function: Function) -> tuple[
     return queue_url, dead_letter_url
 
 
+def create_work_queue(sqs, s3, bucket: str, function: Function) -> tuple[str, str]:
+    """The function's work queue and dead-letter queue, and the bucket notification that feeds it
+    (each file PUT under uploads/)."""
+    spec = function.work
+    name = f"cis-local-{function.name}"
+    dead_letter_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    redrive = {"deadLetterTargetArn": _arn(sqs, dead_letter_url), "maxReceiveCount": str(spec.max_receive_count)}
+    queue_url = sqs.create_queue(
+        QueueName=name,
+        Attributes={"VisibilityTimeout": str(spec.visibility_timeout_s), "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    uploads = {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"QueueArn": _arn(sqs, queue_url), "Events": ["s3:ObjectCreated:*"], "Filter": uploads}
+            ]
+        },
+    )
+    return queue_url, dead_letter_url
+
+
 def _arn(sqs, queue_url: str) -> str:
     return sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 

@@ -29,10 +29,13 @@ class Backend:
     events_queue_url: str  # every event on the bus, for `cis events`
     stream_dead_letter_url: str
     queues: dict[str, tuple[str, str]]  # function name -> its event queue and dead-letter queue
+    work_queues: dict[str, tuple[str, str]]  # function name -> its work queue and dead-letter queue
+    upload_bucket: str
 
 
 EVENTS_QUEUE = "cis-local-events"
 STREAM_DLQ = "cis-local-stream-dlq"
+UPLOAD_BUCKET = "cis-local-uploads"
 
 
 def create_bus(endpoint: str, bus_name: str) -> tuple[str, str]:
@@ -57,6 +60,8 @@ def configure_environment(dynamodb_endpoint: str, table_name: str, aws_endpoint:
     os.environ["AWS_ENDPOINT_URL_SQS"] = aws_endpoint
     os.environ["AWS_ENDPOINT_URL_SESV2"] = aws_endpoint
     os.environ["AWS_ENDPOINT_URL_SNS"] = aws_endpoint
+    os.environ["AWS_ENDPOINT_URL_S3"] = aws_endpoint
+    os.environ.setdefault("UPLOAD_BUCKET", UPLOAD_BUCKET)
     os.environ["TABLE_NAME"] = table_name
     os.environ.setdefault("EVENT_BUS_NAME", "cis-local")
     os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
@@ -78,6 +83,23 @@ def create_function_queues(endpoint: str, bus_name: str) -> dict[str, tuple[str,
 
     events, sqs = boto3.client("events", endpoint_url=endpoint), boto3.client("sqs", endpoint_url=endpoint)
     queues = {f.name: create_event_queue(events, sqs, bus_name, f) for f in FUNCTIONS if f.queue is not None}
+    return queues
+
+
+def create_uploads(endpoint: str) -> dict[str, tuple[str, str]]:
+    """The upload bucket, and each work-fed function's queue, filled by the bucket's notifications (as
+    the CDK app makes them). Sets IMPORT_QUEUE_URL, which the handlers read at import."""
+    import boto3
+    from cis.topology import FUNCTIONS
+
+    from cis_local.queues import create_work_queue
+
+    s3, sqs = boto3.client("s3", endpoint_url=endpoint), boto3.client("sqs", endpoint_url=endpoint)
+    bucket = os.environ["UPLOAD_BUCKET"]
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_DEFAULT_REGION"]})
+    queues = {f.name: create_work_queue(sqs, s3, bucket, f) for f in FUNCTIONS if f.work is not None}
+    for queue_url, _ in queues.values():
+        os.environ["IMPORT_QUEUE_URL"] = queue_url  # one work-fed function: the import worker
     return queues
 
 
@@ -106,8 +128,19 @@ def backend(host: str = "127.0.0.1"):
         ensure_table(boto3.client("dynamodb", endpoint_url=endpoint), table_name)
         queue_url, dead_letter_url = create_bus(server.endpoint, os.environ["EVENT_BUS_NAME"])
         queues = create_function_queues(server.endpoint, os.environ["EVENT_BUS_NAME"])
+        work_queues = create_uploads(server.endpoint)
         verify_sender(server.endpoint)
         embedded = endpoint == server.endpoint
-        yield Backend(endpoint, table_name, embedded, server.endpoint, queue_url, dead_letter_url, queues)
+        yield Backend(
+            endpoint,
+            table_name,
+            embedded,
+            server.endpoint,
+            queue_url,
+            dead_letter_url,
+            queues,
+            work_queues,
+            os.environ["UPLOAD_BUCKET"],
+        )
     finally:
         server.stop()

@@ -22,6 +22,9 @@ class Settings:
     sender_email: str = "reminders@cis.local"
     # Churn rules, weights and inactivity thresholds as JSON (cis.domain.churn.ChurnRules); empty: defaults.
     churn_rules: str = ""
+    # Uploaded imports: the bucket files are PUT to, and the import worker's queue.
+    upload_bucket: str = ""
+    import_queue_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,6 +37,8 @@ class Settings:
             business_time_zone=os.environ.get("CIS_BUSINESS_TIME_ZONE", "UTC"),
             sender_email=os.environ.get("CIS_SENDER_EMAIL", "reminders@cis.local"),
             churn_rules=os.environ.get("CIS_CHURN_RULES", ""),
+            upload_bucket=os.environ.get("UPLOAD_BUCKET", ""),
+            import_queue_url=os.environ.get("IMPORT_QUEUE_URL", ""),
         )
 
 

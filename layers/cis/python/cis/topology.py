@@ -78,6 +78,17 @@ class EventQueue(NamedTuple):
     max_receive_count: int = 5
 
 
+class WorkQueue(NamedTuple):
+    """Work handed to a function through an SQS queue of its own (with a dead-letter queue): files
+    uploaded to the upload bucket (S3 event notifications), and the parts the function itself cuts
+    them into. One message a batch: a part is a few hundred rows, and gets the whole timeout."""
+
+    batch_size: int = 1
+    visibility_timeout_s: int = 720  # six times the function's timeout, as AWS advises for SQS sources
+    max_receive_count: int = 3  # a part that fails three times goes to the dead-letter queue, and is reported
+    max_concurrency: int = 10  # parts in parallel: each holds transactions on the table's blocks
+
+
 class Function(NamedTuple):
     name: str  # folder under functions/, module handler.py, entry point handler()
     description: str
@@ -96,6 +107,10 @@ class Function(NamedTuple):
     schedule: Schedule | None = None
     queue: EventQueue | None = None
     sends: tuple[str, ...] = ()  # "email" (SES) and/or "sms" (SNS)
+    # The upload bucket: "sign" may sign upload URLs for it (s3:PutObject under uploads/, as the URL
+    # acts with its signer's rights); "read" reads uploaded files.
+    uploads: str = "none"  # "none" | "sign" | "read"
+    work: WorkQueue | None = None
 
     @property
     def uses_idempotency(self) -> bool:
@@ -306,7 +321,27 @@ DATA_QUALITY_API = Function(
             (409,),
             tag="imports",
         ),
+        Route(
+            "POST",
+            "/v1/imports/uploads",
+            WRITERS,
+            "Start an import of a whole CSV file: returns a short-lived URL to PUT the file to",
+            "createImportUpload",
+            201,
+            tag="imports",
+        ),
+        Route(
+            "GET",
+            "/v1/imports/{import_id}",
+            WRITERS,  # its report names the rows' customers and problems: whoever may import
+            "An uploaded import: its progress, counts and a page of its report",
+            "getImport",
+            200,
+            (404,),
+            tag="imports",
+        ),
     ),
+    uploads="sign",
 )
 
 SUBSCRIPTIONS_API = Function(
@@ -406,6 +441,17 @@ NOTIFIER = Function(
     sends=("email", "sms"),
 )
 
+IMPORT_WORKER = Function(
+    name="import_worker",
+    description="Uploaded CSV files: cuts each into parts, then imports the parts in parallel, once each.",
+    table_access="read_write",
+    routes=(),
+    memory_mb=1024,  # CPU comes with memory: a part's rows are validated and matched here
+    timeout_s=120,
+    uploads="read",
+    work=WorkQueue(),
+)
+
 API_DOCS = Function(
     name="api_docs",
     description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
@@ -428,6 +474,7 @@ FUNCTIONS: tuple[Function, ...] = (
     RENEWAL_REMINDERS,
     CHURN_CHECK,
     NOTIFIER,
+    IMPORT_WORKER,
     API_DOCS,
 )
 

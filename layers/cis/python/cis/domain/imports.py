@@ -65,7 +65,8 @@ class RowOutcome(Model):
     model_config = ConfigDict(validate_assignment=True)  # problems may be set after the row's outcome
 
     row: int
-    outcome: Literal["created", "merged", "duplicate", "invalid", "already_imported"]
+    # not_imported: only in an uploaded file's report, for the rows of a part that failed every attempt
+    outcome: Literal["created", "merged", "duplicate", "invalid", "already_imported", "not_imported"]
     customer_id: str | None = None
     duplicate_of: str | None = None
     score: float | None = None

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cis.repository.consents import ConsentRepository
     from cis.repository.customers import CustomerRepository
     from cis.repository.duplicates import DuplicateRepository
+    from cis.repository.import_files import ImportFileRepository
     from cis.repository.imports import ImportRepository
     from cis.repository.merges import MergeRepository
     from cis.repository.notifications import NotificationRepository
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from cis.repository.senders import EmailSender, SmsSender
     from cis.repository.subscriptions import SubscriptionRepository
     from cis.repository.timeline import TimelineRepository
+    from cis.repository.uploads import UploadBucket, WorkQueue
 
 # botocore's standard retries absorb short throttling bursts before the API answers 503. Three
 # attempts in all (botocore's "max_attempts" would count retries only): its throttling backoff waits
@@ -153,13 +155,13 @@ class ClientAtFirstUse:
     """A boto3 client made when first used. Each client costs a cold start its service's model and
     endpoint rules; the notifier's SNS and SQS clients serve only some messages (an SMS, a deferral)."""
 
-    def __init__(self, service: str):
-        self._service = service
+    def __init__(self, service: str, config: Config = _CONFIG):
+        self._service, self._config = service, config
         self._client = None
 
     def __getattr__(self, name: str):
         if self._client is None:
-            self._client = _client(self._service)
+            self._client = _client(self._service, self._config)
         return getattr(self._client, name)
 
 
@@ -178,3 +180,29 @@ def message_queue() -> MessageQueue:
 
     # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise. Used by deferrals only.
     return MessageQueue(ClientAtFirstUse("sqs"))
+
+
+def import_file_repository(client=None) -> ImportFileRepository:
+    from cis.repository.import_files import ImportFileRepository
+
+    return ImportFileRepository(client or dynamodb_client(), settings.table_name)
+
+
+def upload_bucket() -> UploadBucket:
+    import os
+
+    from cis.repository.uploads import UploadBucket
+
+    # Signature version 4, which objects encrypted with a KMS key require; path-style addresses where an
+    # endpoint is set (moto locally), whose host takes no bucket name in front.
+    path_style = {"s3": {"addressing_style": "path"}} if os.environ.get("AWS_ENDPOINT_URL_S3") else {}
+    config = _CONFIG.merge(Config(signature_version="s3v4", **path_style))
+    # Made at first use: the API function that signs upload URLs serves other routes far more often.
+    return UploadBucket(ClientAtFirstUse("s3", config), settings.upload_bucket)
+
+
+def work_queue() -> WorkQueue:
+    from cis.repository.uploads import WorkQueue
+
+    # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise.
+    return WorkQueue(_client("sqs"), settings.import_queue_url)

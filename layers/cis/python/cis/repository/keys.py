@@ -186,6 +186,28 @@ def import_row_key(source_id: str, row: int) -> dict[str, dict]:
     return {"PK": _s(f"IMPORT#{source_id}"), "SK": _s(f"ROW#{row:07d}")}
 
 
+def import_file_key(import_id: str) -> dict[str, dict]:
+    """An uploaded import's state and counts; its parts' outcomes sit beside it (import_part_key)."""
+    return {"PK": _s(f"UPLOAD#{import_id}"), "SK": _s("UPLOAD")}
+
+
+def import_part_key(import_id: str, part: int) -> dict[str, dict]:
+    return {"PK": _s(f"UPLOAD#{import_id}"), "SK": _s(f"PART#{part:06d}")}
+
+
+def import_parts_from(table: str, import_id: str, part: int) -> dict:
+    """The parts of an import from `part` on, in order."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :last",
+        "ExpressionAttributeValues": {
+            ":pk": _s(f"UPLOAD#{import_id}"),
+            ":from": _s(f"PART#{part:06d}"),
+            ":last": _s("PART#999999"),
+        },
+    }
+
+
 def subscription_key(customer_id: str, subscription_id: str) -> dict[str, dict]:
     return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"SUB#{subscription_id}")}
 
