@@ -170,6 +170,11 @@ class ApiFunctions(Construct):
                 "Its SQS event source mapping invokes it synchronously; messages it fails go to the queue's "
                 "dead-letter queue through the redrive policy."
             )
+        if spec.work is not None:
+            invoked.append(
+                "Its work queue's SQS event source mapping invokes it synchronously; messages it fails go to the "
+                "queue's dead-letter queue through the redrive policy."
+            )
         if spec.schedule is not None:
             invoked.append(
                 "The scheduler and its continuation rule invoke it asynchronously: starts that fail every attempt go "

@@ -23,6 +23,7 @@ from cis_infra.jobs import ScheduledJobs
 from cis_infra.senders import Senders
 from cis_infra.startup import startup_plan
 from cis_infra.streams import TableStreamReaders
+from cis_infra.uploads import Uploads
 
 PHONE_REGION_CONTEXT = "defaultPhoneRegion"
 LEAD_DAYS_CONTEXT = "reminderLeadDays"
@@ -87,6 +88,7 @@ class CisStack(Stack):
             time_zone=settings["CIS_BUSINESS_TIME_ZONE"],
         )
         EventQueues(self, "Queues", functions=functions.aliases, bus=domain_events.bus, key=data.key)
+        Uploads(self, "Uploads", functions=functions.by_name, aliases=functions.aliases, key=data.key)
         Senders(self, "Senders", functions=functions.by_name, sender_email=settings["CIS_SENDER_EMAIL"])
         api = StaffApi(self, "Api", functions=functions.aliases, user_pool=staff.user_pool, key=data.key)
 

@@ -61,6 +61,8 @@ def default_reservation(spec: Function) -> int:
         return JOB_RESERVED
     if spec.queue is not None:
         return QUEUE_RESERVED
+    if spec.work is not None:
+        return spec.work.max_concurrency  # as many as its event source may run at once
     raise ValueError(f"{spec.name}: nothing invokes it, so there is no default reservation for it")
 
 

@@ -22,18 +22,19 @@ pytestmark = pytest.mark.slow
 NAMES = [spec.name for spec in FUNCTIONS]
 API = [spec.name for spec in FUNCTIONS if spec.routes]
 # The documented reservations: each API function capped at 20; the stream processor (10), each job (2)
-# and the notifier (5) guaranteed theirs.
+# the notifier (5) and the import worker (10, its queue's maximum concurrency) guaranteed theirs.
 RESERVED = {name: 20 for name in API} | {
     "stream_processor": 10,
     "renewal_reminders": 2,
     "churn_check": 2,
     "notifier": 5,
+    "import_worker": 10,
 }
 
 
 def test_the_documented_reservations_cover_every_function_and_leave_the_account_its_unreserved_minimum():
     assert set(RESERVED) == set(NAMES) and len(API) == 6
-    assert sum(RESERVED.values()) == 139 <= 1000 - UNRESERVED_MINIMUM
+    assert sum(RESERVED.values()) == 149 <= 1000 - UNRESERVED_MINIMUM
 
 
 def versions_and_aliases(stack: Synthesized) -> tuple[dict[str, tuple[str, dict]], dict[str, dict]]:
@@ -90,7 +91,7 @@ def only_aliases_are_invoked(synthesized: Synthesized) -> None:
         assert permission["Action"] == "lambda:InvokeFunction"
         assert permission["FunctionName"]["Ref"] in aliases.values(), permission
     mappings = synthesized.properties("AWS::Lambda::EventSourceMapping").values()
-    fed = {spec.name for spec in FUNCTIONS if spec.reads_table_stream or spec.queue is not None}
+    fed = {spec.name for spec in FUNCTIONS if spec.reads_table_stream or spec.queue is not None or spec.work}
     assert sorted(invoked(synthesized, mapping["FunctionName"]) for mapping in mappings) == sorted(fed)
     for mapping in mappings:
         assert mapping["FunctionName"]["Fn::Join"][1][-1] == f":{ALIAS}"  # <function name>:live
@@ -206,9 +207,9 @@ def test_reservations_override_the_defaults_and_are_checked():
 
 
 def test_reservations_must_leave_the_account_its_unreserved_minimum():
-    assert plan(accountConcurrency=239)  # 139 reserved + 100 unreserved
-    with pytest.raises(ValueError, match=r"reserves 139 of the account's 238 .* at most 138 can be reserved"):
-        plan(accountConcurrency=238)
+    assert plan(accountConcurrency=249)  # 149 reserved + 100 unreserved
+    with pytest.raises(ValueError, match=r"reserves 149 of the account's 248 .* at most 148 can be reserved"):
+        plan(accountConcurrency=248)
     assert plan(accountConcurrency=10, reservedConcurrency=False)  # a new account's quota: no reservations
     with pytest.raises(ValueError, match="accountConcurrency must be the account's concurrency quota"):
         plan(accountConcurrency=0)

@@ -32,6 +32,9 @@ WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 STREAM_READERS = [spec for spec in FUNCTIONS if spec.reads_table_stream]
 QUEUE_FED = [spec for spec in FUNCTIONS if spec.queue is not None]
+WORK_FED = [spec for spec in FUNCTIONS if spec.work is not None]
+# CDK's own function behind the bucket's notification settings (a custom resource), not one of ours.
+CDK_HANDLERS = 1 if WORK_FED else 0
 JOBS = [spec for spec in FUNCTIONS if spec.schedule is not None]
 SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 CONSUME_ACTIONS = {
@@ -178,7 +181,7 @@ def test_each_route_is_proxied_to_the_function_that_declares_it_with_parameters_
 
 def test_each_function_is_arm64_python313_with_both_layers(synthesized):
     ids = function_ids(synthesized)
-    assert len(synthesized.resources("AWS::Lambda::Function")) == len(FUNCTIONS)
+    assert len(synthesized.resources("AWS::Lambda::Function")) == len(FUNCTIONS) + CDK_HANDLERS
     layers = [{"Ref": layer_id} for layer_id in synthesized.properties("AWS::Lambda::LayerVersion")]
     assert len(layers) == 2
     log_groups = synthesized.properties("AWS::Logs::LogGroup")
@@ -249,7 +252,7 @@ def test_iam_per_function_is_least_privilege(synthesized):
             resources = as_list(statement["Resource"])
             statement_actions = set(as_list(statement["Action"]))
             kinds = {action.split(":")[0] for action in statement_actions}
-            assert kinds <= {"logs", "xray", "dynamodb", "kms", "sqs", "events", "ses", "sns"}, statement
+            assert kinds <= {"logs", "xray", "dynamodb", "kms", "sqs", "events", "ses", "sns", "s3"}, statement
             if "*" in resources:
                 # X-Ray has no resource-level permissions; nor has ListStreams, which a stream reader needs,
                 # nor has an SMS to a phone number.
@@ -276,9 +279,17 @@ def test_iam_per_function_is_least_privilege(synthesized):
                 elif spec.schedule is not None:
                     assert resources == [on_failure[ids[spec.name]]], statement
                     assert statement_actions <= SEND_ACTIONS, statement
+                elif spec.work is not None:  # fed by its work queue, and sends itself the parts through it
+                    assert resources == [fed_from[spec.name]], statement
+                    assert statement_actions <= CONSUME_ACTIONS | SEND_ACTIONS, statement
                 else:
                     assert resources == [fed_from[spec.name]], statement
                     assert statement_actions <= CONSUME_ACTIONS, statement
+            if kinds & {"s3"}:  # one action, on the upload prefix only: put (to sign upload URLs) or get
+                (bucket_id, _) = synthesized.only("AWS::S3::Bucket")
+                want = {"sign": "s3:PutObject", "read": "s3:GetObject"}[spec.uploads]
+                assert statement_actions == {want}, statement
+                assert resources == [{"Fn::Join": ["", [arn(bucket_id), "/uploads/*"]]}], statement
             if kinds & {"ses"}:  # email, from the configured sender's identity only
                 assert "email" in spec.sends and statement_actions == {"ses:SendEmail"}, statement
                 assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "reminders@example.com"}}
@@ -403,8 +414,8 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized):
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["Statistic"]) == (1, 1, "Maximum")
         assert alarm["TreatMissingData"] == "notBreaching"  # SQS reports nothing for a long-idle, empty queue
-    assert len(queues) - len(fed) == len(STREAM_READERS) + len(QUEUE_FED) + len(JOBS)
-    assert len(targets) == len(QUEUE_FED)
+    assert len(queues) - len(fed) == len(STREAM_READERS) + len(QUEUE_FED) + len(WORK_FED) + len(JOBS)
+    assert len(targets) == len(QUEUE_FED) + len(WORK_FED)
 
 
 def test_each_job_runs_daily_on_its_cron_in_the_business_time_zone_with_retries_and_a_dead_letter_queue(
@@ -481,7 +492,7 @@ def test_queue_fed_functions_get_their_event_types_through_an_encrypted_queue_wi
     queues = synthesized.properties("AWS::SQS::Queue")
     rules = synthesized.properties("AWS::Events::Rule").values()
     mappings = event_source_mappings(synthesized, stream=False)
-    assert set(mappings) == {spec.name for spec in QUEUE_FED}
+    assert set(mappings) == {spec.name for spec in QUEUE_FED + WORK_FED}
     for spec in QUEUE_FED:
         mapping = mappings[spec.name]
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # only failed messages return
@@ -494,6 +505,39 @@ def test_queue_fed_functions_get_their_event_types_through_an_encrypted_queue_wi
         (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == arn(queue_id)]
         assert rule["EventBusName"] == {"Ref": bus_id}
         assert rule["EventPattern"] == {"source": ["cis"], "detail-type": list(spec.queue.detail_types)}
+
+
+def test_uploaded_files_reach_the_import_worker_through_an_encrypted_queue_only_the_bucket_may_fill(synthesized):
+    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (bucket_id, bucket) = synthesized.only("AWS::S3::Bucket")
+    assert WORK_FED
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": arn(key_id)}
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 7  # files hold personal data
+    (notification,) = synthesized.properties("Custom::S3BucketNotifications").values()
+    (target,) = notification["NotificationConfiguration"]["QueueConfigurations"]
+    assert target["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}
+    queues = synthesized.properties("AWS::SQS::Queue")
+    mappings = event_source_mappings(synthesized, stream=False)
+    for spec in WORK_FED:
+        mapping = mappings[spec.name]
+        assert target["QueueArn"] == mapping["EventSourceArn"]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert (mapping["BatchSize"], mapping["ScalingConfig"]) == (
+            spec.work.batch_size,
+            {"MaximumConcurrency": spec.work.max_concurrency},
+        )
+        queue = queues[mapping["EventSourceArn"]["Fn::GetAtt"][0]]
+        assert queue["KmsMasterKeyId"] == arn(key_id)
+        assert queue["VisibilityTimeout"] == spec.work.visibility_timeout_s >= spec.timeout_s
+        assert queue["RedrivePolicy"]["maxReceiveCount"] == spec.work.max_receive_count
+    # Only S3, for this bucket, may send to the queue.
+    policies = [p for p in synthesized.properties("AWS::SQS::QueuePolicy").values() if "s3.amazonaws" in json.dumps(p)]
+    (statement,) = [s for p in policies for s in p["PolicyDocument"]["Statement"] if "s3.amazonaws" in json.dumps(s)]
+    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": arn(bucket_id)}}
 
 
 def test_events_the_bus_cannot_deliver_to_a_queue_go_to_that_queues_dead_letter_queue(synthesized):
