@@ -23,10 +23,11 @@ HEADER = "given_name,family_name,email,birthday"
 def uploads(dynamodb, customers_service):
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    queue_url, dead_letters = create_work_queue(sqs, s3, BUCKET, IMPORT_WORKER)
+    queue_url, _ = create_work_queue(sqs, s3, BUCKET, IMPORT_WORKER)
     sqs.purge_queue(QueueUrl=queue_url)  # the notification's set-up test event
     blocks = duplicate_repository(dynamodb)
-    imports = ImportService(import_repository(dynamodb), customers_service, DuplicateFinder(blocks, utcnow), blocks, utcnow)
+    finder = DuplicateFinder(blocks, utcnow)
+    imports = ImportService(import_repository(dynamodb), customers_service, finder, blocks, utcnow)
     service = ImportFileService(
         import_file_repository(dynamodb), UploadBucket(s3, BUCKET), utcnow, WorkQueue(sqs, queue_url), imports, 3
     )
@@ -153,7 +154,8 @@ def test_a_part_that_fails_every_attempt_is_reported_and_the_import_still_finish
     assert [uploads.service.handle(part, final_attempt=True) for part in parts] == ["not_imported"] * 2
     state = uploads.get(started.import_id)
     assert (state.status, state.counts.not_imported) == ("done", 4)
-    assert [r.problems[0].problem for r in state.report][0].startswith("rows 2-4 not imported: an error (RuntimeError)")
+    (first, *_) = [r.problems[0].problem for r in state.report]
+    assert first.startswith("rows 2-4 not imported: an error (RuntimeError)")
     assert "p0@example.com" not in state.model_dump_json()
 
 
