@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -105,10 +106,10 @@ def import_customers(body: ImportRequest) -> ImportReport:
 
 
 @operation(app, "createImportUpload")
-def create_import_upload(body: ImportUploadRequest) -> ImportFile:
+def create_import_upload(body: ImportUploadRequest) -> Response[ImportFile]:
     started = import_files.start(body, http.principal(app).actor)
     logger.info("import upload started", extra={"import_id": started.import_id})
-    return started
+    return http.model_response(201, started, {"Location": f"/v1/imports/{started.import_id}"})
 
 
 @operation(app, "getImport")

@@ -244,7 +244,12 @@ def _import(args: argparse.Namespace) -> int:
     mapping = dict(item.split("=", 1) for item in args.map)
     report = Path(args.report or f"{path}.report.csv")
     url, token = _api(args)
-    totals = import_file(url, token, path, mapping, args.on_duplicate, report, args.chunk, progress=not args.quiet)
+    if args.upload:
+        from cis_local.transfer import upload_file
+
+        totals = upload_file(url, token, path, mapping, args.on_duplicate, report, progress=not args.quiet)
+    else:
+        totals = import_file(url, token, path, mapping, args.on_duplicate, report, args.chunk, progress=not args.quiet)
     summary = ", ".join(f"{count} {outcome.replace('_', ' ')}" for outcome, count in sorted(totals.items()))
     print(f"{path}: {summary or 'no rows'}; report: {report}")
     return 0
@@ -329,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--on-duplicate", choices=list(get_args(OnDuplicate)), default="skip")
     load.add_argument("--report", help="where the row report goes (default: FILE.report.csv)")
     load.add_argument("--chunk", type=int, default=200, help="rows per request")
+    load.add_argument(
+        "--upload", action="store_true", help="upload the whole file (S3), imported in parts by the import worker"
+    )
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     out = commands.add_parser("export", help="every active customer as CSV (re-importable) or JSON lines")
     out.add_argument("--format", choices=["csv", "jsonl"], default="csv")

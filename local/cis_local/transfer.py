@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -101,6 +102,69 @@ def import_file(
                 bar.update(count)
                 bar.set_postfix(created=totals["created"], invalid=totals["invalid"], duplicates=totals["duplicate"])
     return totals
+
+
+def upload_file(
+    url: str,
+    token: str,
+    path: Path,
+    mapping: dict[str, str],
+    on_duplicate: str,
+    report_path: Path,
+    progress: bool = True,
+    poll_s: float = 0.5,
+    timeout_s: float = 4 * 3600,
+) -> Counter:
+    """The whole file through the upload path: ask for an upload URL, PUT the file there, follow the
+    import's parts to the end, then write its report. The counts, as import_file gives them."""
+    http = session(token)
+    started = http.post(
+        f"{url}/v1/imports/uploads", json={"file_name": path.name, "mapping": mapping, "on_duplicate": on_duplicate}
+    )
+    if started.status_code != 201:
+        raise SystemExit(f"the import could not start: {started.status_code} {started.text}")
+    job, upload = started.json(), started.json()["upload"]
+    put = requests.request(
+        upload["method"], upload["url"], data=path.read_bytes(), headers=upload["headers"], timeout=300
+    )
+    if put.status_code >= 300:
+        raise SystemExit(f"the upload failed: {put.status_code} {put.text[:500]}")
+    state = _follow(http, f"{url}/v1/imports/{job['import_id']}", progress, poll_s, timeout_s)
+    if state["status"] == "failed":
+        raise SystemExit(f"the import failed: {state['problem']}")
+    counts = state["counts"]
+    totals = Counter({"created": counts["created"], "invalid": counts["invalid"], "duplicate": counts["duplicates"]})
+    totals.update(
+        {name: counts[name] for name in ("merged", "already_imported", "for_review", "not_imported") if counts[name]}
+    )
+    with report_path.open("w", newline="", encoding="utf-8") as report_file:
+        report = csv.DictWriter(report_file, REPORT_COLUMNS)
+        report.writeheader()
+        cursor = None
+        while True:
+            page = http.get(
+                f"{url}/v1/imports/{job['import_id']}", params={"limit": 500} | ({"cursor": cursor} if cursor else {})
+            ).json()
+            for result in page["report"]:
+                _report_lines(report, result)
+            if not (cursor := page["next_cursor"]):
+                break
+    return +totals
+
+
+def _follow(http: requests.Session, address: str, progress: bool, poll_s: float, timeout_s: float) -> dict:
+    """The import's state, polled until it is done or failed, with its parts as a progress bar."""
+    deadline = time.monotonic() + timeout_s
+    with tqdm(unit="part", disable=not progress, file=sys.stderr) as bar:
+        while True:
+            state = http.get(address, params={"limit": 1}).json()
+            bar.total = state["parts"]["total"]
+            bar.update(state["parts"]["done"] - bar.n)
+            if state["status"] in ("done", "failed"):
+                return state
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the import did not finish within {timeout_s:.0f} s: {state['status']}")
+            time.sleep(poll_s)
 
 
 def _report_lines(report: csv.DictWriter, result: dict) -> None:

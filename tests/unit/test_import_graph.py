@@ -116,6 +116,8 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *CUSTOMER_SERVICE,
         *TOPOLOGY,
     ),
+    # Cuts uploaded files and imports their parts: validates, compares and files records; takes no POSTs.
+    "import_worker": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *INTERACTION_MODELS),
     # Serves a JSON file and Swagger UI behind the gate: no AWS call, no model, the page's assets when asked for.
     "api_docs": (*AWS_SDK, "aws_xray_sdk", *IDEMPOTENCY, "pydantic", *MODELS, *CONTACT, *MATCHING, *BABEL, *SWAGGER_UI),
 }
