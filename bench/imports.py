@@ -30,6 +30,7 @@ from cis_local import tokens  # noqa: E402
 from cis_local.runtime import free_port  # noqa: E402
 from cis_local.synthetic import import_file  # noqa: E402
 from cis_local.transfer import import_file as run_import  # noqa: E402
+from cis_local.transfer import upload_file  # noqa: E402
 
 from tests.api.conftest import start_runtime, stop_runtime  # noqa: E402
 
@@ -85,6 +86,76 @@ def check(rows: int, naive_rows: int) -> dict:
         },
         "counts": {"first run": dict(first), "second run": dict(second), "customers stored": stored},
     }
+
+
+def dynamodb_requests(aws_endpoint: str) -> int:
+    """Every DynamoDB request the runtime's moto has served so far: the functions' and the stream processor's."""
+    from cis_local.moto_server import REQUESTS_PATH
+
+    return sum(requests.get(f"{aws_endpoint}{REQUESTS_PATH}", timeout=10).json().values())
+
+
+def settled(aws_endpoint: str, quiet_s: float = 3, timeout_s: float = 1800) -> int:
+    """The request count once it has not moved for `quiet_s`: the stream processor has caught up."""
+    deadline, last, since = time.monotonic() + timeout_s, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = dynamodb_requests(aws_endpoint)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+        time.sleep(0.5)
+    return last
+
+
+def upload(rows: int) -> dict:
+    """The same kind of file through the upload path (S3, the work queue, the import worker), on a fresh
+    runtime: rows/s from the request that starts it to the import's done, and every DynamoDB request it
+    caused (the stream processor's included, counted once the stream is drained) per row."""
+    port = free_port()
+    process = start_runtime(port, "--no-demo")
+    url, token = f"http://127.0.0.1:{port}", tokens.mint([Role.ADMIN])
+    aws = process.runtime["aws_endpoint"]
+    try:
+        generated = import_file(rows=rows)
+        folder = Path(tempfile.mkdtemp())
+        path = folder / "customers.csv"
+        path.write_text(generated.text, encoding="utf-8")
+        before = settled(aws)
+        start = time.perf_counter()
+        first = upload_file(url, token, path, {}, "skip", folder / "first.csv", progress=False, poll_s=0.25)
+        seconds = time.perf_counter() - start
+        spent = settled(aws) - before
+        second = upload_file(url, token, path, {}, "skip", folder / "second.csv", progress=False, poll_s=0.25)
+        report = list(csv.DictReader((folder / "first.csv").open(encoding="utf-8")))
+        invalid = {int(line["row"]) for line in report if line["outcome"] == "invalid"}
+        duplicates = {int(line["row"]) for line in report if line["outcome"] == "duplicate"}
+        valid = generated.rows - len(generated.malformed) - len(generated.duplicates)
+        stored = _count_customers(url, token)
+    finally:
+        _stop(process)
+    return {
+        "rows": generated.rows,
+        "rows_per_s": round(generated.rows / seconds, 1),
+        "debug": [dict(first), dict(second)],
+        "dynamodb_requests_per_row": round(spent / generated.rows, 3),
+        "checks": {
+            "valid rows landed once": first["created"] == valid == stored,
+            "every malformed row reported": invalid == generated.malformed,
+            "one customer per person": _one_per_person(generated.duplicates, duplicates),
+            "second upload added nothing": second.get("created", 0) == 0
+            and second["already_imported"] == valid + len(generated.duplicates),
+        },
+    }
+
+
+def _one_per_person(twins: dict[int, int], reported: set[int]) -> bool:
+    """Parts import side by side, so of two rows of one person either may be the one created: exactly one is."""
+    people: dict[int, set[int]] = {}
+    for row, twin in sorted(twins.items()):
+        first = next((start for start, rows in people.items() if twin in rows), twin)
+        people.setdefault(first, {first}).add(row)
+    return len(reported) == len(twins) and all(len(rows - reported) == 1 for rows in people.values())
 
 
 def _stop(process) -> None:

@@ -19,17 +19,24 @@ algorithm on, the body then waits for the client's delayed ACK). Here each answe
 from __future__ import annotations
 
 import io
+import json
 import logging
 import multiprocessing
 import signal
 import socket
 import threading
 import time
+from collections import Counter
 
 log = logging.getLogger("cis_local.moto_server")
 
 _HOP_BY_HOP = frozenset(["connection", "keep-alive", "transfer-encoding", "content-length"])
 START_SECONDS = 60
+# GET <endpoint>/_cis/dynamodb-requests: the DynamoDB requests served so far, by operation (the benches'
+# count of what a whole flow costs, its functions and the stream processor together). Streams' reads are
+# another service (DynamoDBStreams_20120810) and are not counted.
+REQUESTS_PATH = "/_cis/dynamodb-requests"
+DYNAMODB_TARGET = "DynamoDB_20120810."
 
 
 def keep_alive_handler():
@@ -86,8 +93,15 @@ def make_server(host: str, port: int):
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
     app, lock = DomainDispatcherApplication(create_backend_app), threading.Lock()
     pauses = RefreezeAfterFullCollections()
+    counts: Counter[str] = Counter()  # DynamoDB requests by operation, whoever sent them
 
     def one_at_a_time(environ, start_response):
+        if environ.get("PATH_INFO") == REQUESTS_PATH:  # the runtime's own question, not an AWS call
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(counts).encode()]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(DYNAMODB_TARGET):
+            counts[target.removeprefix(DYNAMODB_TARGET)] += 1
         with lock:
             try:
                 return list(app(environ, start_response))
