@@ -115,7 +115,7 @@ def create_import_upload(body: ImportUploadRequest) -> Response[ImportFile]:
 @operation(app, "getImport")
 def get_import(
     import_id: ImportId,
-    limit: Annotated[int, Query(ge=1, le=500, description="Report rows per page")] = 100,
+    limit: Annotated[int, Query(ge=0, le=500, description="Report rows per page; 0: the state and counts only")] = 100,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> ImportFile:
     return import_files.get(import_id, limit, cursor)

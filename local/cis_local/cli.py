@@ -156,10 +156,11 @@ def _queue_drivers(backend, gateway) -> list:
         for f in FUNCTIONS
         if f.queue is not None
     ]
-    # Work queues get a poller per core (Lambda would run up to max_concurrency): parts import side by side.
+    # Work queues get a poller per core, or CIS_LOCAL_WORK_POLLERS (Lambda would run up to max_concurrency): parts import side by side.
     for f in FUNCTIONS:
         if f.work is not None:
-            pollers = min(f.work.max_concurrency, os.cpu_count() or 2, gateway.pools[f.name].size)
+            cores = int(os.environ.get("CIS_LOCAL_WORK_POLLERS") or os.cpu_count() or 2)
+            pollers = min(f.work.max_concurrency, cores, gateway.pools[f.name].size)
             for _ in range(pollers):
                 queue_url = backend.work_queues[f.name][0]
                 drivers.append(QueueDriver(sqs, queue_url, gateway.pools[f.name].invoke, f.work.batch_size, region))

@@ -112,7 +112,7 @@ def upload_file(
     on_duplicate: str,
     report_path: Path,
     progress: bool = True,
-    poll_s: float = 0.5,
+    poll_s: float = 1.0,
     timeout_s: float = 4 * 3600,
 ) -> Counter:
     """The whole file through the upload path: ask for an upload URL, PUT the file there, follow the
@@ -157,7 +157,7 @@ def _follow(http: requests.Session, address: str, progress: bool, poll_s: float,
     deadline = time.monotonic() + timeout_s
     with tqdm(unit="part", disable=not progress, file=sys.stderr) as bar:
         while True:
-            state = http.get(address, params={"limit": 1}).json()
+            state = http.get(address, params={"limit": 0}).json()  # the state alone: one read
             bar.total = state["parts"]["total"]
             bar.update(state["parts"]["done"] - bar.n)
             if state["status"] in ("done", "failed"):

@@ -77,7 +77,8 @@ class ImportFileService:
         if values is None:
             raise NotFound(f"no import {import_id}")
         part, skip = _position(cursor)
-        rows, after = self.files.report(import_id, part, skip, limit)
+        # limit 0: a progress bar's question, one read; the report's page is another.
+        rows, after = self.files.report(import_id, part, skip, limit) if limit else ([], None)
         total, done = values.get("parts_total"), values["parts_done"]
         if values["status"] == "importing" and total is not None and done >= total:
             values |= {"status": "done", "finished_at": values.get("updated_at")}
