@@ -443,7 +443,7 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
             local_a, _, domain_a = left.partition("@")
             local_b, _, domain_b = right.partition("@")
             if len(local_a) >= 4 and local_a == local_b:
-                if _made_of_names(local_a, a, b):
+                if _made_of_names(local_a, a) and _made_of_names(local_a, b):
                     continue  # jane.doe@ elsewhere: every Jane Doe may have one, it tells no more than the name
                 return "similar_email", f"{local_a}@ at {domain_a} and {domain_b}"
             # One slip of a key, but not another number: jane.doe71 and jane.doe72 are often two people.
@@ -501,7 +501,12 @@ _HOUSEHOLD = {
     "similar_phone": "household_phone",
 }
 _ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox"}
-_TWO_PEOPLE = {"different_given_name", "different_family_name", "different_name", "different_birthday"}
+# A family shares its family name: one given name under two family names at one home is one person whose
+# family name changed (a marriage), not a household, so different_family_name is not among these.
+_TWO_PEOPLE = {"different_given_name", "different_name", "different_birthday"}
+# A son named after his father, with no birthday on one side: one name and one home, and neither mailbox
+# nor phone in common, is a household's more than one person's who changed both.
+_OWN_CONTACTS = {"different_email", "different_phone"}
 
 
 def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
@@ -512,7 +517,7 @@ def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
         if level:
             found[name] = level
     codes = {code for code, _ in found.values()}
-    if codes & _TWO_PEOPLE and not codes & _ONE_PERSON:
+    if (codes & _TWO_PEOPLE or _OWN_CONTACTS <= codes) and not codes & _ONE_PERSON:
         for name in ("address", "phone"):
             if name in found and found[name][0] in _HOUSEHOLD:
                 found[name] = (_HOUSEHOLD[found[name][0]], found[name][1])
