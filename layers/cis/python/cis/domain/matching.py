@@ -21,13 +21,16 @@ missing on either side adds nothing. Every level that weighs is a reason, with i
              same_family_name / same_given_name (the other name missing on one side)
   birthday   same_birthday, birthday_typo (one digit, or two adjacent ones exchanged),
              birthday_day_month_swapped, same_birth_year, different_birthday
+  birth year a birthday on one side only, against the year the other's mailbox of a name and two digits
+             tells (jane.doe87@): email_birth_year, email_other_birth_year
   address    same_address, address_typo (the street or postal code a typo apart), same_street
              (another house number), same_postcode, different_address, household_address (the same
              address, or one a typo apart, under two given names or birthdays, no birthday or mailbox in
              common: a family's home)
   email      same_mailbox, similar_email (the same user at another provider, or one slip), different_email;
              a user made of nothing but the name (jane.doe@ at two providers) weighs nothing: every Jane Doe
-             may have one
+             may have one; mailbox_of_other_name (a mailbox made of the other record's name, not its own:
+             jane.smith@ kept by Jane Jones, one person whose name changed)
   phone      same_phone_digits, similar_phone (one digit, or two adjacent ones exchanged), different_phone,
              household_phone (the same, or a slip apart, for a phone number: a family's landline)
 """
@@ -454,10 +457,21 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
                 and _one_slip(local_a, local_b)
             ):
                 return "similar_email", f"{left} / {right}"
+    for mine, theirs in ((a, b), (b, a)):
+        for email in mine.emails:
+            user = email.partition("@")[0].rstrip("0123456789")
+            if _made_of_names(user, theirs) and not _made_of_names(user, mine) and not _names_agree(a, b):
+                return "mailbox_of_other_name", email  # jane.smith@ kept by Jane Jones: one name changed
     users = [email.partition("@")[0] for email in a.emails + b.emails]
     if all(_made_of_names(user, a, b) for user in users):
         return None  # jane.doe@ and janedoe@: made of one name, they tell no more than the name does
     return "different_email", ""  # a reason shows what agreed, not another customer's contacts
+
+
+def _names_agree(a: Fingerprint, b: Fingerprint) -> bool:
+    """The names agree (a slip, a nickname, exchanged): a mailbox of one of them is of the other too."""
+    found = _names(a, b)
+    return bool(found) and found[0] in _AGREE | {"names_swapped", "same_family_name", "same_given_name"}
 
 
 def _made_of_names(local: str, *prints: Fingerprint) -> bool:
@@ -476,6 +490,28 @@ def _made_of_names(local: str, *prints: Fingerprint) -> bool:
     return False
 
 
+def _email_year(fingerprint: Fingerprint) -> str:
+    """The year a mailbox of a name and two digits (jane.doe87@) tells, as 19yy or 20yy, or ""."""
+    for email in fingerprint.emails:
+        user = email.partition("@")[0]
+        digits = user[len(user.rstrip("0123456789")) :]
+        if len(digits) == 2 and _made_of_names(user[:-2], fingerprint):
+            return ("20" if digits <= "06" else "19") + digits
+    return ""
+
+
+def _birth_years(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
+    """With a birthday on one side only, the year the other's mailbox tells (jane.doe87@) stands in for it."""
+    if bool(a.birthday) == bool(b.birthday):
+        return None  # both compared as birthdays, or nothing to compare
+    born, other = (a, b) if a.birthday else (b, a)
+    year = _email_year(other)
+    if not year:
+        return None
+    detail = f"{born.birthday[:4]} / {year} ({other.emails[0]})"
+    return ("email_birth_year" if year == born.birthday[:4] else "email_other_birth_year"), detail
+
+
 def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     if not (a.phones and b.phones):
         return None
@@ -489,7 +525,13 @@ def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     return "different_phone", ""
 
 
-FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email": _emails, "phone": _phones}
+FIELDS = {
+    "name": _names,
+    "birthday": _birthdays,
+    "address": _addresses,
+    "email": _emails,
+    "phone": _phones,
+}
 # A family shares its home and landline: under two different names or birthdays (a father and his son),
 # with no birthday or mailbox in common, a shared address or phone is what a household has in common
 # more than what one person entered twice has. Fields are weighed independently, so that dependence is
@@ -500,10 +542,10 @@ _HOUSEHOLD = {
     "same_phone_digits": "household_phone",
     "similar_phone": "household_phone",
 }
-_ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox"}
+_ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox", "email_birth_year"}
 # A family shares its family name: one given name under two family names at one home is one person whose
 # family name changed (a marriage), not a household, so different_family_name is not among these.
-_TWO_PEOPLE = {"different_given_name", "different_name", "different_birthday"}
+_TWO_PEOPLE = {"different_given_name", "different_name", "different_birthday", "email_other_birth_year"}
 # A son named after his father, with no birthday on one side: one name and one home, and neither mailbox
 # nor phone in common, is a household's more than one person's who changed both.
 _OWN_CONTACTS = {"different_email", "different_phone"}
