@@ -806,7 +806,13 @@ def em(vectors: list[dict[str, str]], iterations: int = 60) -> tuple[float, dict
     seen = Counter(code for vector in vectors for code in vector.values())
     per_field = Counter(name for vector in vectors for name in vector)
     u = {code: seen[code] / per_field[field_of[code]] for code in field_of}
-    against = ("different", "household", "same_postcode", "same_birth_year", "email_other")  # evidence against, to start
+    against = (
+        "different",
+        "household",
+        "same_postcode",
+        "same_birth_year",
+        "email_other",
+    )  # evidence against, to start
     m = {code: 0.02 if code.startswith(against) else 0.5 for code in field_of}
     share = 0.03
     for iteration in range(iterations):

@@ -436,11 +436,16 @@ def _shown(key: str) -> str:
 
 
 def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
-    if not (a.emails and b.emails):
-        return None
     shared = set(a.emails) & set(b.emails)
     if shared:
         return "same_mailbox", min(shared)
+    for mine, theirs in ((a, b), (b, a)):  # also when the other record has no mailbox
+        for email in mine.emails:
+            user = email.partition("@")[0].rstrip("0123456789")
+            if _made_of_names(user, theirs) and not _made_of_names(user, mine) and not _names_agree(a, b):
+                return "mailbox_of_other_name", email  # jane.smith@ kept by Jane Jones: one name changed
+    if not (a.emails and b.emails):
+        return None
     for left in a.emails:
         for right in b.emails:
             local_a, _, domain_a = left.partition("@")
@@ -457,11 +462,6 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
                 and _one_slip(local_a, local_b)
             ):
                 return "similar_email", f"{left} / {right}"
-    for mine, theirs in ((a, b), (b, a)):
-        for email in mine.emails:
-            user = email.partition("@")[0].rstrip("0123456789")
-            if _made_of_names(user, theirs) and not _made_of_names(user, mine) and not _names_agree(a, b):
-                return "mailbox_of_other_name", email  # jane.smith@ kept by Jane Jones: one name changed
     users = [email.partition("@")[0] for email in a.emails + b.emails]
     if all(_made_of_names(user, a, b) for user in users):
         return None  # jane.doe@ and janedoe@: made of one name, they tell no more than the name does
@@ -559,7 +559,7 @@ def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
         if level:
             found[name] = level
     codes = {code for code, _ in found.values()}
-    if (codes & _TWO_PEOPLE or _OWN_CONTACTS <= codes) and not codes & _ONE_PERSON:
+    if (codes & _TWO_PEOPLE or codes >= _OWN_CONTACTS) and not codes & _ONE_PERSON:
         for name in ("address", "phone"):
             if name in found and found[name][0] in _HOUSEHOLD:
                 found[name] = (_HOUSEHOLD[found[name][0]], found[name][1])
