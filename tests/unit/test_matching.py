@@ -242,12 +242,12 @@ def test_every_weighed_level_is_documented_where_the_api_points_for_its_meaning(
 
 
 def test_a_mailbox_user_made_of_the_name_tells_no_more_than_the_name():
-    one = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe@gmail.com"}])
-    other = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe@yahoo.com"}])
+    one = fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith@gmail.com"}])
+    other = fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith@yahoo.com"}])
     assert codes(one, other) == {"same_name"}
-    numbered = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe1987@yahoo.com"}])
+    numbered = fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith1987@yahoo.com"}])
     assert "similar_email" in codes(
-        numbered, fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe1987@outlook.com"}])
+        numbered, fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith1987@outlook.com"}])
     )
 
 
@@ -296,3 +296,10 @@ def test_a_mailbox_made_of_the_other_record_s_name_links_a_changed_name():
     assert "mailbox_of_other_name" in codes(old, new)
     slip = fp(given_name="Willam", family_name="Taylor", emails=[{"address": "william.taylor@yahoo.com"}])
     assert "mailbox_of_other_name" not in codes(slip, fp(given_name="William", family_name="Taylor", phones=PHONE))
+
+
+def test_an_uncommon_family_name_shared_weighs_more_than_a_common_one():
+    common = codes(fp(given_name="John", family_name="Smith"), fp(given_name="John", family_name="Smith"))
+    rare = codes(fp(given_name="John", family_name="Quillfeather"), fp(given_name="John", family_name="Quillfeather"))
+    assert common == {"same_name"} and rare == {"same_rare_name"}
+    assert WEIGHTS["same_rare_name"] > WEIGHTS["same_name"]

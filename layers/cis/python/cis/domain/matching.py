@@ -15,7 +15,9 @@ generator's names and streets): in a base a hundred times bigger, a shared name 
 likelier coincidence and both should be fitted on a sample of it. A field
 missing on either side adds nothing. Every level that weighs is a reason, with its weight:
 
-  name       same_name, nickname (Bob / Robert), similar_name (a typo, a transliteration, a sound),
+  name       same_name, same_rare_name (the family name is not among the common ones of the fitted
+             population, COMMON_FAMILY_NAMES: a term-frequency level), nickname (Bob / Robert),
+             similar_name (a typo, a transliteration, a sound),
              names_swapped (given and family name exchanged), different_given_name (the family
              name agrees), different_family_name (the given name agrees), different_name,
              same_family_name / same_given_name (the other name missing on one side)
@@ -44,7 +46,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache, lru_cache
 
-from cis.domain.matching_weights import PRIOR, WEIGHTS
+from cis.domain.matching_weights import COMMON_FAMILY_NAMES, PRIOR, WEIGHTS
 
 # jellyfish, phonenumbers, anyascii, nicknames and rapidfuzz are imported where they are used: only
 # the functions that compare or file records (customers, data quality, the stream processor) load them.
@@ -354,13 +356,15 @@ _NAME_LEVELS = {  # (given level, family level) -> code
     ("nickname", "missing"): "same_given_name",
     ("close", "missing"): "same_given_name",
 }
-_AGREE = {"same_name", "nickname", "similar_name"}
+_AGREE = {"same_name", "same_rare_name", "nickname", "similar_name"}
 
 
 def _names(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     if not (a.given or a.family) or not (b.given or b.family):
         return None
     direct = _NAME_LEVELS.get((_given_level(a.given, b.given), _family_level(a.family, b.family)))
+    if direct == "same_name" and a.family and a.family not in COMMON_FAMILY_NAMES:
+        direct = "same_rare_name"  # two people who share an uncommon name are rarer than two John Smiths
     if direct in _AGREE:
         return direct, f"{a.given} {a.family} / {b.given} {b.family}".strip()
     if a.given and a.family and b.given and b.family:
