@@ -574,7 +574,13 @@ _HOUSEHOLD = {
 _ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox", "email_birth_year"}
 # A family shares its family name: one given name under two family names at one home is one person whose
 # family name changed (a marriage), not a household, so different_family_name is not among these.
-_TWO_PEOPLE = {"different_given_name", "different_name", "different_birthday", "email_other_birth_year"}
+_TWO_PEOPLE = {
+    "different_given_name",
+    "different_name",
+    "different_birthday",
+    "same_birth_year",
+    "email_other_birth_year",
+}
 # A son named after his father, with no birthday on one side: one name and one home, and neither mailbox
 # nor phone in common, is a household's more than one person's who changed both.
 _OWN_CONTACTS = {"different_email", "different_phone"}

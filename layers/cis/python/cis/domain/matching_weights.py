@@ -48,7 +48,7 @@ WEIGHTS = {
     "names_swapped": 8.75,  # m 0.1178, u 0.000019
     "nickname": 6.69,  # m 0.0340, u 0.000042
     "same_address": 9.71,  # m 0.7784, u 0.000047
-    "same_birth_year": -3.38,  # m 0.0005, u 0.014573
+    "same_birth_year": -3.42,  # m 0.0005, u 0.014573
     "same_birthday": 9.12,  # m 0.7907, u 0.000086
     "same_family_name": 6.13,  # m 0.0257, u 0.000056
     "same_given_name": 5.27,  # m 0.0201, u 0.000103
