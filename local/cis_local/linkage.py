@@ -806,7 +806,13 @@ def em(vectors: list[dict[str, str]], iterations: int = 60) -> tuple[float, dict
     seen = Counter(code for vector in vectors for code in vector.values())
     per_field = Counter(name for vector in vectors for name in vector)
     u = {code: seen[code] / per_field[field_of[code]] for code in field_of}
-    against = ("different", "household", "same_postcode", "same_birth_year")  # evidence against, to start
+    against = (
+        "different",
+        "household",
+        "same_postcode",
+        "same_birth_year",
+        "email_other",
+    )  # evidence against, to start
     m = {code: 0.02 if code.startswith(against) else 0.5 for code in field_of}
     share = 0.03
     for iteration in range(iterations):
@@ -845,6 +851,17 @@ def random_pair_levels(population: Population, pairs: int, seed: int) -> list[di
 
 
 RANDOM_PAIRS = 300_000
+COMMON_NAME_PEOPLE = 5  # a family name this many people of the fitted population carry is a common one
+
+
+def _chunks(names: list[str], width: int) -> list[str]:
+    """Names joined by |, in lines of at most `width` characters (a name is never split)."""
+    lines = [""]
+    for name in names:
+        if lines[-1] and len(lines[-1]) + len(name) + 1 > width:
+            lines.append("")
+        lines[-1] += ("|" if lines[-1] or len(lines) > 1 else "") + name
+    return lines
 
 
 def fit(size: int = FIT_SIZE, seed: int = FIT_SEED) -> str:
@@ -858,9 +875,13 @@ def fit(size: int = FIT_SIZE, seed: int = FIT_SEED) -> str:
     in a household, which has levels of its own. The prior is then the odds that two records drawn at
     random are one person: the matches EM finds among the blocked pairs over all pairs.
     """
+    import cis.domain.matching as matching
     from cis.domain.matching_weights import WEIGHTS
 
     people = population(size, seed=seed)
+    carried = Counter(matching.plain(record.body.get("family_name")) for record in people.records if not record.kinds)
+    common = sorted(name for name, count in carried.items() if name and count >= COMMON_NAME_PEOPLE)
+    matching.COMMON_FAMILY_NAMES = frozenset(common)  # the levels below are those of the constants written
     vectors = comparison_vectors(people)
     share, probabilities = em(vectors)
     field_of = {code: name for vector in vectors for name, code in vector.items()}
@@ -884,6 +905,12 @@ def fit(size: int = FIT_SIZE, seed: int = FIT_SEED) -> str:
         "",
         f"PRIOR = {math.log(prior / (1 - prior)):.2f}  # {matches:,.0f} matches among {records:,} records: {prior:.2e}",
         f'FITTED_ON = {{"people": {size}, "seed": {seed}}}  # a bench measures on another seed',
+        f"# Family names at least {COMMON_NAME_PEOPLE} of its people carry: the same name under one of them is",
+        "# same_name, under any other same_rare_name (a term-frequency level).",
+        "_COMMON = (",
+        *(f'    "{line}"' for line in _chunks(common, 100)),
+        ")",
+        'COMMON_FAMILY_NAMES = frozenset(_COMMON.split("|"))',
         "WEIGHTS = {",
     ]
     for code in sorted(set(field_of) | set(WEIGHTS)):

@@ -220,11 +220,11 @@ def test_on_the_earlier_labelled_population_likely_duplicates_stay_precise_and_f
     200 true duplicates with other variations, 200 look-alikes (relatives, namesakes, juniors). Its world
     is crowded: seven streets in six postcodes (some thirty people a street) and names from short lists, so
     a namesake on one's street, which the weights (u from random pairs of cis_local.linkage's people) take
-    for rare, is common there: precision is held lower than recall."""
+    for rare, is commoner there than in the fitted population; precision is still held at 0.9."""
     people = synthetic_population(size=2000, duplicates=0.1, look_alikes=0.1, seed=7)
     quality = synthetic_measure(people, LIKELY)
     assert quality.true_pairs == 200
-    assert quality.precision >= 0.85 and quality.recall >= 0.95
+    assert quality.precision >= 0.9 and quality.recall >= 0.95
     assert quality.compared / len(people) < 20
 
 
@@ -242,12 +242,12 @@ def test_every_weighed_level_is_documented_where_the_api_points_for_its_meaning(
 
 
 def test_a_mailbox_user_made_of_the_name_tells_no_more_than_the_name():
-    one = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe@gmail.com"}])
-    other = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe@yahoo.com"}])
+    one = fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith@gmail.com"}])
+    other = fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith@yahoo.com"}])
     assert codes(one, other) == {"same_name"}
-    numbered = fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe1987@yahoo.com"}])
+    numbered = fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith1987@yahoo.com"}])
     assert "similar_email" in codes(
-        numbered, fp(given_name="Jane", family_name="Doe", emails=[{"address": "jane.doe1987@outlook.com"}])
+        numbered, fp(given_name="Jane", family_name="Smith", emails=[{"address": "jane.smith1987@outlook.com"}])
     )
 
 
@@ -262,3 +262,44 @@ def test_a_generated_household_gives_one_given_name_twice_at_most_for_one_junior
             key = f"{address['lines']}{address['postal_code']}{record.body.get('family_name')}"
             homes.setdefault(key, []).append(record.body.get("given_name"))
     assert all(max(Counter(names).values()) <= 2 for names in homes.values())
+
+
+def test_one_given_name_under_two_family_names_at_one_home_is_a_changed_name_not_a_household():
+    before = fp(given_name="Klaus", family_name="Feldmann", addresses=[HOME], phones=PHONE)
+    after = fp(given_name="Klaus", family_name="Schwarz", addresses=[HOME], phones=PHONE)
+    match = compare(before, after)
+    assert match.likely and {"same_address", "same_phone_digits"} <= {r.code for r in match.reasons}
+
+
+def test_a_namesake_at_home_with_a_mailbox_and_a_phone_of_his_own_and_no_birthday_is_a_household():
+    father = fp(
+        given_name="Jules",
+        family_name="Robert",
+        addresses=[HOME],
+        emails=[{"address": "jules.robert@free.fr"}],
+        phones=[{"number": "+447700900132"}],
+        birthday="1970-03-13",
+    )
+    son = fp(
+        given_name="Jules",
+        family_name="Robert",
+        addresses=[HOME],
+        emails=[{"address": "jules.robert2@free.fr"}],
+        phones=[{"number": "+447700900977"}],
+    )
+    assert "household_address" in codes(father, son)
+
+
+def test_a_mailbox_made_of_the_other_record_s_name_links_a_changed_name():
+    old = fp(given_name="Robert", family_name="Fordellton", phones=PHONE)
+    new = fp(given_name="Christopher", family_name="Fordellton", emails=[{"address": "robert.fordellton@outlook.com"}])
+    assert "mailbox_of_other_name" in codes(old, new)
+    slip = fp(given_name="Willam", family_name="Taylor", emails=[{"address": "william.taylor@yahoo.com"}])
+    assert "mailbox_of_other_name" not in codes(slip, fp(given_name="William", family_name="Taylor", phones=PHONE))
+
+
+def test_an_uncommon_family_name_shared_weighs_more_than_a_common_one():
+    common = codes(fp(given_name="John", family_name="Smith"), fp(given_name="John", family_name="Smith"))
+    rare = codes(fp(given_name="John", family_name="Quillfeather"), fp(given_name="John", family_name="Quillfeather"))
+    assert common == {"same_name"} and rare == {"same_rare_name"}
+    assert WEIGHTS["same_rare_name"] > WEIGHTS["same_name"]

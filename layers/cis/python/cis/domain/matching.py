@@ -15,19 +15,26 @@ generator's names and streets): in a base a hundred times bigger, a shared name 
 likelier coincidence and both should be fitted on a sample of it. A field
 missing on either side adds nothing. Every level that weighs is a reason, with its weight:
 
-  name       same_name, nickname (Bob / Robert), similar_name (a typo, a transliteration, a sound),
+  name       same_name, same_rare_name (the family name is not among the common ones of the fitted
+             population, COMMON_FAMILY_NAMES: a term-frequency level), nickname (Bob / Robert),
+             similar_name (a typo, a transliteration, a sound),
              names_swapped (given and family name exchanged), different_given_name (the family
              name agrees), different_family_name (the given name agrees), different_name,
              same_family_name / same_given_name (the other name missing on one side)
   birthday   same_birthday, birthday_typo (one digit, or two adjacent ones exchanged),
              birthday_day_month_swapped, same_birth_year, different_birthday
+  birth year a birthday on one side only, against the year the other's mailbox of a name and two digits
+             tells (jane.doe87@): email_birth_year, email_other_birth_year
+  birth year a birthday on one side only, against the year the other's mailbox of a name and two digits
+             tells (jane.doe87@): email_birth_year, email_other_birth_year
   address    same_address, address_typo (the street or postal code a typo apart), same_street
              (another house number), same_postcode, different_address, household_address (the same
              address, or one a typo apart, under two given names or birthdays, no birthday or mailbox in
              common: a family's home)
   email      same_mailbox, similar_email (the same user at another provider, or one slip), different_email;
              a user made of nothing but the name (jane.doe@ at two providers) weighs nothing: every Jane Doe
-             may have one
+             may have one; mailbox_of_other_name (a mailbox made of the other record's name, not its own:
+             jane.smith@ kept by Jane Jones, one person whose name changed)
   phone      same_phone_digits, similar_phone (one digit, or two adjacent ones exchanged), different_phone,
              household_phone (the same, or a slip apart, for a phone number: a family's landline)
 """
@@ -39,7 +46,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache, lru_cache
 
-from cis.domain.matching_weights import PRIOR, WEIGHTS
+from cis.domain.matching_weights import COMMON_FAMILY_NAMES, PRIOR, WEIGHTS
 
 # jellyfish, phonenumbers, anyascii, nicknames and rapidfuzz are imported where they are used: only
 # the functions that compare or file records (customers, data quality, the stream processor) load them.
@@ -349,13 +356,15 @@ _NAME_LEVELS = {  # (given level, family level) -> code
     ("nickname", "missing"): "same_given_name",
     ("close", "missing"): "same_given_name",
 }
-_AGREE = {"same_name", "nickname", "similar_name"}
+_AGREE = {"same_name", "same_rare_name", "nickname", "similar_name"}
 
 
 def _names(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     if not (a.given or a.family) or not (b.given or b.family):
         return None
     direct = _NAME_LEVELS.get((_given_level(a.given, b.given), _family_level(a.family, b.family)))
+    if direct == "same_name" and a.family and a.family not in COMMON_FAMILY_NAMES:
+        direct = "same_rare_name"  # two people who share an uncommon name are rarer than two John Smiths
     if direct in _AGREE:
         return direct, f"{a.given} {a.family} / {b.given} {b.family}".strip()
     if a.given and a.family and b.given and b.family:
@@ -433,17 +442,22 @@ def _shown(key: str) -> str:
 
 
 def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
-    if not (a.emails and b.emails):
-        return None
     shared = set(a.emails) & set(b.emails)
     if shared:
         return "same_mailbox", min(shared)
+    for mine, theirs in ((a, b), (b, a)):  # also when the other record has no mailbox
+        for email in mine.emails:
+            user = email.partition("@")[0].rstrip("0123456789")
+            if _made_of_names(user, theirs) and not _made_of_names(user, mine) and not _names_agree(a, b):
+                return "mailbox_of_other_name", email  # jane.smith@ kept by Jane Jones: one name changed
+    if not (a.emails and b.emails):
+        return None
     for left in a.emails:
         for right in b.emails:
             local_a, _, domain_a = left.partition("@")
             local_b, _, domain_b = right.partition("@")
             if len(local_a) >= 4 and local_a == local_b:
-                if _made_of_names(local_a, a, b):
+                if _made_of_names(local_a, a) and _made_of_names(local_a, b):
                     continue  # jane.doe@ elsewhere: every Jane Doe may have one, it tells no more than the name
                 return "similar_email", f"{local_a}@ at {domain_a} and {domain_b}"
             # One slip of a key, but not another number: jane.doe71 and jane.doe72 are often two people.
@@ -458,6 +472,12 @@ def _emails(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     if all(_made_of_names(user, a, b) for user in users):
         return None  # jane.doe@ and janedoe@: made of one name, they tell no more than the name does
     return "different_email", ""  # a reason shows what agreed, not another customer's contacts
+
+
+def _names_agree(a: Fingerprint, b: Fingerprint) -> bool:
+    """The names agree (a slip, a nickname, exchanged): a mailbox of one of them is of the other too."""
+    found = _names(a, b)
+    return bool(found) and found[0] in _AGREE | {"names_swapped", "same_family_name", "same_given_name"}
 
 
 def _made_of_names(local: str, *prints: Fingerprint) -> bool:
@@ -476,6 +496,50 @@ def _made_of_names(local: str, *prints: Fingerprint) -> bool:
     return False
 
 
+def _email_year(fingerprint: Fingerprint) -> str:
+    """The year a mailbox of a name and two digits (jane.doe87@) tells, as 19yy or 20yy, or ""."""
+    for email in fingerprint.emails:
+        user = email.partition("@")[0]
+        digits = user[len(user.rstrip("0123456789")) :]
+        if len(digits) == 2 and _made_of_names(user[:-2], fingerprint):
+            return ("20" if digits <= "06" else "19") + digits
+    return ""
+
+
+def _birth_years(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
+    """With a birthday on one side only, the year the other's mailbox tells (jane.doe87@) stands in for it."""
+    if bool(a.birthday) == bool(b.birthday):
+        return None  # both compared as birthdays, or nothing to compare
+    born, other = (a, b) if a.birthday else (b, a)
+    year = _email_year(other)
+    if not year:
+        return None
+    detail = f"{born.birthday[:4]} / {year} ({other.emails[0]})"
+    return ("email_birth_year" if year == born.birthday[:4] else "email_other_birth_year"), detail
+
+
+def _email_year(fingerprint: Fingerprint) -> str:
+    """The year a mailbox of a name and two digits (jane.doe87@) tells, as 19yy or 20yy, or ""."""
+    for email in fingerprint.emails:
+        user = email.partition("@")[0]
+        digits = user[len(user.rstrip("0123456789")) :]
+        if len(digits) == 2 and _made_of_names(user[:-2], fingerprint):
+            return ("20" if digits <= "06" else "19") + digits
+    return ""
+
+
+def _birth_years(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
+    """With a birthday on one side only, the year the other's mailbox tells (jane.doe87@) stands in for it."""
+    if bool(a.birthday) == bool(b.birthday):
+        return None  # both compared as birthdays, or nothing to compare
+    born, other = (a, b) if a.birthday else (b, a)
+    year = _email_year(other)
+    if not year:
+        return None
+    detail = f"{born.birthday[:4]} / {year} ({other.emails[0]})"
+    return ("email_birth_year" if year == born.birthday[:4] else "email_other_birth_year"), detail
+
+
 def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     if not (a.phones and b.phones):
         return None
@@ -489,7 +553,14 @@ def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     return "different_phone", ""
 
 
-FIELDS = {"name": _names, "birthday": _birthdays, "address": _addresses, "email": _emails, "phone": _phones}
+FIELDS = {
+    "name": _names,
+    "birthday": _birthdays,
+    "birth_year": _birth_years,
+    "address": _addresses,
+    "email": _emails,
+    "phone": _phones,
+}
 # A family shares its home and landline: under two different names or birthdays (a father and his son),
 # with no birthday or mailbox in common, a shared address or phone is what a household has in common
 # more than what one person entered twice has. Fields are weighed independently, so that dependence is
@@ -500,8 +571,19 @@ _HOUSEHOLD = {
     "same_phone_digits": "household_phone",
     "similar_phone": "household_phone",
 }
-_ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox"}
-_TWO_PEOPLE = {"different_given_name", "different_family_name", "different_name", "different_birthday"}
+_ONE_PERSON = {"same_birthday", "birthday_typo", "birthday_day_month_swapped", "same_mailbox", "email_birth_year"}
+# A family shares its family name: one given name under two family names at one home is one person whose
+# family name changed (a marriage), not a household, so different_family_name is not among these.
+_TWO_PEOPLE = {
+    "different_given_name",
+    "different_name",
+    "different_birthday",
+    "same_birth_year",
+    "email_other_birth_year",
+}
+# A son named after his father, with no birthday on one side: one name and one home, and neither mailbox
+# nor phone in common, is a household's more than one person's who changed both.
+_OWN_CONTACTS = {"different_email", "different_phone"}
 
 
 def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
@@ -512,7 +594,7 @@ def levels(a: Fingerprint, b: Fingerprint) -> dict[str, tuple[str, str]]:
         if level:
             found[name] = level
     codes = {code for code, _ in found.values()}
-    if codes & _TWO_PEOPLE and not codes & _ONE_PERSON:
+    if (codes & _TWO_PEOPLE or codes >= _OWN_CONTACTS) and not codes & _ONE_PERSON:
         for name in ("address", "phone"):
             if name in found and found[name][0] in _HOUSEHOLD:
                 found[name] = (_HOUSEHOLD[found[name][0]], found[name][1])
