@@ -31,7 +31,7 @@ from cis.domain.import_files import (
     default_source,
     reported,
 )
-from cis.domain.imports import ImportRequest, RowOutcome
+from cis.domain.imports import ImportReport, ImportRequest, RowOutcome
 from cis.errors import CisError, FieldProblem, InvalidRequest, NotFound
 from cis.repository.import_files import COUNTS, ImportFileRepository
 from cis.repository.uploads import UploadBucket, WorkQueue
@@ -145,15 +145,7 @@ class ImportFileService:
         import_id, part = message["import_id"], message["part"]
         try:
             data = self.bucket.read_range(message["key"], message["start"], message["end"], message["etag"])
-            request = ImportRequest(
-                csv=message["header"] + data.decode("utf-8"),
-                first_row=message["first_row"],
-                source_id=message["source_id"],
-                mapping=message["mapping"],
-                on_duplicate=message["on_duplicate"],
-            )
-            # As the chunk route names its imports: the records name the import, and who ran it.
-            report = self.imports.load(request, f"import:{message['actor']}")
+            report = self._load(message, data)
         except Exception as error:
             if not final_attempt:
                 raise
@@ -179,6 +171,17 @@ class ImportFileService:
         rows = [_row(outcome) for outcome in report.results if reported(outcome)]
         recorded = self.files.record_part(import_id, part, counts, rows, self.clock().isoformat())
         return "imported" if recorded else "already_recorded"
+
+    def _load(self, message: dict, data: bytes) -> ImportReport:
+        request = ImportRequest(
+            csv=message["header"] + data.decode("utf-8"),
+            first_row=message["first_row"],
+            source_id=message["source_id"],
+            mapping=message["mapping"],
+            on_duplicate=message["on_duplicate"],
+        )
+        # As the chunk route names its imports: the records name the import, and who ran it.
+        return self.imports.load(request, f"import:{message['actor']}")
 
 
 def _row(outcome: RowOutcome) -> dict:
