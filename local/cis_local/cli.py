@@ -156,7 +156,8 @@ def _queue_drivers(backend, gateway) -> list:
         for f in FUNCTIONS
         if f.queue is not None
     ]
-    # Work queues get a poller per core, or CIS_LOCAL_WORK_POLLERS (Lambda would run up to max_concurrency): parts import side by side.
+    # Work queues get a poller per core, or CIS_LOCAL_WORK_POLLERS (Lambda would run up to max_concurrency):
+    # parts import side by side.
     for f in FUNCTIONS:
         if f.work is not None:
             cores = int(os.environ.get("CIS_LOCAL_WORK_POLLERS") or os.cpu_count() or 2)

@@ -22,6 +22,7 @@ import io
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -81,6 +82,22 @@ def keep_alive_handler():
     return KeepAliveRequestHandler
 
 
+def _profiler():
+    """CIS_MOTO_PROFILE=<file>: where moto's time goes, as cProfile stats written when the server stops."""
+    if not (path := os.environ.get("CIS_MOTO_PROFILE")):
+        return None
+    import cProfile
+
+    profiler = cProfile.Profile()
+
+    def dump(*_) -> None:
+        profiler.dump_stats(path)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, dump)
+    return profiler
+
+
 def make_server(host: str, port: int):
     """moto's application behind one lock, on the keep-alive handler (not started)."""
     from moto.server import DomainDispatcherApplication, create_backend_app
@@ -94,6 +111,7 @@ def make_server(host: str, port: int):
     app, lock = DomainDispatcherApplication(create_backend_app), threading.Lock()
     pauses = RefreezeAfterFullCollections()
     counts: Counter[str] = Counter()  # DynamoDB requests by operation, whoever sent them
+    profiler = _profiler()
 
     def one_at_a_time(environ, start_response):
         if environ.get("PATH_INFO") == REQUESTS_PATH:  # the runtime's own question, not an AWS call
@@ -104,7 +122,13 @@ def make_server(host: str, port: int):
             counts[target.removeprefix(DYNAMODB_TARGET)] += 1
         with lock:
             try:
-                return list(app(environ, start_response))
+                if profiler is None:
+                    return list(app(environ, start_response))
+                profiler.enable()  # this request's thread only, and one request at a time: all of moto's work
+                try:
+                    return list(app(environ, start_response))
+                finally:
+                    profiler.disable()
             finally:
                 pauses.between_requests()
 

@@ -48,3 +48,28 @@ def test_the_same_item_twice_is_refused(fixed):
         fixed.transact_write_items(TransactItems=[twice, twice])
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "multiple operations on one item" in refused.value.response["Error"]["Message"]
+
+
+def test_a_send_to_a_standard_queue_does_not_count_its_messages_and_its_attributes_still_do(fixed, monkeypatch):
+    import boto3
+    from moto.sqs.models import Queue
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="cis-test-fix-events")["QueueUrl"]
+    fifo = sqs.create_queue(
+        QueueName="cis-test-fix.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    counted = []
+    counting = Queue.approximate_number_of_messages
+    monkeypatch.setattr(
+        Queue, "approximate_number_of_messages", property(lambda q: counted.append(q) or counting.fget(q))
+    )
+    for n in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"event {n}")
+    assert counted == []  # each send used to count the whole queue: quadratic in a growing queue
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "5"
+    for _ in range(2):  # content-based deduplication still reads the FIFO queue's setting
+        sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+    received = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]
+    assert len(received) == 1
