@@ -24,7 +24,7 @@ from cis.domain.matching import Fingerprint, Match
 from cis.domain.moments import timestamp
 from cis.repository import keys
 from cis.repository.batches import batch_get
-from cis.repository.items import from_attributes, to_attributes, to_value
+from cis.repository.items import from_attributes, to_attributes
 from cis.repository.keys import Page
 from cis.repository.transactions import Action, transact
 
@@ -34,6 +34,17 @@ MAX_BLOCK_MEMBERS = 50
 # And no block item nears DynamoDB's 400 KB: a member whose entry would pass this is not taken either.
 MAX_BLOCK_BYTES = 300_000
 BLOCK_ACTION = "block"  # the name of every block action in a transaction (TransactionCancelled.failed)
+
+
+def _packed(entry: dict) -> dict:
+    """A member's entry as stored: one string of compact JSON, not a map of maps. DynamoDB bills a block's
+    every write by the whole item, and each nested attribute costs a few bytes of overhead; a string is
+    also read and written whole by every SDK (and by moto) at the cost of one value, not of each field."""
+    return {"S": json.dumps(entry, separators=(",", ":"), sort_keys=True)}
+
+
+def _unpacked(stored: Any) -> dict:
+    return json.loads(stored) if isinstance(stored, str) else stored  # a map: as blocks were first written
 
 
 def _entry_size(customer_id: str, entry: dict) -> int:
@@ -157,8 +168,9 @@ class Filing:
             if key not in self.written:
                 actions.append((BLOCK_ACTION, {"ConditionCheck": {"TableName": table, "Key": item_key} | condition}))
             elif block.version == 0:
-                values = {"entity": "block", "version": 1, "members": self.sets.get(key, {})}
-                put = {"TableName": table, "Item": item_key | to_attributes(values)}
+                members = {member: _packed(entry) for member, entry in self.sets.get(key, {}).items()}
+                values = to_attributes({"entity": "block", "version": 1}) | {"members": {"M": members}}
+                put = {"TableName": table, "Item": item_key | values}
                 actions.append((BLOCK_ACTION, {"Put": put | condition}))
             else:
                 actions.append((BLOCK_ACTION, {"Update": self._update(table, item_key, key, condition)}))
@@ -169,7 +181,7 @@ class Filing:
         values = condition["ExpressionAttributeValues"] | {":one": {"N": "1"}}
         sets, removes = ["#version = #version + :one"], []
         for index, (member, entry) in enumerate(sorted(self.sets.get(key, {}).items())):
-            names[f"#s{index}"], values[f":s{index}"] = member, to_value(entry)
+            names[f"#s{index}"], values[f":s{index}"] = member, _packed(entry)
             sets.append(f"#members.#s{index} = :s{index}")
         for index, member in enumerate(sorted(self.removes.get(key, ()))):
             names[f"#r{index}"] = member
@@ -198,7 +210,8 @@ class DuplicateRepository:
         for item in batch_get(self.client, self.table, [keys.block_key(key) for key in wanted]):
             key = keys.blocking_key_of(item)
             values = from_attributes(item)
-            found[key] = Block(key, int(values["version"]), values.get("members") or {})
+            members = {member: _unpacked(entry) for member, entry in (values.get("members") or {}).items()}
+            found[key] = Block(key, int(values["version"]), members)
         return found
 
     def neighbours(self, probe_keys: Iterable[str]) -> dict[str, dict]:
