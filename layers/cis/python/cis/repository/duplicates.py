@@ -141,10 +141,7 @@ class Filing:
             key: replace(self._current(key), version=self.seen[key].version + 1) for key in self.written
         }
 
-    def actions(self, put_up_to: int = 0) -> list[Action]:
-        """The conditional actions. A changed block whose item is at most `put_up_to` bytes once filed is
-        written whole (a Put on the version read, the same item an Update gives): cheaper to apply than
-        an update expression (moto's cost grows with it), for a request a little larger."""
+    def actions(self) -> list[Action]:
         table, actions = self.table, []
         for key in sorted(self.written | self.checked):
             block = self.seen[key]
@@ -161,10 +158,6 @@ class Filing:
                 actions.append((BLOCK_ACTION, {"ConditionCheck": {"TableName": table, "Key": item_key} | condition}))
             elif block.version == 0:
                 values = {"entity": "block", "version": 1, "members": self.sets.get(key, {})}
-                put = {"TableName": table, "Item": item_key | to_attributes(values)}
-                actions.append((BLOCK_ACTION, {"Put": put | condition}))
-            elif put_up_to and (filed := self._current(key)).size <= put_up_to:
-                values = {"entity": "block", "version": block.version + 1, "members": filed.members}
                 put = {"TableName": table, "Item": item_key | to_attributes(values)}
                 actions.append((BLOCK_ACTION, {"Put": put | condition}))
             else:

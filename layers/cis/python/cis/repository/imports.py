@@ -18,9 +18,6 @@ from cis.repository.transactions import Action, TransactionCancelled, transact
 from cis.topology import TABLE
 
 MAX_TRANSACTION_ITEMS = 100
-# A block changed by an import is written whole (a Put on the version read) while it is this small,
-# rather than by an update expression: the same item, cheaper to apply (see Filing.actions).
-PUT_BLOCK_BYTES = 8_000
 LEDGER_DAYS = 30  # how long a re-run of the same file recognises its rows
 
 
@@ -81,8 +78,7 @@ class ImportRepository:
             for _, _, customer, filed in group:
                 filing.file(customer.id, None, filed, customer.distinct_from)
                 filing.check(filed.probe_keys() if filed else ())  # what the row was checked against
-            actions = [action for _, actions, _, _ in group for action in actions]
-            actions += filing.actions(put_up_to=PUT_BLOCK_BYTES)
+            actions = [action for _, actions, _, _ in group for action in actions] + filing.actions()
             if len(actions) > MAX_TRANSACTION_ITEMS:  # one row alone is too large: its own write says why
                 retry += [row for row, *_ in group]
                 continue
