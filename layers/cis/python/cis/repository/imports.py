@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cis.domain.customer import Customer
+from cis.domain.matching import Fingerprint
 from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write
 from cis.repository.customers import CustomerRepository
@@ -41,44 +42,50 @@ class ImportRepository:
         return keys.import_row_key(source_id, row) | to_attributes(values)
 
     def create(
-        self, source_id: str, new: list[tuple[int, Customer]], row_hashes: dict[int, str], seen: dict[str, Block]
+        self,
+        source_id: str,
+        new: list[tuple[int, Customer]],
+        row_hashes: dict[int, str],
+        seen: dict[str, Block],
+        prints: dict[str, Fingerprint] | None = None,
     ) -> list[int]:
         """Each new customer with its ledger entry and its blocks, many per transaction, on the blocks
         as `seen` when the rows were checked (and as each earlier transaction left them): a transaction
         commits only if no block its rows were checked against changed meanwhile. Returns the rows
-        whose transaction could not commit as a whole (the caller checks and writes those one by one)."""
-        now, groups, current, current_keys = time.time(), [], [], set()
+        whose transaction could not commit as a whole (the caller checks and writes those one by one).
+        `prints`: customer id -> what it is filed under, where the caller made it already."""
+        now, groups, current, current_keys, counted = time.time(), [], [], set(), 0
+        prints = prints or {}
         for row, customer in new:
             actions = self.customers.create_actions(customer)
             created = {"outcome": "created", "customer_id": customer.id, "row_hash": row_hashes[row]}
             ledger = self._ledger_item(source_id, row, created, now)
             actions.append(("import row", {"Put": {"TableName": self.table, "Item": ledger}}))
-            filed = fingerprint_of(customer.model_dump(mode="json"))
+            filed = prints.get(customer.id) or fingerprint_of(customer.model_dump(mode="json"))
             blocking = filed.blocking_keys() if filed else set()
-            size = sum(len(a) for _, a, _ in current) + len(actions) + len(current_keys | blocking)
+            size = counted + len(actions) + len(current_keys | blocking)
             if current and size > MAX_TRANSACTION_ITEMS:
                 groups.append(current)
-                current, current_keys = [], set()
-            current.append((row, actions, customer))
+                current, current_keys, counted = [], set(), 0
+            current.append((row, actions, customer, filed))
             current_keys |= blocking
+            counted += len(actions)
         if current:
             groups.append(current)
         retry: list[int] = []
         for group in groups:
             filing = self.duplicates.filing(seen)
-            for _, _, customer in group:
-                record = customer.model_dump(mode="json")
-                filed = fingerprint_of(record)
-                filing.file(customer.id, None, filed, record.get("distinct_from"))
+            for _, _, customer, filed in group:
+                filing.file(customer.id, None, filed, customer.distinct_from)
                 filing.check(filed.probe_keys() if filed else ())  # what the row was checked against
-            actions = [action for _, actions, _ in group for action in actions] + filing.actions()
+            actions = [action for _, actions, _, _ in group for action in actions] + filing.actions()
             if len(actions) > MAX_TRANSACTION_ITEMS:  # one row alone is too large: its own write says why
-                retry += [row for row, _, _ in group]
+                retry += [row for row, *_ in group]
                 continue
             try:
                 transact(self.client, actions)
             except TransactionCancelled:
-                retry += [row for row, _, _ in group]
+                retry += [row for row, *_ in group]
                 continue
             seen = filing.after()
         return retry

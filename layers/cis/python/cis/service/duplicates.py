@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from cis.domain.duplicates import DuplicateCandidate
 from cis.domain.matching import Fingerprint, Match, compare
@@ -30,17 +30,31 @@ def _keys(fingerprint: Fingerprint | None) -> set[str]:
     return fingerprint.blocking_keys() if fingerprint else set()
 
 
+Known = dict[str, tuple[dict, Fingerprint]]  # member id -> its entry's fingerprint, as read and as made
+
+
 def matches_among(
-    neighbours: dict[str, dict], record: dict, exclude: str | None = None, listed: bool = True
+    neighbours: dict[str, dict],
+    record: dict,
+    exclude: str | None = None,
+    listed: bool = True,
+    fingerprint: Fingerprint | None = None,
+    known: Known | None = None,
 ) -> dict[str, Match]:
-    """The neighbours (id -> block entry) worth listing with the record (likely ones only: listed=False)."""
-    fingerprint = Fingerprint.of(record)
+    """The neighbours (id -> block entry) worth listing with the record (likely ones only: listed=False).
+    `fingerprint`: the record's, when the caller has it; `known`: the neighbours' fingerprints made so
+    far by the caller (kept across calls on the same blocks, so each entry is read once)."""
+    fingerprint = fingerprint or Fingerprint.of(record)
     kept_apart = set(record.get("distinct_from") or [])
+    known = {} if known is None else known
     matches = {}
     for other_id, filed in neighbours.items():
         if other_id == exclude or other_id in kept_apart or (exclude and exclude in (filed.get("distinct_from") or [])):
             continue
-        match = compare(fingerprint, Fingerprint.from_dict(filed["fingerprint"]))
+        made = known.get(other_id)
+        if made is None or made[0] is not filed["fingerprint"]:  # the same entry, not one alike
+            made = known[other_id] = (filed["fingerprint"], Fingerprint.from_dict(filed["fingerprint"]))
+        match = compare(fingerprint, made[1])
         if match.listed if listed else match.likely:
             matches[other_id] = match
     return matches
@@ -117,19 +131,20 @@ class DuplicateFinder:
         blocks are the same for all), on first use; one Query per customer whose matching fields changed, unless
         its first change in the batch has no old image (a new customer: no pairs but this batch's).
         A failing read raises at the change that needed it: the writes of the earlier ones are given."""
-        changed = [(before, after) for before, after in changes if _matching_changed(before, after)]
-        wanted = {key for _, after in changed if fingerprint_of(after) for key in fingerprint_of(after).probe_keys()}
+        # Each version's fingerprint, made once: None where nothing matching looks at changed.
+        prints = [_changed_print(before, after) for before, after in changes]
+        wanted = {key for new in prints if new for key in new.probe_keys()}
         blocks = self.repository.blocks(wanted) if wanted else {}
-        now = self.clock()
+        now, known = self.clock(), {}
         stored: dict[str, set[str]] = {}  # pairs as stored before the batch, of the customers read
         written: dict[str, dict[str, bool]] = {}  # customer -> other -> paired, as this batch leaves it
-        for before, after in changes:
-            if not _matching_changed(before, after):
+        for (before, after), new in zip(changes, prints, strict=True):
+            if new is False:
                 yield []
                 continue
-            customer_id, new = (after or before)["id"], fingerprint_of(after)
+            customer_id = (after or before)["id"]
             neighbours = members_of(blocks, new.probe_keys()) if new else {}
-            matches = matches_among(neighbours, after, exclude=customer_id) if new else {}
+            matches = matches_among(neighbours, after, exclude=customer_id, fingerprint=new, known=known) if new else {}
             if customer_id not in stored:
                 stored[customer_id] = self.repository.pairs_of(customer_id) if before is not None else set()
             changes_to = written.get(customer_id, {})
@@ -146,8 +161,10 @@ class DuplicateFinder:
         return self.repository.page(limit, cursor, min_score)
 
 
-def _matching_changed(before: dict | None, after: dict | None) -> bool:
-    """Whether anything matching looks at differs between the two versions of a profile."""
+def _changed_print(before: dict | None, after: dict | None) -> Fingerprint | Literal[False] | None:
+    """The fingerprint `after` is filed under (None: none), or False when nothing matching looks at
+    differs between the two versions of a profile."""
     apart_before = (before or {}).get("distinct_from") or []
     apart_after = (after or {}).get("distinct_from") or []
-    return fingerprint_of(before) != fingerprint_of(after) or apart_before != apart_after
+    new = fingerprint_of(after)
+    return new if fingerprint_of(before) != new or apart_before != apart_after else False

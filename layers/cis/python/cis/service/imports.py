@@ -48,9 +48,10 @@ def ledger_of(actor: str, source: str) -> str:
     return _digest(f"{actor}\n{source}")
 
 
-def row_hash(data: CustomerCreate) -> str:
-    """What a row says, as the create model reads it: the same row mapped the same way, the same hash."""
-    return _digest(json.dumps(data.model_dump(mode="json"), sort_keys=True))
+def row_hash(data: CustomerCreate, record: dict | None = None) -> str:
+    """What a row says, as the create model reads it: the same row mapped the same way, the same hash.
+    (`record`: the row's model_dump(mode="json"), when the caller has it.)"""
+    return _digest(json.dumps(data.model_dump(mode="json") if record is None else record, sort_keys=True))
 
 
 def source_reused(source: str, row: int) -> Conflict:
@@ -68,6 +69,7 @@ class _Plan:
     duplicates: dict[int, tuple[CustomerCreate, str, float]] = field(default_factory=dict)  # row -> (data, of, score)
     seen: dict[str, Block] = field(default_factory=dict)  # the blocks the rows were checked against, as read
     review: dict[int, list[str]] = field(default_factory=dict)  # row -> its likely duplicates (on_duplicate=review)
+    prints: dict[str, Fingerprint] = field(default_factory=dict)  # new customer -> what it is filed under
 
 
 class ImportService:
@@ -93,7 +95,8 @@ class ImportService:
             else:
                 valid.append((row.number, checked))
 
-        hashes = {number: row_hash(data) for number, data in valid}
+        records = {number: data.model_dump(mode="json") for number, data in valid}  # each row as JSON, once
+        hashes = {number: row_hash(data, records[number]) for number, data in valid}
         done = self.ledger.done(ledger_id, [number for number, _ in valid])
         # A re-run skips what it did before, but only if it is the same content: never skip another file's rows.
         if changed := sorted(n for n, record in done.items() if record.get("row_hash", hashes[n]) != hashes[n]):
@@ -105,7 +108,8 @@ class ImportService:
                 customer_id=record.get("customer_id"),
                 duplicate_of=record.get("duplicate_of"),
             )
-        plan = self._plan([(n, data) for n, data in valid if n not in done], request.on_duplicate, actor)
+        pending = [(n, data) for n, data in valid if n not in done]
+        plan = self._plan(pending, records, request.on_duplicate, actor)
         outcomes |= self._create(ledger_id, plan, hashes, request.on_duplicate)
 
         ledger: dict[int, dict] = {}
@@ -124,29 +128,31 @@ class ImportService:
         self.ledger.record(ledger_id, ledger)
         return _report(source, outcomes)
 
-    def _plan(self, pending: list[tuple[int, CustomerCreate]], on_duplicate: str, actor: str) -> _Plan:
+    def _plan(
+        self, pending: list[tuple[int, CustomerCreate]], records: dict[int, dict], on_duplicate: str, actor: str
+    ) -> _Plan:
         """Which rows are new customers and which duplicate one (existing, or an earlier row)."""
-        wanted = {(key.kind, key.value) for _, data in pending for key in unique_keys(data)}
-        holders = self.ledger.holders(wanted)
+        uniques = {number: [(key.kind, key.value) for key in unique_keys(data)] for number, data in pending}
+        holders = self.ledger.holders({key for mine in uniques.values() for key in mine})
         # Every block a row may be checked against or filed under, in one BatchGetItem per 100 keys.
-        prints = {number: Fingerprint.of(data.model_dump(mode="json")) for number, data in pending}
-        plan, now = _Plan(), self.clock()
+        prints = {number: Fingerprint.of(records[number]) for number, _ in pending}
+        plan, now, known = _Plan(), self.clock(), {}
         plan.seen = self.blocks.blocks({key for print_ in prints.values() for key in print_.blocking_keys()})
         planned = self.blocks.filing(plan.seen)  # the blocks with the rows planned so far filed in them
         claimed: dict[tuple[str, str], str] = {}  # a unique key -> the new customer of an earlier row
         for number, data in pending:
-            mine = [(key.kind, key.value) for key in unique_keys(data)]
+            mine = uniques[number]
             holder = next(
                 (holders.get(key) or claimed.get(key) for key in mine if key in holders or key in claimed), None
             )
             if holder:
                 plan.duplicates[number] = (data, holder, 1.0)
                 continue
-            record = data.model_dump(mode="json")
-            fingerprint = prints[number]
+            record, fingerprint = records[number], prints[number]
             # Existing customers and earlier rows alike: both are members of the planned blocks.
             neighbours = planned.members(fingerprint.probe_keys())
-            scored = [(m.score, id_) for id_, m in matches_among(neighbours, record, listed=False).items()]
+            found = matches_among(neighbours, record, listed=False, fingerprint=fingerprint, known=known)
+            scored = [(m.score, id_) for id_, m in found.items()]
             if scored and on_duplicate not in ("create", "review"):
                 score, existing = max(scored)
                 plan.duplicates[number] = (data, existing, score)
@@ -158,13 +164,14 @@ class ImportService:
             if on_duplicate == "review" and likely:
                 plan.review[number] = likely
             plan.new.append((number, customer))
+            plan.prints[customer.id] = fingerprint
             claimed |= {key: customer.id for key in mine}
             planned.file(customer.id, None, fingerprint, customer.distinct_from)
         return plan
 
     def _create(self, ledger_id: str, plan: _Plan, hashes: dict[int, str], on_duplicate: str) -> dict[int, RowOutcome]:
         """Write the new customers in batches (one by one where a batch cannot commit)."""
-        retry = set(self.ledger.create(ledger_id, plan.new, hashes, plan.seen))
+        retry = set(self.ledger.create(ledger_id, plan.new, hashes, plan.seen, plan.prints))
         outcomes = {}
         for number, customer in plan.new:
             review = [pair_id(customer.id, other) for other in plan.review.get(number, [])]
