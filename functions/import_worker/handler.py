@@ -22,7 +22,7 @@ from cis.topology import IMPORT_WORKER
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-client = dynamodb_client()
+client = dynamodb_client(validate=False)  # bulk writes the repositories build
 blocks = duplicate_repository(client)
 duplicates = DuplicateFinder(blocks, utcnow)
 customers = CustomerService(customer_repository(client), duplicates)

@@ -28,7 +28,7 @@ from cis.service.duplicates import DuplicateFinder
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
-client = dynamodb_client()
+client = dynamodb_client(validate=False)  # bulk writes the repositories build
 feed = ChangeFeed(
     audit_repository(client),
     event_bus(),
