@@ -155,11 +155,12 @@ def test_rows_are_written_in_batches_not_one_request_each(importer, repository):
     with counter.measure() as calls:
         report = load(importer, *rows)
     assert report.created == 100
-    # 100 customers with their lookups, ledger rows and blocks (two each: mailbox and name), 100 items a go
-    assert calls["TransactWriteItems"] == 5
-    # The ledger, the lookup items and the rows' 200 blocks, 100 keys a request: no Query per row any more,
-    # and no BatchWriteItem of blocking items after the fact.
-    assert calls == {"BatchGetItem": 4, "TransactWriteItems": 5}
+    # 100 customers with their lookups, ledger rows and blocks (two each: mailbox and name), 100 items a go,
+    # in windows of 50 rows (WINDOW_ROWS): three transactions a window
+    assert calls["TransactWriteItems"] == 6
+    # The ledger; then per window its lookup items and its rows' 100 blocks, 100 keys a request: no Query
+    # per row any more, and no BatchWriteItem of blocking items after the fact.
+    assert calls == {"BatchGetItem": 5, "TransactWriteItems": 6}
 
 
 def test_imported_rows_file_their_blocks_in_their_write_so_a_create_right_after_is_refused(importer, customers):
@@ -188,3 +189,25 @@ def test_a_row_whose_blocks_a_create_changed_meanwhile_is_checked_again_on_its_o
     rows = by_row(report)
     assert (rows[2].outcome, rows[2].duplicate_of) == ("duplicate", rivals[0].id)
     assert rows[3].outcome == "created"  # its batch was sent back too, and written on its own
+
+
+def test_a_window_beaten_by_another_writer_is_checked_again_as_a_whole_not_row_by_row(importer, customers, monkeypatch):
+    rows = [f"Ann{i},Lee{i},ann{i}@example.com,,,,,,," for i in range(10)]
+    read, raced = importer.blocks.blocks, []
+
+    reads = []
+
+    def blocks_then_a_rival_writes(blocking_keys):
+        found = read(blocking_keys)
+        reads.append(len(found))
+        if not raced:  # another writer files a look-alike of the first row (not the same person) meanwhile
+            raced.append(customers.create(CustomerCreate(given_name="Ann0", family_name="Lee0"), "s"))
+        return found
+
+    monkeypatch.setattr(importer.blocks, "blocks", blocks_then_a_rival_writes)
+    checked_alone = []
+    monkeypatch.setattr(importer.finder, "check", lambda record: checked_alone.append(record))
+    report = load(importer, *rows)
+    assert report.created == 10 and checked_alone == []  # not one row was checked on its own
+    assert len(reads) == 2  # the window's blocks, read again once after it lost the race
+    assert raced[0].id not in {result.customer_id for result in report.results}

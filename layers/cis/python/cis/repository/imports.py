@@ -52,7 +52,8 @@ class ImportRepository:
         """Each new customer with its ledger entry and its blocks, many per transaction, on the blocks
         as `seen` when the rows were checked (and as each earlier transaction left them): a transaction
         commits only if no block its rows were checked against changed meanwhile. Returns the rows
-        whose transaction could not commit as a whole (the caller checks and writes those one by one).
+        not written: those of a transaction that could not commit, and of every transaction after it
+        (the caller checks them again against the blocks as they are now).
         `prints`: customer id -> what it is filed under, where the caller made it already."""
         now, groups, current, current_keys, counted = time.time(), [], [], set(), 0
         prints = prints or {}
@@ -73,7 +74,7 @@ class ImportRepository:
         if current:
             groups.append(current)
         retry: list[int] = []
-        for group in groups:
+        for index, group in enumerate(groups):
             filing = self.duplicates.filing(seen)
             for _, _, customer, filed in group:
                 filing.file(customer.id, None, filed, customer.distinct_from)
@@ -85,8 +86,10 @@ class ImportRepository:
             try:
                 transact(self.client, actions)
             except TransactionCancelled:
-                retry += [row for row, *_ in group]
-                continue
+                # Another writer changed a block or took a key these rows were checked against. The later
+                # groups were checked against the same blocks as read: they go back to be checked again too.
+                retry += [row for later in groups[index:] for row, *_ in later]
+                break
             seen = filing.after()
         return retry
 
