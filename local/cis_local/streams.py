@@ -21,6 +21,7 @@ import threading
 import time
 
 BATCH_SIZE = 100
+READS_PER_POLL = 20  # GetRecords calls a poll may make to fill a batch of the records the filter keeps
 MAX_DELIVERIES = 3
 BATCH_WINDOW_SECONDS = 0.1  # after a partial batch, or a nudge: a burst of writes makes one read
 IDLE_POLL_SECONDS = 2.0  # idle and not nudged
@@ -91,15 +92,30 @@ class StreamPump:
             self.stopping.wait(BATCH_WINDOW_SECONDS)  # the rest of the burst travels together
 
     def _poll(self, arn: str, shard_id: str, delivered_up_to: dict[str, str | None]) -> int:
-        """Deliver what the shard has after the last record handled; how many records it had."""
+        """Deliver what the shard has after the last record handled, up to a batch of records the filter
+        lets through (as Lambda filters before it batches: a create's lookup, block and ledger records
+        fill no batch); how many it delivered."""
         iterator = self._iterator(arn, shard_id, delivered_up_to.get(shard_id))
-        records = self.streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)["Records"]
-        if records:
-            wanted = [r | {"eventSourceARN": arn, "awsRegion": self.region} for r in records if self._wanted(r)]
-            if wanted:
-                self._deliver(wanted)
-            delivered_up_to[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
-        return len(records)
+        wanted: list[dict] = []
+        last, wanted_more = None, False
+        for _ in range(READS_PER_POLL):
+            answer = self.streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
+            for record in answer["Records"]:
+                if self._wanted(record):
+                    wanted.append(record | {"eventSourceARN": arn, "awsRegion": self.region})
+                last = record["dynamodb"]["SequenceNumber"]
+                if len(wanted) == BATCH_SIZE:
+                    break
+            iterator = answer.get("NextShardIterator")
+            if not answer["Records"] or len(wanted) == BATCH_SIZE or not iterator:
+                break
+        else:  # records still coming that the filter drops: a backlog all the same
+            wanted_more = True
+        if wanted:
+            self._deliver(wanted)
+        if last is not None:
+            delivered_up_to[shard_id] = last
+        return BATCH_SIZE if wanted_more else len(wanted)
 
     def _wanted(self, record: dict) -> bool:
         if not self.entities:

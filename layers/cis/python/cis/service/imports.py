@@ -75,7 +75,7 @@ class _Plan:
 # Rows checked against one read of their blocks, then written (in transactions of up to 100 items):
 # the blocks are read about as often per row as with one read for a whole chunk (100 keys a request
 # either way), and they are seconds fresher when the rows are written beside another import's.
-WINDOW_ROWS = 50
+WINDOW_ROWS = 100
 REPLANS = 3  # a window's rows checked again after losing a race, before the last ones go one by one
 
 
