@@ -508,7 +508,8 @@ _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 def _instructions(targets: dict, folder: Path, moto: MotoServer) -> dict[str, float]:
     """Millions of instructions (valgrind's cachegrind, no cache simulation) each target's init and
     first request execute: one sample each, as the count barely moves from one to the next (hash seed
-    fixed: three runs of the notifier differed by 2 in a million), less a process that imports nothing, so that only init and the first request are counted."""
+    fixed: three runs of the notifier differed by 2 in a million), less a process that imports nothing,
+    so that only init and the first request are counted."""
     counts = {}
     bare = next(iter(targets.values()))  # the boto3 floor's: its path and environment, "pass" for a statement
     for name, (spec, env) in {"": ({**bare[0], "statement": "pass"}, bare[1]), **targets}.items():
