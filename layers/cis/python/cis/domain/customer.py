@@ -13,7 +13,7 @@ from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
 from cis.domain.engagement import Engagement
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.model import Model
+from cis.domain.model import Model, empty_list
 from cis.domain.moments import Day
 from cis.domain.risk import ChurnRisk
 from cis.domain.subscriptions import Subscription
@@ -132,17 +132,17 @@ class CustomerFields(Strict):
     emails: Annotated[
         Emails,
         Traits(identifies=True, indexed=True, item_identity=_same_mailbox, csv=ItemsCell("email", "address")),
-    ] = Field(default_factory=list)
+    ] = Field(default_factory=empty_list)
     phones: Annotated[
         Phones,
         Traits(identifies=True, indexed=True, item_identity=_same_number, csv=ItemsCell("phone", "number")),
-    ] = Field(default_factory=list)
-    addresses: Annotated[Addresses, Traits(csv=AddressColumns())] = Field(default_factory=list)
+    ] = Field(default_factory=empty_list)
+    addresses: Annotated[Addresses, Traits(csv=AddressColumns())] = Field(default_factory=empty_list)
     birthday: Birthday | None = None
     locale: Locale | None = None
     time_zone: TimeZone | None = None
     preferred_channel: PreferredChannel | None = None
-    tags: Annotated[Tags, Traits(indexed=True)] = Field(default_factory=list)
+    tags: Annotated[Tags, Traits(indexed=True)] = Field(default_factory=empty_list)
     external_ids: Annotated[
         ExternalIds,
         Traits(identifies=True, indexed=True, csv=KeyedColumns("external_id.")),
