@@ -253,14 +253,25 @@ class CustomerPatchRules(Strict):
         return CustomerCreate.model_validate(merged)
 
 
-# Every client field, derived: a field added to CustomerFields is patchable with no edit here.
-CustomerPatch = create_model(
-    "CustomerPatch",
-    __base__=CustomerPatchRules,
-    __doc__=CustomerPatchRules.__doc__,
-    __module__=__name__,
-    **patch_fields(CustomerFields),
-)
+def _customer_patch() -> type[CustomerPatchRules]:
+    # Every client field, derived: a field added to CustomerFields is patchable with no edit here.
+    return create_model(
+        "CustomerPatch",
+        __base__=CustomerPatchRules,
+        __doc__=CustomerPatchRules.__doc__,
+        __module__=__name__,
+        **patch_fields(CustomerFields),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """CustomerPatch, made when first imported: a model of every client field costs each cold start
+    that loads this module (the notifier, the stream processor, the timeline...) though only the
+    functions that edit a customer (cis.service.customers) use it."""
+    if name == "CustomerPatch":
+        model = globals()["CustomerPatch"] = _customer_patch()  # once: the next lookup finds it
+        return model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Customer(CustomerFields):
