@@ -78,8 +78,7 @@ LOCAL = ROOT / "local"
 FUNCTIONS_DIR = ROOT / "functions"
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]  # the deps layer and the runtime's SDK (see the docstring)
 
-RUNS = 11  # samples per target: CPU time on a shared machine varies by a third from one to the next, and
-# a median of 7 still moved a function by 0.3 of the floor between two runs of the same code
+RUNS = 11  # rounds: CPU time on a shared machine varies by a third from one sample to the next
 GOAL = {"framework_ratio": 1.25, "api_docs_boto3_ratio": 1.0}
 BOTO3, FRAMEWORK = "boto3", "framework"
 TABLE = BUS = "cis-coldstart"
@@ -444,7 +443,9 @@ def partner(name: str) -> str | None:
     return BOTO3 if name in (FRAMEWORK, "api_docs") else FRAMEWORK
 
 
-def measure(runs: int = RUNS, functions: list[str] | None = None, no_bytecode: bool = True) -> dict:
+def measure(
+    runs: int = RUNS, functions: list[str] | None = None, no_bytecode: bool = True, counts: bool = True
+) -> dict:
     """Per target, `runs` rounds of cold starts beside its floor's, in CPU ms (see the docstring)."""
     from cis.topology import FUNCTIONS
 
@@ -476,7 +477,7 @@ def measure(runs: int = RUNS, functions: list[str] | None = None, no_bytecode: b
                         spec, env = targets[name]
                         init_only = {key: value for key, value in spec.items() if key != "event"}
                         uncompiled[name].append(_sample(init_only, env | plain, folder, None)["init_ms"])
-            if shutil.which("valgrind"):
+            if counts and shutil.which("valgrind"):
                 instructions = _instructions(targets, folder, moto)
     finally:
         moto.stop()
@@ -668,6 +669,7 @@ def main() -> int:
     parser.add_argument(
         "--no-bytecode-figures", dest="no_bytecode", action="store_false", help="skip init without .pyc"
     )
+    parser.add_argument("--no-instruction-counts", dest="counts", action="store_false", help="skip valgrind's counts")
     parser.add_argument("--json", action="store_true", help="print the results as JSON after the report")
     parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)  # the scenario's own process writes it here
     parser.add_argument("--moto-server", type=int, help=argparse.SUPPRESS)  # the moto server's own process
@@ -678,7 +680,7 @@ def main() -> int:
     if args.scenario:
         args.scenario.write_text(json.dumps(build_scenario()), encoding="utf-8")
         return 0
-    results = measure(args.runs, args.functions, args.no_bytecode)
+    results = measure(args.runs, args.functions, args.no_bytecode, args.counts)
     report(results)
     if args.json:
         print(json.dumps(results, indent=2))
