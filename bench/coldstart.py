@@ -656,9 +656,9 @@ def report(results: dict) -> None:
     print("  median of the rounds' ratios to its sample beside (low, high: their quartiles); the other, the")
     print("  ratio of medians. no pyc: init when only the standard library and the runtime's boto3 come compiled")
     if "bare_process_instructions_m" in results:
-        print("  M instr: millions of instructions of init + first request (valgrind, one sample: the count")
-        print(f"  barely moves), less a bare process's {results['bare_process_instructions_m']}; x instr: against")
-        print("  the goal's floor. The verdict is on the CPU ratio")
+        print("  M instr: millions of instructions of init + first request (valgrind, one sample: the count barely")
+        print(f"  moves), less a bare process's {results['bare_process_instructions_m']}; x instr: against the goal's")
+        print("  floor. The verdict is on the CPU ratio")
     print(f"  verdict: {results['verdict']}")
 
 
