@@ -3,7 +3,7 @@ first request, in CPU time, against two floors measured in the same run: a bare 
 a minimal Powertools handler (bench/coldstart_floor: Logger, Metrics, Tracer, a validating resolver,
 one DynamoDB client, one GET route making one GetItem).
 
-    .venv/bin/python bench/coldstart.py                                   # every function, 7 runs each
+    .venv/bin/python bench/coldstart.py                                   # every function, 11 rounds
     .venv/bin/python bench/coldstart.py --runs 9 --functions customers_api api_docs
 
 Goal (issue 16): every function's init + first request at most 1.25x the framework floor's; api_docs,
@@ -35,9 +35,19 @@ otherwise pay for. Over loopback HTTP, as Lambda talks to DynamoDB over HTTPS (n
 come from a scenario built once per run through the API handlers themselves (a customer with consent,
 subscription and an order, a likely duplicate, a new customer the stream has not handled yet).
 
-CPU time (time.process_time) in the child, median of `runs` samples per target; the targets take
-turns, floors included, in an order shuffled for each round, so a noisy spell on a shared machine
-hits them all alike. The ratios compare medians of init + first request.
+CPU time (time.process_time) in the child. The same code's ratio moved by 0.3 of the floor between
+runs when it was a ratio of medians taken minutes apart, so the goal's ratio is paired: each round,
+every target runs once (in an order shuffled for each round) right beside a sample of the floor its
+goal names (the framework floor; import boto3 for api_docs and the framework floor itself), which of
+the two goes first alternating between rounds; a busy spell on the shared machine slows both of a pair
+alike. That ratio is the median of the `runs` rounds' ratios, printed with their quartiles; every
+other figure is a median of samples (the floors': of every sample taken beside a target).
+
+Where valgrind is installed, each target also runs once under cachegrind (no cache simulation, hash
+seed fixed): the instructions of init + first request (less those of a process that imports nothing),
+and their ratio to the goal's floor's. Unlike CPU time, a count hardly moves between runs, though it
+weighs every instruction alike (a cache miss, a system call, the allocator's page faults are not in
+it): printed beside the CPU figures, the verdict is on CPU time.
 """
 
 from __future__ import annotations
@@ -47,7 +57,9 @@ import json
 import os
 import platform
 import random
+import re
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -66,8 +78,7 @@ LOCAL = ROOT / "local"
 FUNCTIONS_DIR = ROOT / "functions"
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]  # the deps layer and the runtime's SDK (see the docstring)
 
-RUNS = 11  # samples per target: CPU time on a shared machine varies by a third from one to the next, and
-# a median of 7 still moved a function by 0.3 of the floor between two runs of the same code
+RUNS = 11  # rounds: CPU time on a shared machine varies by a third from one sample to the next
 GOAL = {"framework_ratio": 1.25, "api_docs_boto3_ratio": 1.0}
 BOTO3, FRAMEWORK = "boto3", "framework"
 TABLE = BUS = "cis-coldstart"
@@ -425,56 +436,120 @@ def _targets(names: list[str], scenario: dict, endpoint: str) -> dict[str, tuple
     return targets
 
 
-def measure(runs: int = RUNS, functions: list[str] | None = None, no_bytecode: bool = True) -> dict:
-    """Medians of `runs` cold starts per target (the floors, then each function), in CPU ms."""
+def partner(name: str) -> str | None:
+    """The floor a target is measured beside, each round: the one its goal holds it to."""
+    if name == BOTO3:
+        return None
+    return BOTO3 if name in (FRAMEWORK, "api_docs") else FRAMEWORK
+
+
+def measure(
+    runs: int = RUNS, functions: list[str] | None = None, no_bytecode: bool = True, counts: bool = True
+) -> dict:
+    """Per target, `runs` rounds of cold starts beside its floor's, in CPU ms (see the docstring)."""
     from cis.topology import FUNCTIONS
 
     names = list(functions) if functions else [function.name for function in FUNCTIONS]
     scenario = _scenario()
-    samples: dict[str, list[dict]] = {}
     uncompiled: dict[str, list[float]] = {}
+    instructions: dict[str, float] = {}
     moto = MotoServer(scenario["items"])
     try:
         targets = _targets(names, scenario, moto.endpoint)
-        samples = {name: [] for name in targets}  # reported in this order: the floors, then the topology's
+        samples: dict[str, list[dict]] = {name: [] for name in targets}  # the floors, then the topology's
+        ratios: dict[str, list[float]] = {name: [] for name in targets if partner(name)}
         with tempfile.TemporaryDirectory(prefix="cis-coldstart-") as temp:
             folder = Path(temp)
             for spec, env in targets.values():  # compiles what each imports, its first request's modules too
                 _sample(spec, env, folder, moto)
-            for name in _rounds(targets, runs):  # the targets take turns
-                spec, env = targets[name]
-                samples[name].append(_sample(spec, env, folder, moto))
+            for number, name, floor in _rounds(targets, runs):  # each target beside its floor
+                pair = {}
+                for taken in (floor, name) if number % 2 else (name, floor):  # which goes first alternates
+                    pair[taken] = _sample(*targets[taken], folder, moto)
+                    samples[taken].append(pair[taken])
+                ratios[name].append(_total(pair[name]) / _total(pair[floor]))
             if no_bytecode:
                 prefix = _runtime_bytecode(folder / "pycache")
                 plain = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)}
                 uncompiled = {name: [] for name in targets}
-                for name in _rounds(targets, runs):
-                    spec, env = targets[name]
-                    init_only = {key: value for key, value in spec.items() if key != "event"}
-                    uncompiled[name].append(_sample(init_only, env | plain, folder, None)["init_ms"])
+                for number in range(runs):
+                    for name in _shuffled(targets, number):
+                        spec, env = targets[name]
+                        init_only = {key: value for key, value in spec.items() if key != "event"}
+                        uncompiled[name].append(_sample(init_only, env | plain, folder, None)["init_ms"])
+            if counts and shutil.which("valgrind"):
+                instructions = _instructions(targets, folder, moto)
     finally:
         moto.stop()
-    return _figures(runs, samples, uncompiled)
+    return _figures(runs, samples, ratios, uncompiled, instructions)
 
 
-def _rounds(targets: dict, runs: int) -> list[str]:
-    """Every target once a round, in an order shuffled for each round (the same each run of the bench):
-    a busy spell on a shared machine hits no target, the floors included, at the same place every time."""
-    order: list[str] = []
-    for number in range(runs):
-        names = list(targets)
-        random.Random(number).shuffle(names)
-        order += names
-    return order
+def _total(sample: dict) -> float:
+    return sample["init_ms"] + sample.get("first_request_ms", 0.0)
 
 
-def _figures(runs: int, samples: dict[str, list[dict]], uncompiled: dict[str, list[float]]) -> dict:
+def _shuffled(targets: dict, number: int) -> list[str]:
+    names = list(targets)
+    random.Random(number).shuffle(names)
+    return names
+
+
+def _rounds(targets: dict, runs: int) -> list[tuple[int, str, str]]:
+    """(round, target, its floor): every target once a round, in an order shuffled for each round (the
+    same each run of the bench), each right beside a sample of its floor: a busy spell on a shared
+    machine slows both of a pair alike, and its ratio with them."""
+    return [
+        (number, name, partner(name)) for number in range(runs) for name in _shuffled(targets, number) if partner(name)
+    ]
+
+
+_IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def _instructions(targets: dict, folder: Path, moto: MotoServer) -> dict[str, float]:
+    """Millions of instructions (valgrind's cachegrind, no cache simulation) each target's init and
+    first request execute: one sample each, as the count barely moves from one to the next (hash seed
+    fixed: three runs of the notifier differed by 2 in a million), less a process that imports nothing,
+    so that only init and the first request are counted."""
+    counts = {}
+    bare = next(iter(targets.values()))  # the boto3 floor's: its path and environment, "pass" for a statement
+    for name, (spec, env) in {"": ({**bare[0], "statement": "pass"}, bare[1]), **targets}.items():
+        if spec.get("event") is not None:
+            moto.reset()
+        out = folder / "out.json"
+        path = folder / "spec.json"
+        path.write_text(json.dumps(spec | {"out": str(out)}), encoding="utf-8")
+        valgrind = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+        done = subprocess.run(
+            [*valgrind, sys.executable, "-S", str(CHILD), str(path)],
+            env=env | {"PYTHONHASHSEED": "0"},
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        found = _IREFS.search(done.stderr)
+        if done.returncode != 0 or not found:
+            raise RuntimeError(f"counting {name or 'a bare process'}'s instructions failed:\n{done.stderr[-4000:]}")
+        counts[name] = int(found.group(1).replace(",", ""))
+    return {name: round((count - counts[""]) / 1e6, 1) for name, count in counts.items() if name} | {
+        "bare_process": round(counts[""] / 1e6, 1)
+    }
+
+
+def _figures(
+    runs: int,
+    samples: dict[str, list[dict]],
+    ratios: dict[str, list[float]],
+    uncompiled: dict[str, list[float]],
+    instructions: dict[str, float] | None = None,
+) -> dict:
     def median(values) -> float:
         return round(statistics.median(values), 1)
 
     def figures(name: str) -> dict:
         taken = samples[name]
-        totals = [sample["init_ms"] + sample.get("first_request_ms", 0.0) for sample in taken]
+        totals = [_total(sample) for sample in taken]
         found = {"init_ms": median(sample["init_ms"] for sample in taken)}
         if name != BOTO3:
             found["first_request_ms"] = median(sample["first_request_ms"] for sample in taken)
@@ -485,30 +560,45 @@ def _figures(runs: int, samples: dict[str, list[dict]], uncompiled: dict[str, li
         }
         if uncompiled:
             found["init_no_bytecode_ms"] = median(uncompiled[name])
+        if instructions:
+            found["instructions_m"] = instructions[name]
         return found
 
+    def paired(name: str, floor: str, found: dict) -> None:
+        """The goal's ratio: the median of the rounds' ratios to the floor measured beside it, and those
+        ratios' quartiles; the other floor's ratio is of the medians."""
+        key = f"ratio_to_{floor}"
+        taken = sorted(ratios[name])
+        found[key] = round(statistics.median(taken), 2)
+        low, _, high = statistics.quantiles(taken, n=4, method="inclusive") if len(taken) > 1 else taken * 3
+        found |= {"ratio_low": round(low, 2), "ratio_high": round(high, 2)}
+        if instructions:
+            found["instructions_ratio"] = round(instructions[name] / instructions[floor], 2)
+
     boto3, framework = figures(BOTO3), figures(FRAMEWORK)
-    framework["ratio_to_boto3"] = round(framework["total_ms"] / boto3["total_ms"], 2)
+    paired(FRAMEWORK, BOTO3, framework)
     functions = {}
     for name in samples:
         if name in (BOTO3, FRAMEWORK):
             continue
         found = figures(name)
-        found["ratio_to_framework"] = round(found["total_ms"] / framework["total_ms"], 2)
-        found["ratio_to_boto3"] = round(found["total_ms"] / boto3["total_ms"], 2)
         if name == "api_docs":
+            found["ratio_to_framework"] = round(found["total_ms"] / framework["total_ms"], 2)
+            paired(name, BOTO3, found)
             found["goal"] = f"<= {GOAL['api_docs_boto3_ratio']:.2f}x import boto3"
             met = found["ratio_to_boto3"] <= GOAL["api_docs_boto3_ratio"]
         else:
+            paired(name, FRAMEWORK, found)
+            found["ratio_to_boto3"] = round(found["total_ms"] / boto3["total_ms"], 2)
             found["goal"] = f"<= {GOAL['framework_ratio']:.2f}x framework floor"
             met = found["ratio_to_framework"] <= GOAL["framework_ratio"]
         found["verdict"] = "ok" if met else "over goal"
         functions[name] = found
     over = [name for name, found in functions.items() if found["verdict"] != "ok"]
-    return {
-        "python": platform.python_version(),
-        "runs": runs,
-        "goal": dict(GOAL),
+    results = {"python": platform.python_version(), "runs": runs, "goal": dict(GOAL)}
+    if instructions:
+        results["bare_process_instructions_m"] = instructions["bare_process"]
+    return results | {
         "floors": {BOTO3: boto3, FRAMEWORK: framework},
         "functions": functions,
         "verdict": "ok" if not over else "over goal: " + ", ".join(over),
@@ -528,15 +618,16 @@ def report(results: dict) -> None:
     """Print the figures measure() returned, and nothing else."""
     goal, floors = results["goal"], results["floors"]
     print(
-        f"Cold start as Lambda pays it: CPU ms, median of {results['runs']} fresh processes each "
-        f"(Python {results['python']}; init: import and module-level construction, bytecode present)"
+        f"Cold start as Lambda pays it: CPU ms of fresh processes, {results['runs']} rounds, each target beside "
+        f"its floor (Python {results['python']}; init: import and module-level construction, bytecode present)"
     )
     print(
         f"  goal: init + first request <= {goal['framework_ratio']} x the framework floor; "
         f"api_docs <= {goal['api_docs_boto3_ratio']} x import boto3"
     )
-    columns = ("init", "first", "total", "min", "max", "x frame", "x boto3", "no pyc")
-    print(f"  {'':<20}" + "".join(f"{name:>9}" for name in columns) + "  verdict")
+    columns = ("init", "first", "total", "min", "max", "x frame", "x boto3", "low", "high", "no pyc", "M instr")
+    columns += ("x instr",)
+    print(f"  {'':<20}" + "".join(f"{name:>8}" for name in columns) + "  verdict")
     keys = (
         "init_ms",
         "first_request_ms",
@@ -545,19 +636,29 @@ def report(results: dict) -> None:
         "total_max_ms",
         "ratio_to_framework",
         "ratio_to_boto3",
+        "ratio_low",
+        "ratio_high",
         "init_no_bytecode_ms",
+        "instructions_m",
+        "instructions_ratio",
     )
 
     def row(label: str, found: dict, verdict: str = "") -> None:
-        cells = "".join(f"{found[key]:>9}" if key in found else f"{'':>9}" for key in keys)
+        cells = "".join(f"{found[key]:>8}" if key in found else f"{'':>8}" for key in keys)
         print(f"  {label:<20}{cells}  {verdict}".rstrip())
 
     row("import boto3", floors[BOTO3])
     row("framework floor", floors[FRAMEWORK])
     for name, found in results["functions"].items():
         row(name, found, f"{found['verdict']} ({found['goal']})")
-    print("  first: the first request; min, max: of init + first request; x frame, x boto3: total against the")
-    print("  floor's; no pyc: init when only the standard library and the runtime's boto3 come compiled")
+    print("  init, first (the first request), total: medians; min, max: of init + first request, the floors'")
+    print("  over every sample they were measured beside a target. x frame, x boto3: the goal's floor, the")
+    print("  median of the rounds' ratios to its sample beside (low, high: their quartiles); the other, the")
+    print("  ratio of medians. no pyc: init when only the standard library and the runtime's boto3 come compiled")
+    if "bare_process_instructions_m" in results:
+        print("  M instr: millions of instructions of init + first request (valgrind, one sample: the count barely")
+        print(f"  moves), less a bare process's {results['bare_process_instructions_m']}; x instr: against the goal's")
+        print("  floor. The verdict is on the CPU ratio")
     print(f"  verdict: {results['verdict']}")
 
 
@@ -568,6 +669,7 @@ def main() -> int:
     parser.add_argument(
         "--no-bytecode-figures", dest="no_bytecode", action="store_false", help="skip init without .pyc"
     )
+    parser.add_argument("--no-instruction-counts", dest="counts", action="store_false", help="skip valgrind's counts")
     parser.add_argument("--json", action="store_true", help="print the results as JSON after the report")
     parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)  # the scenario's own process writes it here
     parser.add_argument("--moto-server", type=int, help=argparse.SUPPRESS)  # the moto server's own process
@@ -578,7 +680,7 @@ def main() -> int:
     if args.scenario:
         args.scenario.write_text(json.dumps(build_scenario()), encoding="utf-8")
         return 0
-    results = measure(args.runs, args.functions, args.no_bytecode)
+    results = measure(args.runs, args.functions, args.no_bytecode, args.counts)
     report(results)
     if args.json:
         print(json.dumps(results, indent=2))

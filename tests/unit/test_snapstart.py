@@ -155,6 +155,14 @@ def test_sdk_clients_from_the_factory_reconnect_after_a_snapshot_and_a_restore(r
     assert len(endpoint) == 4  # the same client object answers throughout: handlers keep theirs
 
 
+def test_the_notifiers_senders_clients_are_tracked_too():
+    """The email client is made at init, so a snapshot would hold it: its connections are closed too."""
+    from cis.repository.factory import senders
+
+    email = senders()["email"].client
+    assert email in set(snapstart._clients)
+
+
 def test_the_module_imports_nothing_but_the_standard_librarys_weakref():
     """It is on every function's cold-start path: no SDK, no Powertools, no model."""
     folder = Path(cis.__file__).parents[1]

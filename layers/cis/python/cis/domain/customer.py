@@ -13,7 +13,7 @@ from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
 from cis.domain.engagement import Engagement
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.model import Model
+from cis.domain.model import Model, empty_list
 from cis.domain.moments import Day
 from cis.domain.risk import ChurnRisk
 from cis.domain.subscriptions import Subscription
@@ -132,17 +132,17 @@ class CustomerFields(Strict):
     emails: Annotated[
         Emails,
         Traits(identifies=True, indexed=True, item_identity=_same_mailbox, csv=ItemsCell("email", "address")),
-    ] = Field(default_factory=list)
+    ] = Field(default_factory=empty_list)
     phones: Annotated[
         Phones,
         Traits(identifies=True, indexed=True, item_identity=_same_number, csv=ItemsCell("phone", "number")),
-    ] = Field(default_factory=list)
-    addresses: Annotated[Addresses, Traits(csv=AddressColumns())] = Field(default_factory=list)
+    ] = Field(default_factory=empty_list)
+    addresses: Annotated[Addresses, Traits(csv=AddressColumns())] = Field(default_factory=empty_list)
     birthday: Birthday | None = None
     locale: Locale | None = None
     time_zone: TimeZone | None = None
     preferred_channel: PreferredChannel | None = None
-    tags: Annotated[Tags, Traits(indexed=True)] = Field(default_factory=list)
+    tags: Annotated[Tags, Traits(indexed=True)] = Field(default_factory=empty_list)
     external_ids: Annotated[
         ExternalIds,
         Traits(identifies=True, indexed=True, csv=KeyedColumns("external_id.")),
@@ -253,14 +253,25 @@ class CustomerPatchRules(Strict):
         return CustomerCreate.model_validate(merged)
 
 
-# Every client field, derived: a field added to CustomerFields is patchable with no edit here.
-CustomerPatch = create_model(
-    "CustomerPatch",
-    __base__=CustomerPatchRules,
-    __doc__=CustomerPatchRules.__doc__,
-    __module__=__name__,
-    **patch_fields(CustomerFields),
-)
+def _customer_patch() -> type[CustomerPatchRules]:
+    # Every client field, derived: a field added to CustomerFields is patchable with no edit here.
+    return create_model(
+        "CustomerPatch",
+        __base__=CustomerPatchRules,
+        __doc__=CustomerPatchRules.__doc__,
+        __module__=__name__,
+        **patch_fields(CustomerFields),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """CustomerPatch, made when first imported: a model of every client field costs each cold start
+    that loads this module (the notifier, the stream processor, the timeline...) though only the
+    functions that edit a customer (cis.service.customers) use it."""
+    if name == "CustomerPatch":
+        model = globals()["CustomerPatch"] = _customer_patch()  # once: the next lookup finds it
+        return model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Customer(CustomerFields):

@@ -17,6 +17,7 @@ from pydantic import (
 from cis.domain.contact import Strict
 from cis.domain.engagement import Engagement as Engagement  # its home until it had its own module
 from cis.domain.engagement import EngagementChange, week_of
+from cis.domain.model import empty_list
 from cis.domain.moments import OccurredAt
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -89,7 +90,7 @@ class Order(Strict):
     currency: Currency
     # payment_failed: billing reports a charge that did not go through (a churn signal, not a sale).
     status: OrderStatus = OrderStatus.PLACED
-    line_items: list[LineItem] = Field(default_factory=list, max_length=200)
+    line_items: list[LineItem] = Field(default_factory=empty_list, max_length=200)
     occurred_at: OccurredAt = None
 
 

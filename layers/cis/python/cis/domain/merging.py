@@ -18,7 +18,7 @@ from cis.domain.contact import Strict
 from cis.domain.customer import FIELD_TRAITS, CustomerCreate, CustomerFields
 from cis.domain.engagement import WEEKLY
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.model import Model
+from cis.domain.model import Model, empty_list
 from cis.domain.unmerging import LeftForReview
 from cis.errors import FieldProblem, InvalidRequest
 
@@ -200,11 +200,11 @@ class MergeLog(Model):
     undone_by: str | None = None
     items_changed: int = Field(description="Items the merge wrote or removed, each kept before and after")
     left_in_place: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Items the survivor already had (such as one order on both), left with the merged id as they were",
     )
     left_for_review: list[LeftForReview] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description=(
             "After an undo: what it could not put back by itself, field by field (a value the merge set that was "
             "edited since, an item changed on the survivor since): kept as it is now, for a person to correct"

@@ -13,6 +13,15 @@ class Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+def empty_list() -> list:
+    """A field's `default_factory` for an empty list: `list` itself costs a cold start. pydantic reads
+    a default factory's signature when it builds the model, and a builtin's (list's) is parsed from its
+    text with `tokenize`, which compiles its regular expressions on the spot: 16 million instructions
+    (about 4 ms) in the first request of a function whose first model has one; a function's is read
+    from its code object."""
+    return []
+
+
 # The validation context of a record read back from the table (Model.model_validate(item, context=STORED)).
 # It was validated, and normalized, by the model that wrote it: the checks that need a library's data
 # (email syntax, phone numbering plans, country and currency codes) take it as stored, rather than

@@ -16,7 +16,7 @@ from cis.domain.contact import Strict
 from cis.domain.customer import CustomerCreate
 from cis.domain.engagement import EngagementChange
 from cis.domain.ids import CUSTOMER_ID_PATTERN
-from cis.domain.model import Model
+from cis.domain.model import Model, empty_list
 from cis.domain.moments import timestamp
 
 CustomerIdValue = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN)]
@@ -40,13 +40,15 @@ class SplitRequest(Strict):
     customer: CustomerCreate | None = Field(
         default=None, description="Or a new customer, with these fields (the moved emails and phones join them)"
     )
-    interaction_ids: list[str] = Field(default_factory=list, max_length=MAX_MOVED, description="Timeline entries")
-    subscription_ids: list[str] = Field(default_factory=list, max_length=MAX_MOVED)
+    interaction_ids: list[str] = Field(default_factory=empty_list, max_length=MAX_MOVED, description="Timeline entries")
+    subscription_ids: list[str] = Field(default_factory=empty_list, max_length=MAX_MOVED)
     consents: list[Annotated[str, Field(pattern=r"^[a-z_]+:[a-z_]+$")]] = Field(
-        default_factory=list, max_length=MAX_MOVED, description="channel:purpose: the decision and its history"
+        default_factory=empty_list, max_length=MAX_MOVED, description="channel:purpose: the decision and its history"
     )
-    emails: list[str] = Field(default_factory=list, max_length=MAX_MOVED, description="Addresses, as stored")
-    phones: list[str] = Field(default_factory=list, max_length=MAX_MOVED, description="Numbers in E.164, as stored")
+    emails: list[str] = Field(default_factory=empty_list, max_length=MAX_MOVED, description="Addresses, as stored")
+    phones: list[str] = Field(
+        default_factory=empty_list, max_length=MAX_MOVED, description="Numbers in E.164, as stored"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> SplitRequest:

@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 
 from cis.domain.contact import Strict
-from cis.domain.model import Model, read_back
+from cis.domain.model import Model, empty_list, read_back
 from cis.domain.moments import Day, Moment
 
 MAX_LEAD_DAYS = 366
@@ -152,7 +152,7 @@ class Subscription(SubscriptionFields):
     created_by: str
     updated_at: datetime
     updated_by: str
-    reminders: list[Reminder] = Field(default_factory=list, description="Renewal reminders still to come")
+    reminders: list[Reminder] = Field(default_factory=empty_list, description="Renewal reminders still to come")
     merged_from: str | None = Field(default=None, description="The merged-away customer it came from")
 
 

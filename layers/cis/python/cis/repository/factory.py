@@ -179,7 +179,7 @@ def senders() -> dict[str, EmailSender | SmsSender]:
 
     # Endpoints from AWS_ENDPOINT_URL_SESV2 / _SNS when set: moto locally, AWS otherwise.
     return {
-        "email": EmailSender(boto3.client("sesv2", config=_CONFIG), settings.sender_email),  # the default channel
+        "email": EmailSender(_client("sesv2"), settings.sender_email),  # the default channel: made at init
         "sms": SmsSender(ClientAtFirstUse("sns")),
     }
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ulid import ULID
 
-from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerPatch
+from cis.domain.customer import Customer, CustomerCreate, CustomerFields
 from cis.domain.duplicates import DuplicateCandidate, OnDuplicate
 from cis.domain.keys import UniqueKey
 from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
@@ -17,6 +17,9 @@ from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate
 from cis.repository.customers import BlocksChanged, Page
 from cis.repository.retries import MAX_ATTEMPTS as MAX_ATTEMPTS  # the budget callers know this service by
 from cis.repository.retries import jittered_pause, read_modify_write, retry_on_conflict
+
+if TYPE_CHECKING:
+    from cis.domain.customer import CustomerPatch  # made when first imported (see cis.domain.customer)
 
 _BLOCKS = {"conflict_type": BlocksChanged}  # a retry that re-reads the blocks only
 
@@ -144,6 +147,8 @@ class CustomerService:
 
     def add_tag(self, customer_id: str, tag: str, actor: str) -> Customer:
         """Add one tag, whatever others add or remove meanwhile (no tag list sent, none lost)."""
+        from cis.domain.customer import CustomerPatch
+
         return self._read_modify_write(
             customer_id,
             lambda current: None if tag in current.tags else CustomerPatch(tags=[*current.tags, tag]),
@@ -151,6 +156,8 @@ class CustomerService:
         )
 
     def remove_tag(self, customer_id: str, tag: str, actor: str) -> Customer:
+        from cis.domain.customer import CustomerPatch
+
         return self._read_modify_write(
             customer_id,
             lambda current: CustomerPatch(tags=[t for t in current.tags if t != tag]) if tag in current.tags else None,
@@ -200,6 +207,7 @@ class CustomerService:
     def absorb(self, customer_id: str, data: CustomerCreate, actor: str) -> Customer:
         """Fill the customer's gaps from another record of them (an import row): their own values
         stay, missing ones are taken, emails, phones, addresses, tags and ids are joined."""
+        from cis.domain.customer import CustomerPatch
         from cis.domain.merging import survivor_fields  # the merge rules: loaded by imports, not every function
 
         def fill(current: Customer) -> CustomerPatch | None:
