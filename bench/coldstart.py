@@ -81,7 +81,10 @@ SITE_PACKAGES = sysconfig.get_paths()["purelib"]  # the deps layer and the runti
 RUNS = 11  # rounds: CPU time on a shared machine varies by a third from one sample to the next
 GOAL = {"framework_ratio": 1.25, "api_docs_boto3_ratio": 1.0}
 BOTO3, FRAMEWORK = "boto3", "framework"
-TABLE = BUS = "cis-coldstart"
+TABLE = BUS = UPLOADS = "cis-coldstart"
+# The import worker's first message: a part of an uploaded file, one row long.
+UPLOADED_KEY = "uploads/01JCOLDSTART0000000000000A.csv"
+UPLOADED = b"given_name,family_name,email\nLin,Huang,lin.huang@example.com\n"
 SENDER = "reminders@cis.local"
 REGION = "eu-west-1"
 # Lambda's Python runtime ships these (compiled); the deps layer ships every other dependency.
@@ -118,6 +121,8 @@ def lambda_environment(name: str, memory_mb: int) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "TABLE_NAME": TABLE,
         "EVENT_BUS_NAME": BUS,
+        "UPLOAD_BUCKET": UPLOADS,
+        "IMPORT_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/000000000000/cis-coldstart-imports",
     }
 
 
@@ -175,6 +180,7 @@ def build_scenario() -> dict:
         due_reminders,
         duplicate_repository,
         event_bus,
+        import_file_repository,
     )
     from cis.repository.items import from_attributes
     from cis.service.changes import ChangeFeed
@@ -269,6 +275,20 @@ def build_scenario() -> dict:
         floor_event = gateway.event(floor, "GET", "/things/t-1", headers, b"", {"thing_id": "t-1"}, reader)
         items.append({"PK": {"S": "THING#t-1"}, "SK": {"S": "THING"}, "name": {"S": "the floor's thing"}})
 
+        # The import worker's: a part of a file uploaded for an import (the import's item is in the table).
+        import_id = UPLOADED_KEY.removeprefix("uploads/").removesuffix(".csv")
+        import_file_repository(dynamodb).create(
+            {"import_id": import_id, "status": "importing", "mapping": {}, "on_duplicate": "skip"}
+            | {"created_at": now.isoformat(), "created_by": "staff:coldstart", "parts_total": 1}
+        )
+        items += [i for i in scan() if i["PK"]["S"] == f"UPLOAD#{import_id}"]
+        header = UPLOADED.decode().partition("\n")[0]
+        part = {"kind": "part", "import_id": import_id, "key": UPLOADED_KEY, "etag": _etag(UPLOADED)}
+        part |= {"header": header + "\n", "source_id": "coldstart-file", "mapping": {}, "on_duplicate": "skip"}
+        part |= {"actor": "staff:coldstart", "part": 1, "first_row": 2, "rows": 1}
+        part |= {"start": len(header) + 1, "end": len(UPLOADED)}
+        imports = _sqs_message(json.dumps(part), f"arn:aws:sqs:{REGION}:000000000000:cis-coldstart-imports")
+
         # As the scheduler sends it (infra/cis_infra/jobs.py): the schedule's time, 05:00 or 06:00 today.
         scheduled = {"scheduled_time": now.strftime("%Y-%m-%dT05:00:00Z")}
         first_events = {
@@ -281,10 +301,27 @@ def build_scenario() -> dict:
             "api_docs": event("GET", "/docs", caller=None)[0],
             "stream_processor": stream,
             "notifier": notification,
+            "import_worker": imports,
             "renewal_reminders": {"job": "renewal-reminders"} | scheduled,
             "churn_check": {"job": "churn-check"} | scheduled,
         }
     return {"items": items, "events": first_events}
+
+
+def _etag(body: bytes) -> str:
+    """S3's ETag of an object PUT whole: its MD5, quoted (what moto's reset upload will answer)."""
+    import hashlib
+
+    return f'"{hashlib.md5(body).hexdigest()}"'  # S3's own choice of digest, not a security use
+
+
+def _sqs_message(body: str, queue_arn: str) -> dict:
+    """An SQS batch of one message, first received, as Lambda's event source mapping delivers it."""
+    from cis_local.queues import sqs_event
+
+    message = {"MessageId": secrets.token_hex(8), "ReceiptHandle": secrets.token_hex(16), "Body": body}
+    message["Attributes"] = {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(datetime.now(UTC).timestamp()))}
+    return sqs_event([message], queue_arn, REGION)
 
 
 def _stream_record(image: dict) -> dict:
@@ -357,6 +394,10 @@ class MotoServer:
         self.dynamodb, self.events, self.sesv2 = (
             session.client(service, endpoint_url=self.endpoint) for service in ("dynamodb", "events", "sesv2")
         )
+        from botocore.config import Config
+
+        path_style = Config(s3={"addressing_style": "path"})
+        self.s3 = session.client("s3", endpoint_url=self.endpoint, config=path_style)
 
     def reset(self) -> None:
         """A fresh state: the first request of one sample must not find what another's wrote."""
@@ -371,6 +412,8 @@ class MotoServer:
             self.dynamodb.batch_write_item(RequestItems={TABLE: chunk})
         self.events.create_event_bus(Name=BUS)
         self.sesv2.create_email_identity(EmailIdentity=SENDER)
+        self.s3.create_bucket(Bucket=UPLOADS, CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.s3.put_object(Bucket=UPLOADS, Key=UPLOADED_KEY, Body=UPLOADED)
 
     def stop(self) -> None:
         self.process.stdin.close()  # it stops when its stdin closes

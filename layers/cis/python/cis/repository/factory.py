@@ -204,7 +204,8 @@ def upload_bucket() -> UploadBucket:
 
     # Signature version 4, which objects encrypted with a KMS key require; path-style addresses where an
     # endpoint is set (moto locally), whose host takes no bucket name in front.
-    path_style = {"s3": {"addressing_style": "path"}} if os.environ.get("AWS_ENDPOINT_URL_S3") else {}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    path_style = {"s3": {"addressing_style": "path"}} if endpoint else {}
     config = _CONFIG.merge(Config(signature_version="s3v4", **path_style))
     # Made at first use: the API function that signs upload URLs serves other routes far more often.
     return UploadBucket(ClientAtFirstUse("s3", config), settings.upload_bucket)
