@@ -156,12 +156,14 @@ def _queue_drivers(backend, gateway) -> list:
         for f in FUNCTIONS
         if f.queue is not None
     ]
-    # Work queues get a poller per core, or CIS_LOCAL_WORK_POLLERS (Lambda would run up to max_concurrency):
-    # parts import side by side.
+    # Work queues get one poller (CIS_LOCAL_WORK_POLLERS for more; Lambda runs up to max_concurrency). Here
+    # moto applies one request at a time, so a second worker adds no DynamoDB throughput, only races: two
+    # parts of one file share blocks, and each lost race costs the window a fresh read (5,000 rows: 25.7
+    # rows/s and 1.42 requests a row with two pollers, ~45 rows/s and 0.41 with one).
     for f in FUNCTIONS:
         if f.work is not None:
-            cores = int(os.environ.get("CIS_LOCAL_WORK_POLLERS") or os.cpu_count() or 2)
-            pollers = min(f.work.max_concurrency, cores, gateway.pools[f.name].size)
+            wanted = int(os.environ.get("CIS_LOCAL_WORK_POLLERS") or 1)
+            pollers = min(f.work.max_concurrency, wanted, gateway.pools[f.name].size)
             for _ in range(pollers):
                 queue_url = backend.work_queues[f.name][0]
                 drivers.append(QueueDriver(sqs, queue_url, gateway.pools[f.name].invoke, f.work.batch_size, region))
