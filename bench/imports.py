@@ -182,6 +182,7 @@ def measure() -> dict:
     result = check(ROWS, NAIVE_ROWS)
     result["upload"] = upload(UPLOAD_ROWS)
     result["upload"]["speedup"] = round(result["upload"]["rows_per_s"] / result["naive_rows_per_s"], 2)
+    result["upload"]["goal"] = GOAL
     return result
 
 
@@ -209,10 +210,11 @@ def report(result: dict) -> None:
             "queue, the import worker; on a fresh runtime)"
         )
         print(f"  {'rows/s, start to done':<34}{uploaded['rows_per_s']:>9} rows/s")
-        print(f"  {'against one POST per row':<34}{uploaded['speedup']:>9} x   (goal >= {GOAL['upload_speedup']:g})")
-        per_row = uploaded["dynamodb_requests_per_row"]
+        goal = uploaded["goal"]
+        print(f"  {'against one POST per row':<34}{uploaded['speedup']:>9} x   (goal >= {goal['upload_speedup']:g})")
+        per_row, most = uploaded["dynamodb_requests_per_row"], goal["dynamodb_requests_per_row"]
         print(
-            f"  {'DynamoDB requests per row':<34}{per_row:>9}     (goal <= {GOAL['dynamodb_requests_per_row']:g}; "
+            f"  {'DynamoDB requests per row':<34}{per_row:>9}     (goal <= {most:g}; "
             "the worker's, the stream processor's and the progress polls')"
         )
         for name, ok in uploaded["checks"].items():
@@ -236,6 +238,7 @@ def main() -> int:
     if args.upload_rows:
         result["upload"] = upload(args.upload_rows)
         result["upload"]["speedup"] = round(result["upload"]["rows_per_s"] / result["naive_rows_per_s"], 2)
+        result["upload"]["goal"] = GOAL
     report(result)
     return 1 if failures(result) else 0
 
