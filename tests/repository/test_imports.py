@@ -155,12 +155,12 @@ def test_rows_are_written_in_batches_not_one_request_each(importer, repository):
     with counter.measure() as calls:
         report = load(importer, *rows)
     assert report.created == 100
-    # 100 customers with their lookups, ledger rows and blocks (two each: mailbox and name), 100 items a go,
-    # in windows of 50 rows (WINDOW_ROWS): three transactions a window
-    assert calls["TransactWriteItems"] == 6
-    # The ledger; then per window its lookup items and its rows' 100 blocks, 100 keys a request: no Query
-    # per row any more, and no BatchWriteItem of blocking items after the fact.
-    assert calls == {"BatchGetItem": 5, "TransactWriteItems": 6}
+    # 100 customers (one window of WINDOW_ROWS) with their lookups, ledger rows and blocks (two each: mailbox
+    # and name), 100 items a go
+    assert calls["TransactWriteItems"] == 5
+    # The ledger, the lookup items and the rows' 200 blocks, 100 keys a request: no Query per row any more,
+    # and no BatchWriteItem of blocking items after the fact.
+    assert calls == {"BatchGetItem": 4, "TransactWriteItems": 5}
 
 
 def test_imported_rows_file_their_blocks_in_their_write_so_a_create_right_after_is_refused(importer, customers):
