@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from cis.domain.contact import Strict
-from cis.domain.imports import MAX_ROWS, OnDuplicate, RowOutcome, columns_of
+from cis.domain.imports import MAX_ROWS, SOURCE_ID, OnDuplicate, RowOutcome, SourceId, columns_of
 from cis.domain.model import Model
 from cis.errors import FieldProblem, InvalidRequest
 
@@ -41,11 +41,10 @@ class ImportUploadRequest(Strict):
     )
 
     file_name: str | None = Field(default=None, max_length=255, description="For people reading the import's state")
-    source_id: str | None = Field(
+    source_id: SourceId = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
-        description="Same file, same id: rows already imported under it are not imported again. "
-        "Default: a hash of the file's bytes and the mapping, so uploading the same file again adds nothing",
+        description=f"{SOURCE_ID} Default: a hash of the file's bytes and the mapping, so uploading the same "
+        "file again adds nothing",
     )
     mapping: dict[str, str] = Field(
         default_factory=dict, description="CSV column -> field (given_name, email, external_id.billing...); '-' skips"

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -27,6 +27,10 @@ IGNORE = "-"
 OnDuplicate = Literal["skip", "merge", "create", "review"]
 
 
+SOURCE_ID = "Same file, same id: rows already imported under it are not imported again."
+SourceId = Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+
 class ImportRequest(Strict):
     """A chunk of a CSV file: its header line and up to MAX_ROWS rows."""
 
@@ -38,12 +42,7 @@ class ImportRequest(Strict):
 
     csv: str = Field(min_length=1, description="CSV text: the header line, then the rows")
     first_row: int = Field(default=2, ge=2, description="Line number of the first row in the file (header is 1)")
-    source_id: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
-        description="Same file, same id: rows already imported under it are not imported again. "
-        "Default: a hash of this chunk",
-    )
+    source_id: SourceId = Field(default=None, description=f"{SOURCE_ID} Default: a hash of this chunk")
     mapping: dict[str, str] = Field(
         default_factory=dict, description="CSV column -> field (given_name, email, external_id.billing...); '-' skips"
     )

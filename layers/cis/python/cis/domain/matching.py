@@ -518,28 +518,6 @@ def _birth_years(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     return ("email_birth_year" if year == born.birthday[:4] else "email_other_birth_year"), detail
 
 
-def _email_year(fingerprint: Fingerprint) -> str:
-    """The year a mailbox of a name and two digits (jane.doe87@) tells, as 19yy or 20yy, or ""."""
-    for email in fingerprint.emails:
-        user = email.partition("@")[0]
-        digits = user[len(user.rstrip("0123456789")) :]
-        if len(digits) == 2 and _made_of_names(user[:-2], fingerprint):
-            return ("20" if digits <= "06" else "19") + digits
-    return ""
-
-
-def _birth_years(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
-    """With a birthday on one side only, the year the other's mailbox tells (jane.doe87@) stands in for it."""
-    if bool(a.birthday) == bool(b.birthday):
-        return None  # both compared as birthdays, or nothing to compare
-    born, other = (a, b) if a.birthday else (b, a)
-    year = _email_year(other)
-    if not year:
-        return None
-    detail = f"{born.birthday[:4]} / {year} ({other.emails[0]})"
-    return ("email_birth_year" if year == born.birthday[:4] else "email_other_birth_year"), detail
-
-
 def _phones(a: Fingerprint, b: Fingerprint) -> tuple[str, str] | None:
     if not (a.phones and b.phones):
         return None
