@@ -172,6 +172,7 @@ def _daytime_zone(now: datetime) -> str:
 def build_scenario() -> dict:
     import boto3
     from cis.domain.changes import ItemChange
+    from cis.domain.import_files import cut
     from cis.repository.churn import rescore_item
     from cis.repository.factory import (
         audit_repository,
@@ -183,9 +184,11 @@ def build_scenario() -> dict:
         import_file_repository,
     )
     from cis.repository.items import from_attributes
+    from cis.repository.uploads import WorkQueue
     from cis.service.changes import ChangeFeed
     from cis.service.customers import utcnow
     from cis.service.duplicates import DuplicateFinder
+    from cis.service.import_files import part_message
     from cis.service.reminders import RenewalReminderJob
     from cis.topology import FUNCTIONS, NOTIFIER, Role, Route
     from cis_local import tokens
@@ -282,11 +285,11 @@ def build_scenario() -> dict:
             | {"created_at": now.isoformat(), "created_by": "staff:coldstart", "parts_total": 1}
         )
         items += [i for i in scan() if i["PK"]["S"] == f"UPLOAD#{import_id}"]
-        header = UPLOADED.decode().partition("\n")[0]
-        part = {"kind": "part", "import_id": import_id, "key": UPLOADED_KEY, "etag": _etag(UPLOADED)}
-        part |= {"header": header + "\n", "source_id": "coldstart-file", "mapping": {}, "on_duplicate": "skip"}
-        part |= {"actor": "staff:coldstart", "part": 1, "first_row": 2, "rows": 1}
-        part |= {"start": len(header) + 1, "end": len(UPLOADED)}
+        # As the worker's split sends it (its text in the message): what most of its messages are.
+        pieces = cut([UPLOADED], {})
+        common = {"kind": "part", "import_id": import_id, "key": UPLOADED_KEY, "etag": _etag(UPLOADED)}
+        common |= {"header": pieces.header, "source_id": "coldstart-file", "mapping": {}, "on_duplicate": "skip"}
+        part = part_message(common | {"actor": "staff:coldstart"}, pieces.parts[0], WorkQueue.fits)
         imports = _sqs_message(json.dumps(part), f"arn:aws:sqs:{REGION}:000000000000:cis-coldstart-imports")
 
         # As the scheduler sends it (infra/cis_infra/jobs.py): the schedule's time, 05:00 or 06:00 today.

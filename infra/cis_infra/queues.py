@@ -24,9 +24,11 @@ def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey, **option
     )
 
 
-def dead_letter_queue(scope: Construct, construct_id: str, key: kms.IKey, holds: str) -> sqs.Queue:
-    """A queue that IS a dead-letter queue: kept 14 days, read by people, not by a function."""
-    queue = encrypted_queue(scope, construct_id, key, retention_period=DEAD_LETTER_RETENTION)
+def dead_letter_queue(
+    scope: Construct, construct_id: str, key: kms.IKey, holds: str, retention: Duration = DEAD_LETTER_RETENTION
+) -> sqs.Queue:
+    """A queue that IS a dead-letter queue: kept 14 days unless told, read by people, not by a function."""
+    queue = encrypted_queue(scope, construct_id, key, retention_period=retention)
     reason = (
         f"This queue IS a dead-letter queue ({holds}). No application consumes it, so there are no processing "
         "failures to move to another queue: operators inspect it when its depth alarm fires."

@@ -97,8 +97,13 @@ class Uploads(Construct):
         cid, work = pascal_case(spec.name), spec.work
         if work.visibility_timeout_s < spec.timeout_s:
             raise ValueError(f"{spec.name}: the work queue's visibility timeout must be at least the function's")
+        # A part's message holds its rows: kept no longer than the uploaded file itself.
         dead_letters = dead_letter_queue(
-            self, f"{cid}DeadLetters", key, f"files and parts {spec.name} failed {work.max_receive_count} times"
+            self,
+            f"{cid}DeadLetters",
+            key,
+            f"files and parts {spec.name} failed {work.max_receive_count} times",
+            Duration.days(UPLOAD_DAYS),
         )
         queue = encrypted_queue(
             self,

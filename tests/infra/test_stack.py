@@ -403,12 +403,18 @@ def test_every_dead_letter_queue_has_a_depth_alarm(synthesized):
     fed = {json.dumps(m["EventSourceArn"]) for m in event_source_mappings(synthesized, stream=False).values()}
     assert len(dead_letter_queues(synthesized)) == len(STREAM_READERS) > 0
     assert QUEUE_FED and JOBS  # otherwise this test proves less than it says
+    mappings = event_source_mappings(synthesized, stream=False)
+    work_queues = {mappings[spec.name]["EventSourceArn"]["Fn::GetAtt"][0] for spec in WORK_FED}
+    work_dead_letters = {queues[q]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in work_queues}
+    assert work_dead_letters
     for queue_id in queues:
         if json.dumps(arn(queue_id)) in fed:
             assert depth_alarms(synthesized, queue_id) == [], queue_id  # a working queue: its depth is normal
             continue
-        # Every other queue is a dead-letter queue: of a stream source, a queue's redrive, a schedule or a rule.
-        assert queues[queue_id]["MessageRetentionPeriod"] == 14 * 24 * 3600, queue_id
+        # Every other queue is a dead-letter queue: of a stream source, a queue's redrive, a schedule or a rule;
+        # the work queue's holds rows of uploaded files, kept no longer than the files.
+        days = 7 if queue_id in work_dead_letters else 14
+        assert queues[queue_id]["MessageRetentionPeriod"] == days * 24 * 3600, queue_id
         (alarm,) = depth_alarms(synthesized, queue_id)
         assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

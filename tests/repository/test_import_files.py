@@ -191,3 +191,30 @@ def test_an_unknown_import_is_a_404_and_a_forged_cursor_a_400(uploads):
     started = uploads.start()
     with pytest.raises(InvalidRequest):
         uploads.get(started.import_id, cursor="eyJwYXJ0IjogLTF9")
+
+
+def test_a_part_travels_with_its_text_and_one_too_long_for_a_message_is_read_from_the_file(uploads, monkeypatch):
+    started = uploads.start()
+    uploads.put(started.import_id, *people(5))
+    uploads.service.handle(json.loads(uploads.messages()[0]["Body"]), False)  # cut into parts
+    parts = [json.loads(m["Body"]) for m in uploads.messages()]
+    assert [part["text"].count("\n") for part in parts] == [3, 2]
+    reads = []
+    read_range = uploads.service.bucket.read_range
+    monkeypatch.setattr(uploads.service.bucket, "read_range", lambda *a: reads.append(a) or read_range(*a))
+    assert uploads.service.handle(parts[0], False) == "imported" and reads == []
+    too_long = {key: value for key, value in parts[1].items() if key != "text"}  # as split sends one that would not fit
+    assert uploads.service.handle(too_long, False) == "imported" and len(reads) == 1
+    state = uploads.get(started.import_id)
+    assert (state.status, state.counts.created) == ("done", 5)
+
+
+def test_parts_go_out_in_batches_within_the_queues_limits(uploads, monkeypatch):
+    sent = []
+    monkeypatch.setattr(uploads.sqs, "send_message_batch", lambda **kw: sent.append(kw["Entries"]) or {})
+    bulky = [{"part": n, "text": "x" * 60_000} for n in range(9)] + [{"part": n} for n in range(9, 30)]
+    WorkQueue(uploads.sqs, uploads.queue_url).send(bulky)
+    assert [len(batch) for batch in sent] == [4, 4, 10, 10, 2]
+    assert all(sum(len(entry["MessageBody"]) for entry in batch) <= 256 * 1024 for batch in sent)
+    assert [json.loads(entry["MessageBody"])["part"] for batch in sent for entry in batch] == list(range(30))
+    assert not WorkQueue.fits({"text": "x" * 256 * 1024}) and WorkQueue.fits(bulky[0])

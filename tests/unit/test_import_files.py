@@ -86,3 +86,20 @@ def test_a_large_file_is_cut_into_full_parts_and_a_rest():
     assert [p.rows for p in done.parts] == [500, 500, 234]
     assert [p.first_row for p in done.parts] == [2, 502, 1002]
     assert all(a.end == b.start for a, b in zip(done.parts, done.parts[1:], strict=False))
+
+
+def test_a_part_ends_at_its_byte_budget_and_carries_its_rows_text():
+    lines = ["given_name,email"] + [f"P{n},p{n}@example.com" for n in range(1, 21)]
+    data = ("\n".join(lines) + "\n").encode()
+    done = cut(pieces(data, 5), {}, part_rows=500, part_bytes=60)
+    assert len(done.parts) > 1 and sum(p.rows for p in done.parts) == 20
+    assert all(len(p.text.encode()) < 60 + len(b"P20,p20@example.com\n") for p in done.parts)
+    assert all(p.text == data[p.start : p.end].decode() for p in done.parts)
+    assert done.header + "".join(p.text for p in done.parts) == data.decode()
+
+
+def test_a_record_longer_than_the_byte_budget_is_a_part_of_its_own():
+    data = b'given_name,notes\nAda,"' + b"x" * 500 + b'"\nBob,short\n'
+    done = cut([data], {"notes": "-"}, part_rows=500, part_bytes=100)
+    assert [(p.first_row, p.rows) for p in done.parts] == [(2, 1), (3, 1)]
+    assert done.parts[0].text.startswith('Ada,"xxx') and done.parts[1].text == "Bob,short\n"

@@ -214,5 +214,6 @@ def upload_bucket() -> UploadBucket:
 def work_queue() -> WorkQueue:
     from cis.repository.uploads import WorkQueue
 
-    # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise.
-    return WorkQueue(_client("sqs"), settings.import_queue_url)
+    # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise. Made at first use: only
+    # the worker's split of a file sends, not its import of a part.
+    return WorkQueue(ClientAtFirstUse("sqs"), settings.import_queue_url)

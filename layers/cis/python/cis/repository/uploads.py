@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 READ_CHUNK = 1024 * 1024
 SEND_BATCH = 10  # SendMessageBatch's limit
+MAX_BATCH_BYTES = 256 * 1024  # SQS's limit for a message, and for the messages of one batch
 
 
 class FileReplaced(Exception):
@@ -46,10 +47,16 @@ class WorkQueue:
     def __init__(self, client: Any, queue_url: str):
         self.client, self.url = client, queue_url  # an SQS client
 
+    @staticmethod
+    def fits(message: dict) -> bool:
+        """Whether SQS takes the message."""
+        return len(json.dumps(message).encode()) <= MAX_BATCH_BYTES
+
     def send(self, messages: list[dict]) -> None:
-        """Every message, ten a request; what SQS turns down is sent again, and an error if it keeps refusing."""
-        for start in range(0, len(messages), SEND_BATCH):
-            pending = {str(n): json.dumps(m) for n, m in enumerate(messages[start : start + SEND_BATCH])}
+        """Every message, up to ten and 256 KiB a request; what SQS turns down is sent again, and an error
+        if it keeps refusing."""
+        for batch in _batches([json.dumps(message) for message in messages]):
+            pending = {str(n): body for n, body in enumerate(batch)}
             for _ in range(3):
                 entries = [{"Id": id_, "MessageBody": body} for id_, body in pending.items()]
                 failed = self.client.send_message_batch(QueueUrl=self.url, Entries=entries).get("Failed", [])
@@ -58,3 +65,18 @@ class WorkQueue:
                     break
             if pending:
                 raise RuntimeError(f"SQS refused {len(pending)} messages: {failed[0].get('Message')}")
+
+
+def _batches(bodies: list[str]) -> Iterator[list[str]]:
+    """The bodies in order, grouped within SendMessageBatch's limits on count and bytes."""
+    batch: list[str] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode())
+        if batch and (len(batch) == SEND_BATCH or size + length > MAX_BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(body)
+        size += length
+    if batch:
+        yield batch

@@ -26,6 +26,7 @@ from cis.domain.import_files import (
     UPLOAD_SECONDS,
     ImportFile,
     ImportUploadRequest,
+    Part,
     UploadTarget,
     cut,
     default_source,
@@ -132,10 +133,7 @@ class ImportFileService:
             "on_duplicate": job["on_duplicate"],
             "actor": job["created_by"],
         }
-        parts = [
-            common | {"part": p.number, "first_row": p.first_row, "rows": p.rows, "start": p.start, "end": p.end}
-            for p in pieces.parts
-        ]
+        parts = [part_message(common, part, self.queue.fits) for part in pieces.parts]
         self.queue.send(parts)
         self.files.split(import_id, source, pieces.bytes, len(parts), now)
         return len(parts)
@@ -144,8 +142,11 @@ class ImportFileService:
         """One part, imported as a chunk; on its last attempt, a failure is reported rather than raised."""
         import_id, part = message["import_id"], message["part"]
         try:
-            data = self.bucket.read_range(message["key"], message["start"], message["end"], message["etag"])
-            report = self._load(message, data)
+            text = message.get("text")
+            if text is None:  # a part too long for its message: read from the file
+                data = self.bucket.read_range(message["key"], message["start"], message["end"], message["etag"])
+                text = data.decode("utf-8")
+            report = self._load(message, text)
         except Exception as error:
             if not final_attempt:
                 raise
@@ -172,9 +173,9 @@ class ImportFileService:
         recorded = self.files.record_part(import_id, part, counts, rows, self.clock().isoformat())
         return "imported" if recorded else "already_recorded"
 
-    def _load(self, message: dict, data: bytes) -> ImportReport:
+    def _load(self, message: dict, text: str) -> ImportReport:
         request = ImportRequest(
-            csv=message["header"] + data.decode("utf-8"),
+            csv=message["header"] + text,
             first_row=message["first_row"],
             source_id=message["source_id"],
             mapping=message["mapping"],
@@ -182,6 +183,19 @@ class ImportFileService:
         )
         # As the chunk route names its imports: the records name the import, and who ran it.
         return self.imports.load(request, f"import:{message['actor']}")
+
+
+def part_message(common: dict, part: Part, fits: Callable[[dict], bool]) -> dict:
+    """A part's message: where it is in the file, and its text when the message can carry it."""
+    message = common | {
+        "part": part.number,
+        "first_row": part.first_row,
+        "rows": part.rows,
+        "start": part.start,
+        "end": part.end,
+    }
+    carrying = message | {"text": part.text}
+    return carrying if fits(carrying) else message
 
 
 def _row(outcome: RowOutcome) -> dict:
