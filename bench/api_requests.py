@@ -231,7 +231,7 @@ def _stream_budget(batches: list[list[dict]], pair_items: list[int]) -> tuple[di
             if event is not None:
                 events += 1
                 audits += 1
-                if event.kind in ("customer.updated", "customer.archived"):
+                if event.kind == "customer.updated":
                     tag_copies += len(after.get("tags") or [])
         probes += math.ceil(len(probe_keys) / BATCH_GETS)
         batch_writes += math.ceil((pairs + audits) / BATCH_WRITES)

@@ -105,6 +105,12 @@ def archive_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None
     return Response(204)
 
 
+@operation(app, "restoreCustomer")
+def restore_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None) -> Response[Customer]:
+    customer = service.restore(customer_id, http.principal(app).actor, http.expected_version(if_match))
+    return _customer(200, customer)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False)  # responses hold personal data
 @metrics.log_metrics

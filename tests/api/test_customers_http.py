@@ -213,6 +213,43 @@ def test_archived_customer_is_listed_only_under_status_archived(as_role, unique)
     assert customer["id"] in {c["id"] for c in archived}
 
 
+def test_an_archived_customer_takes_no_writes_and_leaves_every_list_until_restored(as_role, unique):
+    support, marketing, admin = as_role(S), as_role(M), as_role(A)
+    tag = f"arch-{unique}"
+    customer = create(support, unique, tags=[tag]).json()
+    path = f"/v1/customers/{customer['id']}"
+    assert support.delete(path).status_code == 204
+    archived = support.get(path).json()
+    assert archived["status"] == "archived" and archived["archived_at"]
+
+    refused = [
+        support.patch(path, json={"family_name": "Byron"}),
+        support.patch(path, json={"locale": "en-GB"}),  # a field no block holds: the one-request path
+        support.put(f"{path}/tags/vip"),
+        support.delete(f"{path}/tags/{tag}"),
+        support.post(f"{path}/interactions", json={"type": "note", "text": "called"}),
+        marketing.put(f"{path}/consents/email/marketing", json={"status": "granted", "source": "web"}),
+        support.post(
+            f"{path}/subscriptions", json={"plan": "gym", "renews_at": "2027-01-01", "price": "9", "currency": "EUR"}
+        ),
+    ]
+    assert [(r.status_code, error(r)["code"]) for r in refused] == [(409, "archived")] * len(refused)
+    assert "restore" in error(refused[0])["message"]
+    assert support.get(path).json()["version"] == archived["version"]  # nothing was written
+    assert support.delete(path).status_code == 204  # archiving twice changes nothing
+    assert marketing.get("/v1/customers", params={"tag": tag}).json()["items"] == []
+    active = support.get("/v1/customers", params={"limit": 100}).json()["items"]
+    assert customer["id"] not in {c["id"] for c in active}
+
+    assert marketing.post(f"{path}/restore").status_code == 403  # admin and support only
+    restored = admin.post(f"{path}/restore")
+    assert restored.status_code == 200 and restored.json()["status"] == "active"
+    assert restored.json()["archived_at"] is None and restored.headers["ETag"] == f'"{archived["version"] + 1}"'
+    assert admin.post(f"{path}/restore").json()["version"] == archived["version"] + 1  # twice: no change
+    assert [c["id"] for c in marketing.get("/v1/customers", params={"tag": tag}).json()["items"]] == [customer["id"]]
+    assert support.patch(path, json={"family_name": "Byron"}).status_code == 200
+
+
 def test_concurrent_creates_with_one_email_make_exactly_one_customer(as_role, unique):
     support = as_role(S)
     body = {"given_name": "Twin", "emails": [{"address": f"twin.{unique}@example.com"}]}

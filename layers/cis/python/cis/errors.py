@@ -104,5 +104,13 @@ class Merged(CisError):
         return {"merged_into": self.survivor_id, "merge_id": self.merge_id}
 
 
+def archived(customer_id: str) -> Conflict:
+    return Conflict(
+        f"customer {customer_id} is archived and takes no changes: restore it first "
+        f"(POST /v1/customers/{customer_id}/restore)",
+        code="archived",
+    )
+
+
 def being_merged(customer_id: str) -> Conflict:
     return Conflict(f"customer {customer_id} is being merged right now; retry in a moment", code="merge_in_progress")

@@ -171,7 +171,7 @@ CUSTOMERS_API = Function(
             (404, 409, 412),
             ETAG,
         ),
-        Route("PUT", "/v1/customers/{customer_id}/tags/{tag}", ALL_STAFF, "Add a tag", "addTag", 200, (404,), ETAG),
+        Route("PUT", "/v1/customers/{customer_id}/tags/{tag}", ALL_STAFF, "Add a tag", "addTag", 200, (404, 409), ETAG),
         Route(
             "DELETE",
             "/v1/customers/{customer_id}/tags/{tag}",
@@ -179,12 +179,28 @@ CUSTOMERS_API = Function(
             "Remove a tag",
             "removeTag",
             200,
-            (404,),
+            (404, 409),
             ETAG,
         ),
         # Archiving hides a customer from every team's lists: not a marketing decision.
         Route(
-            "DELETE", "/v1/customers/{customer_id}", WRITERS, "Archive a customer", "archiveCustomer", 204, (404, 412)
+            "DELETE",
+            "/v1/customers/{customer_id}",
+            WRITERS,
+            "Archive a customer: it leaves every list but ?status=archived and takes no changes until restored",
+            "archiveCustomer",
+            204,
+            (404, 412),
+        ),
+        Route(
+            "POST",
+            "/v1/customers/{customer_id}/restore",
+            frozenset({Role.ADMIN, Role.SUPPORT}),
+            "Restore an archived customer: active again, back in its lists",
+            "restoreCustomer",
+            200,
+            (404, 409, 412),
+            ETAG,
         ),
     ),
 )
@@ -357,7 +373,7 @@ SUBSCRIPTIONS_API = Function(
             "Start a subscription",
             "createSubscription",
             201,
-            (404,),
+            (404, 409),
             ETAG,
         ),
         Route(

@@ -69,8 +69,9 @@ def _customer_event(change: ItemChange) -> DomainEvent | None:
         )
     if before.get("version") == after.get("version"):
         return None  # engagement or consent bookkeeping: their own events tell it
-    if before.get("status") != after.get("status") and after.get("status") == "archived":
-        kind, audit = "customer.archived", _diff(before, after, ["status"])
+    if before.get("status") != after.get("status"):
+        kind = "customer.archived" if after.get("status") == "archived" else "customer.restored"
+        audit = _diff(before, after, ["status"])
     else:
         kind, audit = "customer.updated", _diff(before, after, CLIENT_FIELDS)
     return DomainEvent(

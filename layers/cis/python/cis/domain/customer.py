@@ -286,6 +286,9 @@ class Customer(CustomerFields):
     created_by: str
     updated_at: datetime
     updated_by: str
+    archived_at: datetime | None = Field(
+        default=None, description="When it was archived: it takes no changes until restored (POST .../restore)"
+    )
     # Kept current by the system; left out (null) of tag lists, which carry the customer's own fields.
     engagement: Engagement | None = Field(default=None, description="Kept current by the system")
     consents: dict[str, ConsentState] | None = Field(

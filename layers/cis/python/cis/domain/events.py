@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass
 class DomainEvent:
-    kind: str  # customer.created, customer.updated, customer.archived, interaction.recorded, ...
+    kind: str  # customer.created, customer.updated, customer.archived, customer.restored, interaction.recorded, ...
     event_id: str
     customer_id: str
     occurred_at: str

@@ -25,6 +25,7 @@ from cis.errors import (
     NotFound,
     PreconditionFailed,
     Unprocessable,
+    archived,
     being_merged,
     duplicate_key,
 )
@@ -88,8 +89,12 @@ def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
     return client.get_item(TableName=table, Key=keys.customer_key(customer_id), ConsistentRead=True).get("Item")
 
 
-# Every write that touches a customer's profile requires it: a customer being merged takes no writes.
-WRITABLE = "attribute_exists(PK) AND attribute_not_exists(merge_lock) AND attribute_not_exists(merged_into)"
+# Every write that touches a customer's profile requires it: a customer being merged, merged away or
+# archived takes no writes (archiving sets archived_at; restoring removes it).
+WRITABLE = (
+    "attribute_exists(PK) AND attribute_not_exists(merge_lock) AND attribute_not_exists(merged_into) "
+    "AND attribute_not_exists(archived_at)"
+)
 
 
 def stale(client: Any, table: str, customer_id: str) -> Exception:
@@ -104,13 +109,15 @@ def refusal(client: Any, table: str, customer_id: str, reported: dict | None = N
 
 
 def unavailable(customer_id: str, profile: dict | None) -> CisError | None:
-    """Why a customer takes no writes: never existed, merged into another, or mid-merge. None if it does."""
+    """Why a customer takes no writes: never existed, merged into another, mid-merge, or archived. None if it does."""
     if profile is None:
         return NotFound(f"customer {customer_id} does not exist")
     if "merged_into" in profile:
         return Merged(customer_id, profile["merged_into"]["S"], profile["merged_by_merge"]["S"])
     if "merge_lock" in profile:
         return being_merged(customer_id)
+    if "archived_at" in profile:
+        return archived(customer_id)
     return None
 
 
@@ -150,6 +157,16 @@ class CustomerRepository:
         values = customer.model_dump(mode="json", exclude_none=True, exclude=SYSTEM_KEPT)
         values |= {"entity": "tag", "tag": tag, "GSI1PK": keys.tag_partition(tag), "GSI1SK": customer.id}
         return keys.tag_key(customer.id, tag) | to_attributes(values)
+
+    def tag_copy_actions(self, customer: Customer, listed: bool) -> list[Action]:
+        """Put (listed) or delete the customer's tag copies: on or off every tag list, in a transaction."""
+        if listed:
+            return [
+                ("tag", {"Put": {"TableName": self.table, "Item": self.tag_copy(customer, tag)}})
+                for tag in customer.tags
+            ]
+        keys_ = [keys.tag_key(customer.id, tag) for tag in customer.tags]
+        return [("old tag", {"Delete": {"TableName": self.table, "Key": key}}) for key in keys_]
 
     def refresh_tag_copies(self, customer: Customer) -> None:
         """Bring existing tag copies up to this version (never bring back a removed tag)."""
@@ -235,7 +252,7 @@ class CustomerRepository:
             "TableName": self.table,
             "Key": keys.customer_key(customer.id),
             "UpdateExpression": expression,
-            "ConditionExpression": "#version = :previous AND attribute_not_exists(merge_lock)",
+            "ConditionExpression": f"#version = :previous AND {WRITABLE}",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values | {":previous": {"N": str(previous.version)}},
         }
@@ -274,7 +291,7 @@ class CustomerRepository:
                 "TableName": self.table,
                 "Key": keys.customer_key(customer_id),
                 "UpdateExpression": expression,
-                "ConditionExpression": "#version = :previous AND attribute_not_exists(merge_lock)",
+                "ConditionExpression": f"#version = :previous AND {WRITABLE}",
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values | {":previous": {"N": str(version)}},
             }
@@ -342,67 +359,108 @@ class CustomerRepository:
         also: list[Action] = (),
         read_version: int | None = None,
     ) -> None:
-        """Mark archived and move out of the active list; archiving twice changes nothing. With `also`
-        (its blocks, which it leaves), one transaction, on condition the profile is still at `read_version`."""
+        """Mark archived (archived_at: every later write's condition refuses it) and move out of the active
+        and churn lists; archiving twice changes nothing. With `also` (its blocks, which it leaves, and its
+        tag copies, off every tag list), one transaction, on condition the profile is still at `read_version`."""
+        self._move(customer_id, "archived", expected_version, actor, now, also, read_version)
+
+    def restore(
+        self,
+        customer_id: str,
+        expected_version: int | None,
+        actor: str,
+        now: datetime,
+        also: list[Action] = (),
+        read_version: int | None = None,
+    ) -> None:
+        """An archived customer active again (restoring twice changes nothing); `also` as for archive:
+        its blocks filed again and its tag copies back, in the same transaction."""
+        self._move(customer_id, "active", expected_version, actor, now, also, read_version)
+
+    def _move(
+        self,
+        customer_id: str,
+        status: str,
+        expected_version: int | None,
+        actor: str,
+        now: datetime,
+        also: list[Action],
+        read_version: int | None,
+    ) -> None:
         values = {
             ":one": {"N": "1"},
             ":now": {"S": now.isoformat()},
             ":actor": {"S": actor},
-            ":archived": {"S": "archived"},
-            ":list": {"S": keys.list_partition("archived")},
+            ":status": {"S": status},
+            ":list": {"S": keys.list_partition(status)},
         }
-        condition = f"{WRITABLE} AND #status <> :archived"
+        sets = (
+            "SET #status = :status, GSI1PK = :list, #version = #version + :one, updated_at = :now, updated_by = :actor"
+        )
+        # Archived: every write's condition (WRITABLE) refuses the customer; restored: writable again.
+        if status == "archived":
+            condition = f"{WRITABLE} AND #status <> :status"
+            expression = f"{sets}, archived_at = :now REMOVE GSI2PK, GSI2SK"  # off the churn list too
+        else:
+            condition = "attribute_exists(archived_at) AND attribute_not_exists(merge_lock) AND "
+            condition += "attribute_not_exists(merged_into)"
+            expression = f"{sets} REMOVE archived_at"
         if expected_version is not None:
             condition += " AND #version = :expected"
             values[":expected"] = {"N": str(expected_version)}
+        if also:
+            condition += " AND #version = :read"
+            values[":read"] = {"N": str(read_version)}
         update = {
             "TableName": self.table,
             "Key": keys.customer_key(customer_id),
-            "UpdateExpression": (
-                "SET #status = :archived, GSI1PK = :list, #version = #version + :one, "
-                "updated_at = :now, updated_by = :actor REMOVE GSI2PK, GSI2SK"  # off the churn list too
-            ),
+            "UpdateExpression": expression,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
             "ExpressionAttributeValues": values,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if also:
-            update["ConditionExpression"] += " AND #version = :read"
-            values[":read"] = {"N": str(read_version)}
-            return self._archive_with(customer_id, update, also, expected_version)
-        try:
-            self.client.update_item(**update)
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            reason = self._why_not(customer_id, error, expected_version)
-            if isinstance(reason, PreconditionFailed) and reason.stored_status == "archived":
-                return
-            raise reason from error
-
-    def _archive_with(self, customer_id: str, update: dict, also: list[Action], expected_version: int | None) -> None:
         actions = [("profile", {"Update": update}), *also]
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise too_many_writes(len(actions))
         try:
-            transact(self.client, actions)
+            if also:
+                transact(self.client, actions)
+            else:
+                self.client.update_item(**update)
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            if problem := self._not_moved(customer_id, status, error.response.get("Item"), expected_version):
+                raise problem from error
         except TransactionCancelled as cancelled:
             if failed := cancelled.failed("profile"):
-                stored = failed.item or profile_item(self.client, self.table, customer_id)
-                if problem := unavailable(customer_id, stored):
+                if problem := self._not_moved(customer_id, status, failed.item, expected_version):
                     raise problem from cancelled
-                values = from_attributes(stored)
-                if values.get("status") == "archived":
-                    return
-                if expected_version is not None and values["version"] != expected_version:
-                    raise self._why_not(customer_id, cancelled, expected_version) from cancelled
-                raise VersionConflict from cancelled  # changed since it was read: read again
+                return
             if blocks_changed(cancelled):
                 raise BlocksChanged from cancelled
             if cancelled.lost_race:
                 raise VersionConflict from cancelled
             raise
+
+    def _not_moved(self, customer_id: str, status: str, stored: dict | None, expected_version: int | None):
+        """Why a status change's condition failed; None when the customer has that status already."""
+        stored = stored or profile_item(self.client, self.table, customer_id)
+        problem = unavailable(customer_id, stored)
+        if problem is not None and not (status == "active" and problem.code == "archived"):
+            return problem
+        values = from_attributes(stored)
+        if values.get("status") == status:
+            return None
+        if expected_version is not None and values["version"] != expected_version:
+            return PreconditionFailed(
+                f"customer {customer_id} is at version {values['version']}, not {expected_version}: "
+                "read it again and reapply your change",
+                current_version=values["version"],
+                stored_status=values.get("status"),
+            )
+        return VersionConflict()  # changed since it was read: read again
 
     def _why_not(self, customer_id: str, error: ClientError, expected_version: int | None) -> Exception:
         old = error.response.get("Item")

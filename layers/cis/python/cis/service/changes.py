@@ -107,7 +107,7 @@ class ChangeFeed:
         event = interpret(change)
         if event is None:
             return None
-        if event.kind in ("customer.updated", "customer.archived"):  # tag lists show the new version
+        if event.kind == "customer.updated":  # tag lists show the new version (archive and restore move them)
             self.customers.refresh_tag_copies(Customer.model_validate(change.after, context=STORED))
         self.bus.publish([event])
         return event.kind

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from ulid import ULID
 
-from cis.domain.customer import Customer, CustomerCreate, CustomerFields
+from cis.domain.customer import Customer, CustomerCreate, CustomerFields, CustomerStatus
 from cis.domain.duplicates import DuplicateCandidate, OnDuplicate
 from cis.domain.keys import UniqueKey
 from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
-from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate, concurrent_update
+from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate, archived, concurrent_update
 from cis.repository.customers import BlocksChanged, Page
 from cis.repository.retries import MAX_ATTEMPTS as MAX_ATTEMPTS  # the budget callers know this service by
 from cis.repository.retries import jittered_pause, read_modify_write, retry_on_conflict
@@ -35,6 +35,8 @@ class Repository(Protocol):
     def replace(self, customer: Customer, previous: Customer, also: list = ()) -> None: ...
     def update_fields(self, customer_id, changes, expected_version, actor, now) -> Customer: ...
     def archive(self, customer_id, expected_version, actor, now, also: list = (), read_version=None) -> None: ...
+    def restore(self, customer_id, expected_version, actor, now, also: list = (), read_version=None) -> None: ...
+    def tag_copy_actions(self, customer: Customer, listed: bool) -> list: ...
     def keep_apart(
         self, apart: dict[str, tuple[list[str], int]], actor: str, now: datetime, also: list = ()
     ) -> None: ...
@@ -174,6 +176,8 @@ class CustomerService:
         """Apply change(current) to the stored record; on a lost race, read again and recompute."""
 
         def modify(current: Customer) -> Customer | None:
+            if current.status == CustomerStatus.ARCHIVED:
+                raise archived(customer_id)
             patch = change(current)
             if patch is None:
                 return None
@@ -220,16 +224,43 @@ class CustomerService:
         return self._read_modify_write(customer_id, fill, actor)
 
     def archive(self, customer_id: str, actor: str, expected_version: int | None) -> None:
-        """Archive; an archived customer leaves its blocks in the same transaction."""
-        if self.duplicates is None:
-            return self.repository.archive(customer_id, expected_version, actor, self.clock())
+        """Archive: in the same transaction the customer leaves its blocks (no longer a duplicate of
+        anyone) and its tag lists; from then on it takes no writes until restored."""
 
         def attempt() -> None:
             current = self.get(customer_id)
-            also = self.duplicates.refiling(_record(current), None, customer_id)
+            if current.status == CustomerStatus.ARCHIVED:
+                return  # archiving twice changes nothing
+            also = self.duplicates.refiling(_record(current), None, customer_id) if self.duplicates else []
+            also += self.repository.tag_copy_actions(current, listed=False)
             self.repository.archive(customer_id, expected_version, actor, self.clock(), also, current.version)
 
         retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customer {customer_id}"))
+
+    def restore(self, customer_id: str, actor: str, expected_version: int | None) -> Customer:
+        """An archived customer active again: its blocks filed and its tag lists back, in one transaction."""
+
+        def modify(current: Customer) -> Customer | None:
+            if current.status == CustomerStatus.ACTIVE:
+                return None  # restoring twice changes nothing
+            return current.model_copy(
+                update={
+                    "status": CustomerStatus.ACTIVE,
+                    "archived_at": None,
+                    "version": current.version + 1,
+                    "updated_at": self.clock(),
+                    "updated_by": actor,
+                }
+            )
+
+        def write(restored: Customer, current: Customer) -> None:
+            also = self.duplicates.refiling(None, _record(restored), customer_id) if self.duplicates else []
+            also += self.repository.tag_copy_actions(restored, listed=True)
+            self.repository.restore(customer_id, None, actor, restored.updated_at, also, current.version)
+
+        return read_modify_write(
+            f"customer {customer_id}", lambda: self.get(customer_id), modify, write, expected_version, self.pause
+        )
 
     def keep_apart(self, customer_id: str, other_id: str, actor: str) -> list[Customer]:
         """Two customers are not one person (a listed pair dismissed): each remembers the other in

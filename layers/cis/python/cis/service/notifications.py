@@ -82,6 +82,8 @@ class Notifier:
 
     def renewal_due(self, due: RenewalDue) -> Outcome:
         customer = self._customer(due.customer_id)
+        if customer is not None and customer.status != "active":
+            return Outcome("stale", "the customer is archived")  # no message, and no write to an archived customer
         subscription = (customer.subscriptions or {}).get(due.subscription_id) if customer else None
         if subscription is None or subscription.status != "active" or subscription.renews_at != due.renews_at:
             return Outcome("stale", "the subscription changed after the reminder fell due")
