@@ -6,6 +6,7 @@ import pytest
 from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.keys import key_from_query
 from cis.errors import Conflict, InvalidRequest, NotFound, PreconditionFailed
+from cis.repository.keys import lookup_key
 from cis.service.customers import CustomerService
 from cis_local.request_counter import RequestCounter
 
@@ -28,9 +29,12 @@ def test_create_writes_profile_and_a_lookup_item_per_unique_key(service, all_ite
     keys = [(item["PK"]["S"], item["SK"]["S"]) for item in all_items()]
     assert keys == [
         (f"CUST#{customer.id}", "V#PROFILE"),
-        ("KEY#EMAIL#ada@example.com", "KEY"),
-        ("KEY#EXTERNAL_ID#shop:7", "KEY"),
+        *sorted(
+            (lookup_key(*key)["PK"]["S"], "KEY") for key in [("email", "ada@example.com"), ("external_id", "shop:7")]
+        ),
     ]
+    values = {item["value"]["S"] for item in all_items() if item["entity"]["S"] == "lookup"}
+    assert values == {"ada@example.com", "shop:7"}  # the key is a digest; the item says what it holds
 
 
 def test_duplicate_email_is_a_conflict_naming_field_and_owner_and_writes_nothing(service, all_items):

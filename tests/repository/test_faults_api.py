@@ -8,6 +8,7 @@ concurrent writer is the contract's 409/412: read again and retry, or say who wo
 
 import pytest
 from cis.repository.factory import MAX_ATTEMPTS
+from cis.repository.keys import lookup_item, lookup_key
 from cis.topology import CUSTOMERS_API, FUNCTIONS
 
 from tests.repository.faults import cancelled, in_process, inject, json_error
@@ -30,6 +31,7 @@ def api(dynamodb, monkeypatch):
 
 
 ADA = {"given_name": "Ada", "emails": [{"address": "ada@example.com"}], "tags": ["vip"]}
+ADA_LOOKUP = lookup_key("email", "ada@example.com")["PK"]["S"]
 
 
 def created(api, body=ADA) -> dict:
@@ -61,7 +63,7 @@ def test_a_create_throttled_once_is_absorbed_by_botocores_retry(api, all_items):
         customer = created(api)
     assert fault.injected == 1
     keys = {item["PK"]["S"] for item in all_items()}
-    assert {f"CUST#{customer['id']}", "KEY#EMAIL#ada@example.com"} <= keys
+    assert {f"CUST#{customer['id']}", ADA_LOOKUP} <= keys
 
 
 def test_a_transaction_cancelled_by_throttling_is_503_and_writes_nothing(api, all_items):
@@ -196,20 +198,14 @@ def test_a_create_racing_another_for_the_same_email_is_409_duplicate_naming_the_
     def rival_takes_the_email(request):
         dynamodb.put_item(
             TableName="cis-test",
-            Item={
-                "PK": {"S": "KEY#EMAIL#ada@example.com"},
-                "SK": {"S": "KEY"},
-                "entity": {"S": "lookup"},
-                "kind": {"S": "email"},
-                "customer_id": {"S": "01JRIVAL0000000000000000000"},
-            },
+            Item=lookup_item("email", "ada@example.com", "01JRIVAL0000000000000000000"),
         )
 
     with inject(api.client, "TransactWriteItems", rival_takes_the_email, times=1):
         status, _, body = api("POST", "/v1/customers", ADA)
     assert status == 409 and body["error"]["code"] == "duplicate"
     assert body["error"]["existing_customer_id"] == "01JRIVAL0000000000000000000"
-    assert [item["PK"]["S"] for item in all_items()] == ["KEY#EMAIL#ada@example.com"]  # only the rival's
+    assert [item["PK"]["S"] for item in all_items()] == [ADA_LOOKUP]  # only the rival's
 
 
 def test_a_create_whose_idempotency_record_cannot_be_completed_is_503_and_its_retry_creates_no_second(api, all_items):

@@ -104,6 +104,22 @@ class Merged(CisError):
         return {"merged_into": self.survivor_id, "merge_id": self.merge_id}
 
 
+class Erased(CisError):
+    """The customer's personal data was erased (right to erasure): only a tombstone is left."""
+
+    def __init__(self, customer_id: str):
+        super().__init__(f"customer {customer_id} was erased: nothing about them is kept", code="erased")
+
+
+def erased_contact(path: str) -> Conflict:
+    return Conflict(
+        "this contact belonged to a customer whose data was erased at their request: it is not taken again "
+        "unless an admin creates the customer with override_erasure=true",
+        [FieldProblem(path, "belonged to an erased customer")],
+        code="erased_contact",
+    )
+
+
 def archived(customer_id: str) -> Conflict:
     return Conflict(
         f"customer {customer_id} is archived and takes no changes: restore it first "

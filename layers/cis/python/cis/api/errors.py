@@ -13,6 +13,7 @@ from typing import Any
 from cis.errors import (
     CisError,
     Conflict,
+    Erased,
     FieldProblem,
     InvalidRequest,
     Merged,
@@ -26,7 +27,7 @@ ERROR_DESCRIPTIONS = {
     401: "No valid token",
     403: "The caller's roles may not call this route",
     404: "No such customer or route",
-    410: "The customer was merged into another: `merged_into` names it",
+    410: "The customer was merged into another (`merged_into` names it), or erased (code `erased`)",
     409: "Conflicts with stored data: a duplicate key, a likely duplicate customer, or a concurrent change to retry",
     412: "If-Match is not the current version",
     413: "Body too large",
@@ -37,6 +38,7 @@ ERROR_DESCRIPTIONS = {
 
 STATUS = {
     Merged: 410,
+    Erased: 410,
     NotFound: 404,
     PreconditionFailed: 412,
     Conflict: 409,

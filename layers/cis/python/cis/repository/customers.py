@@ -191,8 +191,7 @@ class CustomerRepository:
         return _lookup_action(key), {
             "Put": {
                 "TableName": self.table,
-                "Item": keys.lookup_key(key.kind, key.value)
-                | to_attributes({"entity": "lookup", "kind": key.kind, "customer_id": customer_id}),
+                "Item": keys.lookup_item(key.kind, key.value, customer_id),
                 "ConditionExpression": "attribute_not_exists(PK)",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
@@ -233,7 +232,7 @@ class CustomerRepository:
     def holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """(kind, normalized value) -> the customer holding that unique key, for those someone holds."""
         items = self.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])
-        return {(item["kind"]["S"], item["PK"]["S"].split("#", 2)[2]): item["customer_id"]["S"] for item in items}
+        return {keys.held_by(item): item["customer_id"]["S"] for item in items if "value" in item}
 
     def replace(self, customer: Customer, previous: Customer, also: list[Action] = ()) -> None:
         """Write the client's fields of a new version, moving lookup items (and `also`: its blocks), if

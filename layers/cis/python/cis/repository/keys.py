@@ -6,7 +6,9 @@
   consent log   PK=CUST#<id>  SK=CONSENT#<channel>#<purpose>#<ulid>  (every change, kept)
   audit         PK=CUST#<id>  SK=AUDIT#<time>#<change id>      (written by the stream processor)
   tag copy      PK=CUST#<id>  SK=TAG#<tag>  GSI1PK=TAG#<tag>  GSI1SK=<id>  (the customer, for tag lists)
-  lookup        PK=KEY#<KIND>#<normalized>  SK=KEY             (uniqueness of emails, phones, ids)
+  lookup        PK=KEY#<KIND>#<sha256 of the normalized value>  SK=KEY  (uniqueness of emails, phones, ids:
+                `kind`, `value`, `customer_id`; once the customer is erased, a suppression item in its place:
+                `erased`, no value, so the contact is refused and nothing readable is kept)
   block         PK=BLOCK#<blocking key>  SK=BLOCK              (who to compare a record with: `members`, a map
                                                                customer id -> {fingerprint, distinct_from}, at
                                                                most MAX_BLOCK_MEMBERS; `version`, raised by every
@@ -89,7 +91,30 @@ def list_partition(status: str) -> str:
 
 
 def lookup_key(kind: str, value: str) -> dict[str, dict]:
-    return {"PK": _s(f"KEY#{kind.upper()}#{value}"), "SK": _s("KEY")}
+    """Keyed by a digest of the value: the key stays when the value must go (an erased customer's suppression)."""
+    digest = hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:40]
+    return {"PK": _s(f"KEY#{kind.upper()}#{digest}"), "SK": _s("KEY")}
+
+
+def lookup_item(kind: str, value: str, customer_id: str) -> dict[str, dict]:
+    """Who holds a unique key (an email, a phone, an external id)."""
+    attributes = {"entity": _s("lookup"), "kind": _s(kind), "value": _s(value), "customer_id": _s(customer_id)}
+    return lookup_key(kind, value) | attributes
+
+
+def suppression_item(kind: str, value: str, customer_id: str) -> dict[str, dict]:
+    """What an erased customer's unique key leaves: the digest, that it was erased, and by whom held."""
+    return lookup_key(kind, value) | {
+        "entity": _s("suppression"),
+        "kind": _s(kind),
+        "erased": {"BOOL": True},
+        "customer_id": _s(customer_id),
+    }
+
+
+def held_by(item: dict[str, dict]) -> tuple[str, str]:
+    """(kind, normalized value) a lookup item holds."""
+    return item["kind"]["S"], item["value"]["S"]
 
 
 def entry_key(customer_id: str, entry_id: str) -> dict[str, dict]:

@@ -161,8 +161,7 @@ def lookup_changes(lookups: list[dict], kept: set[tuple[str, str]], survivor_id:
     changes = []
     for item in lookups:
         value = from_attributes(item)
-        kind, normalized = value["kind"], item["PK"]["S"].split("#", 2)[2]
-        if (kind, normalized) not in kept:
+        if keys.held_by(item) not in kept:
             changes.append(Change(item, None))
         elif value["customer_id"] != survivor_id:
             changes.append(Change(item, item | {"customer_id": {"S": survivor_id}}))

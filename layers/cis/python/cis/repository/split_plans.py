@@ -149,7 +149,7 @@ def split_changes(
     arriving = held_keys([target_after]) - held_keys([target]) if not created else held_keys([target_after])
     stored = {}
     for item in lookup_of(sorted(moving | arriving)):
-        stored[(item["kind"]["S"], item["PK"]["S"].split("#", 2)[2])] = item
+        stored[keys.held_by(item)] = item
     for key in sorted(arriving):
         item = stored.get(key)
         if key in moving and item is not None:
@@ -157,8 +157,5 @@ def split_changes(
         elif item is not None:
             raise Unprocessable([FieldProblem("customer", f"{key[0]} {key[1]} already belongs to another customer")])
         else:
-            image = keys.lookup_key(*key) | to_attributes(
-                {"entity": "lookup", "kind": key[0], "customer_id": target_id}
-            )
-            changes.append(Change(None, image))
+            changes.append(Change(None, keys.lookup_item(*key, target_id)))
     return changes

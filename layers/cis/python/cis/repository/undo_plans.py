@@ -158,7 +158,7 @@ def undo_changes(
     seen = held_keys(partitions.records) | held_keys([record_of(before)]) | set(wanted)
     for item in lookup_of(sorted(seen)):
         value = from_attributes(item)
-        key = (value["kind"], item["PK"]["S"].split("#", 2)[2])
+        key = keys.held_by(item)
         owner = wanted.pop(key, None)
         if value["customer_id"] not in involved:
             if owner is not None:
@@ -175,9 +175,8 @@ def undo_changes(
             changes.append(Change(item, item | {"customer_id": {"S": owner}}))
     freed = {change.key["PK"]["S"]: change.before for change in merge_plan.changes if change.after is None}
     for (kind, normalized), owner in sorted(wanted.items()):
-        lookup = keys.lookup_key(kind, normalized)
-        image = freed.get(lookup["PK"]["S"]) or lookup | to_attributes({"entity": "lookup", "kind": kind})
-        changes.append(Change(None, image | {"customer_id": {"S": owner}}))
+        image = keys.lookup_item(kind, normalized, owner)
+        changes.append(Change(None, freed.get(image["PK"]["S"], image) | {"customer_id": {"S": owner}}))
     return MergePlan(changes), review
 
 
