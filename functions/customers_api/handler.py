@@ -9,17 +9,27 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.api.operations import operation
+from cis.config import settings
 from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch, CustomerStatus
 from cis.domain.duplicates import OnDuplicate, on_duplicate_of, pair_id
+from cis.domain.erasure import Erasure, ErasureRequest
 from cis.domain.keys import key_from_query
-from cis.repository.factory import customer_repository, duplicate_repository, dynamodb_client, idempotency_store
+from cis.repository.factory import (
+    customer_repository,
+    duplicate_repository,
+    dynamodb_client,
+    erasure_repository,
+    idempotency_store,
+)
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
+from cis.service.erasure import ErasureService
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
+erasure = ErasureService(service, erasure_repository(client), utcnow, settings.erasure_keeps_orders)
 app = http.create_resolver(lambda: idempotency_store(client))
 TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
 
@@ -109,6 +119,14 @@ def archive_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None
 def restore_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None) -> Response[Customer]:
     customer = service.restore(customer_id, http.principal(app).actor, http.expected_version(if_match))
     return _customer(200, customer)
+
+
+@operation(app, "eraseCustomer")
+def erase_customer(customer_id: http.CustomerId, body: ErasureRequest) -> Erasure:
+    done = erasure.erase(customer_id, body, http.principal(app).actor)
+    metrics.add_metric(name="CustomersErased", unit=MetricUnit.Count, value=len(done.customers))
+    logger.info("customer erased", extra={"customer_id": customer_id, "customers": len(done.customers)})
+    return done
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

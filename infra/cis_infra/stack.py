@@ -30,6 +30,7 @@ LEAD_DAYS_CONTEXT = "reminderLeadDays"
 TIME_ZONE_CONTEXT = "businessTimeZone"
 SENDER_CONTEXT = "senderEmail"
 CHURN_RULES_CONTEXT = "churnRules"
+KEEP_ORDERS_CONTEXT = "erasureKeepsOrders"
 
 
 def default_phone_region(scope: Construct) -> str:
@@ -58,7 +59,12 @@ def settings_environment(scope: Construct) -> dict[str, str]:
         rules = parse_rules(churn_rules)  # a wrong weight or threshold fails the synth, naming the field
     except ValueError as invalid:
         raise ValueError(f"context {CHURN_RULES_CONTEXT} is not valid: {invalid}") from None
+    keep_orders = scope.node.try_get_context(KEEP_ORDERS_CONTEXT)
+    keep_orders = True if keep_orders is None else keep_orders
+    if str(keep_orders).lower() not in ("true", "false"):
+        raise ValueError(f"context {KEEP_ORDERS_CONTEXT} must be true or false, not {keep_orders!r}")
     return {
+        "CIS_ERASURE_KEEPS_ORDERS": str(keep_orders).lower(),
         "CIS_DEFAULT_PHONE_REGION": default_phone_region(scope),
         "CIS_CHURN_RULES": rules.model_dump_json(),
         "CIS_REMINDER_LEAD_DAYS": json.dumps(lead_days, separators=(",", ":")),

@@ -104,6 +104,15 @@ def _case(operation_id: str, client, unique: str) -> Case:
         # No route lists imports: that the retry's answer names the first import (the same id and upload
         # URL, checked above) is what shows one import was made; a second would have another id.
         return Case("/v1/imports/uploads", body, body | {"on_duplicate": "merge"}, lambda: 1)
+    if operation_id == "restoreCustomer":
+        assert client.delete(base).status_code == 204
+        archived = client.get(base).json()["version"]
+        version = lambda: client.get(base).json()["version"] - archived  # noqa: E731
+        return Case(f"{base}/restore", None, None, version, "/v1/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV/restore")
+    if operation_id == "eraseCustomer":
+        body = {"reason": "DSR 1", "legal_basis": "objection"}
+        erased = lambda: int(client.get(base).status_code == 410)  # noqa: E731
+        return Case(f"{base}/erase", body, body | {"reason": "DSR 2"}, erased)
     raise AssertionError(f"no idempotency case for {operation_id}: add one here")
 
 
@@ -122,6 +131,8 @@ def test_every_post_route_is_covered_here():
         "importCustomers",
         "createImportUpload",
         "dismissDuplicate",
+        "restoreCustomer",
+        "eraseCustomer",
     }
 
 

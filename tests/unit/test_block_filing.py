@@ -2,6 +2,7 @@
 
 from cis.domain.matching import Fingerprint
 from cis.repository.duplicates import MAX_BLOCK_MEMBERS, Block, Filing, entry_of
+from cis.repository.keys import block_key
 
 ROBERT = Fingerprint(given="robert", family="miller", birthday="1980-05-17", emails=("bobmiller@gmail.com",))
 
@@ -19,7 +20,7 @@ def test_every_block_action_is_conditional_on_the_version_read():
     assert len(actions) == len(ROBERT.blocking_keys())  # one per block: DynamoDB takes one action per item
     for action in actions:
         [(kind, body)] = action.items()
-        if (body.get("Key") or body["Item"])["PK"]["S"] == f"BLOCK#{fresh}":  # none yet: still none at commit
+        if (body.get("Key") or body["Item"])["PK"] == block_key(fresh)["PK"]:  # none yet: still none at commit
             assert (kind, body["ConditionExpression"]) == ("Put", "attribute_not_exists(PK)")
         else:
             assert body["ConditionExpression"] == "#version = :seen"
@@ -32,7 +33,7 @@ def test_a_full_block_is_not_joined_but_a_probed_one_is_still_checked():
     filing.file("01A", None, ROBERT, [])
     filing.check(ROBERT.probe_keys())
     kinds = {action["ConditionCheck"]["Key"]["PK"]["S"] for _, action in filing.actions() if "ConditionCheck" in action}
-    assert not filing.written and kinds == {f"BLOCK#{key}" for key in ROBERT.probe_keys()}
+    assert not filing.written and kinds == {block_key(key)["PK"]["S"] for key in ROBERT.probe_keys()}
 
 
 def test_a_record_leaves_the_blocks_it_no_longer_has_and_its_entry_moves_in_the_ones_it_keeps():

@@ -25,6 +25,8 @@ class Settings:
     # Uploaded imports: the bucket files are PUT to, and the import worker's queue.
     upload_bucket: str = ""
     import_queue_url: str = ""
+    # Erasure keeps an erased customer's orders' facts (amounts, products, dates) for bookkeeping.
+    erasure_keeps_orders: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,6 +41,7 @@ class Settings:
             churn_rules=os.environ.get("CIS_CHURN_RULES", ""),
             upload_bucket=os.environ.get("UPLOAD_BUCKET", ""),
             import_queue_url=os.environ.get("IMPORT_QUEUE_URL", ""),
+            erasure_keeps_orders=os.environ.get("CIS_ERASURE_KEEPS_ORDERS", "true").lower() == "true",
         )
 
 

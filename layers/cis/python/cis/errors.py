@@ -113,8 +113,8 @@ class Erased(CisError):
 
 def erased_contact(path: str) -> Conflict:
     return Conflict(
-        "this contact belonged to a customer whose data was erased at their request: it is not taken again "
-        "unless an admin creates the customer with override_erasure=true",
+        "this contact belonged to a customer whose data was erased: it is not taken again, so that an "
+        "erased person does not come back through a later create or import",
         [FieldProblem(path, "belonged to an erased customer")],
         code="erased_contact",
     )

@@ -202,6 +202,15 @@ CUSTOMERS_API = Function(
             (404, 409, 412),
             ETAG,
         ),
+        Route(
+            "POST",
+            "/v1/customers/{customer_id}/erase",
+            frozenset({Role.ADMIN}),
+            "Erase a customer's personal data everywhere (GDPR art. 17): a tombstone and suppressed contacts remain",
+            "eraseCustomer",
+            200,
+            (404, 409, 410),
+        ),
     ),
 )
 

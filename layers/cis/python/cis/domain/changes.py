@@ -69,6 +69,15 @@ def _customer_event(change: ItemChange) -> DomainEvent | None:
         )
     if before.get("version") == after.get("version"):
         return None  # engagement or consent bookkeeping: their own events tell it
+    if after.get("status") == "erased":  # nothing of the person in the event or its audit entry
+        return DomainEvent(
+            "customer.erased",
+            occurred_at=after["erased_at"],
+            actor=after["erased_by"],
+            detail={"version": after["version"], "legal_basis": after.get("legal_basis")},
+            audit={},
+            **base,
+        )
     if before.get("status") != after.get("status"):
         kind = "customer.archived" if after.get("status") == "archived" else "customer.restored"
         audit = _diff(before, after, ["status"])

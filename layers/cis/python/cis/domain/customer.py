@@ -93,6 +93,7 @@ class CustomerStatus(StrEnum):
 
     ACTIVE = "active"
     ARCHIVED = "archived"
+    ERASED = "erased"  # a tombstone: the person's data was erased (410 erased)
 
 
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$"

@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass
 class DomainEvent:
-    kind: str  # customer.created, customer.updated, customer.archived, customer.restored, interaction.recorded, ...
+    kind: str  # customer.created, customer.updated, customer.archived, customer.restored, customer.erased, ...
     event_id: str
     customer_id: str
     occurred_at: str

@@ -62,3 +62,21 @@ class AuditRepository:
         return Page(
             [{k: v for k, v in from_attributes(item).items() if k not in _INTERNAL} for item in items], next_cursor
         )
+
+    def scrub(self, customer_id: str) -> int:
+        """Every entry of an erased customer keeps who changed which field when, and loses the values."""
+        from cis.domain.erasure import scrubbed_changes
+
+        pk, prefix = keys.audit_prefix(customer_id)
+        request, start, requests = keys.prefix_request(self.table, pk, prefix) | {"ConsistentRead": True}, None, []
+        while True:
+            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
+            for item in page.get("Items", []):
+                changes = from_attributes(item).get("changes") or []
+                scrubbed = scrubbed_changes(changes)
+                if scrubbed != changes:
+                    requests.append({"PutRequest": {"Item": item | to_attributes({"changes": scrubbed})}})
+            if not (start := page.get("LastEvaluatedKey")):
+                break
+        batch_write(self.client, self.table, requests)
+        return len(requests)

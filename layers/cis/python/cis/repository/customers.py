@@ -20,6 +20,7 @@ from cis.domain.keys import UniqueKey, unique_keys
 from cis.domain.model import STORED
 from cis.errors import (
     CisError,
+    Erased,
     FieldProblem,
     Merged,
     NotFound,
@@ -28,6 +29,7 @@ from cis.errors import (
     archived,
     being_merged,
     duplicate_key,
+    erased_contact,
 )
 from cis.repository import keys
 from cis.repository.batches import batch_get
@@ -89,6 +91,8 @@ def profile_item(client: Any, table: str, customer_id: str) -> dict | None:
     return client.get_item(TableName=table, Key=keys.customer_key(customer_id), ConsistentRead=True).get("Item")
 
 
+SUPPRESSED = "erased"  # a unique key an erased customer held: refused (holders, erased_contact)
+
 # Every write that touches a customer's profile requires it: a customer being merged, merged away or
 # archived takes no writes (archiving sets archived_at; restoring removes it).
 WRITABLE = (
@@ -108,10 +112,19 @@ def refusal(client: Any, table: str, customer_id: str, reported: dict | None = N
     return unavailable(customer_id, reported or profile_item(client, table, customer_id))
 
 
+def absence(client: Any, table: str, customer_id: str) -> CisError | None:
+    """Why a read finds nothing of a customer: never there, merged away or erased; None if it is there
+    (an archived customer, or one being merged, is still read)."""
+    problem = refusal(client, table, customer_id)
+    return None if problem is not None and problem.code in ("archived", "merge_in_progress") else problem
+
+
 def unavailable(customer_id: str, profile: dict | None) -> CisError | None:
     """Why a customer takes no writes: never existed, merged into another, mid-merge, or archived. None if it does."""
     if profile is None:
         return NotFound(f"customer {customer_id} does not exist")
+    if "erased_at" in profile:
+        return Erased(customer_id)
     if "merged_into" in profile:
         return Merged(customer_id, profile["merged_into"]["S"], profile["merged_by_merge"]["S"])
     if "merge_lock" in profile:
@@ -230,9 +243,11 @@ class CustomerRepository:
         return batch_get(self.client, self.table, lookups)
 
     def holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(kind, normalized value) -> the customer holding that unique key, for those someone holds."""
-        items = self.lookup_items([keys.lookup_key(kind, value) for kind, value in wanted])
-        return {keys.held_by(item): item["customer_id"]["S"] for item in items if "value" in item}
+        """(kind, normalized value) -> the customer holding that unique key, for those someone holds;
+        SUPPRESSED for an erased customer's."""
+        lookups = {keys.lookup_key(kind, value)["PK"]["S"]: (kind, value) for kind, value in wanted}
+        items = self.lookup_items([{"PK": {"S": pk}, "SK": {"S": "KEY"}} for pk in lookups])
+        return {lookups[i["PK"]["S"]]: SUPPRESSED if "erased" in i else i["customer_id"]["S"] for i in items}
 
     def replace(self, customer: Customer, previous: Customer, also: list[Action] = ()) -> None:
         """Write the client's fields of a new version, moving lookup items (and `also`: its blocks), if
@@ -317,6 +332,8 @@ class CustomerRepository:
             for key in new_keys:
                 if taken := cancelled.failed(_lookup_action(key)):
                     owner = taken.item or self._lookup_item(key)
+                    if owner and "erased" in owner:
+                        raise erased_contact(key.path) from cancelled
                     owner_id = from_attributes(owner).get("customer_id", "unknown") if owner else "unknown"
                     raise duplicate_key(key.path, key.label, owner_id) from cancelled
             if cancelled.lost_race:

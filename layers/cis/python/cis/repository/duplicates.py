@@ -207,8 +207,9 @@ class DuplicateRepository:
         """The blocks of these keys, read consistently: one BatchGetItem per 100 keys."""
         wanted = sorted(set(blocking_keys))
         found = {key: Block(key) for key in wanted}
+        by_item = {keys.block_key(key)["PK"]["S"]: key for key in wanted}
         for item in batch_get(self.client, self.table, [keys.block_key(key) for key in wanted]):
-            key = keys.blocking_key_of(item)
+            key = by_item[item["PK"]["S"]]
             values = from_attributes(item)
             members = {member: _unpacked(entry) for member, entry in (values.get("members") or {}).items()}
             found[key] = Block(key, int(values["version"]), members)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cis.repository.consents import ConsentRepository
     from cis.repository.customers import CustomerRepository
     from cis.repository.duplicates import DuplicateRepository
+    from cis.repository.erasure import ErasureRepository
     from cis.repository.import_files import ImportFileRepository
     from cis.repository.imports import ImportRepository
     from cis.repository.merges import MergeRepository
@@ -76,17 +77,24 @@ def customer_repository(client=None) -> CustomerRepository:
     return CustomerRepository(client or dynamodb_client(), settings.table_name)
 
 
+def erasure_repository(client=None) -> ErasureRepository:
+    from cis.repository.erasure import ErasureRepository
+
+    return ErasureRepository(client or dynamodb_client(), settings.table_name)
+
+
 def idempotency_store(client) -> DynamoDBPersistenceLayer:
     """Powertools Idempotency records in the single table: PK=IDEMPOTENCY, SK=<hash of key>."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from cis.repository.keys import IDEMPOTENCY_PK
     from cis.topology import TABLE  # the API functions', which have it loaded; the others never load the topology
 
     return DynamoDBPersistenceLayer(
         table_name=settings.table_name,
         key_attr=TABLE.partition_key,
         sort_key_attr=TABLE.sort_key,
-        static_pk_value="IDEMPOTENCY",
+        static_pk_value=IDEMPOTENCY_PK,
         expiry_attr=TABLE.ttl_attribute,
         status_attr="idempotency_status",
         boto3_client=client,

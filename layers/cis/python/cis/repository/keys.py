@@ -9,7 +9,8 @@
   lookup        PK=KEY#<KIND>#<sha256 of the normalized value>  SK=KEY  (uniqueness of emails, phones, ids:
                 `kind`, `value`, `customer_id`; once the customer is erased, a suppression item in its place:
                 `erased`, no value, so the contact is refused and nothing readable is kept)
-  block         PK=BLOCK#<blocking key>  SK=BLOCK              (who to compare a record with: `members`, a map
+  block         PK=BLOCK#<sha256 of the blocking key>  SK=BLOCK
+                                                              (who to compare a record with: `members`, a map
                                                                customer id -> {fingerprint, distinct_from}, at
                                                                most MAX_BLOCK_MEMBERS; `version`, raised by every
                                                                change. Written in the record's own transaction,
@@ -32,7 +33,7 @@
                 spell crosses its next inactivity threshold, moved by every activity; RESCORE, put by the
                 stream, is the next run after another churn signal changed. The day's job reads only these)
   churn list    profile GSI2PK=CHURN#<medium|high>  GSI2SK=<score, 3 digits>#<id>  (riskiest first; none when low)
-  idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency)
+  idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency; IDEMPOTENCY_PK)
 
 A merged-away profile stays where it is with `merged_into` set (and GSI1PK=CUSTOMERS#merged): the
 pointer to the survivor, and what undo clears.
@@ -62,6 +63,7 @@ class Page:
     next_cursor: str | None
 
 
+IDEMPOTENCY_PK = "IDEMPOTENCY"
 VIEW_PREFIX = "V#"
 PROFILE = "V#PROFILE"
 ENTRY_PREFIX = "V#E#"
@@ -142,8 +144,11 @@ def consent_history_key(customer_id: str, channel: str, purpose: str, change_id:
     return {"PK": _s(pk), "SK": _s(prefix + change_id)}
 
 
+ORDER_PREFIX = "ORDER#"
+
+
 def order_key(customer_id: str, external_order_id: str) -> dict[str, dict]:
-    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"ORDER#{external_order_id}")}
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{ORDER_PREFIX}{external_order_id}")}
 
 
 def tag_key(customer_id: str, tag: str) -> dict[str, dict]:
@@ -169,12 +174,10 @@ BLOCK_PREFIX = "BLOCK#"
 
 
 def block_key(blocking_key: str) -> dict[str, dict]:
-    return {"PK": _s(f"{BLOCK_PREFIX}{blocking_key}"), "SK": _s("BLOCK")}
-
-
-def blocking_key_of(item: dict[str, dict]) -> str:
-    """The blocking key a block item files under."""
-    return item["PK"]["S"].removeprefix(BLOCK_PREFIX)
+    """Keyed by a digest: a blocking key holds a phone, an email's user part or a birthday, and a block
+    outlives its members (an erased customer's own blocks stay, empty, their versions only growing)."""
+    digest = hashlib.sha256(blocking_key.encode()).hexdigest()[:40]
+    return {"PK": _s(f"{BLOCK_PREFIX}{digest}"), "SK": _s("BLOCK")}
 
 
 DUPLICATES_PARTITION = "DUPLICATES"
@@ -195,8 +198,12 @@ def listing_floor(min_score: float) -> str:
     return f"{min_score:.3f}"
 
 
+def merge_pk(merge_id: str) -> str:
+    return f"MERGE#{merge_id}"
+
+
 def merge_log_key(merge_id: str) -> dict[str, dict]:
-    return {"PK": _s(f"MERGE#{merge_id}"), "SK": _s("LOG")}
+    return {"PK": _s(merge_pk(merge_id)), "SK": _s("LOG")}
 
 
 def merge_step_key(merge_id: str, number: int, prefix: str = "STEP#") -> dict[str, dict]:

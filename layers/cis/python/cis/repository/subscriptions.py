@@ -8,7 +8,7 @@ from cis.domain.model import STORED
 from cis.domain.subscriptions import Reminder, Subscription, summary
 from cis.errors import NotFound
 from cis.repository import keys
-from cis.repository.customers import WRITABLE, VersionConflict, refusal
+from cis.repository.customers import WRITABLE, VersionConflict, absence, refusal
 from cis.repository.items import from_attributes, to_attributes, to_value
 from cis.repository.transactions import Action, TransactionCancelled, transact
 
@@ -50,7 +50,7 @@ class SubscriptionRepository:
         ).get("Item")
         if item is None:
             # Say why: no such customer, merged away, or no such subscription of this one.
-            raise refusal(self.client, self.table, customer_id) or NotFound(
+            raise absence(self.client, self.table, customer_id) or NotFound(
                 f"customer {customer_id} has no subscription {subscription_id}"
             )
         return Subscription.model_validate(from_attributes(item), context=STORED)

@@ -274,5 +274,5 @@ class TimelineRepository:
 
 
 def _current_profile(item: dict | None) -> bool:
-    """Whether the item is a customer's profile that still holds the customer (not merged away)."""
-    return item is not None and item["SK"]["S"] == keys.PROFILE and "merged_into" not in item
+    """Whether the item is a customer's profile that still holds the customer (not merged away or erased)."""
+    return item is not None and item["SK"]["S"] == keys.PROFILE and not {"merged_into", "erased_at"} & item.keys()

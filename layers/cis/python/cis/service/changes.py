@@ -109,5 +109,7 @@ class ChangeFeed:
             return None
         if event.kind == "customer.updated":  # tag lists show the new version (archive and restore move them)
             self.customers.refresh_tag_copies(Customer.model_validate(change.after, context=STORED))
+        if event.kind == "customer.erased":  # every entry of its earlier changes is written by now: scrub them
+            self.audit.scrub(event.customer_id)
         self.bus.publish([event])
         return event.kind

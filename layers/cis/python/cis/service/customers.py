@@ -13,7 +13,15 @@ from cis.domain.customer import Customer, CustomerCreate, CustomerFields, Custom
 from cis.domain.duplicates import DuplicateCandidate, OnDuplicate
 from cis.domain.keys import UniqueKey
 from cis.domain.moments import utcnow as utcnow  # the clock callers know this service by
-from cis.errors import Conflict, FieldProblem, InvalidRequest, PossibleDuplicate, archived, concurrent_update
+from cis.errors import (
+    Conflict,
+    Erased,
+    FieldProblem,
+    InvalidRequest,
+    PossibleDuplicate,
+    archived,
+    concurrent_update,
+)
 from cis.repository.customers import BlocksChanged, Page
 from cis.repository.retries import MAX_ATTEMPTS as MAX_ATTEMPTS  # the budget callers know this service by
 from cis.repository.retries import jittered_pause, read_modify_write, retry_on_conflict
@@ -138,6 +146,8 @@ class CustomerService:
         customer = self.repository.get(customer_id)
         if customer is None:
             raise self.repository.missing(customer_id)
+        if customer.status == CustomerStatus.ERASED:
+            raise Erased(customer_id)
         return customer
 
     def update(self, customer_id: str, patch: CustomerPatch, actor: str, expected_version: int | None) -> Customer:

@@ -27,6 +27,7 @@ from cis.domain.imports import ImportReport, ImportRequest, RowOutcome, parse_cs
 from cis.domain.keys import unique_keys
 from cis.domain.matching import Fingerprint
 from cis.errors import CisError, Conflict, FieldProblem, Unprocessable
+from cis.repository.customers import SUPPRESSED
 from cis.repository.duplicates import Block, DuplicateRepository
 from cis.repository.imports import ImportRepository
 from cis.repository.retries import retry_on_conflict
@@ -70,6 +71,7 @@ class _Plan:
     seen: dict[str, Block] = field(default_factory=dict)  # the blocks the rows were checked against, as read
     review: dict[int, list[str]] = field(default_factory=dict)  # row -> its likely duplicates (on_duplicate=review)
     prints: dict[str, Fingerprint] = field(default_factory=dict)  # new customer -> what it is filed under
+    refused: dict[int, RowOutcome] = field(default_factory=dict)  # rows holding an erased customer's contact
 
 
 # Rows checked against one read of their blocks, then written (in transactions of up to 100 items):
@@ -165,7 +167,7 @@ class ImportService:
         while rows:  # every round settles at least its first row: this ends
             plan = self._plan(rows, records, on_duplicate, actor)
             last, attempt = attempt >= REPLANS, attempt + 1
-            outcomes |= self._create(ledger_id, plan, hashes, on_duplicate, one_by_one=last)
+            outcomes |= plan.refused | self._create(ledger_id, plan, hashes, on_duplicate, one_by_one=last)
             waiting = {number for number, _ in plan.new if number not in outcomes}
             # A row found to duplicate an earlier row of this window holds only if that row was written.
             planned = {customer.id: outcomes.get(number) for number, customer in plan.new}
@@ -193,6 +195,9 @@ class ImportService:
         claimed: dict[tuple[str, str], str] = {}  # a unique key -> the new customer of an earlier row
         for number, data in pending:
             mine = uniques[number]
+            if erased := [key for key in mine if holders.get(key) == SUPPRESSED]:
+                plan.refused[number] = _erased_contact(number, data, erased)
+                continue
             holder = next(
                 (holders.get(key) or claimed.get(key) for key in mine if key in holders or key in claimed), None
             )
@@ -281,3 +286,13 @@ def _report(source: str, outcomes: dict[int, RowOutcome]) -> ImportReport:
         for_review=sum(1 for result in results if result.for_review),
         results=results,
     )
+
+
+def _erased_contact(number: int, data: CustomerCreate, erased: list[tuple[str, str]]) -> RowOutcome:
+    """A row that would bring back an erased customer: refused, naming the field (erased_contact)."""
+    paths = {(key.kind, key.value): key.path for key in unique_keys(data)}
+    problems = [
+        {"column": "", "field": paths[key], "problem": "erased_contact: belonged to a customer whose data was erased"}
+        for key in erased
+    ]
+    return RowOutcome(row=number, outcome="invalid", problems=problems)
