@@ -11,6 +11,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -49,10 +50,20 @@ class TableBackups(Construct):
                 ),
             ],
         )
-        selection = self.plan.add_selection("Table", resources=[backup.BackupResource.from_arn(table.table_arn)])
-        acknowledge(
-            selection,
-            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
-            "AWS Backup's own service-role policy, which AWS keeps current for the backup APIs; only "
-            "backup.amazonaws.com assumes the role, and this selection names the one table.",
+        # The role AWS Backup backs up and restores with: `cis restore --help` hands it to start-restore-job.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
+            description="CIS: AWS Backup backs the customer table up, and restores it, with this role",
         )
+        self.plan.add_selection(
+            "Table", resources=[backup.BackupResource.from_arn(table.table_arn)], role=self.role, allow_restores=True
+        )
+        for policy in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"):
+            acknowledge(
+                self.role,
+                f"IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{policy}]",
+                "AWS Backup's own service-role policies, which AWS keeps current with the backup and restore "
+                "APIs; only backup.amazonaws.com assumes the role, and the plan's one selection is this table.",
+            )

@@ -75,7 +75,7 @@ class CisStack(Stack):
         settings = settings_environment(self)
 
         data = DataStore(self, "Data")
-        TableBackups(self, "Backups", table=data.table, key=data.key)
+        backups = TableBackups(self, "Backups", table=data.table, key=data.key)
         staff = StaffDirectory(self, "Staff")
         startup = startup_plan(self)  # before anything is built: a refused combination fails fast
         functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, settings=settings, startup=startup)
@@ -101,3 +101,6 @@ class CisStack(Stack):
         CfnOutput(self, "UserPoolClientId", value=staff.client.user_pool_client_id)
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)
+        # What `cis restore --help` restores from and with.
+        CfnOutput(self, "BackupVaultName", value=backups.vault.backup_vault_name)
+        CfnOutput(self, "BackupRoleArn", value=backups.role.role_arn)

@@ -43,3 +43,10 @@ def test_the_selection_names_the_table_by_its_arn(synthesized):
     role = synthesized.template["Resources"][role_id]["Properties"]
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "backup.amazonaws.com"}
+    # `cis restore --help` restores from the vault with the same role: both are stack outputs.
+    outputs = synthesized.template["Outputs"]
+    (vault_id, _) = synthesized.only("AWS::Backup::BackupVault")
+    assert references(outputs["BackupVaultName"]["Value"]) == {vault_id}
+    assert references(outputs["BackupRoleArn"]["Value"]) == {role_id}
+    policies = str(role["ManagedPolicyArns"])
+    assert "AWSBackupServiceRolePolicyForBackup" in policies and "AWSBackupServiceRolePolicyForRestores" in policies

@@ -636,9 +636,17 @@ def test_stage_logs_access_as_json_and_errors_without_bodies_and_throttles(synth
         assert log_group["RetentionInDays"] == 30
 
 
-def test_outputs_name_the_api_user_pool_client_table_and_event_bus(synthesized):
+def test_outputs_name_the_api_user_pool_client_table_event_bus_and_backups(synthesized):
     outputs = synthesized.template["Outputs"]
-    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "EventBusName"}
+    assert set(outputs) == {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "TableName",
+        "EventBusName",
+        "BackupVaultName",  # and the role AWS Backup restores with: `cis restore --help` names both
+        "BackupRoleArn",
+    }
     (bus_id, _) = synthesized.only("AWS::Events::EventBus")
     assert outputs["EventBusName"]["Value"] == {"Ref": bus_id}
 
