@@ -19,7 +19,7 @@ from cis_infra.nag import acknowledge
 
 DAILY_DAYS = 35  # as long as point-in-time recovery reaches back
 MONTHLY_DAYS = 365  # the longest any backup keeps the table: erased data is gone from backups after it
-BACKUP_HOUR_UTC = 3  # before the business day in Europe and after it in the Americas
+BACKUP_HOUR_UTC = 3  # night in Europe and the Americas
 
 
 class TableBackups(Construct):
