@@ -4,7 +4,8 @@ and reserved concurrency, as `startup.startup_plan` says.
 
 What invokes them is added elsewhere, always through the alias (`aliases`): API routes (`api`),
 the table stream (`streams`), schedules (`jobs`), queues (`event_queues`); what the functions
-themselves may do is granted on the function (`functions`): the bus (`events`), sending (`senders`).
+themselves may do is granted on the function (`functions`): the bus (`events`), sending (`senders`);
+and what the API functions may not, writing the audit trail, denied there too (`audit_trail`).
 """
 
 from __future__ import annotations

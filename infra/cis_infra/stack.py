@@ -1,4 +1,4 @@
-"""The CIS stack: data, staff sign-in, functions, API, stream readers and event bus, all from `cis.topology`."""
+"""The CIS stack: data and backups, staff sign-in, functions, API, stream readers and event bus, from `cis.topology`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from constructs import Construct
 from email_validator import EmailNotValidError, validate_email
 
 from cis_infra.api import StaffApi
+from cis_infra.audit_trail import deny_audit_writes_to_api_functions
 from cis_infra.auth import StaffDirectory
+from cis_infra.backups import TableBackups
 from cis_infra.data import DataStore
 from cis_infra.event_queues import EventQueues
 from cis_infra.events import DomainEvents
@@ -79,10 +81,12 @@ class CisStack(Stack):
         settings = settings_environment(self)
 
         data = DataStore(self, "Data")
+        backups = TableBackups(self, "Backups", table=data.table, key=data.key)
         staff = StaffDirectory(self, "Staff")
         startup = startup_plan(self)  # before anything is built: a refused combination fails fast
         functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, settings=settings, startup=startup)
         # Granting to a function: its role. Invoking one: its alias, never the unpublished function.
+        deny_audit_writes_to_api_functions(functions.by_name, data.table)
         domain_events = DomainEvents(self, "Events", functions=functions.by_name)
         TableStreamReaders(self, "Streams", functions=functions.aliases, table=data.table, key=data.key)
         ScheduledJobs(
@@ -103,3 +107,6 @@ class CisStack(Stack):
         CfnOutput(self, "UserPoolClientId", value=staff.client.user_pool_client_id)
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)
+        # What `cis restore --help` restores from and with.
+        CfnOutput(self, "BackupVaultName", value=backups.vault.backup_vault_name)
+        CfnOutput(self, "BackupRoleArn", value=backups.role.role_arn)

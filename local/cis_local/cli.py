@@ -1,4 +1,5 @@
-"""`cis`: the project's command line: run the API locally, mint dev tokens, import and export customers."""
+"""`cis`: the project's command line: run the API locally, mint dev tokens, import and export customers,
+restore the deployed table."""
 
 from __future__ import annotations
 
@@ -293,6 +294,14 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore_verify(args: argparse.Namespace) -> int:
+    import boto3
+
+    from cis_local.restore import verify
+
+    return verify(boto3.client("dynamodb"), args.source, args.target, sys.stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cis", description=__doc__)
     from cis.domain.imports import OnDuplicate  # the import's choices, as the API takes them
@@ -350,6 +359,23 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--token", help="a bearer token (default: CIS_TOKEN, or a local admin token)")
     load.set_defaults(action=_import)
     out.set_defaults(action=_export)
+
+    from cis_local.restore import STEPS
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore the deployed table to a new table, verify it, switch: --help prints the steps",
+        description=STEPS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    restore.set_defaults(action=lambda _: restore.print_help() or 0)
+    restore_commands = restore.add_subparsers(dest="restore_command")
+    check = restore_commands.add_parser(
+        "verify", help="count the items of each kind in two tables and compare (exit status 1 if they differ)"
+    )
+    check.add_argument("--source", required=True, help="the table restored from (the stack's TableName output)")
+    check.add_argument("--target", required=True, help="the restored table")
+    check.set_defaults(action=_restore_verify)
 
     args = parser.parse_args(argv)
     return args.action(args)

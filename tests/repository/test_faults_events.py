@@ -17,6 +17,7 @@ from cis.domain.customer import CustomerCreate
 from cis.repository.bus import ATTEMPTS as EVENT_ATTEMPTS
 from cis.repository.bus import EventBus, PublishFailed
 from cis.repository.factory import MAX_ATTEMPTS
+from cis.repository.keys import AUDIT_PREFIX
 from cis.service.customers import CustomerService
 from cis.topology import STREAM_PROCESSOR
 from cis_local.functions import load_handler
@@ -90,7 +91,7 @@ def ids(records: list[dict]) -> list[str]:
 
 def audit_entries(dynamodb) -> list[dict]:
     items = dynamodb.scan(TableName="cis-test")["Items"]
-    return [item for item in items if item["SK"]["S"].startswith("AUDIT#")]
+    return [item for item in items if item["PK"]["S"].startswith(AUDIT_PREFIX)]
 
 
 def test_an_entry_the_bus_refuses_once_is_sent_again_alone_and_the_batch_succeeds(processor, three_created, delivered):

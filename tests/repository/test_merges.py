@@ -261,11 +261,11 @@ LOGIN = {"type": "activity", "activity": "login", "channel": "web"}
 
 
 def partition(all_items, customer_id: str) -> list[dict]:
-    """The customer's items (without audit and stream-derived ones), version stamps left out."""
+    """The customer's items (without stream-derived ones), version stamps left out."""
     return [
         unstamped(item)
         for item in all_items()
-        if item["PK"]["S"] == f"CUST#{customer_id}" and not item["SK"]["S"].startswith(("AUDIT#", "WATCH#"))
+        if item["PK"]["S"] == f"CUST#{customer_id}" and not item["SK"]["S"].startswith("WATCH#")
     ]
 
 

@@ -17,7 +17,7 @@ from cis.domain.customer import CustomerCreate, CustomerPatch
 from cis.domain.matching import Fingerprint
 from cis.repository.factory import duplicate_repository
 from cis.repository.items import from_attributes
-from cis.repository.keys import PAIR_PREFIX
+from cis.repository.keys import AUDIT_PREFIX, PAIR_PREFIX
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
 from cis.topology import STREAM_PROCESSOR
@@ -82,12 +82,12 @@ def run(processor, records: list[dict]) -> list[str]:
 
 def written(all_items) -> list[dict]:
     """The stream's items (audit entries, pairs), without the time a pair was found."""
-    items = [i for i in all_items() if i["SK"]["S"].startswith(("AUDIT#", PAIR_PREFIX))]
+    items = [i for i in all_items() if i["PK"]["S"].startswith(AUDIT_PREFIX) or i["SK"]["S"].startswith(PAIR_PREFIX)]
     return [{k: v for k, v in item.items() if k != "found_at"} for item in items]
 
 
 def audit_entries(all_items) -> list[dict]:
-    return [item for item in all_items() if item["SK"]["S"].startswith("AUDIT#")]
+    return [item for item in all_items() if item["PK"]["S"].startswith(AUDIT_PREFIX)]
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_a_redelivered_batch_overwrites_its_items_with_themselves(processor, ser
     first = written(all_items)
     pairs = [item for item in first if item["SK"]["S"].startswith(PAIR_PREFIX)]
     assert len(pairs) == 2  # both copies of Robert and Bob's pair, found by the batch's third record
-    assert len([item for item in first if item["SK"]["S"].startswith("AUDIT#")]) == 3
+    assert len([item for item in first if item["PK"]["S"].startswith(AUDIT_PREFIX)]) == 3
 
     counter = RequestCounter(processor.client)
     assert run(processor, batch) == []

@@ -56,9 +56,9 @@ class AuditRepository:
         batch_write(self.client, self.table, requests, landed)
 
     def history(self, customer_id: str, limit: int, cursor: str | None) -> Page:
-        pk, prefix = keys.audit_prefix(customer_id)
-        request = keys.prefix_request(self.table, pk, prefix)
-        items, next_cursor = keys.newest_first(self.client, request, limit, cursor, {"PK": pk, "SK": prefix})
+        request = keys.audit_trail(self.table, customer_id)
+        expected = {"PK": keys.audit_partition(customer_id), "SK": None}  # a cursor of this customer's trail only
+        items, next_cursor = keys.newest_first(self.client, request, limit, cursor, expected)
         return Page(
             [{k: v for k, v in from_attributes(item).items() if k not in _INTERNAL} for item in items], next_cursor
         )

@@ -4,7 +4,9 @@
   timeline      PK=CUST#<id>  SK=V#E#<ulid>       GSI2PK=CUST#<id>#E#<type>  GSI2SK=<ulid>
   order key     PK=CUST#<id>  SK=ORDER#<external order id>     (one order recorded once)
   consent log   PK=CUST#<id>  SK=CONSENT#<channel>#<purpose>#<ulid>  (every change, kept)
-  audit         PK=CUST#<id>  SK=AUDIT#<time>#<change id>      (written by the stream processor)
+  audit         PK=AUDIT#<id>  SK=<time>#<change id>          (written by the stream processor only: a key
+                                                               space of its own, so IAM can deny every API
+                                                               function writes to it by dynamodb:LeadingKeys)
   tag copy      PK=CUST#<id>  SK=TAG#<tag>  GSI1PK=TAG#<tag>  GSI1SK=<id>  (the customer, for tag lists)
   lookup        PK=KEY#<KIND>#<sha256 of the normalized value>  SK=KEY  (uniqueness of emails, phones, ids:
                 `kind`, `value`, `customer_id`; once the customer is erased, a suppression item in its place:
@@ -159,13 +161,26 @@ def tag_partition(tag: str) -> str:
     return f"TAG#{tag}"
 
 
-def audit_prefix(customer_id: str) -> tuple[str, str]:
-    return customer_pk(customer_id), "AUDIT#"
+# Not under CUST#<id>: IAM conditions see only partition keys, and the API roles must not write here.
+AUDIT_PREFIX = "AUDIT#"
+
+
+def audit_partition(customer_id: str) -> str:
+    """The customer's audit trail: one partition, entries sorted by time."""
+    return f"{AUDIT_PREFIX}{customer_id}"
 
 
 def audit_key(customer_id: str, occurred_at: str, change_id: str) -> dict[str, dict]:
-    pk, prefix = audit_prefix(customer_id)
-    return {"PK": _s(pk), "SK": _s(f"{prefix}{occurred_at}#{change_id}")}
+    return {"PK": _s(audit_partition(customer_id)), "SK": _s(f"{occurred_at}#{change_id}")}
+
+
+def audit_trail(table: str, customer_id: str) -> dict:
+    """Every audit entry of the customer (the whole partition)."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": {":pk": _s(audit_partition(customer_id))},
+    }
 
 
 # Blocks were once one item per member (SK=CUST#<id>), filed by the stream processor after the write.
@@ -305,10 +320,10 @@ def churn_listing(level: str, score: int, customer_id: str) -> dict[str, dict]:
     return {"GSI2PK": _s(churn_partition(level)), "GSI2SK": _s(f"{score:03d}#{customer_id}")}
 
 
-# Items of a merged-away customer that the survivor does not get a copy of: its own audit trail,
-# what the stream derives from its profile, tag copies (the survivor's tags make new ones) and churn
-# watches (the survivor keeps its own; the job drops the merged-away one's).
-NOT_COPIED_ON_MERGE = ("AUDIT#", PAIR_PREFIX, "TAG#", PROFILE, WATCH_PREFIX)
+# Items of a merged-away customer that the survivor does not get a copy of: what the stream derives
+# from its profile, tag copies (the survivor's tags make new ones) and churn watches (the survivor
+# keeps its own; the job drops the merged-away one's). Its audit trail is in a partition of its own.
+NOT_COPIED_ON_MERGE = (PAIR_PREFIX, "TAG#", PROFILE, WATCH_PREFIX)
 
 
 # -- cursors ---------------------------------------------------------------------------------
