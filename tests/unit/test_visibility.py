@@ -159,7 +159,15 @@ def test_an_entry_written_between_the_two_reads_of_a_stretch_makes_it_read_afres
 
     items, cursor = visible_page(racing, shown_if_visible, 2, None)
     assert [item["id"] for item in items] == ["e0", "e2"] and cursor == "e2"
-    assert counts == [2, 2, 1, 2]
+    assert counts == [2, 4, 1, 4, 2]  # the read after one that fell short is twice as long
+
+
+def test_a_long_run_of_hidden_entries_costs_a_few_reads_not_one_each():
+    entries = [{"id": f"e{index:03d}", "hidden": index not in (0, 299)} for index in range(300)]
+    log: list = []
+    ids, cursors = every_page(reader(entries, log), 1)
+    assert ids == ["e000", "e299"] and cursors == ["e000"]
+    assert len(log) <= 10, log  # 1, then 1, 2, 4 ... 64, 100, 100: not 299
 
 
 def test_a_stretch_that_keeps_changing_is_a_conflict_to_retry():

@@ -79,6 +79,7 @@ def visible_audit_entry(entry: dict, roles: frozenset[Role]) -> dict | None:
 # -- pages of what a caller may see --------------------------------------------------------------
 Read = Callable[[int, str | None], tuple[list[dict], str | None]]
 REREADS = 3  # a page whose stretch keeps changing under it: answered 409 concurrent_update, to retry
+MAX_WINDOW = 100  # entries a read takes once it has met hidden ones (the API's largest page)
 
 
 def visible_page(read: Read, show: Callable[[dict], dict | None], limit: int, cursor: str | None):
@@ -87,14 +88,16 @@ def visible_page(read: Read, show: Callable[[dict], dict | None], limit: int, cu
     `read(count, cursor)` gives up to `count` stored entries from `cursor` on and the cursor after the
     last of them (None at the end). A cursor names the entry it ends on (its key: an id and a time), so
     one ending on a hidden entry would tell the caller of it. The cursor handed out here always ends
-    on the last entry shown: reads go on past hidden entries until the page is full or the list ends,
-    and when a read goes beyond the page's last entry, that stretch is read again up to it, for its
-    cursor. A caller who may see everything costs one read a page, as before.
+    on the last entry shown: reads go on past hidden entries until the page is full or the list ends
+    (each read, after one that fell short, twice as long, up to MAX_WINDOW: a long run of hidden
+    entries costs a few reads, not one each), and when a read goes beyond the page's last entry, that
+    stretch is read again up to it, for its cursor. A caller who may see everything costs one read a
+    page, as before.
     """
     shown: list[dict] = []
-    start, rereads = cursor, 0
+    start, rereads, window = cursor, 0, limit
     while True:
-        items, after = read(limit, start)
+        items, after = read(window, start)
         kept = [(index, seen) for index, item in enumerate(items) if (seen := show(item)) is not None]
         room = limit - len(shown)
         if len(kept) < room:
@@ -102,6 +105,7 @@ def visible_page(read: Read, show: Callable[[dict], dict | None], limit: int, cu
             if after is None:
                 return shown, None
             start = after  # past hidden entries: this cursor is never handed out
+            window = max(limit, min(window * 2, MAX_WINDOW))
             continue
         last = kept[room - 1][0]  # where the page ends in this read
         page = shown + [seen for _, seen in kept[:room]]
