@@ -36,9 +36,13 @@ def test_none_and_numbers_are_written_as_text():
     assert (inert(None), inert(-5), inert(2.5)) == ("", "-5", "2.5")
 
 
-@pytest.mark.parametrize("cell", [*FORMULAS, "Ada", "-5", "'quoted already", "'=x"])
-def test_an_inert_cell_reads_back_as_it_was(cell):
+@pytest.mark.parametrize("cell", [*FORMULAS, "Ada", "-5", "'quoted already", "'=x", "''@x", "'", "'-5"])
+def test_an_inert_cell_reads_back_exactly_as_it_was(cell):
     assert revived(inert(cell)) == cell
+
+
+def test_a_cell_that_is_quotes_before_a_formula_gets_one_more_quote():
+    assert (inert("'=x"), inert("'-5")) == ("''=x", "''-5")
 
 
 def test_the_writer_makes_every_cell_and_the_header_inert():

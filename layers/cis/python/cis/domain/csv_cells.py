@@ -10,8 +10,9 @@ decimal part: `-5`, `+4915112345678`, `-0.50`) is written as it is. A spreadshee
 same number and no formula can hide in digits, while a quote would turn E.164 phone numbers and
 negative amounts into text and stop them re-importing as they were.
 
-Reading CSV, `revived` undoes the quote: a cell that is a quote followed by one of those characters
-is the export's neutralised form, so an export imports back unchanged.
+Reading CSV, `revived` takes the quote off again, so an export imports back unchanged. For that to be
+exact, a cell that is already quotes followed by one of those characters (`'=x`) gets one more
+quote too: `revived(inert(text)) == text` for every text.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 def inert(value: Any) -> str:
     """The cell's text as written: quoted in front when a spreadsheet would read it as a formula."""
     text = "" if value is None else str(value)
-    if text.startswith(TRIGGERS) and not PLAIN_NUMBER.fullmatch(text):
+    if text.lstrip(QUOTE).startswith(TRIGGERS) and not PLAIN_NUMBER.fullmatch(text):
         return QUOTE + text
     return text
 
 
 def revived(text: str) -> str:
     """A cell as read back: without the quote `inert` put in front of it."""
-    return text[1:] if text.startswith(QUOTE) and text[1:].startswith(TRIGGERS) else text
+    return text[1:] if text.startswith(QUOTE) and text[1:].lstrip(QUOTE).startswith(TRIGGERS) else text
 
 
 class InertDictWriter(csv.DictWriter):
