@@ -14,13 +14,14 @@ from cis.domain.interactions import TIMELINE_TYPES, InteractionIn, TicketUpdate
 from cis.domain.timeline import Customer360, TicketEntry, TimelineEntry, TimelinePage, shown_entry
 from cis.domain.visibility import visible_entries, visible_entry
 from cis.repository.factory import audit_repository, dynamodb_client, idempotency_store, timeline_repository
+from cis.service.audit import AuditService
 from cis.service.timeline import TimelineService
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 service = TimelineService(timeline_repository(client))
-audit = audit_repository(client)
+audit = AuditService(audit_repository(client))
 app = http.create_resolver(lambda: idempotency_store(client))
 
 
@@ -46,8 +47,8 @@ def get_timeline(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> TimelinePage:
-    page = service.page(customer_id, type, limit, cursor)
-    return TimelinePage(items=visible_entries(page.items, http.principal(app).roles), next_cursor=page.next_cursor)
+    page = service.page(customer_id, type, limit, cursor, http.principal(app).roles)
+    return TimelinePage(items=page.items, next_cursor=page.next_cursor)
 
 
 @operation(app, "getCustomer360")
@@ -64,7 +65,7 @@ def get_history(
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> AuditPage:
     service.customer(customer_id)  # unknown: 404, merged away: 410, as every other per-customer read
-    page = audit.history(customer_id, limit, cursor)
+    page = audit.history(customer_id, limit, cursor, http.principal(app).roles)
     return AuditPage(items=page.items, next_cursor=page.next_cursor)
 
 

@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import requests
+from cis.domain.csv_cells import InertDictWriter
 from cis.domain.customer_csv import CUSTOMER_CSV
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
@@ -58,6 +59,8 @@ def chunks(text: str, size: int):
 
 
 def _csv(rows: list[list[str]]) -> str:
+    # The user's own rows, cut into chunks for the API, which reads them: not a spreadsheet's export,
+    # so left as they are (cis.domain.csv_cells is for what people open).
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
@@ -79,7 +82,7 @@ def import_file(
     total = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
     http, totals = session(token), Counter()
     with report_path.open("w", newline="", encoding="utf-8") as report_file:
-        report = csv.DictWriter(report_file, REPORT_COLUMNS)
+        report = InertDictWriter(report_file, REPORT_COLUMNS)
         report.writeheader()
         with tqdm(total=total, unit="row", disable=not progress, file=sys.stderr) as bar:
             for first, chunk, count in chunks(text, chunk_rows):
@@ -138,7 +141,7 @@ def upload_file(
         {name: counts[name] for name in ("merged", "already_imported", "for_review", "not_imported") if counts[name]}
     )
     with report_path.open("w", newline="", encoding="utf-8") as report_file:
-        report = csv.DictWriter(report_file, REPORT_COLUMNS)
+        report = InertDictWriter(report_file, REPORT_COLUMNS)
         report.writeheader()
         cursor = None
         while True:
@@ -167,7 +170,7 @@ def _follow(http: requests.Session, address: str, progress: bool, poll_s: float,
             time.sleep(poll_s)
 
 
-def _report_lines(report: csv.DictWriter, result: dict) -> None:
+def _report_lines(report: InertDictWriter, result: dict) -> None:
     base = {name: result.get(name) for name in ("row", "outcome", "customer_id", "duplicate_of", "score")}
     if result["outcome"] == "created":
         if result.get("for_review"):  # created beside likely duplicates: the pairs to look at
@@ -190,7 +193,8 @@ def customers(url: str, token: str, status: str = "active"):
 
 
 def export(url: str, token: str, out, kind: str) -> int:
-    """Every active customer, as JSON lines (all fields) or CSV (the import's columns)."""
+    """Every active customer, as JSON lines (all fields) or CSV (the import's columns, every cell inert:
+    cis.domain.csv_cells)."""
     count = 0
     if kind == "jsonl":
         for customer in customers(url, token):
@@ -198,7 +202,7 @@ def export(url: str, token: str, out, kind: str) -> int:
             count += 1
         return count
     rows = [CUSTOMER_CSV.to_row(customer) for customer in customers(url, token)]
-    writer = csv.DictWriter(out, CUSTOMER_CSV.header(rows), lineterminator="\n")
+    writer = InertDictWriter(out, CUSTOMER_CSV.header(rows), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return len(rows)

@@ -29,6 +29,7 @@ from cis.service.duplicates import DuplicateFinder
 from cis.service.merges import MergeService
 from cis.service.subscriptions import SubscriptionService
 from cis.service.timeline import TimelineService
+from cis.topology import ALL_STAFF
 from pydantic import TypeAdapter
 
 interaction = TypeAdapter(InteractionIn).validate_python
@@ -160,7 +161,7 @@ def test_merging_moves_timeline_consents_subscriptions_tags_and_keys_and_the_los
     # The most restrictive consent wins; a channel only one of them decided on comes along.
     assert survivor.consents["email:marketing"].status == "withdrawn"
     assert survivor.consents["sms:reminders"].status == "granted"
-    entries = timeline.page(ada.id, None, 50, None).items
+    entries = timeline.page(ada.id, None, 50, None, ALL_STAFF).items
     assert {entry["type"] for entry in entries} >= {"order", "ticket", "consent"}
     assert {entry["customer_id"] for entry in entries} == {ada.id}
     assert len(consents.history(ada.id, "email", "marketing", 10, None).items) == 2
@@ -300,7 +301,7 @@ def test_undo_after_later_writes_keeps_them_on_the_survivor_and_gives_the_loser_
     assert partition(all_items, again.id) == loser_before
     assert customers.get(again.id).consents["email:marketing"].status == "withdrawn"
     survivor = customers.get(ada.id)
-    entries = timeline.page(ada.id, None, 50, None).items
+    entries = timeline.page(ada.id, None, 50, None, ALL_STAFF).items
     assert all(entry.get("merged_from") is None for entry in entries)
     assert {entry["type"] for entry in entries if entry["type"] in ("ticket", "note")} == set()
     assert [s.plan for s in survivor.subscriptions.values()] == ["gym"]
@@ -393,7 +394,7 @@ def test_a_copied_entry_changed_on_the_survivor_since_stays_there_reported_and_s
 ):
     ada, again = two_histories
     log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
-    ticket = next(e for e in timeline.page(ada.id, None, 50, None).items if e["type"] == "ticket")
+    ticket = next(e for e in timeline.page(ada.id, None, 50, None, ALL_STAFF).items if e["type"] == "ticket")
     timeline.update_ticket(ada.id, ticket["id"], TicketUpdate(status="solved"), "staff:x")
 
     undone = merges.undo(log.merge_id, "staff:u")
@@ -401,8 +402,8 @@ def test_a_copied_entry_changed_on_the_survivor_since_stays_there_reported_and_s
     # The survivor keeps the solved ticket (no open one), the merged-away customer its own, still open.
     assert customers.get(ada.id).engagement.open_tickets == 0
     assert customers.get(again.id).engagement.open_tickets == 1
-    assert [e["status"] for e in timeline.page(ada.id, "ticket", 10, None).items] == ["solved"]
-    assert [e["status"] for e in timeline.page(again.id, "ticket", 10, None).items] == ["open"]
+    assert [e["status"] for e in timeline.page(ada.id, "ticket", 10, None, ALL_STAFF).items] == ["solved"]
+    assert [e["status"] for e in timeline.page(again.id, "ticket", 10, None, ALL_STAFF).items] == ["open"]
 
 
 def test_an_undo_that_would_leave_the_survivor_invalid_is_refused_and_changes_nothing(customers, merges, all_items):
@@ -521,7 +522,7 @@ def test_an_admin_splits_chosen_entries_a_subscription_a_consent_and_an_email_in
     merges.undo(log.merge_id, "staff:u")  # an undo is not always possible: the split works on any record
     log = merges.merge(ada.id, MergeRequest(merge_ids=[again.id]), "staff:m")
     merged = customers.get(ada.id)
-    entries = timeline.page(ada.id, None, 50, None).items
+    entries = timeline.page(ada.id, None, 50, None, ALL_STAFF).items
     ticket = next(entry for entry in entries if entry["type"] == "ticket")
     order = next(entry for entry in entries if entry.get("external_order_id") == "o-2")
     magazine = next(s for s in merged.subscriptions.values() if s.plan == "magazine")
@@ -547,9 +548,9 @@ def test_an_admin_splits_chosen_entries_a_subscription_a_consent_and_an_email_in
     assert split_off.engagement.lifetime_value == {"EUR": Decimal("5.25")}
     assert (kept.engagement.open_tickets, kept.engagement.orders_count) == (0, 1)
     assert kept.engagement.lifetime_value == {"EUR": Decimal("10.5")}
-    moved = {entry["id"] for entry in timeline.page(split_off.id, None, 50, None).items}
+    moved = {entry["id"] for entry in timeline.page(split_off.id, None, 50, None, ALL_STAFF).items}
     assert moved >= {ticket["id"], order["id"]}
-    assert not moved & {entry["id"] for entry in timeline.page(ada.id, None, 50, None).items}
+    assert not moved & {entry["id"] for entry in timeline.page(ada.id, None, 50, None, ALL_STAFF).items}
     assert len(consents.history(split_off.id, "sms", "reminders", 10, None).items) == 1
     assert merges.get(result.split_id).kind == "split"
     with pytest.raises(Conflict):
@@ -560,7 +561,7 @@ def test_a_split_into_an_existing_customer_and_a_bad_choice_changes_nothing(
     two_histories, merges, customers, timeline, all_items
 ):
     ada, again = two_histories
-    ticket = next(e for e in timeline.page(again.id, None, 50, None).items if e["type"] == "ticket")
+    ticket = next(e for e in timeline.page(again.id, None, 50, None, ALL_STAFF).items if e["type"] == "ticket")
     before = business_items(all_items)
     with pytest.raises(Unprocessable) as refused:
         merges.split(

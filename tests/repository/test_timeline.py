@@ -12,6 +12,7 @@ from cis.repository.factory import timeline_repository
 from cis.repository.items import from_attributes
 from cis.service.customers import CustomerService
 from cis.service.timeline import TimelineService
+from cis.topology import ALL_STAFF
 from cis_local.request_counter import RequestCounter
 from pydantic import TypeAdapter
 
@@ -135,16 +136,16 @@ def test_timeline_pages_newest_first_by_occurrence_and_filters_by_type(timeline,
         )
     seen, cursor = [], None
     while True:
-        page = timeline.page(customer.id, None, 4, cursor)
+        page = timeline.page(customer.id, None, 4, cursor, ALL_STAFF)
         seen += [entry["occurred_at"] for entry in page.items]
         if not (cursor := page.next_cursor):
             break
     assert seen == sorted(seen, reverse=True) and len(seen) == 9
-    visits = timeline.page(customer.id, "activity", 10, None).items
+    visits = timeline.page(customer.id, "activity", 10, None, ALL_STAFF).items
     assert [entry["type"] for entry in visits] == ["activity"] * 3
-    notes_first = timeline.page(customer.id, "note", 2, None)
+    notes_first = timeline.page(customer.id, "note", 2, None, ALL_STAFF)
     with pytest.raises(InvalidRequest):  # a cursor of one type's pages does not page another
-        timeline.page(customer.id, "activity", 2, notes_first.next_cursor)
+        timeline.page(customer.id, "activity", 2, notes_first.next_cursor, ALL_STAFF)
 
 
 def test_a_cursor_cannot_reach_another_customers_timeline(timeline, repository):
@@ -152,9 +153,9 @@ def test_a_cursor_cannot_reach_another_customers_timeline(timeline, repository):
     for person in people:
         for index in range(3):
             timeline.record(person.id, interaction({"type": "note", "text": f"{index}"}), "s")
-    cursor = timeline.page(people[0].id, None, 1, None).next_cursor
+    cursor = timeline.page(people[0].id, None, 1, None, ALL_STAFF).next_cursor
     with pytest.raises(InvalidRequest):
-        timeline.page(people[1].id, None, 1, cursor)
+        timeline.page(people[1].id, None, 1, cursor, ALL_STAFF)
 
 
 def test_view_shows_profile_and_the_latest_20_entries(timeline, customer):
@@ -171,14 +172,14 @@ def test_interaction_write_timeline_page_and_360_are_one_request_each(timeline, 
     with counter.measure() as write:
         timeline.record(customer.id, order("o-1", "10"), "s")
     with counter.measure() as page:
-        timeline.page(customer.id, None, 10, None)  # the profile comes with the entries: 404 or 410 if none
+        timeline.page(customer.id, None, 10, None, ALL_STAFF)  # the profile comes with the entries: 404 or 410 if none
     with counter.measure() as view:
         timeline.view(customer.id)
     assert (sum(write.values()), sum(page.values()), sum(view.values())) == (1, 1, 1)
     timeline.record(customer.id, order("o-2", "10"), "s")
     with counter.measure() as by_type:
-        first = timeline.page(customer.id, "order", 1, None)
+        first = timeline.page(customer.id, "order", 1, None, ALL_STAFF)
     with counter.measure() as next_by_type:
-        timeline.page(customer.id, "order", 1, first.next_cursor)
+        timeline.page(customer.id, "order", 1, first.next_cursor, ALL_STAFF)
     # The type index holds no profile: the first page by type reads it as well, the next ones do not.
     assert (sum(by_type.values()), sum(next_by_type.values())) == (2, 1), (by_type, next_by_type)

@@ -196,3 +196,36 @@ def test_every_route_admits_exactly_its_declared_roles():
                 assert (refused is None) is allowed, (route.method, route.path, role)
                 if not allowed:
                     assert refused.status_code == 403
+
+
+def cache_control(response: dict) -> str | None:
+    headers = (response.get("headers") or {}) | {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    return headers.get("Cache-Control")
+
+
+def test_every_answer_of_a_route_that_takes_a_token_is_never_stored_by_a_cache():
+    app = http.create_resolver()
+
+    @app.get("/v1/customers")
+    def listing():
+        return {"items": [{"given_name": "Ada"}]}
+
+    read = event() | {"path": "/v1/customers", "multiValueHeaders": {}}
+    assert cache_control(http.handle(app, read, None)) == "no-store"  # a page of customers
+    assert cache_control(http.handle(app, event(groups=None), None)) == "no-store"  # the gate's 401
+    unknown = event("GET", "/v1/nowhere") | {"path": "/v1/nowhere", "multiValueHeaders": {}}
+    assert cache_control(http.handle(app, unknown, None)) == "no-store"  # the resolver's 404
+
+
+def test_the_public_openapi_document_stays_cacheable():
+    from cis_local.functions import function_named, load_handler
+
+    docs = load_handler(function_named("api_docs"))
+    evt = event("GET", "/v1/openapi.json", groups=None) | {
+        "path": "/v1/openapi.json",
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "requestContext": {"path": "/v1/openapi.json", "stage": "prod"},
+    }
+    response = docs.handler(evt, LambdaContextStub())
+    assert response["statusCode"] == 200 and cache_control(response) is None

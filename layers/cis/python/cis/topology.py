@@ -234,7 +234,13 @@ TIMELINE_API = Function(
             (404, 409),
         ),
         Route(
-            "GET", f"{ENTRY}/timeline", ALL_STAFF, "A page of the timeline, newest first", "getTimeline", 200, (404,)
+            "GET",
+            f"{ENTRY}/timeline",
+            ALL_STAFF,
+            "A page of the timeline, newest first",
+            "getTimeline",
+            200,
+            (404, 409),  # 409: entries kept landing where a page of what the caller may see ends (retry)
         ),
         Route(
             "GET",
@@ -254,7 +260,7 @@ TIMELINE_API = Function(
             "The audit trail: who changed what, when, newest first",
             "getHistory",
             200,
-            (404,),
+            (404, 409),
             tag="audit",
         ),
     ),

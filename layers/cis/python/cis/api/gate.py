@@ -112,9 +112,26 @@ def _body_text(event: dict) -> str:
 
 def handle(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
     refused = gate(event)
-    if refused is not None:
-        return _as_proxy(refused)
-    return app.resolve(event, context)
+    answer = _as_proxy(refused) if refused is not None else app.resolve(event, context)
+    route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
+    if route is None or not route.public:
+        _never_stored(answer)
+    return answer
+
+
+# Every answer of a route that takes a token may hold personal data (a profile, a timeline, an error
+# quoting a duplicate's id): no browser, proxy or CDN may keep a copy. The public routes (the OpenAPI
+# document, Swagger UI) hold the API's shape only and stay cacheable.
+NO_STORE = "no-store"
+
+
+def _never_stored(answer: dict) -> None:
+    """Cache-Control: no-store on a proxy answer, in whichever header map it uses (Powertools answers a
+    REST API event with multiValueHeaders, the gate's refusals with headers)."""
+    if "multiValueHeaders" in answer:
+        answer["multiValueHeaders"] = (answer["multiValueHeaders"] or {}) | {"Cache-Control": [NO_STORE]}
+    else:
+        answer["headers"] = (answer.get("headers") or {}) | {"Cache-Control": NO_STORE}
 
 
 def _as_proxy(response: Response) -> dict:

@@ -195,6 +195,9 @@ class AuditEntry(Model):
     at: datetime
     source: str
     changes: list[FieldChange] = Field(description="Each changed field with its value before and after")
+    redacted: list[str] | None = Field(
+        default=None, description="Changed fields whose values your role may not see: before and after are null"
+    )
 
 
 class AuditPage(Model):

@@ -15,6 +15,7 @@ from cis.domain.engagement import Engagement
 from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.domain.model import Model, empty_list
 from cis.domain.moments import Day
+from cis.domain.names import check_name
 from cis.domain.risk import ChurnRisk
 from cis.domain.subscriptions import Subscription
 from cis.domain.traits import AddressColumns, ItemsCell, KeyedColumns, Traits, traits_of
@@ -67,8 +68,12 @@ def _check_custom_attributes(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(check_name)
+]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(check_name)
+]
 Emails = Annotated[list[EmailAddress], Field(max_length=MAX_EMAILS), AfterValidator(_check_emails)]
 Phones = Annotated[list[PhoneNumber], Field(max_length=MAX_PHONES), AfterValidator(_check_phones)]
 Addresses = Annotated[list[PostalAddress], Field(max_length=MAX_ADDRESSES)]

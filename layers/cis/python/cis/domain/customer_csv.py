@@ -2,7 +2,8 @@
 
 Each field's traits (domain.traits) say how a row holds it: a column of text, a cell of items
 separated by ';', a column per key (external_id.billing), or the first postal address spread over
-its parts. Imports read rows with this layout and exports write them, so an export imports back.
+its parts. Imports read rows with this layout and exports write them, so an export imports back
+(a cell the export neutralised for spreadsheets is read back without its quote: domain.csv_cells).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from cis.domain.contact import PostalAddress
+from cis.domain.csv_cells import revived
 from cis.domain.customer import CustomerFields
 from cis.domain.traits import AddressColumns, CsvShape, ItemsCell, KeyedColumns, ScalarColumn, traits_of
 
@@ -68,7 +70,7 @@ class CsvLayout:
         origin: dict[str, str] = {}
         addresses: dict[str, dict[str, str]] = {}
         for column, target in targets.items():
-            value = (values.get(column) or "").strip()
+            value = revived((values.get(column) or "").strip())
             name = self.field_of(target)
             if not value or name is None:
                 continue

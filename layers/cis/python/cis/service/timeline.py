@@ -19,10 +19,12 @@ from cis.domain.interactions import (
 )
 from cis.domain.moments import timestamp, utcnow
 from cis.domain.timeline import EntryBase, shown_entry
+from cis.domain.visibility import visible_entry, visible_page
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
 from cis.repository.customers import Page
 from cis.repository.retries import jittered_pause, retry_on_conflict
 from cis.repository.timeline import Backdated, TimelineRepository
+from cis.topology import Role
 
 VIEW_ENTRIES = 20
 
@@ -101,11 +103,16 @@ class TimelineService:
 
         return retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"ticket {entry_id}"))
 
-    def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page:
-        page = self.repository.page(customer_id, kind, limit, cursor)
-        if page is None:
-            raise self.repository.missing(customer_id)  # nobody there (404) or merged away (410)
-        return page
+    def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None, roles: frozenset[Role]) -> Page:
+        """A page of the entries these roles may see; its cursor names none they may not (visibility)."""
+
+        def read(count: int, start: str | None) -> tuple[list[dict], str | None]:
+            page = self.repository.page(customer_id, kind, count, start)
+            if page is None:
+                raise self.repository.missing(customer_id)  # nobody there (404) or merged away (410)
+            return page.items, page.next_cursor
+
+        return Page(*visible_page(read, lambda entry: visible_entry(entry, roles), limit, cursor))
 
     def customer(self, customer_id: str) -> Customer:
         """The profile, or the 404 or 410 that says why there is none."""
