@@ -67,8 +67,7 @@ class AuditRepository:
         """Every entry of an erased customer keeps who changed which field when, and loses the values."""
         from cis.domain.erasure import scrubbed_changes
 
-        pk, prefix = keys.audit_prefix(customer_id)
-        request, start, requests = keys.prefix_request(self.table, pk, prefix) | {"ConsistentRead": True}, None, []
+        request, start, requests = keys.audit_trail(self.table, customer_id) | {"ConsistentRead": True}, None, []
         while True:
             page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
             for item in page.get("Items", []):
