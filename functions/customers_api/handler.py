@@ -13,6 +13,7 @@ from cis.config import settings
 from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch, CustomerStatus
 from cis.domain.duplicates import OnDuplicate, on_duplicate_of, pair_id
 from cis.domain.erasure import Erasure, ErasureRequest
+from cis.domain.export import CustomerExport
 from cis.domain.keys import key_from_query
 from cis.repository.factory import (
     customer_repository,
@@ -20,16 +21,19 @@ from cis.repository.factory import (
     dynamodb_client,
     erasure_repository,
     idempotency_store,
+    personal_data,
 )
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
 from cis.service.erasure import ErasureService
+from cis.service.export import ExportService
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
 erasure = ErasureService(service, erasure_repository(client), utcnow, settings.erasure_keeps_orders)
+exports = ExportService(service, personal_data(client), utcnow)
 app = http.create_resolver(lambda: idempotency_store(client))
 TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
 
@@ -127,6 +131,12 @@ def erase_customer(customer_id: http.CustomerId, body: ErasureRequest) -> Erasur
     metrics.add_metric(name="CustomersErased", unit=MetricUnit.Count, value=len(done.customers))
     logger.info("customer erased", extra={"customer_id": customer_id, "customers": len(done.customers)})
     return done
+
+
+@operation(app, "exportCustomer")
+def export_customer(customer_id: http.CustomerId) -> CustomerExport:
+    logger.info("customer exported", extra={"customer_id": customer_id})
+    return exports.export(customer_id, http.principal(app).actor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -211,6 +211,15 @@ CUSTOMERS_API = Function(
             200,
             (404, 409, 410),
         ),
+        Route(
+            "GET",
+            "/v1/customers/{customer_id}/export",
+            frozenset({Role.ADMIN}),
+            "Everything held about a customer, as one JSON document (GDPR art. 15 and 20)",
+            "exportCustomer",
+            200,
+            (404, 410),
+        ),
     ),
 )
 

@@ -12,48 +12,21 @@ every entry of earlier changes has been written. Blocks were left when the custo
 
 from __future__ import annotations
 
-from typing import Any
-
 from cis.domain.erasure import ErasedItems, Erasure, kept_entry, tombstone
 from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write
-from cis.repository.customers import profile_item
 from cis.repository.items import from_attributes, to_attributes
+from cis.repository.personal_data import PersonalData
 
 _KEY = ("PK", "SK")
 _INDEX = ("GSI2PK", "GSI2SK")  # the timeline's type index, which a kept order stays in
 
 
-class ErasureRepository:
-    def __init__(self, client: Any, table_name: str):
-        self.client = client
-        self.table = table_name
-
-    def profile(self, customer_id: str) -> dict | None:
-        """The stored profile (plain values), whatever its state."""
-        item = profile_item(self.client, self.table, customer_id)
-        return from_attributes(item) if item else None
-
-    def partition(self, customer_id: str) -> list[dict]:
-        """Every item in the customer's partition, read consistently."""
-        request = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.customer_pk(customer_id)}},
-            "ConsistentRead": True,
-        }
-        items, start = [], None
-        while True:
-            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-            items += page.get("Items", [])
-            if not (start := page.get("LastEvaluatedKey")):
-                return items
-
+class ErasureRepository(PersonalData):
     def erase_partition(self, customer_id: str, items: list[dict], keep_orders: bool) -> ErasedItems:
         """Every item but the profile (the tombstone is written last): deleted, or scrubbed to what is kept;
         and the other side of each duplicate pair."""
         requests, counts = [], ErasedItems()
-        kept_orders = set()
         for item in items:
             sort_key = item["SK"]["S"]
             if sort_key == keys.PROFILE:
@@ -63,7 +36,6 @@ class ErasureRepository:
                 if kept is not None:
                     own = {name: item[name] for name in (*_KEY, *_INDEX) if name in item}
                     requests.append({"PutRequest": {"Item": own | to_attributes(kept)}})
-                    kept_orders.add(kept.get("external_order_id"))
                     counts.scrubbed += 1
                     continue
             elif sort_key.startswith(keys.ORDER_PREFIX) and keep_orders:

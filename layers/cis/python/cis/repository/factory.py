@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from cis.repository.imports import ImportRepository
     from cis.repository.merges import MergeRepository
     from cis.repository.notifications import NotificationRepository
+    from cis.repository.personal_data import PersonalData
     from cis.repository.queues import MessageQueue
     from cis.repository.reminders import DueReminders
     from cis.repository.senders import EmailSender, SmsSender
@@ -81,6 +82,12 @@ def erasure_repository(client=None) -> ErasureRepository:
     from cis.repository.erasure import ErasureRepository
 
     return ErasureRepository(client or dynamodb_client(), settings.table_name)
+
+
+def personal_data(client=None) -> PersonalData:
+    from cis.repository.personal_data import PersonalData
+
+    return PersonalData(client or dynamodb_client(), settings.table_name)
 
 
 def idempotency_store(client) -> DynamoDBPersistenceLayer:

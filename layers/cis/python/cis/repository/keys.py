@@ -414,3 +414,24 @@ def prefix_request(table: str, pk: str, prefix: str) -> dict:
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
         "ExpressionAttributeValues": {":pk": _s(pk), ":prefix": _s(prefix)},
     }
+
+
+# Every kind of item a customer's partition holds, by sort-key prefix, and what an export (GDPR art. 15)
+# calls it. Erasure (repository.erasure) and export both go by it; tests/api/test_export_http.py writes
+# one of each and fails on an item no entry here names.
+PARTITION_KINDS = {
+    PROFILE: "customer",
+    ENTRY_PREFIX: "timeline",
+    ORDER_PREFIX: "order_keys",  # external order id -> its timeline entry
+    "CONSENT#": "consent_history",
+    "TAG#": "tag_copies",  # the customer as tag lists show it
+    PAIR_PREFIX: "likely_duplicates",
+    "SUB#": "subscriptions",
+    REMINDER_PREFIX: "scheduled_reminders",
+    WATCH_PREFIX: "churn_watches",
+}
+
+
+def partition_kind(sort_key: str) -> str | None:
+    """The kind of an item of a customer's partition (PARTITION_KINDS), None for one nobody declared."""
+    return next((kind for prefix, kind in PARTITION_KINDS.items() if sort_key.startswith(prefix)), None)

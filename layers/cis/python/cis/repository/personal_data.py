@@ -1,0 +1,44 @@
+"""Everything the table holds about one customer, read whole: what export and erasure start from.
+The kinds of a customer's partition are keys.PARTITION_KINDS; the audit trail has its own partition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cis.repository import keys
+from cis.repository.customers import profile_item
+from cis.repository.items import from_attributes
+
+
+class PersonalData:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    def profile(self, customer_id: str) -> dict | None:
+        """The stored profile (plain values), whatever its state."""
+        item = profile_item(self.client, self.table, customer_id)
+        return from_attributes(item) if item else None
+
+    def partition(self, customer_id: str) -> list[dict]:
+        """Every item in the customer's partition, read consistently, oldest sort key first."""
+        request = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.customer_pk(customer_id)}},
+            "ConsistentRead": True,
+        }
+        return self._all(request)
+
+    def audit(self, customer_id: str) -> list[dict]:
+        """Every audit entry of the customer (plain values), newest first."""
+        request = keys.audit_trail(self.table, customer_id) | {"ScanIndexForward": False}
+        return [from_attributes(item) for item in self._all(request)]
+
+    def _all(self, request: dict) -> list[dict]:
+        items, start = [], None
+        while True:
+            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
+            items += page.get("Items", [])
+            if not (start := page.get("LastEvaluatedKey")):
+                return items
