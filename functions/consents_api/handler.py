@@ -13,6 +13,7 @@ from cis.domain.consent import Channel, ConsentHistoryPage, ConsentIn, ConsentSt
 from cis.repository.factory import consent_repository, customer_repository, dynamodb_client
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
+from cis.topology import Role
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
@@ -28,10 +29,13 @@ PurposePath = Annotated[Purpose, Path(description="marketing, reminders or servi
 def record_consent(
     customer_id: http.CustomerId, channel: ChannelPath, purpose: PurposePath, body: ConsentIn
 ) -> Response[ConsentState]:
-    state, current = consents.record(customer_id, channel, purpose, body, http.principal(app).actor)
+    caller = http.principal(app)
+    on_behalf_only = not caller.roles & {Role.ADMIN, Role.SUPPORT, Role.SALES}  # marketing alone
+    state, current = consents.record(customer_id, channel, purpose, body, caller.actor, on_behalf_only)
     metrics.add_metric(name="ConsentChanges", unit=MetricUnit.Count, value=1)
     logger.info("consent recorded", extra={"customer_id": customer_id, "channel": channel, "purpose": purpose})
-    # Current-State: false when a later capture is current: this one is kept in the history only.
+    # Current-State: false when a later capture is current: this one is kept in the history only, and the
+    # answer is the state in force.
     return http.model_response(200, state, {"Current-State": str(current).lower()})
 
 

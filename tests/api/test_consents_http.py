@@ -45,7 +45,42 @@ def test_consent_input_is_checked(as_role, unique):
     assert (
         marketing.put(
             "/v1/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV/consents/email/marketing",
-            json={"status": "granted", "source": "x"},
+            json={"status": "granted", "source": "x", "evidence": "form 1"},
         ).status_code
         == 404
     )
+
+
+def test_after_a_withdrawal_only_the_customers_own_consent_grants_again(as_role, unique):
+    marketing, support = as_role(M), as_role(S)
+    cid = new_customer(support, unique)
+    path = f"/v1/customers/{cid}/consents/email/marketing"
+    bare = {"status": "granted", "source": "campaign"}
+    refused = marketing.put(path, json=bare)  # marketing records no grant without evidence, ever
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "customer_consent_required"
+    assert support.put(path, json=bare).status_code == 200  # support, on the customer's word at the desk
+    assert support.put(path, json={"status": "withdrawn", "source": "unsubscribe-link"}).status_code == 200
+
+    for caller in (marketing, support):
+        again = caller.put(path, json=bare)
+        assert again.status_code == 409 and again.json()["error"]["code"] == "customer_consent_required"
+        assert again.json()["error"]["fields"][0]["path"] == "evidence"
+    objection = support.put(path, json=bare | {"legal_basis": "legitimate_interest", "evidence": "CRM rule 7"})
+    assert objection.status_code == 409 and objection.json()["error"]["code"] == "objection_recorded"
+    state = support.get(f"/v1/customers/{cid}/consents").json()["email:marketing"]
+    assert state["status"] == "withdrawn"  # none of the refused grants was written
+
+    # The customer's own new consent, captured with its evidence, grants again.
+    own = marketing.put(path, json=bare | {"source": "web-preferences", "evidence": "preference centre, 2026-12-01"})
+    assert own.status_code == 200 and own.json()["status"] == "granted"
+
+
+def test_a_backdated_capture_answers_with_the_state_in_force(as_role, unique):
+    support = as_role(S)
+    cid = new_customer(support, unique)
+    path = f"/v1/customers/{cid}/consents/email/reminders"
+    assert support.put(path, json={"status": "withdrawn", "source": "link"}).status_code == 200
+    old = {"status": "granted", "source": "paper", "evidence": "form 9", "captured_at": "2020-01-01T00:00:00Z"}
+    answer = support.put(path, json=old)
+    assert answer.status_code == 200 and answer.headers["Current-State"] == "false"
+    assert answer.json()["status"] == "withdrawn"  # the state in force, not the backdated one

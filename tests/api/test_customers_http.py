@@ -228,7 +228,9 @@ def test_an_archived_customer_takes_no_writes_and_leaves_every_list_until_restor
         support.put(f"{path}/tags/vip"),
         support.delete(f"{path}/tags/{tag}"),
         support.post(f"{path}/interactions", json={"type": "note", "text": "called"}),
-        marketing.put(f"{path}/consents/email/marketing", json={"status": "granted", "source": "web"}),
+        marketing.put(
+            f"{path}/consents/email/marketing", json={"status": "granted", "source": "web", "evidence": "f1"}
+        ),
         support.post(
             f"{path}/subscriptions", json={"plan": "gym", "renews_at": "2027-01-01", "price": "9", "currency": "EUR"}
         ),

@@ -90,7 +90,7 @@ def test_erasure_leaves_nothing_of_the_person_but_a_tombstone_and_the_orders_fac
     ticket = {"type": "ticket", "subject": f"Call Grace {family}", "body": f"She wrote from {email}, {phone}"}
     assert support.post(f"{path}/interactions", json=ticket).status_code == 201
     for purpose in ("marketing", "reminders"):
-        consent = {"status": "granted", "source": "web-form"}
+        consent = {"status": "granted", "source": "web-form", "evidence": "signup form v3"}
         assert marketing.put(f"{path}/consents/email/{purpose}", json=consent).status_code == 200
     renews = (now + timedelta(days=7)).date()
     subscription = {"plan": "gym", "renews_at": renews.isoformat(), "price": "9.90", "currency": "EUR"}

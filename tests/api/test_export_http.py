@@ -35,7 +35,8 @@ def test_an_export_holds_every_kind_of_item_written_for_the_customer(as_role, qu
     order = {"type": "order", "external_order_id": f"x-{unique}", "amount": "10", "currency": "EUR"}
     for entry in (order, {"type": "ticket", "subject": "Help", "body": "please"}, {"type": "feedback", "nps": 9}):
         assert support.post(f"{path}/interactions", json=entry).status_code == 201
-    assert marketing.put(f"{path}/consents/email/marketing", json={"status": "granted", "source": "web"}).ok
+    grant = {"status": "granted", "source": "web", "evidence": "signup form v3"}
+    assert marketing.put(f"{path}/consents/email/marketing", json=grant).ok
     subscription = {"plan": "gym", "renews_at": "2030-01-01", "price": "9", "currency": "EUR"}
     assert support.post(f"{path}/subscriptions", json=subscription).status_code == 201
     assert settle(lambda: len(bus_events(ada, want=6, timeout_s=1)) >= 6)  # audit entries written

@@ -73,7 +73,7 @@ def test_undo_after_later_writes_keeps_them_and_lists_what_it_could_not_put_back
     order = {"type": "order", "currency": "EUR", "external_order_id": f"a-{unique}", "amount": "5.00"}
     support.post(f"/v1/customers/{merged}/interactions", json=order).raise_for_status()
     consent = f"/v1/customers/{merged}/consents/email/marketing"
-    marketing.put(consent, json={"status": "granted", "source": "web-signup"}).raise_for_status()
+    marketing.put(consent, json={"status": "granted", "source": "web-signup", "evidence": "form v3"}).raise_for_status()
     log = support.post(f"/v1/customers/{survivor}/merge", json={"merge_ids": [merged]}).json()
 
     # After the merge, on the survivor: an activity, an order, a consent decision and an edited field.
@@ -82,7 +82,7 @@ def test_undo_after_later_writes_keeps_them_and_lists_what_it_could_not_put_back
     later = order | {"external_order_id": f"b-{unique}", "amount": "7.00"}
     support.post(f"/v1/customers/{survivor}/interactions", json=later).raise_for_status()
     path = f"/v1/customers/{survivor}/consents/sms/reminders"
-    marketing.put(path, json={"status": "granted", "source": "phone"}).raise_for_status()
+    marketing.put(path, json={"status": "granted", "source": "phone", "evidence": "call 42"}).raise_for_status()
     current = support.get(f"/v1/customers/{survivor}")
     edited = support.patch(
         f"/v1/customers/{survivor}", json={"birthday": "1970-01-03"}, headers={"If-Match": current.headers["ETag"]}

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, StringConstraints, computed_field, model
 from cis.domain.contact import Strict
 from cis.domain.model import Model
 from cis.domain.moments import Moment, OccurredAt
+from cis.errors import CisError, Conflict, FieldProblem
 
 
 class Channel(StrEnum):
@@ -115,3 +116,41 @@ def is_allowed(state: ConsentState | None, purpose: str, at: datetime) -> bool:
 class ConsentHistoryPage(Model):
     items: list[ConsentState]
     next_cursor: str | None = None
+
+
+REFUSED = frozenset({ConsentStatus.WITHDRAWN, ConsentStatus.DENIED})
+
+
+def needs_guard(body: ConsentIn, purpose: str) -> bool:
+    """Whether a grant holds only if the customer has not refused: one without evidence, or one on
+    legitimate interest for marketing (grant_refusal says why)."""
+    legitimate = purpose == Purpose.MARKETING and body.legal_basis == LegalBasis.LEGITIMATE_INTEREST
+    return body.status == ConsentStatus.GRANTED and (not body.evidence or legitimate)
+
+
+def grant_refusal(current: ConsentState | None, body: ConsentIn, on_behalf_only: bool) -> CisError | None:
+    """Why staff may not record this grant (the consent belongs to the customer); None when they may.
+
+    After the customer withdrew or refused, only a new capture of their own consent, with evidence
+    (a signed form, a recording), grants again, and never legitimate interest for marketing (an
+    objection to direct marketing is final, GDPR art. 21(3)). Staff who only act on the customer's
+    behalf (marketing) record no grant at all without evidence."""
+    if body.status != ConsentStatus.GRANTED:
+        return None
+    refused = current is not None and current.status in REFUSED
+    if refused and current.purpose == Purpose.MARKETING and body.legal_basis == LegalBasis.LEGITIMATE_INTEREST:
+        return Conflict(
+            "the customer objected to marketing: legitimate interest cannot override an objection (GDPR art. 21(3)); "
+            "only the customer's own consent grants it again",
+            [FieldProblem("legal_basis", "legitimate_interest after the customer's objection")],
+            code="objection_recorded",
+        )
+    if (refused or on_behalf_only) and not body.evidence:
+        why = f"the customer {current.status} it" if refused else "your role records grants only with evidence"
+        return Conflict(
+            f"a grant needs the customer's own consent here ({why}): record it with evidence "
+            "(the signed form, the recording, the checkbox text version)",
+            [FieldProblem("evidence", "required: the customer's own consent, captured")],
+            code="customer_consent_required",
+        )
+    return None

@@ -9,6 +9,8 @@ from cis.repository import keys
 from cis.repository.customers import profile_item
 from cis.repository.items import from_attributes
 
+_TABLE_OWN = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"}
+
 
 class PersonalData:
     def __init__(self, client: Any, table_name: str):
@@ -30,10 +32,24 @@ class PersonalData:
         }
         return self._all(request)
 
+    def sections(self, customer_id: str) -> dict[str, list[dict]]:
+        """The partition's items (plain values, without the table's keys) by kind (keys.PARTITION_KINDS),
+        each in sort-key order. An item of an undeclared kind is an error, never left out unnoticed."""
+        found: dict[str, list[dict]] = {kind: [] for kind in keys.PARTITION_KINDS.values()}
+        for item in self.partition(customer_id):
+            kind = keys.partition_kind(item["SK"]["S"])
+            if kind is None:
+                raise RuntimeError(f"an item of an undeclared kind ({item['SK']['S'].split('#')[0]}#) in the partition")
+            found[kind].append({name: value for name, value in from_attributes(item).items() if name not in _TABLE_OWN})
+        return found
+
     def audit(self, customer_id: str) -> list[dict]:
         """Every audit entry of the customer (plain values), newest first."""
         request = keys.audit_trail(self.table, customer_id) | {"ScanIndexForward": False}
-        return [from_attributes(item) for item in self._all(request)]
+        return [
+            {name: value for name, value in from_attributes(item).items() if name not in _TABLE_OWN}
+            for item in self._all(request)
+        ]
 
     def _all(self, request: dict) -> list[dict]:
         items, start = [], None
