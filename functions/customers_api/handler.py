@@ -10,12 +10,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.api.operations import operation
 from cis.config import settings
+from cis.domain.access import AccessLogPage
 from cis.domain.customer import TAG_PATTERN, Customer, CustomerCreate, CustomerPage, CustomerPatch, CustomerStatus
 from cis.domain.duplicates import OnDuplicate, on_duplicate_of, pair_id
 from cis.domain.erasure import Erasure, ErasureRequest
 from cis.domain.export import CustomerExport
 from cis.domain.keys import key_from_query
+from cis.domain.moments import Day
 from cis.repository.factory import (
+    access_log,
     customer_repository,
     duplicate_repository,
     dynamodb_client,
@@ -34,6 +37,7 @@ client = dynamodb_client()
 service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
 erasure = ErasureService(service, erasure_repository(client), utcnow, settings.erasure_keeps_orders)
 exports = ExportService(service, personal_data(client), utcnow)
+accesses = access_log(client)
 app = http.create_resolver(lambda: idempotency_store(client))
 TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
 
@@ -87,6 +91,8 @@ def list_customers(
         page = service.at_risk(churn_risk, tag, status, limit, cursor)
         return CustomerPage(items=page.items, next_cursor=page.next_cursor)
     page = service.tagged(tag.lower(), limit, cursor) if tag else service.list(status, limit, cursor)
+    listing = f"tag={tag.lower()}" if tag else f"status={status}"
+    accesses.record(http.principal(app).actor, "list", listing, len(page.items), utcnow())
     return CustomerPage(items=page.items, next_cursor=page.next_cursor)
 
 
@@ -128,6 +134,7 @@ def restore_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None
 @operation(app, "eraseCustomer")
 def erase_customer(customer_id: http.CustomerId, body: ErasureRequest) -> Erasure:
     done = erasure.erase(customer_id, body, http.principal(app).actor)
+    accesses.record(done.erased_by, "erase", customer_id, len(done.customers), done.erased_at)
     metrics.add_metric(name="CustomersErased", unit=MetricUnit.Count, value=len(done.customers))
     logger.info("customer erased", extra={"customer_id": customer_id, "customers": len(done.customers)})
     return done
@@ -135,8 +142,20 @@ def erase_customer(customer_id: http.CustomerId, body: ErasureRequest) -> Erasur
 
 @operation(app, "exportCustomer")
 def export_customer(customer_id: http.CustomerId) -> CustomerExport:
+    document = exports.export(customer_id, http.principal(app).actor)
+    accesses.record(document.exported_by, "export", customer_id, 1, document.exported_at)
     logger.info("customer exported", extra={"customer_id": customer_id})
-    return exports.export(customer_id, http.principal(app).actor)
+    return document
+
+
+@operation(app, "getAccessLog")
+def get_access_log(
+    date: Annotated[Day, Query(description="The day, YYYY-MM-DD (UTC)")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> AccessLogPage:
+    page = accesses.page(date.isoformat(), limit, cursor)
+    return AccessLogPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

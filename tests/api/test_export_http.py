@@ -56,6 +56,26 @@ def test_an_export_holds_every_kind_of_item_written_for_the_customer(as_role, qu
     assert any(e.get("text") == "the twin's note" for e in document["timeline"])  # what the merge brought
     assert admin.get("/v1/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV/export").status_code == 404
 
+    # The export is on the access log, copied by the stream into the audit space API functions cannot write.
+    today = document["exported_at"][:10]
+
+    def logged():
+        records = admin.get("/v1/access-log", params={"date": today, "limit": 100}).json()["items"]
+        return [r for r in records if (r["action"], r["subject"]) == ("export", ada)]
+
+    [record] = settle(logged, 30)
+    assert (record["actor"], record["count"]) == ("staff:dev-admin", 1)
+    assert support.get("/v1/access-log", params={"date": today}).status_code == 403
+    assert admin.get("/v1/access-log", params={"date": "86400"}).status_code == 422
+
+
+def test_the_access_log_lives_where_no_api_function_may_write():
+    from cis.repository.access_log import TTL
+    from cis.topology import TABLE
+
+    assert keys.access_log_partition("2026-12-01").startswith(keys.AUDIT_PREFIX)  # the Deny of tests/infra
+    assert TABLE.ttl_attribute == TTL
+
 
 def _partition(api, customer_id: str) -> list[dict]:
     client = boto3.client("dynamodb", endpoint_url=api.runtime["dynamodb_endpoint"])

@@ -220,6 +220,14 @@ CUSTOMERS_API = Function(
             200,
             (404, 410),
         ),
+        Route(
+            "GET",
+            "/v1/access-log",
+            frozenset({Role.ADMIN}),
+            "Who exported, listed or erased customers on a day: from the audit space no API function may write",
+            "getAccessLog",
+            tag="audit",
+        ),
     ),
 )
 
@@ -444,7 +452,7 @@ STREAM_PROCESSOR = Function(
     memory_mb=256,
     timeout_s=60,
     reads_table_stream=True,
-    stream_entities=("customer", "interaction", "merge", "subscription"),
+    stream_entities=("customer", "interaction", "merge", "subscription", "access"),
     publishes_events=True,
 )
 

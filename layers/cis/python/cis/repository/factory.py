@@ -19,6 +19,7 @@ from cis.snapstart import track
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from cis.repository.access_log import AccessLog
     from cis.repository.audit import AuditRepository
     from cis.repository.bus import EventBus
     from cis.repository.churn import ChurnRepository
@@ -82,6 +83,12 @@ def erasure_repository(client=None) -> ErasureRepository:
     from cis.repository.erasure import ErasureRepository
 
     return ErasureRepository(client or dynamodb_client(), settings.table_name)
+
+
+def access_log(client=None) -> AccessLog:
+    from cis.repository.access_log import AccessLog
+
+    return AccessLog(client or dynamodb_client(), settings.table_name)
 
 
 def personal_data(client=None) -> PersonalData:

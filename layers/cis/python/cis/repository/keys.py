@@ -435,3 +435,20 @@ PARTITION_KINDS = {
 def partition_kind(sort_key: str) -> str | None:
     """The kind of an item of a customer's partition (PARTITION_KINDS), None for one nobody declared."""
     return next((kind for prefix, kind in PARTITION_KINDS.items() if sort_key.startswith(prefix)), None)
+
+
+# The access log (who exported, listed or erased what): an API function puts a request item, which the
+# stream processor copies into the audit key space (AUDIT#ACCESS#<day>) that no API function may write.
+ACCESS_PREFIX = "ACCESS#"
+
+
+def access_request_key(day: str, request_id: str) -> dict[str, dict]:
+    return {"PK": _s(f"{ACCESS_PREFIX}{day}"), "SK": _s(request_id)}
+
+
+def access_log_partition(day: str) -> str:
+    return f"{AUDIT_PREFIX}{ACCESS_PREFIX}{day}"
+
+
+def access_log_key(day: str, request_id: str) -> dict[str, dict]:
+    return {"PK": _s(access_log_partition(day)), "SK": _s(request_id)}

@@ -13,6 +13,7 @@ from cis.domain.churn import rescore_needed
 from cis.domain.customer import Customer
 from cis.domain.model import STORED
 from cis.domain.moments import utcnow
+from cis.repository.access_log import AccessLog
 from cis.repository.audit import AuditRepository
 from cis.repository.bus import EventBus
 from cis.repository.churn import ChurnRepository
@@ -78,6 +79,8 @@ class ChangeFeed:
         for index, change in enumerate(changes):
             try:
                 requests = next(pair_writes)
+                if change.before is None and (change.after or {}).get("entity") == "access":
+                    requests.append({"PutRequest": {"Item": AccessLog.copy(change.after)}})  # into the audit space
                 event = interpret(change)
                 if event is not None:
                     requests.append({"PutRequest": {"Item": self.audit.entry(event)}})
