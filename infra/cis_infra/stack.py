@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from aws_cdk import CfnOutput, Stack
 from cis.domain.churn import parse_rules
+from cis.domain.retention import parse_retention
 from cis.domain.subscriptions import parse_lead_times
 from constructs import Construct
 from email_validator import EmailNotValidError, validate_email
@@ -33,6 +34,7 @@ TIME_ZONE_CONTEXT = "businessTimeZone"
 SENDER_CONTEXT = "senderEmail"
 CHURN_RULES_CONTEXT = "churnRules"
 KEEP_ORDERS_CONTEXT = "erasureKeepsOrders"
+RETENTION_CONTEXT = "retention"
 
 
 def default_phone_region(scope: Construct) -> str:
@@ -65,7 +67,12 @@ def settings_environment(scope: Construct) -> dict[str, str]:
     keep_orders = True if keep_orders is None else keep_orders
     if str(keep_orders).lower() not in ("true", "false"):
         raise ValueError(f"context {KEEP_ORDERS_CONTEXT} must be true or false, not {keep_orders!r}")
+    try:
+        retention = parse_retention(scope.node.try_get_context(RETENTION_CONTEXT) or {})
+    except ValueError as invalid:  # an unknown kind or a day count below 1 fails the synth, naming the field
+        raise ValueError(f"context {RETENTION_CONTEXT} is not valid: {invalid}") from None
     return {
+        "CIS_RETENTION": retention.model_dump_json(),
         "CIS_ERASURE_KEEPS_ORDERS": str(keep_orders).lower(),
         "CIS_DEFAULT_PHONE_REGION": default_phone_region(scope),
         "CIS_CHURN_RULES": rules.model_dump_json(),

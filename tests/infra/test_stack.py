@@ -745,3 +745,12 @@ def test_churn_rules_are_a_checked_context_value_every_function_reads():
         settings_environment(App(context={"churnRules": {"inactive": {"weight": 500}}}))
     with pytest.raises(ValueError, match="churnRules"):
         settings_environment(App(context={"churnRules": {"thresholds_days": [30, 14]}}))
+
+
+def test_the_synth_refuses_a_wrong_retention_and_passes_a_right_one_to_every_function():
+    from cis.domain.retention import parse_retention
+
+    env = settings_environment(App(context={"retention": {"activities_days": 90}}))
+    assert parse_retention(env["CIS_RETENTION"]).activities_days == 90
+    with pytest.raises(ValueError, match=r"(?s)retention.*activities_days"):
+        settings_environment(App(context={"retention": {"activities_days": -1}}))

@@ -183,3 +183,21 @@ def test_interaction_write_timeline_page_and_360_are_one_request_each(timeline, 
         timeline.page(customer.id, "order", 1, first.next_cursor, ALL_STAFF)
     # The type index holds no profile: the first page by type reads it as well, the next ones do not.
     assert (sum(by_type.values()), sum(next_by_type.values())) == (2, 1), (by_type, next_by_type)
+
+
+def test_entries_expire_as_their_kind_is_kept_and_consent_entries_never(timeline, customer, dynamodb):
+    from cis.domain.retention import RetentionRules
+
+    rules = RetentionRules()
+    at = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    visit = {"type": "activity", "activity": "visit", "channel": "store", "occurred_at": at.isoformat()}
+    timeline.record(customer.id, interaction(visit), "staff:a")
+    timeline.record(customer.id, order("o-ttl", "5", occurred_at=at.isoformat()), "staff:a")
+    items = dynamodb.query(
+        TableName="cis-test",
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"CUST#{customer.id}"}},
+    )["Items"]
+    expiry = {i.get("type", i["entity"])["S"]: int(i["expires_at"]["N"]) for i in items if "expires_at" in i}
+    assert expiry["activity"] == int(at.timestamp()) + rules.activities_days * 86400
+    assert expiry["order"] == expiry["order_key"] == int(at.timestamp()) + rules.orders_days * 86400

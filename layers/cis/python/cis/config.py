@@ -27,6 +27,8 @@ class Settings:
     import_queue_url: str = ""
     # Erasure keeps an erased customer's orders' facts (amounts, products, dates) for bookkeeping.
     erasure_keeps_orders: bool = True
+    # Days each kind of personal data is kept, as JSON (cis.domain.retention.RetentionRules); empty: defaults.
+    retention: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +44,7 @@ class Settings:
             upload_bucket=os.environ.get("UPLOAD_BUCKET", ""),
             import_queue_url=os.environ.get("IMPORT_QUEUE_URL", ""),
             erasure_keeps_orders=os.environ.get("CIS_ERASURE_KEEPS_ORDERS", "true").lower() == "true",
+            retention=os.environ.get("CIS_RETENTION", ""),
         )
 
 

@@ -41,6 +41,7 @@ ORDER_FACTS = frozenset(
         "line_items",
         "occurred_at",
         "recorded_at",
+        "expires_at",  # kept as long as bookkeeping keeps orders (cis.domain.retention)
     }
 )
 # The fields of a tombstone: the profile's without a trace of the person.

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from cis.domain.events import DomainEvent
 from cis.domain.moments import timestamp
+from cis.domain.retention import expiry
 from cis.repository import keys
 from cis.repository.batches import batch_write
 from cis.repository.customers import Page, error_code
@@ -27,8 +28,10 @@ class AuditRepository:
         """The entry of a committed change, keyed by the change (its time and stream event id): written
         again for a replayed stream record, it overwrites itself with the same item."""
         at = timestamp(datetime.fromisoformat(event.occurred_at))  # one format, so entries sort by time
+        kept = expiry("audit_days", datetime.fromisoformat(event.occurred_at))
         item = keys.audit_key(event.customer_id, at, event.event_id) | to_attributes(
             {
+                "expires_at": kept,
                 "entity": "audit",
                 "change_id": event.event_id,
                 "event": event.kind,

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cis.domain.moments import timestamp
+from cis.domain.retention import entry_expiry
 from cis.repository import keys
 from cis.repository.customers import error_code
 from cis.repository.items import from_attributes, to_attributes, to_value
@@ -90,6 +91,8 @@ class NotificationRepository:
             names[f"#o{number}"], values[f":o{number}"] = name, to_value(value)
             sets.append(f"#o{number} = :o{number}")
         timeline = keys.entry_keys(entry["customer_id"], entry["id"], entry["type"])
+        until = entry_expiry(entry["type"], datetime.fromisoformat(entry["occurred_at"]))
+        kept = {"expires_at": until} if until else {}
         self.client.transact_write_items(
             TransactItems=[
                 {
@@ -102,6 +105,11 @@ class NotificationRepository:
                         "ExpressionAttributeValues": values,
                     }
                 },
-                {"Put": {"TableName": self.table, "Item": timeline | to_attributes(entry | {"entity": "interaction"})}},
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": timeline | to_attributes(entry | {"entity": "interaction"} | kept),
+                    }
+                },
             ]
         )

@@ -8,6 +8,7 @@ from typing import Any
 from cis.domain.customer import Customer
 from cis.domain.engagement import EngagementChange
 from cis.domain.moments import timestamp
+from cis.domain.retention import entry_expiry
 from cis.errors import Conflict, FieldProblem
 from cis.repository import keys
 from cis.repository.churn import idle_watch_item
@@ -111,14 +112,15 @@ class TimelineRepository:
         in days, the activity's day) is put in the same transaction when the entry becomes the last
         activity, so the watch never lags behind it."""
         at = timestamp(occurred_at)
+        kept = {"expires_at": until} if (until := entry_expiry(entry["type"], occurred_at)) else {}
         item = keys.entry_keys(customer_id, entry["id"], entry["type"]) | to_attributes(
-            entry | {"entity": "interaction"}
+            entry | {"entity": "interaction"} | kept
         )
         put = {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(SK)"}
         actions: list[Action] = [("entry", {"Put": put})]
         if external_order_id is not None:
             order = keys.order_key(customer_id, external_order_id) | to_attributes(
-                {"entity": "order_key", "interaction_id": entry["id"]}
+                {"entity": "order_key", "interaction_id": entry["id"]} | kept
             )
             put = {"TableName": self.table, "Item": order, "ConditionExpression": "attribute_not_exists(SK)"}
             actions.append(("order", {"Put": put | {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}))
