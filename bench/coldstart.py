@@ -307,6 +307,7 @@ def build_scenario() -> dict:
             "import_worker": imports,
             "renewal_reminders": {"job": "renewal-reminders"} | scheduled,
             "churn_check": {"job": "churn-check"} | scheduled,
+            "retention": {"job": "retention"} | scheduled,
         }
     return {"items": items, "events": first_events}
 

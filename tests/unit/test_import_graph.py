@@ -105,6 +105,17 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *CUSTOMER_SERVICE,
         *TOPOLOGY,
     ),
+    # Erases archived customers that are due: no client data to validate, nothing to compare or assess.
+    "retention": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *BABEL,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MATCHING,
+        *MERGES_AND_IMPORTS,
+        *TOPOLOGY,
+    ),
     # Renders messages (babel) to stored customers; compares none.
     "notifier": (
         *IDEMPOTENCY,

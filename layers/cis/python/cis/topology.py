@@ -478,6 +478,17 @@ CHURN_CHECK = Function(
     schedule=Schedule(job="churn-check", hour=5),
 )
 
+RETENTION = Function(
+    name="retention",
+    description="Daily: erase the archived customers whose retention ended today (cdk.json retention).",
+    table_access="read_write",  # erases what the customer's data left everywhere
+    routes=(),
+    memory_mb=512,
+    timeout_s=300,
+    publishes_events=True,  # its continuation, when a day's erasures outlast one invocation
+    schedule=Schedule(job="retention", hour=4),
+)
+
 NOTIFIER = Function(
     name="notifier",
     description="Sends due reminders and check-ins once each, through a consented channel, outside quiet hours.",
@@ -521,6 +532,7 @@ FUNCTIONS: tuple[Function, ...] = (
     STREAM_PROCESSOR,
     RENEWAL_REMINDERS,
     CHURN_CHECK,
+    RETENTION,
     NOTIFIER,
     IMPORT_WORKER,
     API_DOCS,

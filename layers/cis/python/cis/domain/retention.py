@@ -21,6 +21,9 @@ class RetentionRules(Model):
     tickets_days: int = Field(default=2190, ge=1, description="Tickets, feedback and notes: support's record")
     orders_days: int = Field(default=3650, ge=1, description="Orders and their order keys: bookkeeping")
     audit_days: int = Field(default=2555, ge=1, description="Audit trail entries")
+    archived_profiles_days: int = Field(
+        default=1095, ge=1, description="An archived customer, then erased by the daily retention job"
+    )
 
 
 # Which rule a timeline entry's type follows; a type not here (consent) is kept.

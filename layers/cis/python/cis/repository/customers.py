@@ -9,7 +9,7 @@ Client edits change only the client's fields and bump `version`; system-kept att
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,6 +18,7 @@ from cis.domain.customer import SYSTEM_KEPT, Customer, CustomerFields
 from cis.domain.engagement import WEEKLY
 from cis.domain.keys import UniqueKey, unique_keys
 from cis.domain.model import STORED
+from cis.domain.retention import configured
 from cis.errors import (
     CisError,
     Erased,
@@ -416,11 +417,14 @@ class CustomerRepository:
         # Archived: every write's condition (WRITABLE) refuses the customer; restored: writable again.
         if status == "archived":
             condition = f"{WRITABLE} AND #status <> :status"
-            expression = f"{sets}, archived_at = :now REMOVE GSI2PK, GSI2SK"  # off the churn list too
+            # Off the churn list, and on the day retention erases it instead.
+            expression = f"{sets}, archived_at = :now, GSI2PK = :erase_on, GSI2SK = :id"
+            erase_on = (now + timedelta(days=configured().archived_profiles_days)).date().isoformat()
+            values |= {":erase_on": {"S": keys.erase_due_partition(erase_on)}, ":id": {"S": customer_id}}
         else:
             condition = "attribute_exists(archived_at) AND attribute_not_exists(merge_lock) AND "
             condition += "attribute_not_exists(merged_into)"
-            expression = f"{sets} REMOVE archived_at"
+            expression = f"{sets} REMOVE archived_at, GSI2PK, GSI2SK"
         if expected_version is not None:
             condition += " AND #version = :expected"
             values[":expected"] = {"N": str(expected_version)}

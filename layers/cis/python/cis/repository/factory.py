@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from cis.repository.personal_data import PersonalData
     from cis.repository.queues import MessageQueue
     from cis.repository.reminders import DueReminders
+    from cis.repository.retention import ErasuresDue
     from cis.repository.senders import EmailSender, SmsSender
     from cis.repository.subscriptions import SubscriptionRepository
     from cis.repository.timeline import TimelineRepository
@@ -89,6 +90,12 @@ def access_log(client=None) -> AccessLog:
     from cis.repository.access_log import AccessLog
 
     return AccessLog(client or dynamodb_client(), settings.table_name)
+
+
+def erasures_due(client=None) -> ErasuresDue:
+    from cis.repository.retention import ErasuresDue
+
+    return ErasuresDue(client or dynamodb_client(), settings.table_name)
 
 
 def personal_data(client=None) -> PersonalData:

@@ -35,6 +35,7 @@
                 spell crosses its next inactivity threshold, moved by every activity; RESCORE, put by the
                 stream, is the next run after another churn signal changed. The day's job reads only these)
   churn list    profile GSI2PK=CHURN#<medium|high>  GSI2SK=<score, 3 digits>#<id>  (riskiest first; none when low)
+  erase due     archived profile GSI2PK=ERASE#<yyyy-mm-dd>  GSI2SK=<id>  (the day retention erases it)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency; IDEMPOTENCY_PK)
 
 A merged-away profile stays where it is with `merged_into` set (and GSI1PK=CUSTOMERS#merged): the
@@ -435,6 +436,14 @@ PARTITION_KINDS = {
 def partition_kind(sort_key: str) -> str | None:
     """The kind of an item of a customer's partition (PARTITION_KINDS), None for one nobody declared."""
     return next((kind for prefix, kind in PARTITION_KINDS.items() if sort_key.startswith(prefix)), None)
+
+
+# Archived customers by the day retention erases them: the profile's GSI2 while it is archived.
+ERASE_PREFIX = "ERASE#"
+
+
+def erase_due_partition(day: str) -> str:
+    return f"{ERASE_PREFIX}{day}"
 
 
 # The access log (who exported, listed or erased what): an API function puts a request item, which the

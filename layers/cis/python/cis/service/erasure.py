@@ -29,8 +29,14 @@ class ErasureService:
     ):
         self.customers, self.repository, self.clock, self.keep_orders = customers, repository, clock, keep_orders
 
-    def erase(self, customer_id: str, request: ErasureRequest, actor: str) -> Erasure:
+    def erase(
+        self, customer_id: str, request: ErasureRequest, actor: str, archived_before: datetime | None = None
+    ) -> Erasure | None:
+        """The erasure done; with `archived_before` (the retention job), None unless the customer was
+        archived by then and still is (restored or erased since: nothing to do)."""
         profile = self.repository.profile(customer_id)
+        if archived_before is not None and not _archived_by(profile, archived_before):
+            return None
         if profile is None:
             raise NotFound(f"customer {customer_id} does not exist")
         if profile.get("status") == "erased":
@@ -73,6 +79,12 @@ class ErasureService:
             if profiles[id_]:
                 self.repository.write_tombstone(id_, profiles[id_], erasure)
         return erasure
+
+
+def _archived_by(profile: dict | None, moment: datetime) -> bool:
+    if not profile or profile.get("status") != "archived" or not profile.get("archived_at"):
+        return False
+    return datetime.fromisoformat(profile["archived_at"]) <= moment
 
 
 def _merged_from(items: list[dict]) -> set[str]:
