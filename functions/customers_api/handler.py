@@ -35,9 +35,9 @@ from cis.service.export import ExportService
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
 service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
-erasure = ErasureService(service, erasure_repository(client), utcnow, settings.erasure_keeps_orders)
-exports = ExportService(service, personal_data(client), utcnow)
 accesses = access_log(client)
+erasure = ErasureService(service, erasure_repository(client), utcnow, settings.erasure_keeps_orders, accesses)
+exports = ExportService(service, personal_data(client), utcnow, accesses)
 app = http.create_resolver(lambda: idempotency_store(client))
 TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]
 
@@ -134,7 +134,6 @@ def restore_customer(customer_id: http.CustomerId, if_match: http.IfMatch = None
 @operation(app, "eraseCustomer")
 def erase_customer(customer_id: http.CustomerId, body: ErasureRequest) -> Erasure:
     done = erasure.erase(customer_id, body, http.principal(app).actor)
-    accesses.record(done.erased_by, "erase", customer_id, len(done.customers), done.erased_at)
     metrics.add_metric(name="CustomersErased", unit=MetricUnit.Count, value=len(done.customers))
     logger.info("customer erased", extra={"customer_id": customer_id, "customers": len(done.customers)})
     return done
@@ -142,10 +141,8 @@ def erase_customer(customer_id: http.CustomerId, body: ErasureRequest) -> Erasur
 
 @operation(app, "exportCustomer")
 def export_customer(customer_id: http.CustomerId) -> CustomerExport:
-    document = exports.export(customer_id, http.principal(app).actor)
-    accesses.record(document.exported_by, "export", customer_id, 1, document.exported_at)
     logger.info("customer exported", extra={"customer_id": customer_id})
-    return document
+    return exports.export(customer_id, http.principal(app).actor)
 
 
 @operation(app, "getAccessLog")

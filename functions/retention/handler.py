@@ -6,6 +6,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from cis.config import settings
 from cis.repository.factory import (
+    access_log,
     customer_repository,
     duplicate_repository,
     dynamodb_client,
@@ -24,7 +25,9 @@ logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics(
 client = dynamodb_client()
 bus = event_bus()
 customers = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
-erasure = ErasureService(customers, erasure_repository(client), utcnow, settings.erasure_keeps_orders)
+erasure = ErasureService(
+    customers, erasure_repository(client), utcnow, settings.erasure_keeps_orders, access_log(client)
+)
 job = RetentionJob(erasures_due(client), erasure)
 zone = ZoneInfo(settings.business_time_zone)
 

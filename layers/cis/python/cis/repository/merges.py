@@ -42,6 +42,7 @@ from cis.repository.merge_plans import (
     survivor_change,
     tag_changes,
 )
+from cis.repository.personal_data import PersonalData
 from cis.repository.retries import retry_on_conflict
 from cis.repository.split_plans import split_changes
 from cis.repository.transactions import Action, TransactionCancelled, throttled, transact
@@ -62,6 +63,7 @@ class MergeRepository:
         self.table = table_name
         self.customers = CustomerRepository(client, table_name)
         self.duplicates = DuplicateRepository(client, table_name)
+        self.items = PersonalData(client, table_name)  # every item of a customer's partition
 
     # -- reads ---------------------------------------------------------------------------
     def mergeable(self, customer_id: str) -> dict:
@@ -78,22 +80,7 @@ class MergeRepository:
 
     def read_locked(self, customer_ids: list[str]) -> Partitions:
         """Every item of the (locked) customers, survivor first: what the plan is made from."""
-        return Partitions({customer_id: self._items_of(customer_id) for customer_id in customer_ids})
-
-    def _items_of(self, customer_id: str) -> list[dict]:
-        """Every item in the customer's partition (timeline, consents, orders, tags, subscriptions...)."""
-        request = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.customer_pk(customer_id)}},
-            "ConsistentRead": True,
-        }
-        items, start = [], None
-        while True:
-            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-            items += page.get("Items", [])
-            if not (start := page.get("LastEvaluatedKey")):
-                return items
+        return Partitions({customer_id: self.items.partition(customer_id) for customer_id in customer_ids})
 
     def log(self, merge_id: str) -> tuple[dict, MergePlan]:
         """The merge log (plain values) and the plan it applied."""

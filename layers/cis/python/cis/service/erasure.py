@@ -15,6 +15,7 @@ from cis.domain.customer import CustomerFields
 from cis.domain.erasure import ErasedItems, Erasure, ErasureRequest
 from cis.domain.keys import unique_keys
 from cis.errors import Erased, Merged, NotFound, being_merged
+from cis.repository.access_log import AccessLog
 from cis.repository.erasure import ErasureRepository
 from cis.service.customers import CustomerService
 
@@ -26,8 +27,10 @@ class ErasureService:
         repository: ErasureRepository,
         clock: Callable[[], datetime],
         keep_orders: bool = True,
+        accesses: AccessLog | None = None,
     ):
         self.customers, self.repository, self.clock, self.keep_orders = customers, repository, clock, keep_orders
+        self.accesses = accesses
 
     def erase(
         self, customer_id: str, request: ErasureRequest, actor: str, archived_before: datetime | None = None
@@ -78,6 +81,8 @@ class ErasureService:
         for id_ in reversed(erasure.customers):  # the customer asked about last: its tombstone says done
             if profiles[id_]:
                 self.repository.write_tombstone(id_, profiles[id_], erasure)
+        if self.accesses is not None:  # on the access log, the retention job's erasures too
+            self.accesses.record(actor, "erase", customer_id, len(erasure.customers), erasure.erased_at)
         return erasure
 
 
