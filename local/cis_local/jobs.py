@@ -18,9 +18,23 @@ from cis_local.gateway import LambdaContext
 from cis_local.runtime import configure_environment
 
 
+def _read_settings_again() -> None:
+    """The settings as the runtime's environment makes them. The command line may have loaded them
+    already (its options' choices come from the domain, which reads the phone region), with this shell's
+    table name: the handler and its repositories, loaded next, must see the runtime's."""
+    import sys
+
+    import cis.config
+
+    if "cis.repository.factory" in sys.modules:  # its clients and names were made from the old settings
+        raise RuntimeError("cis jobs run: the repositories were loaded before the runtime's environment was set")
+    cis.config.settings = cis.config.Settings.from_env()
+
+
 def run(runtime: dict, job: str, day: str | None, wait_s: float = 30) -> int:
     function = job_function(job)
     configure_environment(runtime["dynamodb_endpoint"], runtime["table_name"], runtime["aws_endpoint"])
+    _read_settings_again()
     module = load_handler(function)
     event: dict = {"date": day} if day else {}
     totals = {"read": 0, "emitted": 0, "invocations": 0}
