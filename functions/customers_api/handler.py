@@ -34,8 +34,9 @@ from cis.service.export import ExportService
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
-service = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
 accesses = access_log(client)
+finder = DuplicateFinder(duplicate_repository(client), utcnow)
+service = CustomerService(customer_repository(client), finder, accesses=accesses)
 erasure = ErasureService(service, erasure_repository(client), utcnow, settings.erasure_keeps_orders, accesses)
 exports = ExportService(service, personal_data(client), utcnow, accesses)
 app = http.create_resolver(lambda: idempotency_store(client))
@@ -84,15 +85,8 @@ def list_customers(
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> CustomerPage:
     key = key_from_query(email=email, phone=phone, external_id=external_id)
-    if key is not None:
-        found = service.find(key)
-        return CustomerPage(items=[found] if found and found.status == status else [], next_cursor=None)
-    if churn_risk:
-        page = service.at_risk(churn_risk, tag, status, limit, cursor)
-        return CustomerPage(items=page.items, next_cursor=page.next_cursor)
-    page = service.tagged(tag.lower(), limit, cursor) if tag else service.list(status, limit, cursor)
-    listing = f"tag={tag.lower()}" if tag else f"status={status}"
-    accesses.record(http.principal(app).actor, "list", listing, len(page.items), utcnow())
+    tag = tag.lower() if tag else None
+    page = service.listing(key, tag, status, churn_risk, limit, cursor, http.principal(app).actor)
     return CustomerPage(items=page.items, next_cursor=page.next_cursor)
 
 

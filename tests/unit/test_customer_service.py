@@ -2,8 +2,9 @@
 
 import pytest
 from cis.domain.customer import CustomerCreate, CustomerPatch
+from cis.domain.keys import key_from_query
 from cis.errors import Conflict, PreconditionFailed
-from cis.repository.customers import VersionConflict
+from cis.repository.customers import Page, VersionConflict
 from cis.service.customers import MAX_ATTEMPTS, CustomerService
 
 
@@ -64,3 +65,39 @@ def test_patch_with_if_match_that_loses_a_race_is_412_not_retried():
     with pytest.raises(PreconditionFailed):
         service.update(customer.id, CustomerPatch(custom_attributes={"a": 1}), "staff:b", expected_version=1)
     assert repository.writes == 1
+
+
+class ListingRepository:
+    """Pages of nobody; a lookup finds nobody."""
+
+    def list(self, status, limit, cursor):
+        return Page([], None)
+
+    def tagged(self, tag, limit, cursor):
+        return Page([], None)
+
+    def at_risk(self, level, limit, cursor):
+        return Page([], None)
+
+    def find(self, key):
+        return None
+
+
+class Accesses(list):
+    def record(self, actor, action, subject, count, now):
+        self.append((actor, action, subject, count))
+
+
+def test_every_page_of_a_listing_is_on_the_access_log_and_a_lookup_by_key_is_not():
+    accesses = Accesses()
+    service = CustomerService(ListingRepository(), accesses=accesses)
+    for tag, churn_risk in ((None, None), ("vip", None), (None, "high")):
+        service.listing(None, tag, "active", churn_risk, 25, None, "staff:a")
+    service.listing(
+        key_from_query(email="ada@example.com", phone=None, external_id=None), None, "active", None, 25, None, "staff:a"
+    )
+    assert accesses == [
+        ("staff:a", "list", "status=active", 0),
+        ("staff:a", "list", "tag=vip", 0),
+        ("staff:a", "list", "churn_risk=high", 0),
+    ]

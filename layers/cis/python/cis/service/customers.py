@@ -56,6 +56,10 @@ class Repository(Protocol):
     def at_risk(self, level: str, limit: int, cursor: str | None) -> Page: ...
 
 
+class Accesses(Protocol):
+    def record(self, actor: str, action: str, subject: str, count: int, now: datetime) -> None: ...
+
+
 class Check(Protocol):
     def candidates(self) -> list[DuplicateCandidate]: ...
     def actions(self, customer_id: str, after: dict | None = None) -> list: ...
@@ -100,14 +104,17 @@ class CustomerService:
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: str(ULID()),
         pause: Callable[[int], None] = jittered_pause,
+        accesses: Accesses | None = None,
     ):
         """Without `duplicates`, creates check exact keys only (emails, phones, external ids) and no
-        record is filed for duplicate checks (tests of other concerns)."""
+        record is filed for duplicate checks (tests of other concerns). With `accesses`, every page of a
+        listing goes on the access log."""
         self.repository = repository
         self.duplicates = duplicates
         self.clock = clock
         self.new_id = new_id
         self.pause = pause
+        self.accesses = accesses
 
     def create(self, data: CustomerCreate, actor: str, allow_duplicate: bool = False) -> Customer:
         """A new customer; likely duplicates stop it unless allowed (see created)."""
@@ -311,6 +318,31 @@ class CustomerService:
 
     def tagged(self, tag: str, limit: int, cursor: str | None) -> Page:
         return self.repository.tagged(tag, limit, cursor)
+
+    def listing(
+        self,
+        key: UniqueKey | None,
+        tag: str | None,
+        status: str,
+        churn_risk: str | None,
+        limit: int,
+        cursor: str | None,
+        actor: str,
+    ) -> Page:
+        """A page of customers: the one a unique key finds, the churn list of a level, a tag's list or a
+        status's. Each page of a list is on the access log; a lookup by key is not a listing."""
+        if key is not None:
+            found = self.find(key)
+            return Page([found] if found and found.status == status else [], None)
+        if churn_risk:
+            page, listed = self.at_risk(churn_risk, tag, status, limit, cursor), f"churn_risk={churn_risk}"
+        elif tag:
+            page, listed = self.tagged(tag, limit, cursor), f"tag={tag}"
+        else:
+            page, listed = self.list(status, limit, cursor), f"status={status}"
+        if self.accesses is not None:
+            self.accesses.record(actor, "list", listed, len(page.items), self.clock())
+        return page
 
     def at_risk(self, level: str, tag: str | None, status: str, limit: int, cursor: str | None) -> Page:
         """The churn list of one level; it holds active customers only and is not cut by tag."""
