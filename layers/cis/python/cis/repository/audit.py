@@ -12,7 +12,7 @@ from cis.domain.events import DomainEvent
 from cis.domain.moments import timestamp
 from cis.domain.retention import expiry
 from cis.repository import keys
-from cis.repository.batches import batch_write
+from cis.repository.batches import batch_write, query_all
 from cis.repository.customers import Page, error_code
 from cis.repository.items import from_attributes, to_attributes
 
@@ -70,15 +70,11 @@ class AuditRepository:
         """Every entry of an erased customer keeps who changed which field when, and loses the values."""
         from cis.domain.erasure import scrubbed_changes
 
-        request, start, requests = keys.audit_trail(self.table, customer_id) | {"ConsistentRead": True}, None, []
-        while True:
-            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-            for item in page.get("Items", []):
-                changes = from_attributes(item).get("changes") or []
-                scrubbed = scrubbed_changes(changes)
-                if scrubbed != changes:
-                    requests.append({"PutRequest": {"Item": item | to_attributes({"changes": scrubbed})}})
-            if not (start := page.get("LastEvaluatedKey")):
-                break
+        requests = []
+        for item in query_all(self.client, keys.audit_trail(self.table, customer_id) | {"ConsistentRead": True}):
+            changes = from_attributes(item).get("changes") or []
+            scrubbed = scrubbed_changes(changes)
+            if scrubbed != changes:
+                requests.append({"PutRequest": {"Item": item | to_attributes({"changes": scrubbed})}})
         batch_write(self.client, self.table, requests)
         return len(requests)

@@ -1,4 +1,4 @@
-"""BatchGetItem and BatchWriteItem at their limits, with the unprocessed part retried."""
+"""BatchGetItem and BatchWriteItem at their limits, with the unprocessed part retried; a Query read to its end."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ from typing import Any
 
 GET_LIMIT, WRITE_LIMIT = 100, 25
 MAX_ATTEMPTS = 8
+
+
+def query_all(client: Any, request: dict) -> list[dict]:
+    """Every item a Query answers, page after page."""
+    items, start = [], None
+    while True:
+        page = client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
+        items += page.get("Items", [])
+        if not (start := page.get("LastEvaluatedKey")):
+            return items
 
 
 def batch_get(client: Any, table: str, keys: list[dict]) -> list[dict]:

@@ -23,7 +23,7 @@ from cis.domain.duplicates import pair_id
 from cis.domain.matching import Fingerprint, Match
 from cis.domain.moments import timestamp
 from cis.repository import keys
-from cis.repository.batches import batch_get
+from cis.repository.batches import batch_get, query_all
 from cis.repository.items import from_attributes, to_attributes
 from cis.repository.keys import Page
 from cis.repository.transactions import Action, transact
@@ -250,13 +250,7 @@ class DuplicateRepository:
     def pairs_of(self, customer_id: str) -> set[str]:
         """The customers currently paired with this one."""
         request = keys.prefix_request(self.table, keys.customer_pk(customer_id), keys.PAIR_PREFIX)
-        others, start = set(), None
-        while True:
-            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-            others |= {from_attributes(item)["other_id"] for item in page.get("Items", [])}
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return others
+        return {from_attributes(item)["other_id"] for item in query_all(self.client, request)}
 
     def pair_requests(self, customer_id: str, matches: dict[str, Match], stale: set[str], now: datetime) -> list:
         """The writes (PutRequest / DeleteRequest) that store both copies of every current pair and take

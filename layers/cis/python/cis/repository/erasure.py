@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from cis.domain.erasure import ErasedItems, Erasure, kept_entry, tombstone
 from cis.repository import keys
-from cis.repository.batches import batch_get, batch_write
+from cis.repository.batches import batch_get, batch_write, query_all
 from cis.repository.items import from_attributes, to_attributes
 from cis.repository.personal_data import PersonalData
 
@@ -72,12 +72,9 @@ class ErasureRepository(PersonalData):
         for merge_id in sorted(merge_ids):
             for prefix in ("STEP#", "UNDO#"):
                 request = keys.prefix_request(self.table, keys.merge_pk(merge_id), prefix)
-                start = None
-                while True:
-                    page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-                    requests += [{"DeleteRequest": {"Key": {n: i[n] for n in _KEY}}} for i in page.get("Items", [])]
-                    if not (start := page.get("LastEvaluatedKey")):
-                        break
+                requests += [
+                    {"DeleteRequest": {"Key": {n: i[n] for n in _KEY}}} for i in query_all(self.client, request)
+                ]
         batch_write(self.client, self.table, requests)
         return len(requests)
 
@@ -90,15 +87,11 @@ class ErasureRepository(PersonalData):
             "ExpressionAttributeValues": {":pk": {"S": keys.IDEMPOTENCY_PK}},
             "ConsistentRead": True,
         }
-        requests, start = [], None
-        while True:
-            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-            for item in page.get("Items", []):
-                saved = item.get("data", {}).get("S", "")
-                if any(customer_id in saved for customer_id in customer_ids):
-                    requests.append({"DeleteRequest": {"Key": {name: item[name] for name in _KEY}}})
-            if not (start := page.get("LastEvaluatedKey")):
-                break
+        requests = [
+            {"DeleteRequest": {"Key": {name: item[name] for name in _KEY}}}
+            for item in query_all(self.client, request)
+            if any(customer_id in item.get("data", {}).get("S", "") for customer_id in customer_ids)
+        ]
         batch_write(self.client, self.table, requests)
         return len(requests)
 

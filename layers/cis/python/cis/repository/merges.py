@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from cis.errors import Conflict, NotFound
 from cis.repository import keys
+from cis.repository.batches import query_all
 from cis.repository.customers import (
     BlocksChanged,
     CustomerRepository,
@@ -87,13 +88,9 @@ class MergeRepository:
         item = self.client.get_item(TableName=self.table, Key=keys.merge_log_key(merge_id), ConsistentRead=True)
         if "Item" not in item:
             raise NotFound(f"merge {merge_id} does not exist")
-        request, changes, start = keys.merge_steps(self.table, merge_id) | {"ConsistentRead": True}, [], None
-        while True:
-            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-            for step in page.get("Items", []):
-                changes += [Change(**change) for change in json.loads(step["changes"]["S"])]
-            if not (start := page.get("LastEvaluatedKey")):
-                return from_attributes(item["Item"]), MergePlan(changes)
+        steps = query_all(self.client, keys.merge_steps(self.table, merge_id) | {"ConsistentRead": True})
+        changes = [Change(**change) for step in steps for change in json.loads(step["changes"]["S"])]
+        return from_attributes(item["Item"]), MergePlan(changes)
 
     # -- the plan ------------------------------------------------------------------------
     def plan(self, merge_id: str, partitions: Partitions, merged: dict) -> MergePlan:

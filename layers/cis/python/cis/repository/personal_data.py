@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cis.repository import keys
+from cis.repository.batches import query_all
 from cis.repository.customers import profile_item
 from cis.repository.items import from_attributes
 
@@ -30,7 +31,7 @@ class PersonalData:
             "ExpressionAttributeValues": {":pk": {"S": keys.customer_pk(customer_id)}},
             "ConsistentRead": True,
         }
-        return self._all(request)
+        return query_all(self.client, request)
 
     def sections(self, customer_id: str) -> dict[str, list[dict]]:
         """The partition's items (plain values, without the table's keys) by kind (keys.PARTITION_KINDS),
@@ -48,13 +49,5 @@ class PersonalData:
         request = keys.audit_trail(self.table, customer_id) | {"ScanIndexForward": False}
         return [
             {name: value for name, value in from_attributes(item).items() if name not in _TABLE_OWN}
-            for item in self._all(request)
+            for item in query_all(self.client, request)
         ]
-
-    def _all(self, request: dict) -> list[dict]:
-        items, start = [], None
-        while True:
-            page = self.client.query(**request, **({"ExclusiveStartKey": start} if start else {}))
-            items += page.get("Items", [])
-            if not (start := page.get("LastEvaluatedKey")):
-                return items
