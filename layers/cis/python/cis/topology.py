@@ -44,10 +44,13 @@ class Route(NamedTuple):
     # with on_duplicate=review.
     headers: tuple[str, ...] = ()
     tag: str = ""  # groups operations in generated clients; empty: the function's tag
+    # A customer's own route (/v1/me...): customer-pool tokens only, and never a customer id in the
+    # request: the handler binds every call to the caller's linked record. Staff roles do not apply.
+    customer: bool = False
 
     @property
     def public(self) -> bool:
-        return not self.roles
+        return not self.roles and not self.customer
 
     @property
     def takes_idempotency_key(self) -> bool:
@@ -111,6 +114,8 @@ class Function(NamedTuple):
     # acts with its signer's rights); "read" reads uploaded files.
     uploads: str = "none"  # "none" | "sign" | "read"
     work: WorkQueue | None = None
+    # Invoked by the customer user pool (a Cognito Lambda trigger), e.g. "post_confirmation".
+    cognito_trigger: str = ""
 
     @property
     def uses_idempotency(self) -> bool:
@@ -511,6 +516,78 @@ IMPORT_WORKER = Function(
     work=WorkQueue(),
 )
 
+ME = "/v1/me"
+
+
+def own(method: str, path: str, summary: str, operation_id: str, status: int = 200, errors=(), headers=()) -> Route:
+    """A route of the signed-in customer's own record."""
+    return Route(method, path, PUBLIC, summary, operation_id, status, errors, headers, customer=True)
+
+
+ME_API = Function(
+    name="me_api",
+    description="Customers' own API (customer pool tokens): their profile, orders, preferences, data.",
+    table_access="read_write",
+    tag="me",
+    routes=(
+        own("GET", ME, "Your profile, with your consents and subscriptions", "getMe", 200, (), ETAG),
+        own(
+            "PATCH",
+            ME,
+            "Change your names, addresses, language, time zone or preferred channel",
+            "updateMe",
+            200,
+            (409, 412),
+            ETAG,
+        ),
+        own("GET", f"{ME}/orders", "Your orders, newest first", "listMyOrders"),
+        own("GET", f"{ME}/orders/{{order_id}}", "One of your orders", "getMyOrder", 200, (404,)),
+        own(
+            "GET",
+            f"{ME}/preferences",
+            "What we may contact you about, by channel and purpose, and why",
+            "getMyPreferences",
+        ),
+        own(
+            "PUT",
+            f"{ME}/consents/{{channel}}/{{purpose}}",
+            "Grant or withdraw one channel and purpose",
+            "setMyConsent",
+            200,
+            (409,),
+        ),
+        own("GET", f"{ME}/subscriptions", "Your subscriptions with their renewal dates", "listMySubscriptions"),
+        own(
+            "PATCH",
+            f"{ME}/subscriptions/{{subscription_id}}",
+            "Cancel a subscription or switch its automatic renewal off or on",
+            "updateMySubscription",
+            200,
+            (404, 409, 412),
+            ETAG,
+        ),
+        own("GET", f"{ME}/export", "Everything held about you, as one JSON document (GDPR art. 15 and 20)", "exportMe"),
+        own(
+            "POST",
+            f"{ME}/erasure-request",
+            "Ask for your personal data to be erased (GDPR art. 17)",
+            "requestMyErasure",
+            202,
+            (409,),
+        ),
+    ),
+)
+
+CUSTOMER_SIGNUP = Function(
+    name="customer_signup",
+    description="Customer pool post-confirmation trigger: links a new sign-in to its customer record.",
+    table_access="read_write",
+    routes=(),
+    memory_mb=256,
+    timeout_s=5,  # Cognito waits at most 5 s for a trigger
+    cognito_trigger="post_confirmation",
+)
+
 API_DOCS = Function(
     name="api_docs",
     description="The OpenAPI document and Swagger UI. Public: it holds the API's shape, no customer data.",
@@ -535,6 +612,8 @@ FUNCTIONS: tuple[Function, ...] = (
     RETENTION,
     NOTIFIER,
     IMPORT_WORKER,
+    ME_API,
+    CUSTOMER_SIGNUP,
     API_DOCS,
 )
 
