@@ -72,6 +72,12 @@ def _run(args: argparse.Namespace) -> int:
         print("Tokens (header  Authorization: Bearer <token>), valid 12 hours:", flush=True)
         for role in Role:
             print(f"  {role:<10} {tokens.mint(role)}", flush=True)
+        if loaded:  # a demo customer signed up in the customer app, with the email on her record
+            from cis_local import sign_ups
+
+            subject = "demo-customer-amelia"
+            sign_ups.confirm(subject, email="amelia.hughes@example.co.uk")
+            print(f"  {'customer':<10} {tokens.mint_customer(subject)}   (Amelia Hughes: GET {url}/v1/me)", flush=True)
         print(f'Try: curl -H "Authorization: Bearer $(make -s token ROLE=support)" {url}/v1/customers', flush=True)
         print("Events on the bus: .venv/bin/cis events   (in another terminal)", flush=True)
         tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
@@ -276,8 +282,40 @@ def _export(args: argparse.Namespace) -> int:
 def _token(args: argparse.Namespace) -> int:
     from cis_local import tokens
 
+    if args.customer:  # a customer's token, linked on the running runtime's table to that record
+        _use_runtime()
+        from cis_local import sign_ups
+
+        print(tokens.mint_customer(sign_ups.link(args.customer), ttl_s=args.hours * 3600))
+        return 0
+    if not args.role:
+        raise SystemExit("cis token: give --role (staff) or --customer <customer id>")
     print(tokens.mint([Role(role) for role in args.role], subject=args.subject, ttl_s=args.hours * 3600))
     return 0
+
+
+def _signup(args: argparse.Namespace) -> int:
+    import uuid
+
+    from cis_local import sign_ups, tokens
+
+    _use_runtime()
+    subject = str(uuid.uuid4())  # as the customer pool makes a `sub`
+    customer_id = sign_ups.confirm(subject, args.email, args.phone, given_name=args.given_name)
+    print(json.dumps({"customer_id": customer_id, "token": tokens.mint_customer(subject)}))
+    return 0
+
+
+def _use_runtime() -> None:
+    """Point this process at the running local runtime's table (its environment, its settings)."""
+    from cis_local.jobs import _read_settings_again
+    from cis_local.runtime import configure_environment
+
+    if not RUNTIME_FILE.exists():
+        raise SystemExit("no local runtime is running: start it with `make run`")
+    runtime = json.loads(RUNTIME_FILE.read_text())
+    configure_environment(runtime["dynamodb_endpoint"], runtime["table_name"], runtime["aws_endpoint"])
+    _read_settings_again()
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -315,10 +353,19 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(action=_run)
 
     token = commands.add_parser("token", help="print a development token for the local API")
-    token.add_argument("--role", action="append", choices=[str(r) for r in Role], required=True)
+    token.add_argument("--role", action="append", choices=[str(r) for r in Role], help="a staff token's roles")
+    token.add_argument("--customer", metavar="CUSTOMER_ID", help="a customer app token, linked to this record")
     token.add_argument("--subject", help="the token's sub claim (default dev-<role>)")
     token.add_argument("--hours", type=int, default=12)
     token.set_defaults(action=_token)
+
+    signup = commands.add_parser(
+        "signup", help="a customer signs up in the customer app and confirms: linked by verified contact, or new"
+    )
+    signup.add_argument("--email", help="the email address the customer verified")
+    signup.add_argument("--phone", help="the phone number the customer verified")
+    signup.add_argument("--given-name")
+    signup.set_defaults(action=_signup)
 
     events = commands.add_parser("events", help="print the domain events of the running local runtime")
     events.add_argument("--once", action="store_true", help="stop when no event is waiting")

@@ -15,9 +15,13 @@ TITLE = "Customer Information System API"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "One current record per customer for sales, marketing, support and billing. "
-    "Authenticate with a Cognito ID token as a bearer token (Authorization: Bearer <token>); "
-    "your Cognito groups are your roles."
+    "Authenticate with a Cognito ID token as a bearer token (Authorization: Bearer <token>). "
+    "Staff sign in to the staff user pool, whose groups are their roles. Customers sign in to the "
+    "customer user pool and reach their own record only, through the `me` routes (security scheme "
+    "customerBearer): no customer route takes a customer id."
 )
+STAFF_TOKEN = "bearer"
+CUSTOMER_TOKEN = "customerBearer"
 MERGE_PATCH = "application/merge-patch+json"
 
 
@@ -39,8 +43,14 @@ def generate() -> str:
                 title=TITLE,
                 version=VERSION,
                 description=DESCRIPTION,
-                security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito ID token")},
-                security=[{"bearer": []}],
+                security_schemes={
+                    STAFF_TOKEN: HTTPBearer(bearerFormat="JWT", description="A staff pool Cognito ID token"),
+                    CUSTOMER_TOKEN: HTTPBearer(
+                        bearerFormat="JWT",
+                        description="A customer pool Cognito ID token (the customer app's sign-in, code grant with PKCE)",
+                    ),
+                },
+                security=[{STAFF_TOKEN: []}],
             )
         )
         if not document:
@@ -49,7 +59,16 @@ def generate() -> str:
         # Each function documents its own paths; models they share (Customer, ErrorResponse) are the same.
         document["paths"] |= schema["paths"]
         document["components"]["schemas"] |= schema["components"]["schemas"]
+    _customer_security(document)
     return json.dumps(for_generated_clients(document), indent=2, sort_keys=True) + "\n"
+
+
+def _customer_security(document: dict) -> None:
+    """A customer route takes the customer pool's token: its operations name that scheme instead."""
+    for function in topology.FUNCTIONS:
+        for route in function.routes:
+            if route.customer:
+                document["paths"][route.path][route.method.lower()]["security"] = [{CUSTOMER_TOKEN: []}]
 
 
 def for_generated_clients(document: dict) -> dict:

@@ -16,6 +16,9 @@ from cis.topology import Role
 
 ISSUER = "cis-local"
 AUDIENCE = "cis-local-staff"
+# The customer pool's tokens: another issuer, as in AWS (cis.config's customer_issuer default).
+CUSTOMER_ISSUER = "cis-local-customers"
+CUSTOMER_AUDIENCE = "cis-local-customer-app"
 SECRET_FILE = Path(__file__).resolve().parents[2] / ".local" / "dev-token-secret"
 
 
@@ -46,10 +49,34 @@ def mint(roles: list[Role] | Role, subject: str | None = None, ttl_s: int = 12 *
     return jwt.encode(claims, secret(), algorithm="HS256")
 
 
+def mint_customer(subject: str, ttl_s: int = 12 * 3600) -> str:
+    """A customer's ID token as the customer pool would issue it: no groups, their verified contact aside.
+    It names no customer record: the server's link from `sub` does (cis_local.sign_ups)."""
+    now = int(time.time())
+    claims = {
+        "iss": CUSTOMER_ISSUER,
+        "aud": CUSTOMER_AUDIENCE,
+        "sub": subject,
+        "cognito:username": subject,
+        "token_use": "id",
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    return jwt.encode(claims, secret(), algorithm="HS256")
+
+
 def verify(token: str) -> dict[str, str]:
-    """Authorizer claims as API Gateway passes them (strings; groups comma-joined), or raise."""
+    """Authorizer claims as API Gateway passes them (strings; groups comma-joined), or raise. Either
+    pool's token passes, as both pools are on the API's authorizers; the handlers tell them apart."""
+    unverified = jwt.decode(token, options={"verify_signature": False})
+    customer = unverified.get("iss") == CUSTOMER_ISSUER
     claims = jwt.decode(
-        token, secret(), algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, options={"require": ["exp", "sub"]}
+        token,
+        secret(),
+        algorithms=["HS256"],
+        audience=CUSTOMER_AUDIENCE if customer else AUDIENCE,
+        issuer=CUSTOMER_ISSUER if customer else ISSUER,
+        options={"require": ["exp", "sub"]},
     )
     groups = claims.get("cognito:groups") or []
     return {key: str(value) for key, value in claims.items() if key != "cognito:groups"} | {

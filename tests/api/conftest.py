@@ -50,6 +50,7 @@ def start_runtime(port: int, *args: str, **env: str) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
         )
     process.log = log
+    process.runtime_file = str(runtime_file)  # `cis` commands reach this runtime through it
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -76,7 +77,8 @@ def stop_runtime(process: subprocess.Popen) -> str:
 def local_api():
     port = free_port()
     process = start_runtime(port)
-    yield type("LocalApi", (), {"url": f"http://127.0.0.1:{port}", "process": process, "runtime": process.runtime})
+    api = {"url": f"http://127.0.0.1:{port}", "process": process, "runtime": process.runtime}
+    yield type("LocalApi", (), api | {"runtime_file": process.runtime_file})
     if process.poll() is None:
         stop_runtime(process)
 

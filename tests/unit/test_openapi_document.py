@@ -17,12 +17,24 @@ def test_openapi_document_has_exactly_the_declared_routes_with_their_operation_i
     }
     declared = {(r.method, r.path, r.operation_id) for f in openapi.api_functions() for r in f.routes}
     assert documented == declared
-    assert spec["components"]["securitySchemes"]["bearer"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "A Cognito ID token",
+    schemes = spec["components"]["securitySchemes"]
+    assert {name: (s["type"], s["scheme"], s["bearerFormat"]) for name, s in schemes.items()} == {
+        "bearer": ("http", "bearer", "JWT"),
+        "customerBearer": ("http", "bearer", "JWT"),
     }
+    assert spec["security"] == [{"bearer": []}]
+
+
+def test_customer_routes_take_the_customer_pools_token_under_their_own_tag():
+    spec = json.loads(openapi.generate())
+    for function in openapi.api_functions():
+        for route in function.routes:
+            operation = spec["paths"][route.path][route.method.lower()]
+            if route.customer:
+                assert operation["security"] == [{"customerBearer": []}], route.path
+                assert operation["tags"] == ["me"], route.path
+            else:
+                assert "customerBearer" not in json.dumps(operation.get("security", [])), route.path
 
 
 def test_every_documented_error_uses_the_common_error_shape():

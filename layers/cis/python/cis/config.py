@@ -29,6 +29,10 @@ class Settings:
     erasure_keeps_orders: bool = True
     # Days each kind of personal data is kept, as JSON (cis.domain.retention.RetentionRules); empty: defaults.
     retention: str = ""
+    # The customer user pool's token issuer: a token it issued is a customer's, bound to their own record
+    # (the /v1/me routes); the staff pool's issuer, where set, must sign every other token.
+    customer_issuer: str = "cis-local-customers"
+    staff_issuer: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,6 +49,8 @@ class Settings:
             import_queue_url=os.environ.get("IMPORT_QUEUE_URL", ""),
             erasure_keeps_orders=os.environ.get("CIS_ERASURE_KEEPS_ORDERS", "true").lower() == "true",
             retention=os.environ.get("CIS_RETENTION", ""),
+            customer_issuer=os.environ.get("CIS_CUSTOMER_ISSUER", "cis-local-customers"),
+            staff_issuer=os.environ.get("CIS_STAFF_ISSUER", ""),
         )
 
 

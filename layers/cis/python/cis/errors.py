@@ -30,6 +30,17 @@ class NotFound(CisError):
         super().__init__(message, code="not_found")
 
 
+class NotLinked(CisError):
+    """A customer-pool token whose sign-in is linked to no customer record (yet, or any more)."""
+
+    def __init__(self):
+        super().__init__(
+            "your sign-in is not linked to a customer record: finish signing up (confirm your email), or "
+            "contact support",
+            code="not_linked",
+        )
+
+
 class PreconditionFailed(CisError):
     def __init__(self, message: str, current_version: int | None = None, stored_status: str | None = None):
         super().__init__(message, code="precondition_failed")

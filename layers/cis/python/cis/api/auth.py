@@ -1,10 +1,14 @@
-"""Who is calling, from the claims API Gateway's Cognito authorizer puts on the event."""
+"""Who is calling, from the claims API Gateway's Cognito authorizer puts on the event.
+
+Two user pools sign callers in: staff (their groups are roles) and customers (a customer reaches their
+own record only). Which pool issued a token is its `iss` claim, which the authorizer has verified."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from cis.config import settings
 from cis.topology import Role, Route
 
 
@@ -12,10 +16,11 @@ from cis.topology import Role, Route
 class Principal:
     subject: str  # Cognito sub: stable and free of personal data, so it is what we record
     roles: frozenset[Role]
+    customer: bool = False  # signed in to the customer pool: no roles, their own record only
 
     @property
     def actor(self) -> str:
-        return f"staff:{self.subject}"
+        return f"customer:{self.subject}" if self.customer else f"staff:{self.subject}"
 
 
 def principal_from_event(event: dict) -> Principal | None:
@@ -23,6 +28,11 @@ def principal_from_event(event: dict) -> Principal | None:
     subject = claims.get("sub")
     if not subject:
         return None
+    issuer = claims.get("iss")
+    if issuer == settings.customer_issuer:  # a customer's groups, if any, are no staff roles
+        return Principal(subject=subject, roles=frozenset(), customer=True)
+    if settings.staff_issuer and issuer != settings.staff_issuer:
+        return None  # neither pool's token
     return Principal(subject=subject, roles=parse_groups(claims.get("cognito:groups")))
 
 
@@ -35,4 +45,6 @@ def parse_groups(raw: str | list | None) -> frozenset[Role]:
 
 
 def allowed(principal: Principal, route: Route) -> bool:
+    if route.customer or principal.customer:
+        return route.customer and principal.customer
     return bool(principal.roles & route.roles)

@@ -18,6 +18,7 @@ from cis.errors import (
     InvalidRequest,
     Merged,
     NotFound,
+    NotLinked,
     PreconditionFailed,
     Unprocessable,
 )
@@ -25,7 +26,7 @@ from cis.errors import (
 ERROR_DESCRIPTIONS = {
     400: "Malformed request: JSON that does not parse, a bad cursor or header",
     401: "No valid token",
-    403: "The caller's roles may not call this route",
+    403: "The caller may not call this route: a staff role it lacks, the other pool's token, or an unlinked sign-in",
     404: "No such customer or route",
     410: "The customer was merged into another (`merged_into` names it), or erased (code `erased`)",
     409: "Conflicts with stored data: a duplicate key, a likely duplicate customer, or a concurrent change to retry",
@@ -37,6 +38,7 @@ ERROR_DESCRIPTIONS = {
 }
 
 STATUS = {
+    NotLinked: 403,
     Merged: 410,
     Erased: 410,
     NotFound: 404,

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from cis.api.auth import allowed, principal_from_event
+from cis.api.auth import Principal, allowed, principal_from_event
 from cis.api.errors import GATEWAY_RESPONSES, error_body
 from cis.config import settings
 from cis.errors import FieldProblem
-from cis.topology import find_route
+from cis.topology import Route, find_route
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -41,8 +41,7 @@ def gate(event: dict) -> Response | None:
         if caller is None:  # API Gateway's authorizer answers this in the cloud; same words here
             return error_response(*GATEWAY_RESPONSES["UNAUTHORIZED"])
         if not allowed(caller, route):
-            roles = ", ".join(sorted(route.roles))
-            return error_response(403, "forbidden", f"{route.method} {route.path} needs one of the roles: {roles}")
+            return error_response(403, *_refusal(caller, route))
     try:
         body = _body_text(event)
     except ValueError:
@@ -72,6 +71,16 @@ def gate(event: dict) -> Response | None:
     if body:  # application/merge-patch+json is JSON to the parser
         event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"} | {"Content-Type": JSON}
     return None
+
+
+def _refusal(caller: Principal, route: Route) -> tuple[str, str]:
+    """(code, message) of a 403: the wrong kind of token says which kind the route takes."""
+    where = f"{route.method} {route.path}"
+    if route.customer:
+        return "customers_only", f"{where} is a customer's own route: sign in to the customer app, not as staff"
+    if caller.customer:
+        return "staff_only", f"{where} is for staff: a customer's token reaches the /v1/me routes only"
+    return "forbidden", f"{where} needs one of the roles: {', '.join(sorted(route.roles))}"
 
 
 # No request model nests more than a few levels. The limit sits far below where Python's parser

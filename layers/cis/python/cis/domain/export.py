@@ -31,5 +31,23 @@ class CustomerExport(Model):
     churn_watches: list[dict[str, Any]] = Field(description="When the churn check will look at this customer next")
     order_keys: list[dict[str, Any]] = Field(description="The shop's order ids recorded for this customer")
     tag_copies: list[dict[str, Any]] = Field(description="The tag lists this customer appears in")
+    sign_ins: list[dict[str, Any]] = Field(
+        default_factory=list, description="The customer app sign-ins linked to this record, and when"
+    )
     audit: list[dict[str, Any]] = Field(description="Who changed what about this customer, when, newest first")
     merged_from: list[str] = Field(description="Customers merged into this one: their data is included here")
+
+    def for_the_customer(self) -> CustomerExport:
+        """The copy a customer takes of their own data: what the system guesses about other people
+        (likely duplicates, whom they were kept apart from) names those people, so it stays out
+        (GDPR art. 15(4): the copy must not affect the rights of others)."""
+        audit = [
+            entry | {"changes": [c for c in entry.get("changes", []) if c.get("field") not in OTHERS]}
+            for entry in self.audit
+        ]
+        customer = self.customer.model_copy(update={"distinct_from": None})
+        return self.model_copy(update={"likely_duplicates": [], "customer": customer, "audit": audit})
+
+
+# Fields whose values are other customers' ids.
+OTHERS = frozenset({"distinct_from"})

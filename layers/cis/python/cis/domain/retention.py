@@ -24,6 +24,12 @@ class RetentionRules(Model):
     archived_profiles_days: int = Field(
         default=1095, ge=1, description="An archived customer, then erased by the daily retention job"
     )
+    erasure_request_days: int = Field(
+        default=14,
+        ge=1,
+        description="A customer's own erasure request: archived at once, erased this many days later unless "
+        "support restores it (a request from a taken-over account can still be stopped)",
+    )
 
 
 # Which rule a timeline entry's type follows; a type not here (consent) is kept.

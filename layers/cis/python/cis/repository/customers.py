@@ -375,11 +375,13 @@ class CustomerRepository:
         now: datetime,
         also: list[Action] = (),
         read_version: int | None = None,
+        erase_in_days: int | None = None,
     ) -> None:
         """Mark archived (archived_at: every later write's condition refuses it) and move out of the active
         and churn lists; archiving twice changes nothing. With `also` (its blocks, which it leaves, and its
-        tag copies, off every tag list), one transaction, on condition the profile is still at `read_version`."""
-        self._move(customer_id, "archived", expected_version, actor, now, also, read_version)
+        tag copies, off every tag list), one transaction, on condition the profile is still at `read_version`.
+        Retention erases it after `erase_in_days`, or the retention rules' archived_profiles_days."""
+        self._move(customer_id, "archived", expected_version, actor, now, also, read_version, erase_in_days)
 
     def restore(
         self,
@@ -403,6 +405,7 @@ class CustomerRepository:
         now: datetime,
         also: list[Action],
         read_version: int | None,
+        erase_in_days: int | None = None,
     ) -> None:
         values = {
             ":one": {"N": "1"},
@@ -419,7 +422,8 @@ class CustomerRepository:
             condition = f"{WRITABLE} AND #status <> :status"
             # Off the churn list, and on the day retention erases it instead.
             expression = f"{sets}, archived_at = :now, GSI2PK = :erase_on, GSI2SK = :id"
-            erase_on = (now + timedelta(days=configured().archived_profiles_days)).date().isoformat()
+            days = configured().archived_profiles_days if erase_in_days is None else erase_in_days
+            erase_on = (now + timedelta(days=days)).date().isoformat()
             values |= {":erase_on": {"S": keys.erase_due_partition(erase_on)}, ":id": {"S": customer_id}}
         else:
             condition = "attribute_exists(archived_at) AND attribute_not_exists(merge_lock) AND "

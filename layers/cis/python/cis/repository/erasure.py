@@ -40,6 +40,8 @@ class ErasureRepository(PersonalData):
                     continue
             elif sort_key.startswith(keys.ORDER_PREFIX) and keep_orders:
                 continue  # an order key holds the order's id and entry id: bookkeeping, nothing personal
+            elif sort_key.startswith(keys.LOGIN_PREFIX):  # the sign-in's link goes with its copy
+                requests.append({"DeleteRequest": {"Key": keys.login_key(sort_key.removeprefix(keys.LOGIN_PREFIX))}})
             elif sort_key.startswith(keys.PAIR_PREFIX):  # the other side's copy of the pair goes too
                 other = sort_key.removeprefix(keys.PAIR_PREFIX)
                 requests.append({"DeleteRequest": {"Key": keys.pair_key(other, customer_id)}})

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cis.repository.erasure import ErasureRepository
     from cis.repository.import_files import ImportFileRepository
     from cis.repository.imports import ImportRepository
+    from cis.repository.logins import LoginRepository
     from cis.repository.merges import MergeRepository
     from cis.repository.notifications import NotificationRepository
     from cis.repository.personal_data import PersonalData
@@ -246,3 +247,9 @@ def work_queue() -> WorkQueue:
     # Endpoint from AWS_ENDPOINT_URL_SQS when set: moto locally, AWS otherwise. Made at first use: only
     # the worker's split of a file sends, not its import of a part.
     return WorkQueue(ClientAtFirstUse("sqs"), settings.import_queue_url)
+
+
+def login_repository(client=None) -> LoginRepository:
+    from cis.repository.logins import LoginRepository
+
+    return LoginRepository(client or dynamodb_client(), settings.table_name)

@@ -37,6 +37,10 @@
   churn list    profile GSI2PK=CHURN#<medium|high>  GSI2SK=<score, 3 digits>#<id>  (riskiest first; none when low)
   erase due     archived profile GSI2PK=ERASE#<yyyy-mm-dd>  GSI2SK=<id>  (the day retention erases it)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency; IDEMPOTENCY_PK)
+  sign-in       PK=LOGIN#<customer pool sub>  SK=LOGIN          (the customer record a customer's sign-in
+                PK=CUST#<id>  SK=LOGIN#<sub>                    is linked to, kept by the server, never taken
+                                                               from a token; the partition's copy is how
+                                                               export and erasure find it)
 
 A merged-away profile stays where it is with `merged_into` set (and GSI1PK=CUSTOMERS#merged): the
 pointer to the survivor, and what undo clears.
@@ -417,6 +421,18 @@ def prefix_request(table: str, pk: str, prefix: str) -> dict:
     }
 
 
+# A customer's sign-in (the customer pool's `sub`) and the record it is linked to.
+LOGIN_PREFIX = "LOGIN#"
+
+
+def login_key(subject: str) -> dict[str, dict]:
+    return {"PK": _s(f"{LOGIN_PREFIX}{subject}"), "SK": _s("LOGIN")}
+
+
+def login_copy_key(customer_id: str, subject: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{LOGIN_PREFIX}{subject}")}
+
+
 # Every kind of item a customer's partition holds, by sort-key prefix, and what an export (GDPR art. 15)
 # calls it. Erasure (repository.erasure) and export both go by it; tests/api/test_export_http.py writes
 # one of each and fails on an item no entry here names.
@@ -430,6 +446,7 @@ PARTITION_KINDS = {
     "SUB#": "subscriptions",
     REMINDER_PREFIX: "scheduled_reminders",
     WATCH_PREFIX: "churn_watches",
+    LOGIN_PREFIX: "sign_ins",  # the customer app sign-ins linked to this record
 }
 
 

@@ -42,7 +42,9 @@ class Repository(Protocol):
     def create(self, customer: Customer, also: list = ()) -> None: ...
     def replace(self, customer: Customer, previous: Customer, also: list = ()) -> None: ...
     def update_fields(self, customer_id, changes, expected_version, actor, now) -> Customer: ...
-    def archive(self, customer_id, expected_version, actor, now, also: list = (), read_version=None) -> None: ...
+    def archive(
+        self, customer_id, expected_version, actor, now, also: list = (), read_version=None, erase_in_days=None
+    ) -> None: ...
     def restore(self, customer_id, expected_version, actor, now, also: list = (), read_version=None) -> None: ...
     def tag_copy_actions(self, customer: Customer, listed: bool) -> list: ...
     def keep_apart(
@@ -240,9 +242,12 @@ class CustomerService:
 
         return self._read_modify_write(customer_id, fill, actor)
 
-    def archive(self, customer_id: str, actor: str, expected_version: int | None) -> None:
+    def archive(
+        self, customer_id: str, actor: str, expected_version: int | None, erase_in_days: int | None = None
+    ) -> None:
         """Archive: in the same transaction the customer leaves its blocks (no longer a duplicate of
-        anyone) and its tag lists; from then on it takes no writes until restored."""
+        anyone) and its tag lists; from then on it takes no writes until restored. Retention erases it
+        `erase_in_days` later (a customer's own erasure request), else when the retention rules say."""
 
         def attempt() -> None:
             current = self.get(customer_id)
@@ -250,7 +255,9 @@ class CustomerService:
                 return  # archiving twice changes nothing
             also = self.duplicates.refiling(_record(current), None, customer_id) if self.duplicates else []
             also += self.repository.tag_copy_actions(current, listed=False)
-            self.repository.archive(customer_id, expected_version, actor, self.clock(), also, current.version)
+            self.repository.archive(
+                customer_id, expected_version, actor, self.clock(), also, current.version, erase_in_days
+            )
 
         retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"customer {customer_id}"))
 

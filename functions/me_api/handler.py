@@ -1,0 +1,143 @@
+"""Customers' own API: resolve the caller's record, call the service bound to it, shape the response.
+
+No route here takes a customer id: `me()` is the caller's own record, found from their sign-in."""
+
+from typing import Annotated
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from cis.api import http
+from cis.api.operations import operation
+from cis.config import settings
+from cis.domain.consent import Channel, Purpose
+from cis.domain.export import CustomerExport
+from cis.domain.me import (
+    ErasureRequested,
+    MyConsent,
+    MyOrder,
+    MyOrderPage,
+    MyProfile,
+    MyProfilePatch,
+    MySubscription,
+    MySubscriptionChange,
+    MySubscriptions,
+    Preferences,
+    profile_of,
+)
+from cis.domain.subscriptions import parse_lead_times
+from cis.repository.factory import (
+    access_log,
+    consent_repository,
+    customer_repository,
+    duplicate_repository,
+    dynamodb_client,
+    idempotency_store,
+    login_repository,
+    personal_data,
+    subscription_repository,
+    timeline_repository,
+)
+from cis.service.consents import ConsentService
+from cis.service.customers import CustomerService, utcnow
+from cis.service.duplicates import DuplicateFinder
+from cis.service.export import ExportService
+from cis.service.me import Me, SelfService
+from cis.service.subscriptions import SubscriptionService
+
+# X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
+client = dynamodb_client()
+customers = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
+lead_times = parse_lead_times(settings.reminder_lead_days)
+self_service = SelfService(
+    login_repository(client),
+    customers,
+    timeline_repository(client),
+    ConsentService(consent_repository(client)),
+    SubscriptionService(subscription_repository(client), lead_times, settings.business_time_zone),
+    ExportService(customers, personal_data(client), utcnow, access_log(client)),
+    utcnow,
+)
+app = http.create_resolver(lambda: idempotency_store(client))
+OrderId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="The order's id (from GET /v1/me/orders)")]
+
+
+def me() -> Me:
+    return self_service.signed_in(http.principal(app))
+
+
+def _profile(profile: MyProfile) -> Response[MyProfile]:
+    return http.model_response(200, profile, {"ETag": http.etag(profile.version)})
+
+
+@operation(app, "getMe")
+def get_me() -> Response[MyProfile]:
+    return _profile(profile_of(me().customer))
+
+
+@operation(app, "updateMe")
+def update_me(body: MyProfilePatch, if_match: http.IfMatch = None) -> Response[MyProfile]:
+    return _profile(profile_of(me().update(body, http.expected_version(if_match))))
+
+
+@operation(app, "listMyOrders")
+def list_my_orders(
+    limit: Annotated[int, Query(ge=1, le=100)] = 25, cursor: Annotated[str | None, Query(max_length=1024)] = None
+) -> MyOrderPage:
+    return me().orders(limit, cursor)
+
+
+@operation(app, "getMyOrder")
+def get_my_order(order_id: OrderId) -> MyOrder:
+    return me().order(order_id)
+
+
+@operation(app, "getMyPreferences")
+def get_my_preferences() -> Preferences:
+    return me().preferences()
+
+
+@operation(app, "setMyConsent")
+def set_my_consent(
+    channel: Annotated[Channel, Path(description="email, sms, push, phone or post")],
+    purpose: Annotated[Purpose, Path(description="marketing, reminders or service")],
+    body: MyConsent,
+) -> Preferences:
+    metrics.add_metric(name="SelfServiceConsentChanges", unit=MetricUnit.Count, value=1)
+    return me().set_consent(channel, purpose, body)
+
+
+@operation(app, "listMySubscriptions")
+def list_my_subscriptions() -> MySubscriptions:
+    return me().subscriptions()
+
+
+@operation(app, "updateMySubscription")
+def update_my_subscription(
+    subscription_id: http.SubscriptionId, body: MySubscriptionChange, if_match: http.IfMatch = None
+) -> Response[MySubscription]:
+    changed = me().change_subscription(subscription_id, body, http.expected_version(if_match))
+    return http.model_response(200, changed, {"ETag": http.etag(changed.version)})
+
+
+@operation(app, "exportMe")
+def export_me() -> CustomerExport:
+    return me().export()
+
+
+@operation(app, "requestMyErasure")
+def request_my_erasure() -> Response[ErasureRequested]:
+    requested = me().request_erasure()
+    metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
+    logger.info("erasure requested by the customer", extra={"erase_on": requested.erase_on.isoformat()})
+    return http.model_response(202, requested)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)  # responses hold personal data
+@metrics.log_metrics
+def handler(event, context):
+    return http.handle(app, event, context)

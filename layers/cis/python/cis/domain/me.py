@@ -1,0 +1,201 @@
+"""What a signed-in customer sees of their own record and may change: the customer side's models.
+
+Staff see the whole record; a customer sees what is about them and what they gave us, never the
+business's working notes on the record (tags, churn risk, likely duplicates: those name other people),
+and changes the fields that are theirs to keep current. Contacts (emails, phones) are not among them:
+a new contact needs verifying first, which the customer pool does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from cis.domain.consent import CHANNELS, PURPOSES, ConsentState, is_allowed
+from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict
+from cis.domain.customer import Addresses, DisplayName, Locale, Name, PreferredChannel, TimeZone
+from cis.domain.model import Model
+from cis.domain.moments import Day
+from cis.domain.subscriptions import Interval, SubscriptionStatus
+
+# What each purpose is used for, in the words the preference centre shows.
+PURPOSE_TEXT = {
+    "marketing": "Offers, news and recommendations we think you will like",
+    "reminders": "Reminders before a subscription renews, and check-ins when we have not seen you for a while",
+    "service": "Messages about what you ordered or asked us: order updates, replies from support, account notices",
+}
+CHANNEL_TEXT = {
+    "email": "by email",
+    "sms": "by text message",
+    "push": "by notifications in our app",
+    "phone": "by phone call",
+    "post": "by letter",
+}
+
+
+class MyProfile(Model):
+    """Your profile as we hold it. Change names, addresses, language, time zone and preferred channel
+    with PATCH /v1/me; send its version back in If-Match."""
+
+    id: str = Field(description="Your customer number with us")
+    given_name: str | None = None
+    family_name: str | None = None
+    display_name: str | None = None
+    emails: list[EmailAddress] = Field(default_factory=list)
+    phones: list[PhoneNumber] = Field(default_factory=list)
+    addresses: list[PostalAddress] = Field(default_factory=list)
+    birthday: Day | None = None
+    locale: str | None = None
+    time_zone: str | None = None
+    preferred_channel: PreferredChannel | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    open_tickets: int = Field(default=0, description="Your support requests still open")
+    orders_count: int = Field(default=0, description="Orders you have placed")
+
+
+class MyProfilePatch(Strict):
+    """A JSON merge patch of the fields that are yours to keep current: present fields replace, null removes."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"locale": "en-GB", "preferred_channel": "sms"}]})
+
+    given_name: Name | None = None
+    family_name: Name | None = None
+    display_name: DisplayName | None = None
+    addresses: Addresses | None = None
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+    preferred_channel: PreferredChannel | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The patch as the staff patch takes it (CustomerPatch fields), at least one field."""
+        if not self.model_fields_set:
+            raise ValueError("the patch changes nothing: send at least one field")
+        return self.model_dump(mode="json", include=self.model_fields_set)
+
+
+class Preference(Model):
+    channel: str
+    purpose: str
+    allowed: bool = Field(description="Whether we may contact you this way for this now")
+    status: str = Field(description="granted, denied or withdrawn; not_asked when you never told us")
+    changed_at: datetime | None = None
+    description: str = Field(description="What this is used for, in plain words")
+
+
+class Preferences(Model):
+    items: list[Preference] = Field(description="Every channel and purpose")
+
+
+class MyConsent(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "withdrawn"}]})
+
+    status: Literal["granted", "withdrawn"] = Field(description="granted: yes, please; withdrawn: no more")
+
+
+class MyOrderLine(Model):
+    product_id: str
+    quantity: int
+    unit_price: Decimal | None = None
+
+
+class MyOrder(Model):
+    id: str = Field(description="The order's id here (use it with GET /v1/me/orders/{order_id})")
+    order_number: str = Field(description="The shop's order number")
+    status: str
+    amount: Decimal
+    currency: str
+    line_items: list[MyOrderLine] = Field(default_factory=list)
+    ordered_at: datetime
+
+
+class MyOrderPage(Model):
+    items: list[MyOrder]
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")
+
+
+class MySubscription(Model):
+    id: str
+    plan: str
+    status: SubscriptionStatus
+    renews_at: Day = Field(description="The day it next renews, or ends when automatic renewal is off")
+    interval: Interval
+    auto_renew: bool
+    price: Decimal
+    currency: str
+    version: int
+
+
+class MySubscriptions(Model):
+    items: list[MySubscription]
+
+
+class MySubscriptionChange(Strict):
+    """Switch automatic renewal off (or on again), or cancel."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"auto_renew": False}]})
+
+    auto_renew: bool | None = None
+    status: Literal["cancelled"] | None = Field(default=None, description="cancelled: end it now")
+
+    def changes(self) -> dict[str, Any]:
+        if not self.model_fields_set:
+            raise ValueError("send auto_renew or status")
+        return self.model_dump(mode="json", include=self.model_fields_set, exclude_none=True)
+
+
+class ErasureRequested(Model):
+    status: Literal["scheduled"] = "scheduled"
+    requested_at: datetime
+    erase_on: Day = Field(description="The day your data is erased; until then, ask support to stop it")
+
+
+def profile_of(customer: Any) -> MyProfile:
+    """The customer's own view of their stored record."""
+    engagement = customer.engagement
+    return MyProfile.model_validate(
+        customer.model_dump(include=set(MyProfile.model_fields) - {"open_tickets", "orders_count"})
+        | {
+            "open_tickets": getattr(engagement, "open_tickets", 0) or 0,
+            "orders_count": getattr(engagement, "orders_count", 0) or 0,
+        }
+    )
+
+
+def preferences_of(consents: dict[str, ConsentState], now: datetime) -> Preferences:
+    """Every channel x purpose, with what is in force and what it is for."""
+    items = []
+    for purpose in PURPOSES:
+        for channel in CHANNELS:
+            state = consents.get(f"{channel}:{purpose}")
+            items.append(
+                Preference(
+                    channel=channel,
+                    purpose=purpose,
+                    allowed=is_allowed(state, purpose, now),
+                    status=state.status if state else "not_asked",
+                    changed_at=state.captured_at if state else None,
+                    description=f"{PURPOSE_TEXT[purpose]}, {CHANNEL_TEXT[channel]}",
+                )
+            )
+    return Preferences(items=items)
+
+
+def order_of(entry: dict) -> MyOrder:
+    """What a customer may see of an order entry of their timeline."""
+    return MyOrder(
+        id=entry["id"],
+        order_number=entry["external_order_id"],
+        status=entry.get("status", "placed"),
+        amount=entry["amount"],
+        currency=entry["currency"],
+        line_items=[MyOrderLine.model_validate(line) for line in entry.get("line_items") or []],
+        ordered_at=entry["occurred_at"],
+    )
+
+
+def subscription_of(subscription: Any) -> MySubscription:
+    return MySubscription.model_validate(subscription.model_dump(include=set(MySubscription.model_fields)))

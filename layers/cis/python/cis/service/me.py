@@ -1,0 +1,156 @@
+"""The signed-in customer's side: every use case bound, by construction, to the caller's own record.
+
+`SelfService.signed_in(principal)` resolves the sign-in to its linked customer (the server's link,
+never an id from the request) and returns a `Me`, whose methods take no customer id at all: a
+handler cannot name anyone else's record, so it cannot reach one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cis.domain.consent import ConsentIn
+from cis.domain.customer import Customer
+from cis.domain.export import CustomerExport
+from cis.domain.me import (
+    ErasureRequested,
+    MyConsent,
+    MyOrder,
+    MyOrderPage,
+    MyProfilePatch,
+    MySubscription,
+    MySubscriptions,
+    Preferences,
+    order_of,
+    preferences_of,
+    subscription_of,
+)
+from cis.domain.retention import configured
+from cis.errors import CisError, Merged, NotFound, NotLinked
+from cis.repository.logins import LoginRepository
+from cis.repository.timeline import TimelineRepository
+from cis.service.consents import ConsentService
+from cis.service.customers import CustomerService
+from cis.service.export import ExportService
+from cis.service.subscriptions import SubscriptionService
+
+if TYPE_CHECKING:
+    from cis.api.auth import Principal
+
+SOURCE = "self_service"  # how a customer's own changes are recorded (consent source, audit)
+MERGE_HOPS = 5  # a sign-in linked to a customer merged into another, merged again...
+
+
+class SelfService:
+    def __init__(
+        self,
+        logins: LoginRepository,
+        customers: CustomerService,
+        timeline: TimelineRepository,
+        consents: ConsentService,
+        subscriptions: SubscriptionService,
+        exports: ExportService,
+        clock: Callable[[], datetime],
+    ):
+        self.logins, self.customers, self.timeline = logins, customers, timeline
+        self.consents, self.subscriptions, self.exports, self.clock = consents, subscriptions, exports, clock
+
+    def signed_in(self, caller: Principal) -> Me:
+        """The caller's own side; 403 not_linked for a sign-in linked to nobody."""
+        if not caller.customer:
+            raise NotLinked()  # the gate lets only customer tokens here: this is the second lock
+        customer_id = self.logins.customer_of(caller.subject)
+        if customer_id is None:
+            raise NotLinked()
+        return Me(self, self._current(customer_id), caller.actor)
+
+    def _current(self, customer_id: str) -> Customer:
+        """The linked customer, or the one it was merged into: the person is the same."""
+        for _ in range(MERGE_HOPS):
+            try:
+                return self.customers.get(customer_id)
+            except Merged as merged:
+                customer_id = merged.survivor_id
+            except NotFound:
+                raise NotLinked() from None
+        raise NotLinked()
+
+
+class Me:
+    """One customer's own record, for one request."""
+
+    def __init__(self, service: SelfService, customer: Customer, actor: str):
+        self._service, self.customer, self._actor = service, customer, actor
+        self._id = customer.id
+
+    def update(self, patch: MyProfilePatch, expected_version: int | None) -> Customer:
+        from cis.domain.customer import CustomerPatch
+
+        try:
+            changes = CustomerPatch.model_validate(patch.changes())
+        except ValueError as error:
+            raise _empty(str(error)) from None
+        return self._service.customers.update(self._id, changes, self._actor, expected_version)
+
+    def orders(self, limit: int, cursor: str | None) -> MyOrderPage:
+        page = self._service.timeline.page(self._id, "order", limit, cursor)
+        items = [order_of(entry) for entry in page.items] if page else []
+        return MyOrderPage(items=items, next_cursor=page.next_cursor if page else None)
+
+    def order(self, order_id: str) -> MyOrder:
+        entry = self._service.timeline.get(self._id, order_id)
+        if entry is None or entry.get("type") != "order":
+            raise NotFound("you have no order with this id")  # the id is not echoed: it may be someone else's
+        return order_of(entry)
+
+    def preferences(self) -> Preferences:
+        return preferences_of(self.customer.consents or {}, self._service.clock())
+
+    def set_consent(self, channel: str, purpose: str, choice: MyConsent) -> Preferences:
+        """The customer's own capture: evidence is their signed-in choice, so a withdrawal they made
+        before can be lifted by them (and only by them, or with their signed consent)."""
+        body = ConsentIn(
+            status=choice.status,
+            source=SOURCE,
+            evidence="the customer's own choice in the preference centre, signed in to the customer app",
+        )
+        self._service.consents.record(self._id, channel, purpose, body, self._actor)
+        self.customer = self._service.customers.get(self._id)  # the profile keeps the states in force
+        return self.preferences()
+
+    def subscriptions(self) -> MySubscriptions:
+        kept = self.customer.subscriptions or {}
+        return MySubscriptions(items=[subscription_of(s) for _, s in sorted(kept.items())])
+
+    def change_subscription(self, subscription_id: str, change, expected_version: int | None) -> MySubscription:
+        from cis.domain.subscriptions import SubscriptionPatch
+
+        try:
+            patch = SubscriptionPatch.model_validate(change.changes())
+        except ValueError as error:
+            raise _empty(str(error)) from None
+        try:
+            updated = self._service.subscriptions.update(
+                self._id, subscription_id, patch, self._actor, expected_version
+            )
+        except NotFound:
+            raise NotFound("you have no subscription with this id") from None  # nor whose it is, if anyone's
+        return subscription_of(updated)
+
+    def export(self) -> CustomerExport:
+        return self._service.exports.export(self._id, self._actor).for_the_customer()
+
+    def request_erasure(self) -> ErasureRequested:
+        """Archived now (no more writes, off every list), erased by the retention job after the grace
+        period, unless support restores the customer (a request from a taken-over account)."""
+        days = configured().erasure_request_days
+        self._service.customers.archive(self._id, self._actor, None, erase_in_days=days)
+        now = self._service.clock()
+        return ErasureRequested(requested_at=now, erase_on=(now + timedelta(days=days)).date())
+
+
+def _empty(message: str) -> CisError:
+    from cis.errors import FieldProblem, InvalidRequest
+
+    return InvalidRequest(message, [FieldProblem("body", message)])
