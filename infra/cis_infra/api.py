@@ -171,12 +171,6 @@ class StaffApi(Construct):
             "by the handlers' pydantic models, locally and on AWS alike, which answer 422 field by field. A gateway "
             "model would duplicate that schema and answer 400 without field problems.",
         )
-        acknowledge(
-            self.rest_api.deployment_stage,
-            "APIG3",
-            f"No WAF yet: the stage throttles ({THROTTLE_RATE} rps, burst {THROTTLE_BURST}) and every route "
-            "that reaches customer data needs a Cognito token; a web ACL is a later, account-level decision.",
-        )
         role = self.rest_api.node.find_child("CloudWatchRole")
         acknowledge(
             role,

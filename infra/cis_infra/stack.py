@@ -1,4 +1,4 @@
-"""The CIS stack: data and backups, staff and customer sign-in, functions, API, stream readers
+"""The CIS stack: data and backups, staff and customer sign-in, functions, API and its firewall, stream readers
 and event bus, from `cis.topology`."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cis_infra.customer_auth import CustomerDirectory
 from cis_infra.data import DataStore
 from cis_infra.event_queues import EventQueues
 from cis_infra.events import DomainEvents
+from cis_infra.firewall import ApiFirewall
 from cis_infra.functions import ApiFunctions
 from cis_infra.jobs import ScheduledJobs
 from cis_infra.senders import Senders
@@ -131,6 +132,7 @@ class CisStack(Stack):
             customer_pool=customers.user_pool,
             key=data.key,
         )
+        ApiFirewall(self, "Firewall", stage=api.rest_api.deployment_stage)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL; routes start with /v1")
         CfnOutput(self, "UserPoolId", value=staff.user_pool.user_pool_id)

@@ -1,14 +1,16 @@
 """Customers as callers: their own user pool and app clients, the sign-up trigger, the issuers the handlers
-tell the pools apart by."""
+tell the pools apart by, and the per-customer rate limit in front of their routes."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from aws_cdk import App
 from cis.topology import FUNCTIONS
 from cis_infra.customer_auth import app_urls, domain_prefix, trigger_operation
+from cis_infra.firewall import customer_path_pattern, rate_limit
 
 from .conftest import Synthesized, alias_ids, function_ids, references
 from .test_stack import arn, user_pools
@@ -123,6 +125,58 @@ def test_api_functions_know_both_pools_issuers(synthesized):
             assert not {"CIS_STAFF_ISSUER", "CIS_CUSTOMER_ISSUER"} & set(environment), spec.name
 
 
+def web_acl(stack: Synthesized) -> tuple[str, dict]:
+    return stack.only("AWS::WAFv2::WebACL")
+
+
+def test_a_regional_web_acl_is_associated_with_the_stage(synthesized):
+    acl_id, acl = web_acl(synthesized)
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    (_, association) = synthesized.only("AWS::WAFv2::WebACLAssociation")
+    (stage_id, _) = synthesized.only("AWS::ApiGateway::Stage")
+    (api_id, _) = synthesized.only("AWS::ApiGateway::RestApi")
+    assert association["WebACLArn"] == arn(acl_id)
+    assert {stage_id, api_id} <= references(association["ResourceArn"])
+    assert "/stages/" in json.dumps(association["ResourceArn"])
+
+
+def test_customer_routes_are_rate_limited_per_token(synthesized):
+    _, acl = web_acl(synthesized)
+    (rule,) = [r for r in acl["Rules"] if r["Statement"]["RateBasedStatement"].get("AggregateKeyType") == "CUSTOM_KEYS"]
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert (statement["Limit"], statement["EvaluationWindowSec"]) == (300, 300)  # the default: cdk.json's in a deploy
+    (key,) = statement["CustomKeys"]
+    assert key["Header"]["Name"].lower() == "authorization"
+    scope_down = statement["ScopeDownStatement"]["RegexMatchStatement"]
+    assert scope_down["FieldToMatch"] == {"UriPath": {}}
+    pattern = re.compile(scope_down["RegexString"])
+    assert CUSTOMER_PATHS and OTHER_PATHS  # otherwise this test proves less than it says
+    for path in CUSTOMER_PATHS:
+        assert path.startswith("/v1/me")
+        assert pattern.search(concrete(path)) and pattern.search(f"/prod{concrete(path)}"), path  # custom domain or not
+    for path in OTHER_PATHS:  # /v1/merges/... starts with /v1/me too: not a customer route
+        assert not pattern.search(concrete(path)) and not pattern.search(f"/prod{concrete(path)}"), path
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+
+
+def test_every_route_is_rate_limited_per_address_and_the_limit_answers_in_the_error_shape(synthesized):
+    _, acl = web_acl(synthesized)
+    (rule,) = [r for r in acl["Rules"] if r["Statement"]["RateBasedStatement"].get("AggregateKeyType") == "IP"]
+    assert "ScopeDownStatement" not in rule["Statement"]["RateBasedStatement"]
+    for rule in acl["Rules"]:
+        response = rule["Action"]["Block"]["CustomResponse"]
+        body = acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+        assert response["ResponseCode"] == 429 and body["ContentType"] == "APPLICATION_JSON"
+        assert json.loads(body["Content"])["error"]["code"] == "throttled"  # as API Gateway's own 429
+        assert rule["VisibilityConfig"]["SampledRequestsEnabled"] is False  # samples would keep the tokens
+
+
+def test_the_stage_is_no_longer_acknowledged_as_without_a_web_acl(synthesized):
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text(encoding="utf-8"))
+    acknowledged = {v["ruleName"] for plugin in report["pluginReports"] for v in plugin.get("suppressedViolations", [])}
+    assert "AwsSolutions-APIG3" not in acknowledged
+
+
 # Context, read and checked before anything is built.
 
 
@@ -147,7 +201,16 @@ def test_the_hosted_ui_prefix_is_a_checked_context_value():
             domain_prefix(App(context={"customerAuthDomainPrefix": wrong}))
 
 
-def test_trigger_names_are_checked():
+def test_rate_limits_are_checked_context_values():
+    assert rate_limit(App(context={"customerRateLimit": "600"}), "customerRateLimit", 300) == 600
+    assert rate_limit(App(), "customerRateLimit", 300) == 300
+    for wrong in (0, 9, True, "lots", 2.5):
+        with pytest.raises(ValueError, match="customerRateLimit"):
+            rate_limit(App(context={"customerRateLimit": wrong}), "customerRateLimit", 300)
+
+
+def test_the_customer_path_pattern_and_trigger_names_are_checked():
+    assert customer_path_pattern("prod") == r"^(/prod)?/v1/me(/|$)"
     with pytest.raises(ValueError, match="pre_sign_in"):
         trigger_operation("pre_sign_in")
     with pytest.raises(ValueError, match="POST_CONFIRMATION"):
