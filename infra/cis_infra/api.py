@@ -1,4 +1,5 @@
-"""The REST API: every route of `cis.topology.FUNCTIONS`, behind the staff Cognito authorizer."""
+"""The REST API: every route of `cis.topology.FUNCTIONS`; staff routes behind the staff Cognito authorizer,
+customer routes (`Route.customer`) behind the customer one."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ class StaffApi(Construct):
         construct_id: str,
         *,
         functions: Mapping[str, lambda_.IFunction],
-        user_pool: cognito.IUserPool,
+        staff_pool: cognito.IUserPool,
+        customer_pool: cognito.IUserPool,
         key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -78,7 +80,7 @@ class StaffApi(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            description="CIS staff API",
+            description="CIS API: staff and customers",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-level role API Gateway needs to write execution logs (MethodLoggingLevel below).
             cloud_watch_role=True,
@@ -98,7 +100,16 @@ class StaffApi(Construct):
         )
         # The stack declares its outputs itself (ApiUrl); drop RestApi's automatic duplicate.
         self.rest_api.node.try_remove_child("Endpoint")
-        self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
+        # Each authorizer takes tokens of both pools, its own first: a customer's token on a staff route (or
+        # a staff token on a customer route) reaches the handler, whose gate answers 403 naming the kind of
+        # token the route takes (it tells them apart by the `iss` claim: CIS_STAFF_ISSUER, CIS_CUSTOMER_ISSUER),
+        # where an authorizer of one pool would answer a bare 401 that says nothing of the mix-up.
+        self.staff_authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "StaffAuthorizer", cognito_user_pools=[staff_pool, customer_pool]
+        )
+        self.customer_authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "CustomerAuthorizer", cognito_user_pools=[customer_pool, staff_pool]
+        )
         # Bodies are validated in the handlers (pydantic), which answer field by field in the common
         # error shape; the gateway checks the parameters every route requires.
         self.validator = self.rest_api.add_request_validator("ParameterValidator", validate_request_parameters=True)
@@ -127,7 +138,7 @@ class StaffApi(Construct):
             integration,
             operation_name=route.operation_id,
             authorization_type=apigw.AuthorizationType.NONE if route.public else apigw.AuthorizationType.COGNITO,
-            authorizer=None if route.public else self.authorizer,
+            authorizer=self._authorizer(route),
             request_validator=self.validator,
             request_parameters=path_parameters(route.path),
         )
@@ -137,6 +148,11 @@ class StaffApi(Construct):
             acknowledge(method, "APIG4", reason)
             acknowledge(method, "COG4", reason)
         return method
+
+    def _authorizer(self, route: Route) -> apigw.IAuthorizer | None:
+        if route.public:
+            return None
+        return self.customer_authorizer if route.customer else self.staff_authorizer
 
     def _gateway_response(self, kind: str, body: str, status: str | None) -> None:
         self.rest_api.add_gateway_response(
@@ -154,12 +170,6 @@ class StaffApi(Construct):
             "Parameters are validated at the gateway (a RequestValidator on every method); bodies are validated "
             "by the handlers' pydantic models, locally and on AWS alike, which answer 422 field by field. A gateway "
             "model would duplicate that schema and answer 400 without field problems.",
-        )
-        acknowledge(
-            self.rest_api.deployment_stage,
-            "APIG3",
-            f"No WAF yet: the stage throttles ({THROTTLE_RATE} rps, burst {THROTTLE_BURST}) and every route "
-            "that reaches customer data needs a Cognito token; a web ACL is a later, account-level decision.",
         )
         role = self.rest_api.node.find_child("CloudWatchRole")
         acknowledge(

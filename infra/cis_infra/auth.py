@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from cis.topology import Role
 from constructs import Construct
+
+
+def issuer(user_pool: cognito.IUserPool) -> str:
+    """The `iss` claim of a pool's tokens, https://cognito-idp.<region>.amazonaws.com/<pool id>: how the
+    handlers tell a staff token from a customer's (CIS_STAFF_ISSUER, CIS_CUSTOMER_ISSUER)."""
+    return Fn.join("", ["https://", user_pool.user_pool_provider_url])
 
 
 class StaffDirectory(Construct):

@@ -10,7 +10,7 @@ and what the API functions may not, writing the audit trail, denied there too (`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -52,9 +52,13 @@ class ApiFunctions(Construct):
         key: kms.IKey,
         settings: dict[str, str],
         startup: dict[str, Startup],
+        api_settings: Mapping[str, str] | None = None,
     ) -> None:
+        """`settings` go to every function; `api_settings` to the functions with routes only (the pools'
+        issuers: a Cognito trigger cannot take its own pool's, as the pool names the trigger's alias)."""
         super().__init__(scope, construct_id)
         self._table, self._key, self._settings, self._startup = table, key, settings, startup
+        self._api_settings = dict(api_settings or {})
         layer_options = {"compatible_runtimes": [RUNTIME], "compatible_architectures": [ARCHITECTURE]}
         self.layers = [
             lambda_.LayerVersion(
@@ -103,6 +107,7 @@ class ApiFunctions(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": "CIS",
             "POWERTOOLS_LOG_LEVEL": "INFO",
             **self._settings,
+            **(self._api_settings if spec.routes else {}),
         }
         if grant is not None:
             environment["TABLE_NAME"] = self._table.table_name
@@ -175,6 +180,11 @@ class ApiFunctions(Construct):
             invoked.append(
                 "Its work queue's SQS event source mapping invokes it synchronously; messages it fails go to the "
                 "queue's dead-letter queue through the redrive policy."
+            )
+        if spec.cognito_trigger:
+            invoked.append(
+                f"The customer user pool invokes it synchronously as its {spec.cognito_trigger} trigger: Cognito "
+                "returns its error to the sign-up step that triggered it."
             )
         if spec.schedule is not None:
             invoked.append(

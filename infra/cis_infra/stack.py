@@ -1,4 +1,5 @@
-"""The CIS stack: data and backups, staff sign-in, functions, API, stream readers and event bus, from `cis.topology`."""
+"""The CIS stack: data and backups, staff and customer sign-in, functions, API and its firewall, stream readers
+and event bus, from `cis.topology`."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from email_validator import EmailNotValidError, validate_email
 
 from cis_infra.api import StaffApi
 from cis_infra.audit_trail import deny_audit_writes_to_api_functions
-from cis_infra.auth import StaffDirectory
+from cis_infra.auth import StaffDirectory, issuer
 from cis_infra.backups import TableBackups
+from cis_infra.customer_auth import CustomerDirectory
 from cis_infra.data import DataStore
 from cis_infra.event_queues import EventQueues
 from cis_infra.events import DomainEvents
+from cis_infra.firewall import ApiFirewall
 from cis_infra.functions import ApiFunctions
 from cis_infra.jobs import ScheduledJobs
 from cis_infra.senders import Senders
@@ -90,8 +93,22 @@ class CisStack(Stack):
         data = DataStore(self, "Data")
         backups = TableBackups(self, "Backups", table=data.table, key=data.key)
         staff = StaffDirectory(self, "Staff")
+        customers = CustomerDirectory(self, "Customers")
         startup = startup_plan(self)  # before anything is built: a refused combination fails fast
-        functions = ApiFunctions(self, "Functions", table=data.table, key=data.key, settings=settings, startup=startup)
+        functions = ApiFunctions(
+            self,
+            "Functions",
+            table=data.table,
+            key=data.key,
+            settings=settings,
+            startup=startup,
+            # Which pool signed a token: the handlers' gate keeps customers to their routes and staff to theirs.
+            api_settings={
+                "CIS_STAFF_ISSUER": issuer(staff.user_pool),
+                "CIS_CUSTOMER_ISSUER": issuer(customers.user_pool),
+            },
+        )
+        customers.attach_triggers(functions.aliases)
         # Granting to a function: its role. Invoking one: its alias, never the unpublished function.
         deny_audit_writes_to_api_functions(functions.by_name, data.table)
         domain_events = DomainEvents(self, "Events", functions=functions.by_name)
@@ -107,11 +124,28 @@ class CisStack(Stack):
         EventQueues(self, "Queues", functions=functions.aliases, bus=domain_events.bus, key=data.key)
         Uploads(self, "Uploads", functions=functions.by_name, aliases=functions.aliases, key=data.key)
         Senders(self, "Senders", functions=functions.by_name, sender_email=settings["CIS_SENDER_EMAIL"])
-        api = StaffApi(self, "Api", functions=functions.aliases, user_pool=staff.user_pool, key=data.key)
+        api = StaffApi(
+            self,
+            "Api",
+            functions=functions.aliases,
+            staff_pool=staff.user_pool,
+            customer_pool=customers.user_pool,
+            key=data.key,
+        )
+        ApiFirewall(self, "Firewall", stage=api.rest_api.deployment_stage)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL; routes start with /v1")
         CfnOutput(self, "UserPoolId", value=staff.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=staff.client.user_pool_client_id)
+        CfnOutput(self, "CustomerUserPoolId", value=customers.user_pool.user_pool_id)
+        CfnOutput(self, "CustomerWebClientId", value=customers.web_client.user_pool_client_id)
+        CfnOutput(self, "CustomerMobileClientId", value=customers.mobile_client.user_pool_client_id)
+        CfnOutput(
+            self,
+            "CustomerSignInUrl",
+            value=customers.domain.base_url(),
+            description="The customer pool's hosted UI (managed login): /oauth2/authorize, /oauth2/token, /logout",
+        )
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)
         # What `cis restore --help` restores from and with.

@@ -47,6 +47,9 @@ ACCOUNT_CONCURRENCY = 1000
 
 # Reserved concurrency by what invokes the function (README, "Cold starts and concurrency").
 API_CAP = 20  # the stage's 100 rps at ~200 ms a request keep ~20 busy: one API function may take it all, not more
+# Customers' own routes: their traffic may not crowd out the staff's, whatever a sign-up campaign brings.
+CUSTOMER_API_CAP = 10
+TRIGGER_RESERVED = 2  # a Cognito trigger: one sign-up's confirmation takes a few hundred milliseconds
 STREAM_RESERVED = 10  # one batch per shard at a time (parallelization factor 1): room for 10 shards
 JOB_RESERVED = 2  # a daily run, and its continuation or a retry overlapping it
 QUEUE_RESERVED = 5  # Lambda's SQS poller starts with 5 concurrent batches; fewer would throttle them
@@ -54,7 +57,9 @@ QUEUE_RESERVED = 5  # Lambda's SQS poller starts with 5 concurrent batches; fewe
 
 def default_reservation(spec: Function) -> int:
     if spec.routes:
-        return API_CAP
+        return CUSTOMER_API_CAP if all(route.customer for route in spec.routes) else API_CAP
+    if spec.cognito_trigger:
+        return TRIGGER_RESERVED
     if spec.reads_table_stream:
         return STREAM_RESERVED
     if spec.schedule is not None:

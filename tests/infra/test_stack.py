@@ -145,14 +145,30 @@ def test_a_stream_view_type_cdk_does_not_know_is_refused():
         stream_view_type("NEW_AND_OLD")
 
 
-def test_every_protected_route_uses_the_cognito_authorizer(synthesized):
-    (authorizer_id, authorizer) = synthesized.only("AWS::ApiGateway::Authorizer")
-    (pool_id, _) = synthesized.only("AWS::Cognito::UserPool")
-    assert authorizer["Type"] == "COGNITO_USER_POOLS"
-    assert authorizer["ProviderARNs"] == [arn(pool_id)]
+def user_pools(stack: Synthesized) -> tuple[str, str]:
+    """(staff pool, customer pool) logical ids: staff accounts are admin-created, customers sign themselves up."""
+    pools = stack.properties("AWS::Cognito::UserPool")
+    (staff,) = [name for name, p in pools.items() if p["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]]
+    (customer,) = [name for name, p in pools.items() if not p["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]]
+    return staff, customer
+
+
+def test_staff_routes_use_the_staff_authorizer_and_customer_routes_the_customer_authorizer(synthesized):
+    staff_pool, customer_pool = user_pools(synthesized)
+    authorizers = synthesized.properties("AWS::ApiGateway::Authorizer")
+    assert all(authorizer["Type"] == "COGNITO_USER_POOLS" for authorizer in authorizers.values())
+    # Both take both pools' tokens (the handlers answer a token of the wrong pool 403), their own pool first.
+    by_first_pool = {a["ProviderARNs"][0]["Fn::GetAtt"][0]: name for name, a in authorizers.items()}
+    staff_authorizer, customer_authorizer = by_first_pool[staff_pool], by_first_pool[customer_pool]
+    assert authorizers[staff_authorizer]["ProviderARNs"] == [arn(staff_pool), arn(customer_pool)]
+    assert authorizers[customer_authorizer]["ProviderARNs"] == [arn(customer_pool), arn(staff_pool)]
+    assert len(authorizers) == 2
 
     deployed = methods(synthesized)
     assert set(deployed) == set(ROUTES)  # nothing undeclared, no OPTIONS: the API sets no CORS
+    customer_routes = [key for key, route in ROUTES.items() if route.customer]
+    staff_routes = [key for key, route in ROUTES.items() if route.roles]
+    assert customer_routes and staff_routes  # otherwise this test proves less than it says
     for key, route in ROUTES.items():
         method = deployed[key]
         if route.public:
@@ -160,7 +176,9 @@ def test_every_protected_route_uses_the_cognito_authorizer(synthesized):
             assert "AuthorizerId" not in method, key
         else:
             assert method["AuthorizationType"] == "COGNITO_USER_POOLS", key
-            assert method["AuthorizerId"] == {"Ref": authorizer_id}, key
+            expected = customer_authorizer if key in customer_routes else staff_authorizer
+            assert method["AuthorizerId"] == {"Ref": expected}, key
+    assert not [key for key in customer_routes if ROUTES[key].roles]  # a customer route takes no staff role
 
 
 def test_each_route_is_proxied_to_the_function_that_declares_it_with_parameters_validated(synthesized):
@@ -563,8 +581,8 @@ def test_email_goes_out_from_the_configured_sender_identity(synthesized):
     assert identity["EmailIdentity"] == "reminders@example.com"
 
 
-def test_user_pool_has_one_group_per_role(synthesized):
-    (pool_id, _) = synthesized.only("AWS::Cognito::UserPool")
+def test_staff_user_pool_has_one_group_per_role_and_the_customer_pool_none(synthesized):
+    pool_id, _ = user_pools(synthesized)
     groups = synthesized.properties("AWS::Cognito::UserPoolGroup").values()
     assert sorted(group["GroupName"] for group in groups) == sorted(role.value for role in Role)
     assert all(group["UserPoolId"] == {"Ref": pool_id} for group in groups)
@@ -636,12 +654,16 @@ def test_stage_logs_access_as_json_and_errors_without_bodies_and_throttles(synth
         assert log_group["RetentionInDays"] == 30
 
 
-def test_outputs_name_the_api_user_pool_client_table_event_bus_and_backups(synthesized):
+def test_outputs_name_the_api_user_pools_clients_table_event_bus_and_backups(synthesized):
     outputs = synthesized.template["Outputs"]
     assert set(outputs) == {
         "ApiUrl",
         "UserPoolId",
         "UserPoolClientId",
+        "CustomerUserPoolId",  # and the customer apps' client ids and their sign-in (hosted UI) domain
+        "CustomerWebClientId",
+        "CustomerMobileClientId",
+        "CustomerSignInUrl",
         "TableName",
         "EventBusName",
         "BackupVaultName",  # and the role AWS Backup restores with: `cis restore --help` names both
