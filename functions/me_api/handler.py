@@ -14,9 +14,14 @@ from cis.api.operations import operation
 from cis.config import settings
 from cis.domain.consent import Channel, Purpose
 from cis.domain.export import CustomerExport
+from cis.domain.interactions import TicketMessage
 from cis.domain.me import (
     ErasureRequested,
+    FeedbackThanks,
     MyConsent,
+    MyErasureRequest,
+    MyFeedback,
+    MyMessage,
     MyOrder,
     MyOrderPage,
     MyProfile,
@@ -24,6 +29,9 @@ from cis.domain.me import (
     MySubscription,
     MySubscriptionChange,
     MySubscriptions,
+    MyTicket,
+    MyTicketIn,
+    MyTicketPage,
     Preferences,
     profile_of,
 )
@@ -46,6 +54,7 @@ from cis.service.duplicates import DuplicateFinder
 from cis.service.export import ExportService
 from cis.service.me import Me, SelfService
 from cis.service.subscriptions import SubscriptionService
+from cis.service.timeline import TimelineService
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
@@ -55,7 +64,7 @@ lead_times = parse_lead_times(settings.reminder_lead_days)
 self_service = SelfService(
     login_repository(client),
     customers,
-    timeline_repository(client),
+    TimelineService(timeline_repository(client)),
     ConsentService(consent_repository(client)),
     SubscriptionService(subscription_repository(client), lead_times, settings.business_time_zone),
     ExportService(customers, personal_data(client), utcnow, access_log(client)),
@@ -63,6 +72,9 @@ self_service = SelfService(
 )
 app = http.create_resolver(lambda: idempotency_store(client))
 OrderId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="The order's id (from GET /v1/me/orders)")]
+TicketId = Annotated[str, Path(pattern=http.ULID_PATTERN, description="The ticket's id (from GET /v1/me/tickets)")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=1024)]
 
 
 def me() -> Me:
@@ -84,15 +96,43 @@ def update_me(body: MyProfilePatch, if_match: http.IfMatch = None) -> Response[M
 
 
 @operation(app, "listMyOrders")
-def list_my_orders(
-    limit: Annotated[int, Query(ge=1, le=100)] = 25, cursor: Annotated[str | None, Query(max_length=1024)] = None
-) -> MyOrderPage:
+def list_my_orders(limit: Limit = 25, cursor: Cursor = None) -> MyOrderPage:
     return me().orders(limit, cursor)
 
 
 @operation(app, "getMyOrder")
 def get_my_order(order_id: OrderId) -> MyOrder:
     return me().order(order_id)
+
+
+@operation(app, "openMyTicket")
+def open_my_ticket(body: MyTicketIn) -> Response[MyTicket]:
+    ticket = me().open_ticket(body)
+    metrics.add_metric(name="SelfServiceTickets", unit=MetricUnit.Count, value=1)
+    return http.model_response(201, ticket, {"Location": f"/v1/me/tickets/{ticket.id}"})
+
+
+@operation(app, "listMyTickets")
+def list_my_tickets(limit: Limit = 25, cursor: Cursor = None) -> MyTicketPage:
+    return me().tickets(limit, cursor)
+
+
+@operation(app, "getMyTicket")
+def get_my_ticket(ticket_id: TicketId) -> MyTicket:
+    return me().ticket(ticket_id)
+
+
+@operation(app, "postMyTicketMessage")
+def post_my_ticket_message(ticket_id: TicketId, body: TicketMessage) -> Response[MyMessage]:
+    message = me().write(ticket_id, body)
+    return http.model_response(201, message, {"Location": f"/v1/me/tickets/{ticket_id}"})
+
+
+@operation(app, "giveFeedback")
+def give_feedback(body: MyFeedback) -> Response[FeedbackThanks]:
+    thanks = me().feedback(body)
+    metrics.add_metric(name="SelfServiceFeedback", unit=MetricUnit.Count, value=1)
+    return http.model_response(201, thanks, {"Location": "/v1/me"})
 
 
 @operation(app, "getMyPreferences")
@@ -129,8 +169,8 @@ def export_me() -> CustomerExport:
 
 
 @operation(app, "requestMyErasure")
-def request_my_erasure() -> Response[ErasureRequested]:
-    requested = me().request_erasure()
+def request_my_erasure(body: MyErasureRequest | None = None) -> Response[ErasureRequested]:
+    requested = me().request_erasure(body.reason if body else None)
     metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
     logger.info("erasure requested by the customer", extra={"erase_on": requested.erase_on.isoformat()})
     return http.model_response(202, requested)

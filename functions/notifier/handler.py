@@ -1,4 +1,5 @@
-"""The notifier: SQS batches of due reminders and check-ins; each sent once, through a consented channel, by day."""
+"""The notifier: SQS batches of due reminders, check-ins and support replies; each sent once, through a
+consented channel, by day."""
 
 from datetime import UTC, datetime
 
@@ -6,7 +7,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from cis.domain.notifications import CheckInDue
+from cis.domain.notifications import CheckInDue, ReplyDue
 from cis.domain.reminders import RenewalDue
 from cis.repository.factory import (
     NOTIFIER_ATTEMPTS,
@@ -31,6 +32,9 @@ def record_handler(record: SQSRecord) -> str:
     if body["detail-type"] == "customer.check_in_due":
         due = CheckInDue.model_validate(body["detail"])
         send, label = notifier.check_in, {"check_in_for": due.customer_id}
+    elif body["detail-type"] == "ticket.replied":
+        due = ReplyDue.model_validate(body["detail"])
+        send, label = notifier.support_reply, {"reply_on": due.ticket_id}
     else:
         due = RenewalDue.model_validate(body["detail"])
         send, label = notifier.renewal_due, {"subscription_id": due.subscription_id}

@@ -10,8 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cis.api import http
 from cis.api.operations import operation
 from cis.domain.changes import AuditPage
-from cis.domain.interactions import TIMELINE_TYPES, InteractionIn, TicketUpdate
-from cis.domain.timeline import Customer360, TicketEntry, TimelineEntry, TimelinePage, shown_entry
+from cis.domain.interactions import TIMELINE_TYPES, InteractionIn, TicketMessage, TicketUpdate
+from cis.domain.timeline import Customer360, MessageEntry, TicketEntry, TimelineEntry, TimelinePage, shown_entry
 from cis.domain.visibility import visible_entries, visible_entry
 from cis.repository.factory import audit_repository, dynamodb_client, idempotency_store, timeline_repository
 from cis.service.audit import AuditService
@@ -38,6 +38,15 @@ def record_interaction(customer_id: http.CustomerId, body: Annotated[Interaction
 @operation(app, "updateTicket")
 def update_ticket(customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketUpdate) -> TicketEntry:
     return service.update_ticket(customer_id, interaction_id, body, http.principal(app).actor)
+
+
+@operation(app, "replyToTicket")
+def reply_to_ticket(
+    customer_id: http.CustomerId, interaction_id: http.InteractionId, body: TicketMessage
+) -> Response[MessageEntry]:
+    entry = service.add_message(customer_id, interaction_id, body, "staff", http.principal(app).actor)
+    metrics.add_metric(name="TicketReplies", unit=MetricUnit.Count, value=1)
+    return http.model_response(201, entry, {"Location": f"/v1/customers/{customer_id}/timeline"})
 
 
 @operation(app, "getTimeline")

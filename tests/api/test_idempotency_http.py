@@ -11,6 +11,8 @@ import pytest
 from cis import topology
 from cis.topology import Role
 
+from .test_me_http import sign_up
+
 A, S = Role.ADMIN, Role.SUPPORT
 RENEWS = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
 
@@ -113,6 +115,36 @@ def _case(operation_id: str, client, unique: str) -> Case:
         body = {"reason": "DSR 1", "legal_basis": "objection"}
         erased = lambda: int(client.get(base).status_code == 410)  # noqa: E731
         return Case(f"{base}/erase", body, body | {"reason": "DSR 2"}, erased)
+    if operation_id == "replyToTicket":
+        ticket = client.post(f"{base}/interactions", json={"type": "ticket", "subject": "Size", "body": "Too small"})
+        assert ticket.status_code == 201, ticket.text
+        path = f"{base}/interactions/{ticket.json()['id']}/messages"
+        return Case(path, {"text": "Sending a larger one"}, {"text": "other"}, _messages(client, customer_id))
+    raise AssertionError(f"no idempotency case for {operation_id}: add one here")
+
+
+def _messages(client, customer_id: str) -> Callable[[], int]:
+    timeline = f"/v1/customers/{customer_id}/timeline"
+    return lambda: sum(e["type"] == "message" for e in client.get(timeline).json()["items"])
+
+
+def _own_case(operation_id: str, me, staff) -> Case:
+    """A customer route's case: `me` is a signed-up customer's session, `staff` reads what was written."""
+    timeline = f"/v1/customers/{me.customer_id}/timeline"
+    if operation_id == "openMyTicket":
+        body = {"subject": "Where is my parcel?", "body": "Ordered a week ago"}
+        count = lambda: len(me.get("/v1/me/tickets").json()["items"])  # noqa: E731
+        return Case("/v1/me/tickets", body, body | {"subject": "Other"}, count)
+    if operation_id == "postMyTicketMessage":
+        ticket = me.post("/v1/me/tickets", json={"subject": "Size", "body": "Too small"}).json()["id"]
+        count = lambda: len(me.get(f"/v1/me/tickets/{ticket}").json()["messages"])  # noqa: E731
+        return Case(f"/v1/me/tickets/{ticket}/messages", {"text": "Size 42?"}, {"text": "Size 43?"}, count)
+    if operation_id == "giveFeedback":
+        count = lambda: len(staff.get(timeline, params={"type": "feedback"}).json()["items"])  # noqa: E731
+        return Case("/v1/me/feedback", {"rating": 4}, {"rating": 5}, count)
+    if operation_id == "requestMyErasure":
+        archived = lambda: int(staff.get(f"/v1/customers/{me.customer_id}").json()["status"] == "archived")  # noqa: E731
+        return Case("/v1/me/erasure-request", {"reason": "moving away"}, {"reason": "other"}, archived)
     raise AssertionError(f"no idempotency case for {operation_id}: add one here")
 
 
@@ -133,13 +165,22 @@ def test_every_post_route_is_covered_here():
         "dismissDuplicate",
         "restoreCustomer",
         "eraseCustomer",
+        "replyToTicket",
+        "openMyTicket",
+        "postMyTicketMessage",
+        "giveFeedback",
+        "requestMyErasure",
     }
 
 
 @pytest.mark.parametrize("operation_id", POSTS)
-def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_once(operation_id, as_role, unique):
+def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_once(operation_id, as_role, unique, local_api):
     admin = as_role(A)
-    case = _case(operation_id, admin, unique)
+    if topology.operation(operation_id)[1].customer:  # a customer's own route: their session, their record
+        admin = sign_up(local_api, email=f"key.{unique}@example.com")
+        case = _own_case(operation_id, admin, as_role(A))
+    else:
+        case = _case(operation_id, admin, unique)
     key = {"Idempotency-Key": str(uuid.uuid4())}
     first = admin.post(case.path, json=case.body, headers=key)
     assert first.status_code < 300, first.text

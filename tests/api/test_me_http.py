@@ -108,9 +108,14 @@ def _with_things(staff, customer: Customer, unique: str, name: str) -> dict:
     for _ in range(2):  # a second order: the orders list has a second page to carry a cursor to
         order["external_order_id"] += "b"
         assert staff.post(f"{path}/interactions", json=order).status_code == 201
+    opened = customer.post("/v1/me/tickets", json={"subject": f"Subject{name}", "body": f"Body{name} {unique}"})
+    assert opened.status_code == 201, opened.text
+    ticket_id = opened.json()["id"]
+    assert staff.post(f"{path}/interactions/{ticket_id}/messages", json={"text": f"Reply{name}"}).status_code == 201
     return {
         "id": customer.customer_id,
         "order_id": entry.json()["id"],
+        "ticket_id": ticket_id,
         "subscription_id": started.json()["id"],
         "secrets": [
             customer.customer_id,
@@ -121,11 +126,18 @@ def _with_things(staff, customer: Customer, unique: str, name: str) -> dict:
             entry.json()["id"],
             started.json()["id"],
             f"plan-{name}",
+            ticket_id,
+            f"Subject{name}",
+            f"Body{name}",
+            f"Reply{name}",
         ],
     }
 
 
 BODIES = {
+    ("POST", "/v1/me/tickets"): {"subject": "Another question", "body": "Where is my parcel?"},
+    ("POST", "/v1/me/tickets/{ticket_id}/messages"): {"text": "Any news?"},
+    ("POST", "/v1/me/feedback"): {"nps": 9, "comment": "Good service"},
     ("PATCH", "/v1/me"): {"locale": "en-GB"},
     ("PUT", "/v1/me/consents/{channel}/{purpose}"): {"status": "withdrawn"},
     ("PATCH", "/v1/me/subscriptions/{subscription_id}"): {"auto_renew": False},
@@ -138,6 +150,7 @@ def _calls(route, own: dict, other: dict):
     fills = [own] if "{" not in route.path or "{channel}" in route.path else [own, other]
     for fill in fills:
         path = route.path.replace("{order_id}", fill["order_id"]).replace("{subscription_id}", fill["subscription_id"])
+        path = path.replace("{ticket_id}", fill["ticket_id"])
         path = path.replace("{channel}", "email").replace("{purpose}", "marketing")
         yield path, BODIES.get((route.method, route.path))
 
@@ -171,7 +184,7 @@ def test_nothing_of_one_customer_ever_reaches_another_through_any_customer_route
                     text = answer.text + json.dumps(dict(answer.headers))
                     leaked = [secret for secret in things[them]["secrets"] if secret.lower() in text.lower()]
                     assert not leaked, (route.operation_id, me, path, leaked)
-                    if path.endswith((things[them]["order_id"], things[them]["subscription_id"])):
+                    if any(things[them][name] in path for name in ("order_id", "subscription_id", "ticket_id")):
                         assert answer.status_code == 404, (route.operation_id, answer.text)
                 seen.add(route.operation_id)
     assert seen == {route.operation_id for route in CUSTOMER_ROUTES}
@@ -242,3 +255,56 @@ def test_a_customer_takes_their_export_and_asks_for_erasure(as_role, signed_up, 
     assert admin.get(f"/v1/customers/{dora.customer_id}").json()["status"] == "archived"
     assert dora.patch("/v1/me", json={"locale": "en-GB"}).status_code == 409  # archived: no more changes
     assert dora.get("/v1/me").status_code == 200
+
+
+def test_a_customer_asks_support_sees_the_reply_and_is_told_by_their_channel(as_role, signed_up, local_api, unique):
+    from cis_local.jobs import sent
+
+    support, marketing = as_role(Role.SUPPORT), as_role(Role.MARKETING)
+    email = f"erin.{unique}@example.com"
+    erin = signed_up(email=email)
+    assert erin.patch("/v1/me", json={"given_name": "Erin", "time_zone": "Pacific/Kiritimati"}).status_code == 200
+    # Quiet hours: a zone where it is daytime now, so the notice is not held until morning.
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    zone = next(
+        z
+        for z in ("Pacific/Kiritimati", "Europe/London", "America/New_York", "Asia/Tokyo")
+        if 9 <= datetime.now(UTC).astimezone(ZoneInfo(z)).hour < 20
+    )
+    assert erin.patch("/v1/me", json={"time_zone": zone}).status_code == 200
+
+    opened = erin.post("/v1/me/tickets", json={"subject": "Wrong size", "body": "The shoes are too small"})
+    assert opened.status_code == 201 and opened.headers["Location"] == f"/v1/me/tickets/{opened.json()['id']}"
+    ticket = opened.json()["id"]
+    assert erin.post(f"/v1/me/tickets/{ticket}/messages", json={"text": "Size 42 would fit"}).status_code == 201
+
+    path = f"/v1/customers/{erin.customer_id}"
+    assert marketing.post(f"{path}/interactions/{ticket}/messages", json={"text": "x"}).status_code == 403
+    reply = support.post(f"{path}/interactions/{ticket}/messages", json={"text": "We are sending size 42 today"})
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["author"] == "staff" and reply.json()["ticket_id"] == ticket
+
+    thread = erin.get(f"/v1/me/tickets/{ticket}").json()
+    assert [(m["author"], m["text"]) for m in thread["messages"]] == [
+        ("customer", "Size 42 would fit"),
+        ("staff", "We are sending size 42 today"),
+    ]
+    assert erin.get("/v1/me/tickets").json()["items"][0]["id"] == ticket
+    # Staff see the thread on the timeline; marketing sees that a message was written, not what it says.
+    staff_side = support.get(f"{path}/timeline", params={"limit": 5}).json()["items"]
+    assert {e["type"] for e in staff_side} >= {"ticket", "message"}
+    hidden = [e for e in marketing.get(f"{path}/timeline").json()["items"] if e["type"] == "message"]
+    assert hidden and all(e["text"] is None for e in hidden)
+
+    def told():
+        return [m for m in sent(local_api.runtime["aws_endpoint"]) if email in m.get("to", [])]
+
+    [notice] = settle(told, 60)
+    assert notice["subject"] == "Support replied to your request" and "size 42" not in notice["text"]
+    # Feedback, and a message on something that is not a ticket of theirs.
+    assert erin.post("/v1/me/feedback", json={"rating": 5, "comment": "Quick"}).status_code == 201
+    assert erin.post("/v1/me/feedback", json={"rating": 5, "nps": 9}).status_code == 422
+    order = support.post(f"{path}/interactions", json={"type": "note", "text": "called her back"}).json()["id"]
+    assert erin.post(f"/v1/me/tickets/{order}/messages", json={"text": "hi"}).status_code == 404

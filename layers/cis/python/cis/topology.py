@@ -256,6 +256,15 @@ TIMELINE_API = Function(
             (404, 409),
         ),
         Route(
+            "POST",
+            f"{ENTRY}/interactions/{{interaction_id}}/messages",
+            frozenset({Role.ADMIN, Role.SUPPORT}),
+            "Reply on a support ticket's thread: the customer sees it in their app and is told by their channel",
+            "replyToTicket",
+            201,
+            (404, 409),
+        ),
+        Route(
             "GET",
             f"{ENTRY}/timeline",
             ALL_STAFF,
@@ -496,12 +505,12 @@ RETENTION = Function(
 
 NOTIFIER = Function(
     name="notifier",
-    description="Sends due reminders and check-ins once each, through a consented channel, outside quiet hours.",
+    description="Sends due reminders, check-ins and support replies once each, by a consented channel, by day.",
     table_access="read_write",
     routes=(),
     memory_mb=256,
     timeout_s=60,
-    queue=EventQueue(detail_types=("subscription.renewal_due", "customer.check_in_due")),
+    queue=EventQueue(detail_types=("subscription.renewal_due", "customer.check_in_due", "ticket.replied")),
     sends=("email", "sms"),
 )
 
@@ -542,6 +551,18 @@ ME_API = Function(
         ),
         own("GET", f"{ME}/orders", "Your orders, newest first", "listMyOrders"),
         own("GET", f"{ME}/orders/{{order_id}}", "One of your orders", "getMyOrder", 200, (404,)),
+        own("POST", f"{ME}/tickets", "Ask support something: a ticket", "openMyTicket", 201),
+        own("GET", f"{ME}/tickets", "Your support tickets, newest first", "listMyTickets"),
+        own("GET", f"{ME}/tickets/{{ticket_id}}", "One of your tickets, with its messages", "getMyTicket", 200, (404,)),
+        own(
+            "POST",
+            f"{ME}/tickets/{{ticket_id}}/messages",
+            "Write on one of your tickets",
+            "postMyTicketMessage",
+            201,
+            (404, 409),
+        ),
+        own("POST", f"{ME}/feedback", "Rate us, or tell us how likely you are to recommend us", "giveFeedback", 201),
         own(
             "GET",
             f"{ME}/preferences",

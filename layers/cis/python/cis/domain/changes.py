@@ -115,8 +115,10 @@ def _entry_event(change: ItemChange) -> DomainEvent | None:
             detail |= {"external_order_id": after["external_order_id"], "status": after["status"]}
         elif after["type"] == "ticket":
             detail |= {"status": after["status"], "priority": after["priority"]}
+        elif after["type"] == "message":  # support's reply is for the customer to hear about
+            detail |= {"ticket_id": after["ticket_id"], "author": after["author"]}
         return DomainEvent(
-            "interaction.recorded",
+            "ticket.replied" if after["type"] == "message" and after["author"] == "staff" else "interaction.recorded",
             occurred_at=after["recorded_at"],
             actor=after["recorded_by"],
             detail=detail,

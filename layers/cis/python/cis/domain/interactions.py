@@ -167,6 +167,17 @@ INTERACTION_TYPES = ("order", "ticket", "feedback", "note", "activity")
 TIMELINE_TYPES = (*INTERACTION_TYPES, "consent", "notification")
 
 
+class TicketMessage(Strict):
+    """A message on a support ticket's thread: from the customer, or support's reply."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Could you send a larger size?"}]})
+
+    text: LongText
+
+
+MAX_MESSAGES = 200  # per ticket: a thread longer than that is a new ticket's
+
+
 class TicketUpdate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "solved", "assigned_team": "returns"}]})
 

@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from cis.domain.consent import CHANNELS, PURPOSES, ConsentState, is_allowed
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict
 from cis.domain.customer import Addresses, DisplayName, Locale, Name, PreferredChannel, TimeZone
+from cis.domain.interactions import LongText, Text
 from cis.domain.model import Model
 from cis.domain.moments import Day
 from cis.domain.subscriptions import Interval, SubscriptionStatus
@@ -147,6 +148,67 @@ class MySubscriptionChange(Strict):
         return self.model_dump(mode="json", include=self.model_fields_set, exclude_none=True)
 
 
+class MyTicketIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"subject": "Wrong size", "body": "The shoes I got are too small"}]}
+    )
+
+    subject: Text
+    body: LongText
+    category: Text | None = Field(default=None, description="What it is about, if the app offers a choice")
+
+
+class MyMessage(Model):
+    id: str
+    author: Literal["customer", "staff"] = Field(description="customer: you; staff: our support team")
+    text: str
+    sent_at: datetime
+
+
+class MyTicket(Model):
+    id: str
+    subject: str
+    body: str
+    category: str | None = None
+    status: str = Field(description="open, pending (waiting for you) or solved")
+    opened_at: datetime
+    last_message_at: datetime | None = None
+    messages: list[MyMessage] = Field(default_factory=list, description="The thread, oldest first")
+
+
+class MyTicketPage(Model):
+    items: list[MyTicket] = Field(description="Newest first; each without its messages (GET the ticket for them)")
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null at the end")
+
+
+class MyFeedback(Strict):
+    """A rating (1-5 stars) or a Net Promoter Score answer (0-10), with a comment if you like."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rating": 5, "comment": "Quick delivery"}]})
+
+    rating: int | None = Field(default=None, ge=1, le=5)
+    nps: int | None = Field(default=None, ge=0, le=10)
+    comment: LongText | None = None
+    topic: Text | None = Field(default=None, description="What it is about: an order, the app, a visit...")
+
+    @model_validator(mode="after")
+    def _one_score(self) -> MyFeedback:
+        if (self.rating is None) == (self.nps is None):
+            raise ValueError("give exactly one of rating (1-5) or nps (0-10)")
+        return self
+
+
+class FeedbackThanks(Model):
+    id: str
+    received_at: datetime
+
+
+class MyErasureRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "I no longer use the service"}]})
+
+    reason: Text | None = Field(default=None, description="Why, if you would like to tell us")
+
+
 class ErasureRequested(Model):
     status: Literal["scheduled"] = "scheduled"
     requested_at: datetime
@@ -199,3 +261,22 @@ def order_of(entry: dict) -> MyOrder:
 
 def subscription_of(subscription: Any) -> MySubscription:
     return MySubscription.model_validate(subscription.model_dump(include=set(MySubscription.model_fields)))
+
+
+def ticket_of(entry: dict, thread: list[dict] = ()) -> MyTicket:
+    """What a customer sees of their ticket: what they asked, where it stands, the messages."""
+    messages = [
+        MyMessage(id=m["id"], author=m["author"], text=m["text"], sent_at=m["occurred_at"])
+        for m in thread
+        if m.get("text")
+    ]
+    return MyTicket(
+        id=entry["id"],
+        subject=entry["subject"],
+        body=entry["body"],
+        category=entry.get("category"),
+        status=entry.get("status", "open"),
+        opened_at=entry["occurred_at"],
+        last_message_at=entry.get("last_message_at"),
+        messages=messages,
+    )

@@ -46,6 +46,26 @@ class CheckInDue(Model):
         return self.due_on
 
 
+REPLY_PURPOSES = ("service",)  # an answer to what the customer asked: service, sent unless refused
+
+
+class ReplyDue(Model):
+    """The detail of a ticket.replied event: support wrote on a customer's ticket."""
+
+    customer_id: str
+    ticket_id: str
+    interaction_id: str  # the reply's own id: one message per reply
+    occurred_at: datetime
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return "REPLY", self.customer_id, self.interaction_id
+
+    @property
+    def anchor(self) -> date:
+        return self.occurred_at.date()
+
+
 @dataclass(frozen=True)
 class Route:
     channel: str
@@ -165,6 +185,35 @@ CHECK_INS: dict[str, tuple[str, str]] = {
     "fr": ("Cela fait un moment", "$greeting, cela fait un moment que nous ne vous avons pas vu. Pouvons-nous aider ?"),
     "es": ("Hace tiempo que no te vemos", "$greeting, hace tiempo que no te vemos. ¿Podemos ayudarte en algo?"),
 }
+
+
+REPLIES: dict[str, tuple[str, str]] = {
+    "en": (
+        "Support replied to your request",
+        "$greeting, our support team replied to your request. Open the app to read it.",
+    ),
+    "de": (
+        "Antwort vom Kundenservice",
+        "$greeting, unser Kundenservice hat auf Ihre Anfrage geantwortet. Öffnen Sie die App, um sie zu lesen.",
+    ),
+    "fr": (
+        "Réponse du service client",
+        "$greeting, notre service client a répondu à votre demande. Ouvrez l'application pour la lire.",
+    ),
+    "es": (
+        "Respuesta de atención al cliente",
+        "$greeting, nuestro equipo de atención al cliente ha respondido a tu consulta. Abre la app para leerla.",
+    ),
+}
+
+
+def render_reply(customer: Customer) -> Message:
+    """That support replied, in the customer's language; the reply itself stays in the app (no text of
+    a support conversation goes out by SMS or email)."""
+    language = _locale(customer).language
+    language = language if language in REPLIES else "en"
+    subject, text = REPLIES[language]
+    return Message(subject, Template(text).substitute(greeting=_greeting(customer, language)), language)
 
 
 def render_check_in(customer: Customer) -> Message:

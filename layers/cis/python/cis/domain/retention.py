@@ -37,6 +37,7 @@ ENTRY_RULES = {
     "activity": "activities_days",
     "notification": "notifications_days",
     "ticket": "tickets_days",
+    "message": "tickets_days",
     "feedback": "tickets_days",
     "note": "tickets_days",
     "order": "orders_days",

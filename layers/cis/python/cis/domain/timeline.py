@@ -93,18 +93,35 @@ class NotificationEntry(EntryBase):
     status: Literal["sent", "not_sent"]
     reason: str | None = Field(default=None, description="Why it went this way: consent, quiet hours, ...")
     channel: Channel | None = None
-    template: Literal["renewal_reminder", "check_in"] | None = None
+    template: Literal["renewal_reminder", "check_in", "support_reply"] | None = None
     subscription_id: str | None = Field(default=None, description="With renewal_reminder")
     renews_at: date | None = Field(default=None, description="With renewal_reminder")
     lead_days: int | None = Field(default=None, description="With renewal_reminder: days before the renewal")
     threshold_days: int | None = Field(default=None, description="With check_in: the quiet spell that was crossed")
     due_on: date | None = Field(default=None, description="With check_in")
+    ticket_id: str | None = Field(default=None, description="With support_reply: the ticket replied on")
+
+
+class MessageEntry(EntryBase):
+    """A message on a support ticket's thread, from the customer or from support."""
+
+    type: Literal["message"]
+    ticket_id: str = Field(description="The ticket whose thread it is on")
+    author: Literal["customer", "staff"]
+    text: str | None = None
 
 
 class TimelineEntry(
     RootModel[
         Annotated[
-            OrderEntry | TicketEntry | FeedbackEntry | NoteEntry | ActivityEntry | ConsentEntry | NotificationEntry,
+            OrderEntry
+            | TicketEntry
+            | MessageEntry
+            | FeedbackEntry
+            | NoteEntry
+            | ActivityEntry
+            | ConsentEntry
+            | NotificationEntry,
             Field(discriminator="type"),
         ]
     ]

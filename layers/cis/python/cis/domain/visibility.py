@@ -12,6 +12,7 @@ from cis.topology import Role
 # Marketing sees engagement, consents and tags, never what a customer told support or staff noted.
 RESTRICTED: dict[tuple[str, str], frozenset[Role]] = {
     ("ticket", "body"): frozenset({Role.ADMIN, Role.SUPPORT}),
+    ("message", "text"): frozenset({Role.ADMIN, Role.SUPPORT}),  # a ticket's thread, as its body
     ("ticket", "status_history"): frozenset({Role.ADMIN, Role.SUPPORT}),
     ("ticket", "updated_at"): frozenset({Role.ADMIN, Role.SUPPORT}),  # the status history's latest step
     ("ticket", "updated_by"): frozenset({Role.ADMIN, Role.SUPPORT}),

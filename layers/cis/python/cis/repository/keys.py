@@ -2,6 +2,8 @@
 
   profile       PK=CUST#<id>  SK=V#PROFILE        GSI1PK=CUSTOMERS#<status>  GSI1SK=<id>
   timeline      PK=CUST#<id>  SK=V#E#<ulid>       GSI2PK=CUST#<id>#E#<type>  GSI2SK=<ulid>
+  message       PK=CUST#<id>  SK=V#E#<ulid>       GSI2PK=CUST#<id>#T#<ticket id>  GSI2SK=<ulid>  (a ticket's
+                                                  thread: on the timeline, and read whole by its ticket)
   order key     PK=CUST#<id>  SK=ORDER#<external order id>     (one order recorded once)
   consent log   PK=CUST#<id>  SK=CONSENT#<channel>#<purpose>#<ulid>  (every change, kept)
   audit         PK=AUDIT#<id>  SK=<time>#<change id>          (written by the stream processor only: a key
@@ -139,6 +141,18 @@ def entry_keys(customer_id: str, entry_id: str, kind: str) -> dict[str, dict]:
     return entry_key(customer_id, entry_id) | {
         "GSI2PK": _s(entry_type_partition(customer_id, kind)),
         "GSI2SK": _s(entry_id),
+    }
+
+
+def thread_partition(customer_id: str, ticket_id: str) -> str:
+    """A ticket's messages in the type index, oldest first by id: the thread, in one Query."""
+    return f"{customer_pk(customer_id)}#T#{ticket_id}"
+
+
+def message_keys(customer_id: str, message_id: str, ticket_id: str) -> dict[str, dict]:
+    return entry_key(customer_id, message_id) | {
+        "GSI2PK": _s(thread_partition(customer_id, ticket_id)),
+        "GSI2SK": _s(message_id),
     }
 
 

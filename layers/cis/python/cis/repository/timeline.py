@@ -11,6 +11,7 @@ from cis.domain.moments import timestamp
 from cis.domain.retention import entry_expiry
 from cis.errors import Conflict, FieldProblem
 from cis.repository import keys
+from cis.repository.batches import query_all
 from cis.repository.churn import idle_watch_item
 from cis.repository.customers import (
     WRITABLE,
@@ -25,6 +26,15 @@ from cis.repository.items import from_attributes, to_attributes
 from cis.repository.transactions import Action, TransactionCancelled, transact
 
 _INTERNAL = {"PK", "SK", "GSI2PK", "GSI2SK", "entity"}
+
+
+class NoThread(Exception):
+    """The message's ticket refused it: `ticket` is the stored entry (not a ticket, or its thread is
+    full), or None when there is no such entry."""
+
+    def __init__(self, ticket: dict | None):
+        super().__init__("no room for the message on this ticket")
+        self.ticket = ticket
 
 
 class Backdated(Exception):
@@ -225,6 +235,56 @@ class TimelineRepository:
             if cancelled.failed("profile"):
                 raise stale(self.client, self.table, customer_id) from cancelled
             raise VersionConflict from cancelled  # the status moved since it was read: read again
+
+    def add_message(self, customer_id: str, ticket_id: str, entry: dict, at: datetime, limit: int) -> None:
+        """A message on a ticket's thread, and the ticket's count of them, together: on condition the
+        ticket is one, has room for another, and its customer takes writes."""
+        kept = {"expires_at": until} if (until := entry_expiry("message", at)) else {}
+        item = keys.message_keys(customer_id, entry["id"], ticket_id) | to_attributes(
+            entry | {"entity": "interaction"} | kept
+        )
+        put = {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(SK)"}
+        ticket = {
+            "TableName": self.table,
+            "Key": keys.entry_key(customer_id, ticket_id),
+            "UpdateExpression": "SET messages = if_not_exists(messages, :zero) + :one, last_message_at = :at, "
+            "last_message_by = :author",
+            "ConditionExpression": "#type = :ticket AND (attribute_not_exists(messages) OR messages < :limit)",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":at": {"S": entry["occurred_at"]},
+                ":author": {"S": entry["author"]},
+                ":ticket": {"S": "ticket"},
+                ":limit": {"N": str(limit)},
+            },
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        profile = {"TableName": self.table, "Key": keys.customer_key(customer_id), "ConditionExpression": WRITABLE}
+        try:
+            transact(
+                self.client,
+                [("message", {"Put": put}), ("ticket", {"Update": ticket}), ("profile", {"ConditionCheck": profile})],
+            )
+        except TransactionCancelled as cancelled:
+            if cancelled.throttled:
+                raise
+            if refused := cancelled.failed("ticket"):
+                raise NoThread(from_attributes(refused.item) if refused.item else None) from cancelled
+            if cancelled.failed("profile"):
+                raise stale(self.client, self.table, customer_id) from cancelled
+            raise VersionConflict from cancelled
+
+    def thread(self, customer_id: str, ticket_id: str) -> list[dict]:
+        """A ticket's messages, oldest first (at most the ticket's limit of them)."""
+        request = {
+            "TableName": self.table,
+            "IndexName": keys.TIMELINE_TYPE_INDEX,
+            "KeyConditionExpression": "GSI2PK = :thread",
+            "ExpressionAttributeValues": {":thread": {"S": keys.thread_partition(customer_id, ticket_id)}},
+        }
+        return [self.entry(item) for item in query_all(self.client, request)]
 
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None) -> Page | None:
         """Newest first, one Query per page; by type from the type index. None when there is no

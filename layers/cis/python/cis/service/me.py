@@ -13,27 +13,35 @@ from typing import TYPE_CHECKING
 from cis.domain.consent import ConsentIn
 from cis.domain.customer import Customer
 from cis.domain.export import CustomerExport
+from cis.domain.interactions import Feedback, Ticket, TicketMessage
 from cis.domain.me import (
     ErasureRequested,
+    FeedbackThanks,
     MyConsent,
+    MyFeedback,
+    MyMessage,
     MyOrder,
     MyOrderPage,
     MyProfilePatch,
     MySubscription,
     MySubscriptions,
+    MyTicket,
+    MyTicketIn,
+    MyTicketPage,
     Preferences,
     order_of,
     preferences_of,
     subscription_of,
+    ticket_of,
 )
 from cis.domain.retention import configured
 from cis.errors import CisError, Merged, NotFound, NotLinked
 from cis.repository.logins import LoginRepository
-from cis.repository.timeline import TimelineRepository
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
 from cis.service.export import ExportService
 from cis.service.subscriptions import SubscriptionService
+from cis.service.timeline import TimelineService
 
 if TYPE_CHECKING:
     from cis.api.auth import Principal
@@ -47,7 +55,7 @@ class SelfService:
         self,
         logins: LoginRepository,
         customers: CustomerService,
-        timeline: TimelineRepository,
+        timeline: TimelineService,
         consents: ConsentService,
         subscriptions: SubscriptionService,
         exports: ExportService,
@@ -94,15 +102,46 @@ class Me:
         return self._service.customers.update(self._id, changes, self._actor, expected_version)
 
     def orders(self, limit: int, cursor: str | None) -> MyOrderPage:
-        page = self._service.timeline.page(self._id, "order", limit, cursor)
+        page = self._service.timeline.repository.page(self._id, "order", limit, cursor)
         items = [order_of(entry) for entry in page.items] if page else []
         return MyOrderPage(items=items, next_cursor=page.next_cursor if page else None)
 
     def order(self, order_id: str) -> MyOrder:
-        entry = self._service.timeline.get(self._id, order_id)
+        entry = self._service.timeline.repository.get(self._id, order_id)
         if entry is None or entry.get("type") != "order":
             raise NotFound("you have no order with this id")  # the id is not echoed: it may be someone else's
         return order_of(entry)
+
+    def open_ticket(self, asked: MyTicketIn) -> MyTicket:
+        ticket = Ticket(type="ticket", **asked.model_dump(exclude_none=True))
+        return ticket_of(self._service.timeline.record(self._id, ticket, self._actor).model_dump(mode="json"))
+
+    def tickets(self, limit: int, cursor: str | None) -> MyTicketPage:
+        page = self._service.timeline.repository.page(self._id, "ticket", limit, cursor)
+        items = [ticket_of(entry) for entry in page.items] if page else []
+        return MyTicketPage(items=items, next_cursor=page.next_cursor if page else None)
+
+    def ticket(self, ticket_id: str) -> MyTicket:
+        try:
+            return ticket_of(*self._service.timeline.thread(self._id, ticket_id))
+        except NotFound:
+            raise NotFound("you have no ticket with this id") from None  # the id is not echoed
+
+    def write(self, ticket_id: str, message: TicketMessage) -> MyMessage:
+        try:
+            entry = self._service.timeline.add_message(self._id, ticket_id, message, "customer", self._actor)
+        except NotFound:
+            raise NotFound("you have no ticket with this id") from None
+        except CisError as error:
+            if error.code == "not_a_ticket":  # one of their own other entries: say no more than for anyone's
+                raise NotFound("you have no ticket with this id") from None
+            raise
+        return MyMessage(id=entry.id, author="customer", text=message.text, sent_at=entry.occurred_at)
+
+    def feedback(self, given: MyFeedback) -> FeedbackThanks:
+        feedback = Feedback(type="feedback", source="customer app", **given.model_dump(exclude_none=True))
+        entry = self._service.timeline.record(self._id, feedback, self._actor)
+        return FeedbackThanks(id=entry.id, received_at=entry.recorded_at)
 
     def preferences(self) -> Preferences:
         return preferences_of(self.customer.consents or {}, self._service.clock())
@@ -141,10 +180,19 @@ class Me:
     def export(self) -> CustomerExport:
         return self._service.exports.export(self._id, self._actor).for_the_customer()
 
-    def request_erasure(self) -> ErasureRequested:
-        """Archived now (no more writes, off every list), erased by the retention job after the grace
-        period, unless support restores the customer (a request from a taken-over account)."""
+    def request_erasure(self, reason: str | None) -> ErasureRequested:
+        """A privacy ticket for support to see (and act on, should the request come from a taken-over
+        account: restoring the customer stops it), then archived now (no more writes, off every list),
+        erased by the retention job after the grace period."""
         days = configured().erasure_request_days
+        asked = Ticket(
+            type="ticket",
+            subject="Please erase my personal data",
+            body=reason or "No reason given.",
+            category="privacy",
+            status="solved",  # nothing for support to do unless it must be stopped
+        )
+        self._service.timeline.record(self._id, asked, self._actor)
         self._service.customers.archive(self._id, self._actor, None, erase_in_days=days)
         now = self._service.clock()
         return ErasureRequested(requested_at=now, erase_on=(now + timedelta(days=days)).date())

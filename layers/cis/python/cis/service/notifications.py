@@ -15,11 +15,14 @@ from cis.domain.moments import timestamp, utcnow
 from cis.domain.notifications import (
     CHECK_IN_PURPOSES,
     PURPOSE,
+    REPLY_PURPOSES,
     CheckInDue,
     Message,
+    ReplyDue,
     quiet_until,
     render,
     render_check_in,
+    render_reply,
     route,
     zone_of,
 )
@@ -103,9 +106,16 @@ class Notifier:
         entry = {"template": "check_in", "threshold_days": due.threshold_days, "due_on": due.due_on.isoformat()}
         return self._deliver(due, customer, CHECK_IN_PURPOSES, lambda: render_check_in(customer), entry)
 
+    def support_reply(self, due: ReplyDue) -> Outcome:
+        customer = self._customer(due.customer_id)
+        if customer is None or customer.status != "active":
+            return Outcome("stale", "the customer is archived or gone")
+        entry = {"template": "support_reply", "ticket_id": due.ticket_id}
+        return self._deliver(due, customer, REPLY_PURPOSES, lambda: render_reply(customer), entry)
+
     def _deliver(
         self,
-        due: RenewalDue | CheckInDue,
+        due: RenewalDue | CheckInDue | ReplyDue,
         customer: Customer,
         purposes: tuple[str, ...],
         message_of: Callable[[], Message],
@@ -138,7 +148,7 @@ class Notifier:
         self._complete(due, customer, now, outcome, token, entry | sent)
         return outcome
 
-    def _claim(self, due: RenewalDue | CheckInDue, now: datetime) -> str | None:
+    def _claim(self, due: RenewalDue | CheckInDue | ReplyDue, now: datetime) -> str | None:
         """Our claim token, or None when the message was handled already."""
         token = self.new_token()
         claim = self.claims.claim(due.key, token, now, due.anchor)
@@ -147,7 +157,13 @@ class Notifier:
         return token if claim is Claim.MINE else None
 
     def _complete(
-        self, due: RenewalDue | CheckInDue, customer: Customer, now: datetime, outcome: Outcome, token: str, entry: dict
+        self,
+        due: RenewalDue | CheckInDue | ReplyDue,
+        customer: Customer,
+        now: datetime,
+        outcome: Outcome,
+        token: str,
+        entry: dict,
     ) -> None:
         entry = {
             "id": str(ULID.from_datetime(now)),

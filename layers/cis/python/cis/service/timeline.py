@@ -11,8 +11,10 @@ from ulid import ULID
 from cis.config import settings
 from cis.domain.customer import Customer
 from cis.domain.interactions import (
+    MAX_MESSAGES,
     InteractionIn,
     Order,
+    TicketMessage,
     TicketUpdate,
     engagement_change,
     open_tickets_delta,
@@ -23,7 +25,7 @@ from cis.domain.visibility import visible_entry, visible_page
 from cis.errors import Conflict, FieldProblem, NotFound, concurrent_update
 from cis.repository.customers import Page
 from cis.repository.retries import jittered_pause, retry_on_conflict
-from cis.repository.timeline import Backdated, TimelineRepository
+from cis.repository.timeline import Backdated, NoThread, TimelineRepository
 from cis.topology import Role
 
 VIEW_ENTRIES = 20
@@ -103,6 +105,40 @@ class TimelineService:
 
         return retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"ticket {entry_id}"))
 
+    def add_message(
+        self, customer_id: str, ticket_id: str, message: TicketMessage, author: str, actor: str
+    ) -> EntryBase:
+        """A message on a ticket's thread, on the timeline too; support's reply goes to the customer
+        (the stream announces it as ticket.replied, and the notifier sends it)."""
+        now = self.clock()
+        entry = {
+            "id": str(ULID.from_datetime(now)),
+            "customer_id": customer_id,
+            "type": "message",
+            "ticket_id": ticket_id,
+            "author": author,
+            "text": message.text,
+            "occurred_at": timestamp(now),
+            "recorded_at": timestamp(now),
+            "recorded_by": actor,
+        }
+
+        def attempt() -> EntryBase:
+            try:
+                self.repository.add_message(customer_id, ticket_id, entry, now, MAX_MESSAGES)
+            except NoThread as refused:
+                raise _no_thread(customer_id, ticket_id, refused.ticket) from None
+            return shown_entry(entry)
+
+        return retry_on_conflict(attempt, self.pause, lambda: concurrent_update(f"ticket {ticket_id}"))
+
+    def thread(self, customer_id: str, ticket_id: str) -> tuple[dict, list[dict]]:
+        """A ticket and its messages, oldest first."""
+        ticket = self.repository.get(customer_id, ticket_id)
+        if ticket is None or ticket.get("type") != "ticket":
+            raise NotFound(f"customer {customer_id} has no ticket {ticket_id}")
+        return ticket, self.repository.thread(customer_id, ticket_id)
+
     def page(self, customer_id: str, kind: str | None, limit: int, cursor: str | None, roles: frozenset[Role]) -> Page:
         """A page of the entries these roles may see; its cursor names none they may not (visibility)."""
 
@@ -123,3 +159,19 @@ class TimelineService:
         if customer is None:
             raise self.repository.missing(customer_id)
         return customer, entries
+
+
+def _no_thread(customer_id: str, ticket_id: str, stored: dict | None) -> Exception:
+    if stored is None:
+        return NotFound(f"customer {customer_id} has no ticket {ticket_id}")
+    if stored.get("type") != "ticket":
+        return Conflict(
+            f"interaction {ticket_id} is a {stored.get('type')}: messages go on tickets",
+            [FieldProblem("ticket_id", "not a ticket")],
+            code="not_a_ticket",
+        )
+    return Conflict(
+        f"ticket {ticket_id} has {MAX_MESSAGES} messages, as many as one thread keeps: open a new ticket",
+        [FieldProblem("text", "the thread is full")],
+        code="thread_full",
+    )
