@@ -13,6 +13,7 @@ from cis.api import http
 from cis.api.operations import operation
 from cis.config import settings
 from cis.domain.consent import Channel, Purpose
+from cis.domain.devices import DeviceIn, RegisteredDevice
 from cis.domain.export import CustomerExport
 from cis.domain.interactions import TicketMessage
 from cis.domain.me import (
@@ -40,11 +41,13 @@ from cis.repository.factory import (
     access_log,
     consent_repository,
     customer_repository,
+    device_repository,
     duplicate_repository,
     dynamodb_client,
     idempotency_store,
     login_repository,
     personal_data,
+    push_endpoints,
     subscription_repository,
     timeline_repository,
 )
@@ -68,6 +71,8 @@ self_service = SelfService(
     ConsentService(consent_repository(client)),
     SubscriptionService(subscription_repository(client), lead_times, settings.business_time_zone),
     ExportService(customers, personal_data(client), utcnow, access_log(client)),
+    device_repository(client),
+    push_endpoints(),
     utcnow,
 )
 app = http.create_resolver(lambda: idempotency_store(client))
@@ -133,6 +138,20 @@ def give_feedback(body: MyFeedback) -> Response[FeedbackThanks]:
     thanks = me().feedback(body)
     metrics.add_metric(name="SelfServiceFeedback", unit=MetricUnit.Count, value=1)
     return http.model_response(201, thanks, {"Location": "/v1/me"})
+
+
+@operation(app, "registerMyDevice")
+def register_my_device(body: DeviceIn) -> Response[RegisteredDevice]:
+    device = me().register_device(body)
+    return http.model_response(201, device, {"Location": "/v1/me"})
+
+
+@operation(app, "removeMyDevice")
+def remove_my_device(
+    device_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="From POST /v1/me/devices")],
+) -> Response[None]:
+    me().remove_device(device_id)
+    return Response(204)
 
 
 @operation(app, "getMyPreferences")

@@ -78,7 +78,7 @@ def _wait_for_queue(endpoint: str, queue_url: str, wait_s: float) -> None:
 
 
 def sent(endpoint: str) -> list[dict]:
-    """Every email (SES) and SMS (SNS) moto received, from moto's own /moto-api/data.json."""
+    """Every email (SES), SMS and push notification (SNS) moto received, from moto's /moto-api/data.json."""
     import requests
 
     data = requests.get(f"{endpoint}/moto-api/data.json", timeout=10).json()
@@ -89,4 +89,9 @@ def sent(endpoint: str) -> list[dict]:
     texts = [
         {"channel": "sms", "to": m["phone_number"], "text": m["message"]} for m in data.get("sns", {}).get("SMS", [])
     ]
-    return emails + texts
+    pushes = [  # what the customer app's devices were sent (SNS mobile push, MessageStructure json)
+        {"channel": "push", "to": device["arn"], "text": body["default"]}
+        for device in data.get("sns", {}).get("PlatformEndpoint", [])
+        for body in map(json.loads, device.get("messages", {}).values())
+    ]
+    return emails + texts + pushes

@@ -47,7 +47,7 @@ def generate() -> str:
                     STAFF_TOKEN: HTTPBearer(bearerFormat="JWT", description="A staff pool Cognito ID token"),
                     CUSTOMER_TOKEN: HTTPBearer(
                         bearerFormat="JWT",
-                        description="A customer pool Cognito ID token (the customer app's sign-in, code grant with PKCE)",
+                        description="A customer pool Cognito ID token (the customer app's sign-in: code grant, PKCE)",
                     ),
                 },
                 security=[{STAFF_TOKEN: []}],

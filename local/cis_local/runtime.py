@@ -111,6 +111,23 @@ def verify_sender(endpoint: str) -> None:
     boto3.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=sender)
 
 
+def create_push_applications(endpoint: str) -> None:
+    """The customer app's push services, as SNS platform applications (the credentials are moto's to
+    ignore): CIS_PUSH_APPLICATIONS, as the CDK app sets it from cdk.json pushPlatformApplications."""
+    import json
+
+    import boto3
+
+    sns = boto3.client("sns", endpoint_url=endpoint)
+    applications = {
+        platform: sns.create_platform_application(
+            Name=f"cis-local-{platform}", Platform=service, Attributes={"PlatformCredential": "local"}
+        )["PlatformApplicationArn"]
+        for platform, service in (("ios", "APNS_SANDBOX"), ("android", "GCM"))
+    }
+    os.environ.setdefault("CIS_PUSH_APPLICATIONS", json.dumps(applications))
+
+
 @contextmanager
 def backend(host: str = "127.0.0.1"):
     """Start moto's server, make the table (in moto, or where CIS_DYNAMODB_ENDPOINT says) and the bus."""
@@ -130,6 +147,7 @@ def backend(host: str = "127.0.0.1"):
         queues = create_function_queues(server.endpoint, os.environ["EVENT_BUS_NAME"])
         work_queues = create_uploads(server.endpoint)
         verify_sender(server.endpoint)
+        create_push_applications(server.endpoint)
         embedded = endpoint == server.endpoint
         yield Backend(
             endpoint,

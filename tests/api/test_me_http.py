@@ -112,10 +112,13 @@ def _with_things(staff, customer: Customer, unique: str, name: str) -> dict:
     assert opened.status_code == 201, opened.text
     ticket_id = opened.json()["id"]
     assert staff.post(f"{path}/interactions/{ticket_id}/messages", json={"text": f"Reply{name}"}).status_code == 201
+    device = customer.post("/v1/me/devices", json={"platform": "ios", "token": f"{name}{unique}{'d' * 40}"})
+    assert device.status_code == 201, device.text
     return {
         "id": customer.customer_id,
         "order_id": entry.json()["id"],
         "ticket_id": ticket_id,
+        "device_id": device.json()["id"],
         "subscription_id": started.json()["id"],
         "secrets": [
             customer.customer_id,
@@ -135,6 +138,7 @@ def _with_things(staff, customer: Customer, unique: str, name: str) -> dict:
 
 
 BODIES = {
+    ("POST", "/v1/me/devices"): {"platform": "android", "token": "f" * 40},
     ("POST", "/v1/me/tickets"): {"subject": "Another question", "body": "Where is my parcel?"},
     ("POST", "/v1/me/tickets/{ticket_id}/messages"): {"text": "Any news?"},
     ("POST", "/v1/me/feedback"): {"nps": 9, "comment": "Good service"},
@@ -150,7 +154,7 @@ def _calls(route, own: dict, other: dict):
     fills = [own] if "{" not in route.path or "{channel}" in route.path else [own, other]
     for fill in fills:
         path = route.path.replace("{order_id}", fill["order_id"]).replace("{subscription_id}", fill["subscription_id"])
-        path = path.replace("{ticket_id}", fill["ticket_id"])
+        path = path.replace("{ticket_id}", fill["ticket_id"]).replace("{device_id}", fill["device_id"])
         path = path.replace("{channel}", "email").replace("{purpose}", "marketing")
         yield path, BODIES.get((route.method, route.path))
 
@@ -184,7 +188,9 @@ def test_nothing_of_one_customer_ever_reaches_another_through_any_customer_route
                     text = answer.text + json.dumps(dict(answer.headers))
                     leaked = [secret for secret in things[them]["secrets"] if secret.lower() in text.lower()]
                     assert not leaked, (route.operation_id, me, path, leaked)
-                    if any(things[them][name] in path for name in ("order_id", "subscription_id", "ticket_id")):
+                    if any(
+                        things[them][name] in path for name in ("order_id", "subscription_id", "ticket_id", "device_id")
+                    ):
                         assert answer.status_code == 404, (route.operation_id, answer.text)
                 seen.add(route.operation_id)
     assert seen == {route.operation_id for route in CUSTOMER_ROUTES}
@@ -308,3 +314,58 @@ def test_a_customer_asks_support_sees_the_reply_and_is_told_by_their_channel(as_
     assert erin.post("/v1/me/feedback", json={"rating": 5, "nps": 9}).status_code == 422
     order = support.post(f"{path}/interactions", json={"type": "note", "text": "called her back"}).json()["id"]
     assert erin.post(f"/v1/me/tickets/{order}/messages", json={"text": "hi"}).status_code == 404
+
+
+def _daytime_zone() -> str:
+    """A time zone where it is day now: the notifier holds messages in the customer's quiet hours."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    zones = ("Europe/London", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati", "America/Los_Angeles")
+    return next(z for z in zones if 9 <= datetime.now(UTC).astimezone(ZoneInfo(z)).hour < 20)
+
+
+def test_a_registered_device_gets_the_renewal_reminder_by_push_and_moves_with_its_token(
+    as_role, signed_up, local_api, unique
+):
+    from datetime import UTC, datetime, timedelta
+
+    from cis_local.jobs import sent
+
+    from tests.api.test_erasure_http import run_job
+
+    admin = as_role(Role.ADMIN)
+    finn = signed_up(email=f"finn.{unique}@example.com")
+    profile = {"given_name": "Finn", "preferred_channel": "push", "time_zone": _daytime_zone()}
+    assert finn.patch("/v1/me", json=profile).status_code == 200
+    assert finn.put("/v1/me/consents/push/reminders", json={"status": "granted"}).status_code == 200
+    token = f"{unique}{'a' * 48}"
+    registered = finn.post("/v1/me/devices", json={"platform": "ios", "token": token, "app_version": "3.2.0"})
+    assert registered.status_code == 201, registered.text
+    device = registered.json()["id"]
+    assert finn.post("/v1/me/devices", json={"platform": "ios", "token": token}).json()["id"] == device
+    endpoint = admin.get(f"/v1/customers/{finn.customer_id}").json()["devices"][device]["endpoint"]
+
+    today = datetime.now(UTC).date()
+    subscription = {
+        "plan": "gym",
+        "renews_at": (today + timedelta(days=7)).isoformat(),
+        "price": "9",
+        "currency": "EUR",
+    }
+    assert admin.post(f"/v1/customers/{finn.customer_id}/subscriptions", json=subscription).status_code == 201
+    run_job(local_api, "renewal-reminders", today.isoformat())
+
+    pushed = settle(lambda: [m for m in sent(local_api.runtime["aws_endpoint"]) if m.get("to") == endpoint], 60)
+    assert pushed and pushed[0]["channel"] == "push" and "gym" in pushed[0]["text"], pushed
+    timeline = admin.get(f"/v1/customers/{finn.customer_id}/timeline", params={"type": "notification"}).json()
+    assert timeline["items"][0]["channel"] == "push"
+
+    # Someone else signs in on the same phone: the install is theirs now, and off Finn's profile.
+    gina = signed_up(email=f"gina.{unique}@example.com")
+    assert gina.post("/v1/me/devices", json={"platform": "ios", "token": token}).json()["id"] == device
+    assert device not in (admin.get(f"/v1/customers/{finn.customer_id}").json()["devices"] or {})
+    assert finn.delete(f"/v1/me/devices/{device}").status_code == 404
+    assert gina.delete(f"/v1/me/devices/{device}").status_code == 204
+    assert gina.delete(f"/v1/me/devices/{device}").status_code == 404
+    assert finn.post("/v1/me/devices", json={"platform": "ios", "token": "short"}).status_code == 422

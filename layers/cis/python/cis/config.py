@@ -33,6 +33,8 @@ class Settings:
     # (the /v1/me routes); the staff pool's issuer, where set, must sign every other token.
     customer_issuer: str = "cis-local-customers"
     staff_issuer: str = ""
+    # SNS platform applications for the customer app's push notifications, by platform (ios, android).
+    push_applications: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +53,7 @@ class Settings:
             retention=os.environ.get("CIS_RETENTION", ""),
             customer_issuer=os.environ.get("CIS_CUSTOMER_ISSUER", "cis-local-customers"),
             staff_issuer=os.environ.get("CIS_STAFF_ISSUER", ""),
+            push_applications=json.loads(os.environ.get("CIS_PUSH_APPLICATIONS") or "{}"),
         )
 
 

@@ -109,7 +109,9 @@ class Function(NamedTuple):
     publishes_events: bool = False
     schedule: Schedule | None = None
     queue: EventQueue | None = None
-    sends: tuple[str, ...] = ()  # "email" (SES) and/or "sms" (SNS)
+    sends: tuple[str, ...] = ()  # "email" (SES), "sms" (SNS to phone numbers), "push" (SNS mobile push)
+    # Makes and deletes the customer app's push endpoints (SNS platform endpoints) as devices register.
+    registers_devices: bool = False
     # The upload bucket: "sign" may sign upload URLs for it (s3:PutObject under uploads/, as the URL
     # acts with its signer's rights); "read" reads uploaded files.
     uploads: str = "none"  # "none" | "sign" | "read"
@@ -511,7 +513,7 @@ NOTIFIER = Function(
     memory_mb=256,
     timeout_s=60,
     queue=EventQueue(detail_types=("subscription.renewal_due", "customer.check_in_due", "ticket.replied")),
-    sends=("email", "sms"),
+    sends=("email", "sms", "push"),
 )
 
 IMPORT_WORKER = Function(
@@ -538,6 +540,7 @@ ME_API = Function(
     description="Customers' own API (customer pool tokens): their profile, orders, preferences, data.",
     table_access="read_write",
     tag="me",
+    registers_devices=True,
     routes=(
         own("GET", ME, "Your profile, with your consents and subscriptions", "getMe", 200, (), ETAG),
         own(
@@ -561,6 +564,22 @@ ME_API = Function(
             "postMyTicketMessage",
             201,
             (404, 409),
+        ),
+        own(
+            "POST",
+            f"{ME}/devices",
+            "Register this app install for push notifications (its push token)",
+            "registerMyDevice",
+            201,
+            (409,),
+        ),
+        own(
+            "DELETE",
+            f"{ME}/devices/{{device_id}}",
+            "Stop push notifications to an install (sign-out)",
+            "removeMyDevice",
+            204,
+            (404,),
         ),
         own("POST", f"{ME}/feedback", "Rate us, or tell us how likely you are to recommend us", "giveFeedback", 201),
         own(

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from cis.domain.consent import ConsentState
 from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict, email_lookup_key, one_primary
+from cis.domain.devices import Device
 from cis.domain.engagement import Engagement
 from cis.domain.ids import CUSTOMER_ID_PATTERN
 from cis.domain.model import Model, empty_list
@@ -91,6 +92,7 @@ class PreferredChannel(StrEnum):
 
     EMAIL = "email"
     SMS = "sms"
+    PUSH = "push"  # notifications in the customer app, on the devices it registered
 
 
 class CustomerStatus(StrEnum):
@@ -115,7 +117,7 @@ AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float
 CustomAttributes = Annotated[dict[AttributeKey, AttributeValue], AfterValidator(_check_custom_attributes)]
 
 # Kept by their own write paths, never by a profile edit; tag lists leave them out.
-SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions", "churn_risk"})
+SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions", "churn_risk", "devices"})
 
 
 def _same_mailbox(item: dict) -> str:
@@ -308,6 +310,9 @@ class Customer(CustomerFields):
     )
     distinct_from: list[str] | None = Field(
         default=None, description="Customers a person confirmed this one is not: never offered as duplicates"
+    )
+    devices: dict[str, Device] | None = Field(
+        default=None, description="The customer app's installs registered for push notifications, by device id"
     )
 
     @classmethod

@@ -19,7 +19,7 @@ from cis.domain.model import Model
 from cis.domain.subscriptions import Subscription
 
 PURPOSE = "reminders"
-CHANNELS = ("email", "sms")  # the channels the notifier can send on, in default order
+CHANNELS = ("email", "sms", "push")  # the channels the notifier can send on, in default order
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DEFAULT_ZONE = "UTC"
 
@@ -69,7 +69,7 @@ class ReplyDue(Model):
 @dataclass(frozen=True)
 class Route:
     channel: str
-    address: str  # an email address or an E.164 number
+    address: str  # an email address, an E.164 number, or device endpoints (push)
     purpose: str = PURPOSE  # the consent it is sent under
 
 
@@ -93,6 +93,9 @@ def route(customer: Customer, at: datetime, purposes: tuple[str, ...] = (PURPOSE
 
 
 def _address(customer: Customer, channel: str) -> str | None:
+    """Where to send: an email address, an E.164 number, or for push every device's endpoint (comma-separated)."""
+    if channel == "push":
+        return ",".join(device.endpoint for _, device in sorted((customer.devices or {}).items())) or None
     entries = customer.emails if channel == "email" else customer.phones
     if not entries:
         return None

@@ -4,8 +4,8 @@ kind becomes: cis.domain.erasure; the key shapes: keys).
 In the customer's partition: the profile (a tombstone replaces it), timeline entries (orders keep
 their facts, the rest go), and every other kind (consents, tags, pairs, subscriptions, reminders,
 watches, order keys of orders not kept) goes. Outside it: the other side of each duplicate pair,
-the lookup items (a suppression item in their place), the merge steps that hold item images of the
-customers merged into this one, and the idempotency records whose saved responses name them. The
+the lookup items (a suppression item in their place), the push devices' claims, the merge steps that
+hold item images of the customers merged into this one, and the idempotency records whose saved responses name them. The
 audit trail is scrubbed by the stream processor when it reads the tombstone (service.changes), after
 every entry of earlier changes has been written. Blocks were left when the customer was archived.
 """
@@ -67,6 +67,12 @@ class ErasureRepository(PersonalData):
 
     def _lookups(self, wanted: list[tuple[str, str]]) -> list[dict]:
         return batch_get(self.client, self.table, [keys.lookup_key(kind, value) for kind, value in wanted])
+
+    def release_devices(self, device_ids: list[str], customer_ids: set[str]) -> int:
+        """The push devices' claims the erased customers hold (not those another customer took since)."""
+        from cis.repository.devices import DeviceRepository
+
+        return DeviceRepository(self.client, self.table).release(device_ids, customer_ids)
 
     def drop_merge_steps(self, merge_ids: set[str]) -> int:
         """The merges' and their undos' steps: images of the merged customers' items (the logs keep ids only)."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cis.repository.churn import ChurnRepository
     from cis.repository.consents import ConsentRepository
     from cis.repository.customers import CustomerRepository
+    from cis.repository.devices import DeviceRepository
     from cis.repository.duplicates import DuplicateRepository
     from cis.repository.erasure import ErasureRepository
     from cis.repository.import_files import ImportFileRepository
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from cis.repository.merges import MergeRepository
     from cis.repository.notifications import NotificationRepository
     from cis.repository.personal_data import PersonalData
+    from cis.repository.push import PushEndpoints
     from cis.repository.queues import MessageQueue
     from cis.repository.reminders import DueReminders
     from cis.repository.retention import ErasuresDue
@@ -211,7 +213,27 @@ def senders() -> dict[str, EmailSender | SmsSender]:
     return {
         "email": EmailSender(_client("sesv2"), settings.sender_email),  # the default channel: made at init
         "sms": SmsSender(ClientAtFirstUse("sns")),
+        "push": _push_sender(),
     }
+
+
+def _push_sender():
+    from cis.repository.push import PushSender
+
+    return PushSender(ClientAtFirstUse("sns"))
+
+
+def device_repository(client=None) -> DeviceRepository:
+    from cis.repository.devices import DeviceRepository
+
+    return DeviceRepository(client or dynamodb_client(), settings.table_name)
+
+
+def push_endpoints() -> PushEndpoints:
+    from cis.repository.push import PushEndpoints
+
+    # Endpoint from AWS_ENDPOINT_URL_SNS when set: moto locally, AWS otherwise. Made at a device's registration.
+    return PushEndpoints(ClientAtFirstUse("sns"), settings.push_applications)
 
 
 def message_queue() -> MessageQueue:

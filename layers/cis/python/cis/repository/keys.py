@@ -38,6 +38,9 @@
                 stream, is the next run after another churn signal changed. The day's job reads only these)
   churn list    profile GSI2PK=CHURN#<medium|high>  GSI2SK=<score, 3 digits>#<id>  (riskiest first; none when low)
   erase due     archived profile GSI2PK=ERASE#<yyyy-mm-dd>  GSI2SK=<id>  (the day retention erases it)
+  device        PK=DEVICE#<device id>  SK=DEVICE          (the customer an app install's push notifications
+                                                               go to: `customer_id`, `endpoint`; the profile's
+                                                               `devices` map holds the same, for sending)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency; IDEMPOTENCY_PK)
   sign-in       PK=LOGIN#<customer pool sub>  SK=LOGIN          (the customer record a customer's sign-in
                 PK=CUST#<id>  SK=LOGIN#<sub>                    is linked to, kept by the server, never taken
@@ -445,6 +448,11 @@ def login_key(subject: str) -> dict[str, dict]:
 
 def login_copy_key(customer_id: str, subject: str) -> dict[str, dict]:
     return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{LOGIN_PREFIX}{subject}")}
+
+
+# Which customer a push device (an app install) belongs to now: one at a time.
+def device_claim_key(device_id: str) -> dict[str, dict]:
+    return {"PK": _s(f"DEVICE#{device_id}"), "SK": _s("DEVICE")}
 
 
 # Every kind of item a customer's partition holds, by sort-key prefix, and what an export (GDPR art. 15)

@@ -78,6 +78,8 @@ class ErasureService:
         erasure.items.suppressed = self.repository.suppress(held, set(erasure.customers))
         erasure.items.deleted += self.repository.drop_merge_steps(merges)
         erasure.items.deleted += self.repository.drop_idempotency_records(set(erasure.customers))
+        devices = sorted({device for values in profiles.values() for device in values.get("devices") or {}})
+        erasure.items.deleted += self.repository.release_devices(devices, set(erasure.customers))
         for id_ in reversed(erasure.customers):  # the customer asked about last: its tombstone says done
             if profiles[id_]:
                 self.repository.write_tombstone(id_, profiles[id_], erasure)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from cis.domain.consent import ConsentIn
 from cis.domain.customer import Customer
+from cis.domain.devices import MAX_DEVICES, Device, DeviceIn, RegisteredDevice
+from cis.domain.devices import device_id as device_id_of
 from cis.domain.export import CustomerExport
 from cis.domain.interactions import Feedback, Ticket, TicketMessage
 from cis.domain.me import (
@@ -35,8 +37,11 @@ from cis.domain.me import (
     ticket_of,
 )
 from cis.domain.retention import configured
-from cis.errors import CisError, Merged, NotFound, NotLinked
+from cis.errors import CisError, Merged, NotFound, NotLinked, concurrent_update
+from cis.repository.devices import DeviceRepository
 from cis.repository.logins import LoginRepository
+from cis.repository.push import PushEndpoints
+from cis.repository.retries import jittered_pause, retry_on_conflict
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
 from cis.service.export import ExportService
@@ -59,10 +64,13 @@ class SelfService:
         consents: ConsentService,
         subscriptions: SubscriptionService,
         exports: ExportService,
+        devices: DeviceRepository,
+        push: PushEndpoints,
         clock: Callable[[], datetime],
     ):
         self.logins, self.customers, self.timeline = logins, customers, timeline
         self.consents, self.subscriptions, self.exports, self.clock = consents, subscriptions, exports, clock
+        self.devices, self.push = devices, push
 
     def signed_in(self, caller: Principal) -> Me:
         """The caller's own side; 403 not_linked for a sign-in linked to nobody."""
@@ -142,6 +150,29 @@ class Me:
         feedback = Feedback(type="feedback", source="customer app", **given.model_dump(exclude_none=True))
         entry = self._service.timeline.record(self._id, feedback, self._actor)
         return FeedbackThanks(id=entry.id, received_at=entry.recorded_at)
+
+    def register_device(self, device: DeviceIn) -> RegisteredDevice:
+        """The install's push endpoint, on this customer's profile; taken from whoever had it before
+        (someone else signed in on the same phone earlier). Registering again changes nothing."""
+        service, device_id = self._service, device_id_of(device.platform, device.token)
+        endpoint = service.push.endpoint(device.platform, device.token)
+        now = service.clock()
+        kept = Device(platform=device.platform, endpoint=endpoint, registered_at=now, app_version=device.app_version)
+
+        def attempt() -> None:
+            current = service.customers.get(self._id)
+            claimed = service.devices.claim(device_id)
+            stored = kept.model_dump(mode="json", exclude_none=True)
+            has_map = current.devices is not None
+            service.devices.register(self._id, device_id, stored, has_map, claimed, MAX_DEVICES)
+
+        retry_on_conflict(attempt, jittered_pause, lambda: concurrent_update("this device"))
+        return RegisteredDevice(id=device_id, platform=device.platform, registered_at=now)
+
+    def remove_device(self, device_id: str) -> None:
+        """Signed out on that install: no more notifications to it, its endpoint deleted."""
+        endpoint = self._service.devices.remove(self._id, device_id)
+        self._service.push.delete(endpoint)
 
     def preferences(self) -> Preferences:
         return preferences_of(self.customer.consents or {}, self._service.clock())
