@@ -33,6 +33,10 @@ class Settings:
     # (the /v1/me routes); the staff pool's issuer, where set, must sign every other token.
     customer_issuer: str = "cis-local-customers"
     staff_issuer: str = ""
+    # Unsubscribe links: where the API is reached from outside (links point there), and the KMS HMAC key
+    # (id, ARN or alias) that signs them.
+    public_api_url: str = ""
+    unsubscribe_key_id: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +55,8 @@ class Settings:
             retention=os.environ.get("CIS_RETENTION", ""),
             customer_issuer=os.environ.get("CIS_CUSTOMER_ISSUER", "cis-local-customers"),
             staff_issuer=os.environ.get("CIS_STAFF_ISSUER", ""),
+            public_api_url=os.environ.get("CIS_PUBLIC_API_URL", "").rstrip("/"),
+            unsubscribe_key_id=os.environ.get("CIS_UNSUBSCRIBE_KEY_ID", ""),
         )
 
 

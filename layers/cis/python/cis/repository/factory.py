@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from cis.repository.senders import EmailSender, SmsSender
     from cis.repository.subscriptions import SubscriptionRepository
     from cis.repository.timeline import TimelineRepository
+    from cis.repository.unsubscribe import LinkKey
     from cis.repository.uploads import UploadBucket, WorkQueue
 
 # botocore's standard retries absorb short throttling bursts before the API answers 503. Three
@@ -212,6 +213,14 @@ def senders() -> dict[str, EmailSender | SmsSender]:
         "email": EmailSender(_client("sesv2"), settings.sender_email),  # the default channel: made at init
         "sms": SmsSender(ClientAtFirstUse("sns")),
     }
+
+
+def link_key(at_first_use: bool = False) -> LinkKey:
+    """The KMS HMAC key of unsubscribe links (endpoint from AWS_ENDPOINT_URL_KMS when set). The notifier
+    makes its client at first use: only marketing emails and reminders need it."""
+    from cis.repository.unsubscribe import LinkKey
+
+    return LinkKey(ClientAtFirstUse("kms") if at_first_use else _client("kms"), settings.unsubscribe_key_id)
 
 
 def message_queue() -> MessageQueue:
