@@ -141,6 +141,18 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *TOPOLOGY,
         "cis.api",
     ),
+    # Checks a link's MAC with KMS, reads the customer, records a withdrawal: no POST takes a key, no
+    # client data to validate, nothing to compare, no message to render.
+    "unsubscribe_api": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *BABEL,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MATCHING,
+        *MERGES_AND_IMPORTS,
+        "cis.domain.notifications",
+    ),
     # Serves a JSON file and Swagger UI behind the gate: no AWS call, no model, the page's assets when asked for.
     "api_docs": (*AWS_SDK, "aws_xray_sdk", *IDEMPOTENCY, "pydantic", *MODELS, *CONTACT, *MATCHING, *BABEL, *SWAGGER_UI),
 }
