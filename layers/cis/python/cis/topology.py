@@ -122,14 +122,14 @@ class Function(NamedTuple):
     schedule: Schedule | None = None
     queue: EventQueue | None = None
     sends: tuple[str, ...] = ()  # "email" (SES) and/or "sms" (SNS)
-    # The KMS HMAC key of unsubscribe links: "sign" may make MACs (kms:GenerateMac), "verify" check them.
-    link_key: str = "none"  # "none" | "sign" | "verify"
     # The upload bucket: "sign" may sign upload URLs for it (s3:PutObject under uploads/, as the URL
     # acts with its signer's rights); "read" reads uploaded files.
     uploads: str = "none"  # "none" | "sign" | "read"
     work: WorkQueue | None = None
     # Invoked by the customer user pool (a Cognito Lambda trigger), e.g. "post_confirmation".
     cognito_trigger: str = ""
+    # The KMS HMAC key of unsubscribe links: "sign" may make MACs (kms:GenerateMac), "verify" check them.
+    link_key: str = "none"  # "none" | "sign" | "verify"
 
     @property
     def uses_idempotency(self) -> bool:
@@ -522,11 +522,11 @@ NOTIFIER = Function(
     description="Sends due reminders, check-ins and support replies once each, by a consented channel, by day.",
     table_access="read_write",
     routes=(),
+    link_key="sign",  # the unsubscribe link in each marketing email and reminder
     memory_mb=256,
     timeout_s=60,
     queue=EventQueue(detail_types=("subscription.renewal_due", "customer.check_in_due", "ticket.replied")),
     sends=("email", "sms"),
-    link_key="sign",  # the unsubscribe link in each marketing email and reminder
 )
 
 IMPORT_WORKER = Function(
