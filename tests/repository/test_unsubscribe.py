@@ -2,11 +2,13 @@
 and a link signed by the KMS HMAC key; the real unsubscribe handler shows a page on GET (withdrawing
 nothing) and withdraws on POST, once, for the address the link went to only."""
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
 from cis.domain.consent import ConsentIn
 from cis.domain.customer import CustomerPatch
+from cis.domain.notifications import ReplyDue
 from cis.repository.factory import consent_repository
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
@@ -93,11 +95,19 @@ def test_a_link_to_an_address_the_customer_dropped_withdraws_nothing(dynamodb, r
     assert consent(repository, customer.id).status == "granted"
 
 
-def test_a_service_message_carries_no_link(dynamodb, repository, notifier_queue):
+def test_after_the_withdrawal_no_reminder_goes_out_and_a_service_message_carries_no_link(
+    dynamodb, repository, notifier_queue
+):
     customer, _ = reminder_due_today(dynamodb, repository, "email")
     ConsentService(consent_repository(dynamodb)).record(
         customer.id, "email", "reminders", ConsentIn(status="withdrawn", source="test"), "staff:test"
     )
-    _, driver, _, _ = notifier_queue
+    module, driver, _, _ = notifier_queue
     drain(driver)
     assert sent_emails(dynamodb.meta.region_name) == []  # withdrawn: no reminder at all
+
+    # A support reply is a service message: sent (no refusal), with no link and no one-click headers.
+    reply = ReplyDue(customer_id=customer.id, ticket_id="T1", interaction_id="M1", occurred_at=datetime.now(UTC))
+    assert module.notifier.support_reply(reply).status == "sent"
+    [email] = sent_emails(dynamodb.meta.region_name)
+    assert getattr(email, "headers", None) is None and "unsubscribe" not in email.body.lower()
