@@ -53,6 +53,7 @@ it): printed beside the CPU figures, the verdict is on CPU time.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -87,6 +88,11 @@ UPLOADED_KEY = "uploads/01JCOLDSTART0000000000000A.csv"
 UPLOADED = b"given_name,family_name,email\nLin,Huang,lin.huang@example.com\n"
 SENDER = "reminders@cis.local"
 REGION = "eu-west-1"
+# The KMS HMAC key of unsubscribe links, by alias. Each sample's reset makes a new one (moto's material is
+# random), so the scenario's link is signed after the reset, by that key (UNSIGNED stands for its MAC).
+LINK_KEY = "alias/cis-coldstart-unsubscribe"
+UNSIGNED = "UNSIGNED"
+PUBLIC_API_URL = "https://api.coldstart.example/prod"
 # Lambda's Python runtime ships these (compiled); the deps layer ships every other dependency.
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer")
 # The X-Ray header Lambda sets for an invocation that active tracing sampled.
@@ -123,7 +129,27 @@ def lambda_environment(name: str, memory_mb: int) -> dict[str, str]:
         "EVENT_BUS_NAME": BUS,
         "UPLOAD_BUCKET": UPLOADS,
         "IMPORT_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/000000000000/cis-coldstart-imports",
+        # The stack gives these to the notifier and unsubscribe_api only; the others never read them.
+        "CIS_UNSUBSCRIBE_KEY_ID": LINK_KEY,
+        "CIS_PUBLIC_API_URL": PUBLIC_API_URL,
     }
+
+
+def create_link_key(kms) -> None:
+    key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=LINK_KEY, TargetKeyId=key)
+
+
+def signed_link(event: dict, kms) -> dict:
+    """The event with its unsubscribe link's token signed by the link key in moto now."""
+    from cis.repository.unsubscribe import LinkKey
+
+    token = (event.get("queryStringParameters") or {}).get("token", "")
+    if not token.endswith(f".{UNSIGNED}"):
+        return event
+    payload = token.removesuffix(f".{UNSIGNED}")
+    mac = base64.urlsafe_b64encode(LinkKey(kms, LINK_KEY).sign(payload.encode())).rstrip(b"=").decode()
+    return json.loads(json.dumps(event).replace(token, f"{payload}.{mac}"))
 
 
 # -- the scenario: the table's items and each target's first event -------------------------------
@@ -173,6 +199,7 @@ def build_scenario() -> dict:
     import boto3
     from cis.domain.changes import ItemChange
     from cis.domain.import_files import cut
+    from cis.domain.unsubscribe import PATH, Link
     from cis.repository.churn import rescore_item
     from cis.repository.factory import (
         audit_repository,
@@ -292,6 +319,10 @@ def build_scenario() -> dict:
         part = part_message(common | {"actor": "staff:coldstart"}, pieces.parts[0], WorkQueue.fits)
         imports = _sqs_message(json.dumps(part), f"arn:aws:sqs:{REGION}:000000000000:cis-coldstart-imports")
 
+        # A person opening the unsubscribe link of Ada's reminder: the page (a GET withdraws nothing).
+        link = Link.to(ada["id"], "email", "reminders", "ada.lovelace@gmail.com", now)
+        unsubscribe = f"{PATH}?token={link.payload}.{UNSIGNED}"
+
         # As the scheduler sends it (infra/cis_infra/jobs.py): the schedule's time, 05:00 or 06:00 today.
         scheduled = {"scheduled_time": now.strftime("%Y-%m-%dT05:00:00Z")}
         first_events = {
@@ -302,6 +333,7 @@ def build_scenario() -> dict:
             "timeline_api": event("GET", f"{path}/timeline", caller=reader)[0],
             "data_quality_api": event("GET", "/v1/duplicates", caller=reader)[0],
             "api_docs": event("GET", "/docs", caller=None)[0],
+            "unsubscribe_api": event("GET", unsubscribe, caller=None)[0],
             "stream_processor": stream,
             "notifier": notification,
             "import_worker": imports,
@@ -395,8 +427,8 @@ class MotoServer:
         session = boto3.session.Session(
             aws_access_key_id="coldstart", aws_secret_access_key="coldstart", region_name=REGION
         )
-        self.dynamodb, self.events, self.sesv2 = (
-            session.client(service, endpoint_url=self.endpoint) for service in ("dynamodb", "events", "sesv2")
+        self.dynamodb, self.events, self.sesv2, self.kms = (
+            session.client(service, endpoint_url=self.endpoint) for service in ("dynamodb", "events", "sesv2", "kms")
         )
         from botocore.config import Config
 
@@ -416,6 +448,7 @@ class MotoServer:
             self.dynamodb.batch_write_item(RequestItems={TABLE: chunk})
         self.events.create_event_bus(Name=BUS)
         self.sesv2.create_email_identity(EmailIdentity=SENDER)
+        create_link_key(self.kms)
         self.s3.create_bucket(Bucket=UPLOADS, CreateBucketConfiguration={"LocationConstraint": REGION})
         self.s3.put_object(Bucket=UPLOADS, Key=UPLOADED_KEY, Body=UPLOADED)
 
@@ -441,6 +474,7 @@ def serve_moto(port: int) -> None:
 def _sample(spec: dict, env: dict[str, str], folder: Path, moto: MotoServer | None) -> dict:
     if moto is not None and spec.get("event") is not None:
         moto.reset()
+        spec = spec | {"event": signed_link(spec["event"], moto.kms)}
     out = folder / "out.json"
     out.unlink(missing_ok=True)
     path = folder / "spec.json"

@@ -21,6 +21,9 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "CIS",
+        # Unsubscribe links: the tests' KMS HMAC key is made in moto under this alias (tests.repository).
+        "CIS_PUBLIC_API_URL": "https://api.cis.test",
+        "CIS_UNSUBSCRIBE_KEY_ID": "alias/cis-test-unsubscribe",
     }
 )
 for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):

@@ -7,23 +7,27 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from cis.config import settings
 from cis.domain.notifications import CheckInDue, ReplyDue
 from cis.domain.reminders import RenewalDue
 from cis.repository.factory import (
     NOTIFIER_ATTEMPTS,
     customer_repository,
     dynamodb_client,
+    link_key,
     message_queue,
     notification_repository,
     senders,
 )
 from cis.service.notifications import Deferred, Notifier
+from cis.service.unsubscribe import Links
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 client = dynamodb_client(NOTIFIER_ATTEMPTS)  # patient: see NOTIFIER_ATTEMPTS
-notifier = Notifier(customer_repository(client), notification_repository(client), senders())
+links = Links(link_key(at_first_use=True), settings.public_api_url)  # one-click unsubscribe links
+notifier = Notifier(customer_repository(client), notification_repository(client), senders(), links=links)
 queue = message_queue()
 
 

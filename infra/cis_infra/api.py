@@ -1,5 +1,6 @@
 """The REST API: every route of `cis.topology.FUNCTIONS`; staff routes behind the staff Cognito authorizer,
-customer routes (`Route.customer`) behind the customer one."""
+customer routes (`Route.customer`) behind the customer one, signed routes (`Route.signed`) behind none: their
+function verifies the token in the request."""
 
 from __future__ import annotations
 
@@ -132,12 +133,15 @@ class StaffApi(Construct):
     def _method(self, spec: Function, route: Route, integration: apigw.Integration) -> apigw.Method:
         if route.public and spec.table_access != "none":
             raise ValueError(f"{route.method} {route.path} is public but {spec.name} can reach the customer table")
+        if route.signed and (route.roles or route.customer or spec.link_key != "verify"):
+            # No sign-in: the token in the request is the only authority, so its function must check it.
+            raise ValueError(f"{route.method} {route.path} is signed: no roles, and {spec.name} must verify links")
         resource = self.rest_api.root.resource_for_path(route.path)
         method = resource.add_method(
             route.method,
             integration,
             operation_name=route.operation_id,
-            authorization_type=apigw.AuthorizationType.NONE if route.public else apigw.AuthorizationType.COGNITO,
+            authorization_type=apigw.AuthorizationType.COGNITO if route.signed_in else apigw.AuthorizationType.NONE,
             authorizer=self._authorizer(route),
             request_validator=self.validator,
             request_parameters=path_parameters(route.path),
@@ -147,10 +151,19 @@ class StaffApi(Construct):
             reason = f"Public by design ({spec.name}: {spec.description}) and its function has no table access."
             acknowledge(method, "APIG4", reason)
             acknowledge(method, "COG4", reason)
+        if route.signed:
+            # True by construction: a signed route's function verifies links (checked above), and its handler
+            # reads nothing before kms:VerifyMac accepts the token.
+            reason = (
+                f"Authorized by the signed token in the request ({spec.name}: {spec.description}): RFC 8058 mail "
+                "clients POST with no sign-in. The handler checks the token's HMAC with KMS (kms:VerifyMac) first."
+            )
+            acknowledge(method, "APIG4", reason)
+            acknowledge(method, "COG4", reason)
         return method
 
     def _authorizer(self, route: Route) -> apigw.IAuthorizer | None:
-        if route.public:
+        if not route.signed_in:  # public, or signed: the function checks the request's own token
             return None
         return self.customer_authorizer if route.customer else self.staff_authorizer
 

@@ -29,6 +29,7 @@ from cis_infra.jobs import ScheduledJobs
 from cis_infra.senders import Senders
 from cis_infra.startup import startup_plan
 from cis_infra.streams import TableStreamReaders
+from cis_infra.unsubscribe import UnsubscribeLinks
 from cis_infra.uploads import Uploads
 
 PHONE_REGION_CONTEXT = "defaultPhoneRegion"
@@ -133,6 +134,7 @@ class CisStack(Stack):
             key=data.key,
         )
         ApiFirewall(self, "Firewall", stage=api.rest_api.deployment_stage)
+        UnsubscribeLinks(self, "Unsubscribe", functions=functions.by_name, api_url=api.rest_api.url)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL; routes start with /v1")
         CfnOutput(self, "UserPoolId", value=staff.user_pool.user_pool_id)

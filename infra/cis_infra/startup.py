@@ -49,6 +49,9 @@ ACCOUNT_CONCURRENCY = 1000
 API_CAP = 20  # the stage's 100 rps at ~200 ms a request keep ~20 busy: one API function may take it all, not more
 # Customers' own routes: their traffic may not crowd out the staff's, whatever a sign-up campaign brings.
 CUSTOMER_API_CAP = 10
+# One-click unsubscribes (signed routes): a person's click or a mail client's POST, ~100 ms each; 5 take
+# ~50 a second, more than a campaign's unsubscribes bring, and a flood of forged links stays this small.
+SIGNED_API_CAP = 5
 TRIGGER_RESERVED = 2  # a Cognito trigger: one sign-up's confirmation takes a few hundred milliseconds
 STREAM_RESERVED = 10  # one batch per shard at a time (parallelization factor 1): room for 10 shards
 JOB_RESERVED = 2  # a daily run, and its continuation or a retry overlapping it
@@ -56,6 +59,8 @@ QUEUE_RESERVED = 5  # Lambda's SQS poller starts with 5 concurrent batches; fewe
 
 
 def default_reservation(spec: Function) -> int:
+    if spec.routes and all(route.signed for route in spec.routes):
+        return SIGNED_API_CAP
     if spec.routes:
         return CUSTOMER_API_CAP if all(route.customer for route in spec.routes) else API_CAP
     if spec.cognito_trigger:

@@ -43,6 +43,11 @@ def _run(args: argparse.Namespace) -> int:
         from cis_local.gateway import Gateway
 
         gateway = Gateway()
+        # Listening first: the notifier's unsubscribe links point here, and its containers start with
+        # the environment as it is when they are first needed.
+        server = gateway.serve(args.host, args.port)
+        url = f"http://{args.host}:{server.server_address[1]}"
+        os.environ["CIS_PUBLIC_API_URL"] = url
         pump = _stream_pump(backend, gateway)
         gateway.after_invoke.append(pump.nudge)
         pump.start()
@@ -50,9 +55,7 @@ def _run(args: argparse.Namespace) -> int:
         for driver in drivers:
             driver.start()
         loaded = 0 if args.no_demo else _load_demo()
-        server = gateway.serve(args.host, args.port)
         RUNTIME_FILE.parent.mkdir(exist_ok=True)
-        url = f"http://{args.host}:{server.server_address[1]}"
         RUNTIME_FILE.write_text(
             json.dumps(
                 {

@@ -220,7 +220,7 @@ class Gateway:
 
     def authorize(self, binding: Binding, headers: dict[str, list[str]]) -> tuple[dict | None, str | None]:
         """(claims, None) when allowed through, else (None, gateway response kind)."""
-        if binding.route.public:
+        if not binding.route.signed_in:  # public, or signed: the handler verifies the link's token
             return None, None
         raw = (headers.get("Authorization") or [""])[-1].strip()
         token = raw[7:].strip() if raw.lower().startswith("bearer ") else raw

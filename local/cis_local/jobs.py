@@ -83,7 +83,13 @@ def sent(endpoint: str) -> list[dict]:
 
     data = requests.get(f"{endpoint}/moto-api/data.json", timeout=10).json()
     emails = [
-        {"channel": "email", "to": m["destinations"].get("ToAddresses", []), "subject": m["subject"], "text": m["body"]}
+        {
+            "channel": "email",
+            "to": m["destinations"].get("ToAddresses", []),
+            "subject": m["subject"],
+            "text": m["body"],
+            "headers": {h["Name"]: h["Value"] for h in m.get("headers", [])},  # kept by cis_local.moto_fixes
+        }
         for m in data.get("ses", {}).get("Message", [])
     ]
     texts = [

@@ -53,6 +53,10 @@ with the queue, and the runtime's queue of every bus event (read only by `cis ev
 every write, so a 100,000-row import would have slowed quadratically. A standard queue has no such
 setting; its sends now skip the count.
 
+11. SESv2 headers. moto's SendEmail drops Content.Simple.Headers (List-Unsubscribe and
+List-Unsubscribe-Post on the notifier's emails); they are now kept on the sent message as `headers`,
+where `cis sent` and the tests read them. A fidelity fix, not a cost: the answer is moto's.
+
 DynamoDB checks every condition against the state before the transaction, so the replacement
 does exactly that first and writes nothing if one fails; only then does it apply the writes. A
 write that fails while applying (an invalid update expression) puts back the items already
@@ -97,6 +101,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.sesv2.responses import SESV2Response
 from moto.sqs.models import Queue as SqsQueue
 from moto.sqs.models import SQSBackend
 
@@ -104,6 +109,7 @@ _QUERY, _ALL_ITEMS, _EXECUTE = Table.query, Table.all_items, DynamoResult.execut
 _GET_RECORDS = DynamoDBStreamsHandler.get_records
 _GET_SHARD_ITERATOR = DynamoDBStreamsBackend.get_shard_iterator
 _BACKEND_GET_RECORDS = DynamoDBStreamsBackend.get_records
+_SEND_EMAIL = SESV2Response.send_email
 _ITERATORS_KEPT = 10_000
 _ITEM_OPERATIONS = frozenset(
     [
@@ -393,8 +399,19 @@ def send_message(self: SQSBackend, *args: Any, **kwargs: Any):
         _SENDING.on = False
 
 
+def send_email(self: SESV2Response) -> str:
+    answer = _SEND_EMAIL(self)
+    headers = ((json.loads(self.body).get("Content") or {}).get("Simple") or {}).get("Headers")
+    if headers:
+        message_id = json.loads(answer)["MessageId"]
+        sent = self.sesv2_backend.core_backend.sent_messages
+        next(message for message in reversed(sent) if message.id == message_id).headers = headers
+    return answer
+
+
 def _patches() -> list[tuple[type, str, Any]]:
     return [
+        (SESV2Response, "send_email", send_email),
         (SqsQueue, "attributes", property(queue_attributes)),
         (SQSBackend, "send_message", send_message),
         (DynamoDBBackend, "transact_write_items", transact_write_items),

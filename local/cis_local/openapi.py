@@ -60,6 +60,7 @@ def generate() -> str:
         document["paths"] |= schema["paths"]
         document["components"]["schemas"] |= schema["components"]["schemas"]
     _customer_security(document)
+    _signed_routes(document)
     return json.dumps(for_generated_clients(document), indent=2, sort_keys=True) + "\n"
 
 
@@ -71,6 +72,31 @@ def _customer_security(document: dict) -> None:
                 document["paths"][route.path][route.method.lower()]["security"] = [{CUSTOMER_TOKEN: []}]
 
 
+def _signed_routes(document: dict) -> None:
+    """A signed route takes no bearer token (the link's own token is the authority), and a form route
+    its RFC 8058 form body."""
+    for function in topology.FUNCTIONS:
+        for route in function.routes:
+            if not route.signed:
+                continue
+            operation = document["paths"][route.path][route.method.lower()]
+            operation["security"] = []
+            if route.form:
+                field = {"type": "string", "enum": ["One-Click"]}
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"List-Unsubscribe": field},
+                                "required": ["List-Unsubscribe"],
+                            }
+                        }
+                    },
+                }
+
+
 def for_generated_clients(document: dict) -> dict:
     """What Powertools' document leaves for client generators to guess, said outright."""
     for operations in document["paths"].values():
@@ -79,6 +105,8 @@ def for_generated_clients(document: dict) -> dict:
             if body is None:
                 continue
             content = body["content"]
+            if "application/json" not in content:  # a form body (a signed route's): as declared
+                continue
             schema = content["application/json"]["schema"]
             # An optional body is an optional request body, not a body that may be JSON null.
             variants = schema.get("anyOf", [])

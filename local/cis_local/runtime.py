@@ -61,6 +61,7 @@ def configure_environment(dynamodb_endpoint: str, table_name: str, aws_endpoint:
     os.environ["AWS_ENDPOINT_URL_SESV2"] = aws_endpoint
     os.environ["AWS_ENDPOINT_URL_SNS"] = aws_endpoint
     os.environ["AWS_ENDPOINT_URL_S3"] = aws_endpoint
+    os.environ["AWS_ENDPOINT_URL_KMS"] = aws_endpoint
     os.environ.setdefault("UPLOAD_BUCKET", UPLOAD_BUCKET)
     os.environ["TABLE_NAME"] = table_name
     os.environ.setdefault("EVENT_BUS_NAME", "cis-local")
@@ -128,6 +129,20 @@ def create_push_applications(endpoint: str) -> None:
     os.environ.setdefault("CIS_PUSH_APPLICATIONS", json.dumps(applications))
 
 
+UNSUBSCRIBE_KEY_ALIAS = "alias/cis-local-unsubscribe"
+
+
+def create_link_key(endpoint: str) -> None:
+    """The KMS HMAC key that signs unsubscribe links (moto implements GenerateMac and VerifyMac), named by
+    its alias in CIS_UNSUBSCRIBE_KEY_ID, as the stack names its key by id."""
+    import boto3
+
+    kms = boto3.client("kms", endpoint_url=endpoint)
+    key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Description="cis unsubscribe links")
+    kms.create_alias(AliasName=UNSUBSCRIBE_KEY_ALIAS, TargetKeyId=key["KeyMetadata"]["KeyId"])
+    os.environ["CIS_UNSUBSCRIBE_KEY_ID"] = UNSUBSCRIBE_KEY_ALIAS
+
+
 @contextmanager
 def backend(host: str = "127.0.0.1"):
     """Start moto's server, make the table (in moto, or where CIS_DYNAMODB_ENDPOINT says) and the bus."""
@@ -148,6 +163,7 @@ def backend(host: str = "127.0.0.1"):
         work_queues = create_uploads(server.endpoint)
         verify_sender(server.endpoint)
         create_push_applications(server.endpoint)
+        create_link_key(server.endpoint)
         embedded = endpoint == server.endpoint
         yield Backend(
             endpoint,

@@ -19,7 +19,7 @@ from tests.api.conftest import ROOT, Client
 from tests.api.test_erasure_http import settle
 
 CUSTOMER_ROUTES = [route for function in FUNCTIONS for route in function.routes if route.customer]
-STAFF_ROUTES = [route for function in FUNCTIONS for route in function.routes if not route.customer and not route.public]
+STAFF_ROUTES = [route for function in FUNCTIONS for route in function.routes if route.roles]
 
 
 class Customer(Client):

@@ -36,6 +36,18 @@ class Synthesized:
         return item
 
 
+def data_key(stack: Synthesized) -> tuple[str, dict]:
+    """The project's encryption key (the table, logs, queues, backups): the one KMS key that encrypts."""
+    (item,) = ((k, p) for k, p in stack.properties("AWS::KMS::Key").items() if "KeySpec" not in p)
+    return item
+
+
+def link_key(stack: Synthesized) -> tuple[str, dict]:
+    """The KMS HMAC key that signs unsubscribe links."""
+    (item,) = ((k, p) for k, p in stack.properties("AWS::KMS::Key").items() if p.get("KeySpec") == "HMAC_256")
+    return item
+
+
 def references(value) -> set[str]:
     """Every logical id a template value names, through Ref or Fn::GetAtt, however deeply nested."""
     if isinstance(value, dict):

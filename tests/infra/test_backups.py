@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cis_infra.backups import DAILY_DAYS, MONTHLY_DAYS
 
-from .conftest import references
+from .conftest import data_key, references
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ def test_the_plan_keeps_daily_backups_35_days_and_monthly_ones_a_year(synthesize
 
 
 def test_backups_go_to_a_vault_encrypted_with_the_projects_key_that_nobody_can_empty_early(synthesized):
-    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (key_id, _) = data_key(synthesized)
     (vault_id, vault) = synthesized.only("AWS::Backup::BackupVault")
     (_, plan) = synthesized.only("AWS::Backup::BackupPlan")
     assert vault["EncryptionKeyArn"] == {"Fn::GetAtt": [key_id, "Arn"]}

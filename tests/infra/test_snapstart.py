@@ -21,11 +21,13 @@ pytestmark = pytest.mark.slow
 
 NAMES = [spec.name for spec in FUNCTIONS]
 API = [spec.name for spec in FUNCTIONS if spec.routes]
-# The documented reservations: each staff API function capped at 20, the customers' (me_api) at 10; the
-# stream processor (10), each job (2), the notifier (5), the import worker (10, its queue's maximum
-# concurrency) and the customer pool's sign-up trigger (2) guaranteed theirs.
+# The documented reservations: each staff API function capped at 20, the customers' (me_api) at 10, the
+# one-click unsubscribe (unsubscribe_api) at 5; the stream processor (10), each job (2), the notifier (5),
+# the import worker (10, its queue's maximum concurrency) and the customer pool's sign-up trigger (2)
+# guaranteed theirs.
 RESERVED = {name: 20 for name in API} | {
     "me_api": 10,
+    "unsubscribe_api": 5,
     "customer_signup": 2,
     "stream_processor": 10,
     "renewal_reminders": 2,
@@ -37,8 +39,8 @@ RESERVED = {name: 20 for name in API} | {
 
 
 def test_the_documented_reservations_cover_every_function_and_leave_the_account_its_unreserved_minimum():
-    assert set(RESERVED) == set(NAMES) and len(API) == 7
-    assert sum(RESERVED.values()) == 163 <= 1000 - UNRESERVED_MINIMUM
+    assert set(RESERVED) == set(NAMES) and len(API) == 8
+    assert sum(RESERVED.values()) == 168 <= 1000 - UNRESERVED_MINIMUM
 
 
 def versions_and_aliases(stack: Synthesized) -> tuple[dict[str, tuple[str, dict]], dict[str, dict]]:
@@ -211,9 +213,9 @@ def test_reservations_override_the_defaults_and_are_checked():
 
 
 def test_reservations_must_leave_the_account_its_unreserved_minimum():
-    assert plan(accountConcurrency=263)  # 163 reserved + 100 unreserved
-    with pytest.raises(ValueError, match=r"reserves 163 of the account's 262 .* at most 162 can be reserved"):
-        plan(accountConcurrency=262)
+    assert plan(accountConcurrency=268)  # 168 reserved + 100 unreserved
+    with pytest.raises(ValueError, match=r"reserves 168 of the account's 267 .* at most 167 can be reserved"):
+        plan(accountConcurrency=267)
     assert plan(accountConcurrency=10, reservedConcurrency=False)  # a new account's quota: no reservations
     with pytest.raises(ValueError, match="accountConcurrency must be the account's concurrency quota"):
         plan(accountConcurrency=0)

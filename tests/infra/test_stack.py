@@ -22,7 +22,7 @@ from cis_infra.stack import default_phone_region, settings_environment
 from cis_infra.startup import default_reservation
 from cis_local.table import table_definition
 
-from .conftest import ROOT, Synthesized, alias_ids, function_ids, invoked
+from .conftest import ROOT, Synthesized, alias_ids, data_key, function_ids, invoked, link_key
 
 pytestmark = pytest.mark.slow
 
@@ -37,6 +37,7 @@ WORK_FED = [spec for spec in FUNCTIONS if spec.work is not None]
 CDK_HANDLERS = 1 if WORK_FED else 0
 JOBS = [spec for spec in FUNCTIONS if spec.schedule is not None]
 SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+MAC_ACTIONS = {"sign": "kms:GenerateMac", "verify": "kms:VerifyMac", "none": None}
 CONSUME_ACTIONS = {
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -107,7 +108,7 @@ def dead_letter_queues(stack: Synthesized) -> dict[str, str]:
 
 def test_table_is_encrypted_with_customer_managed_kms_key_and_has_pitr_and_deletion_protection(synthesized):
     template = Template.from_json(synthesized.template)
-    key_id, _ = synthesized.only("AWS::KMS::Key")
+    key_id, _ = data_key(synthesized)
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     template.has_resource(
         "AWS::DynamoDB::Table",
@@ -171,7 +172,7 @@ def test_staff_routes_use_the_staff_authorizer_and_customer_routes_the_customer_
     assert customer_routes and staff_routes  # otherwise this test proves less than it says
     for key, route in ROUTES.items():
         method = deployed[key]
-        if route.public:
+        if not route.signed_in:  # public, or signed (the unsubscribe links): the function checks the token
             assert method["AuthorizationType"] == "NONE", key
             assert "AuthorizerId" not in method, key
         else:
@@ -179,6 +180,43 @@ def test_staff_routes_use_the_staff_authorizer_and_customer_routes_the_customer_
             expected = customer_authorizer if key in customer_routes else staff_authorizer
             assert method["AuthorizerId"] == {"Ref": expected}, key
     assert not [key for key in customer_routes if ROUTES[key].roles]  # a customer route takes no staff role
+
+
+def test_unsubscribe_links_are_signed_by_an_hmac_key_the_notifier_signs_with_and_the_unsubscribe_function_checks(
+    synthesized,
+):
+    signed = [key for key, route in ROUTES.items() if route.signed]
+    assert signed == [("GET", "/v1/unsubscribe"), ("POST", "/v1/unsubscribe")]
+    deployed = methods(synthesized)
+    assert [(deployed[key]["AuthorizationType"], "AuthorizerId" in deployed[key]) for key in signed] == [
+        ("NONE", False),
+        ("NONE", False),
+    ]
+    mac_key_id, mac_key = link_key(synthesized)
+    assert mac_key["KeyUsage"] == "GENERATE_VERIFY_MAC"
+    assert synthesized.template["Resources"][mac_key_id]["DeletionPolicy"] == "Retain"
+    ids = function_ids(synthesized)
+    environments = {
+        name: synthesized.template["Resources"][ids[name]]["Properties"]["Environment"]["Variables"] for name in ids
+    }
+    holders = {name for name, variables in environments.items() if "CIS_UNSUBSCRIBE_KEY_ID" in variables}
+    assert holders == {"notifier", "unsubscribe_api"}
+    assert all(environments[name]["CIS_UNSUBSCRIBE_KEY_ID"] == arn(mac_key_id) for name in holders)
+    # The notifier's links point at the stage's URL: the RestApi, its region and the stage.
+    (rest_api_id, _) = synthesized.only("AWS::ApiGateway::RestApi")
+    assert rest_api_id in json.dumps(environments["notifier"]["CIS_PUBLIC_API_URL"])
+    assert "CIS_PUBLIC_API_URL" not in environments["unsubscribe_api"]
+
+
+def test_a_signed_route_on_a_function_that_cannot_verify_links_is_refused(monkeypatch):
+    from cis import topology
+    from cis_infra.unsubscribe import UnsubscribeLinks
+
+    unverified = topology.UNSUBSCRIBE_API._replace(link_key="none")
+    monkeypatch.setattr(topology, "FUNCTIONS", (unverified,))
+    monkeypatch.setattr("cis_infra.unsubscribe.FUNCTIONS", (unverified,))
+    with pytest.raises(ValueError, match="serves signed routes but may not verify links"):
+        UnsubscribeLinks(Stack(App(), "S"), "Unsubscribe", functions={}, api_url="https://x")
 
 
 def test_each_route_is_proxied_to_the_function_that_declares_it_with_parameters_validated(synthesized):
@@ -241,7 +279,7 @@ def test_code_and_layers_ship_from_their_folders_without_host_bytecode(synthesiz
 def test_iam_per_function_is_least_privilege(synthesized):
     ids = function_ids(synthesized)
     (table_id, _) = synthesized.only("AWS::DynamoDB::Table")
-    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (key_id, _) = data_key(synthesized)
     (bus_id, _) = synthesized.only("AWS::Events::EventBus")
     table_resources = [arn(table_id), {"Fn::Join": ["", [arn(table_id), "/index/*"]]}]
     stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
@@ -252,6 +290,7 @@ def test_iam_per_function_is_least_privilege(synthesized):
         for config in synthesized.properties("AWS::Lambda::EventInvokeConfig").values()
     }
     (identity_id, _) = synthesized.only("AWS::SES::EmailIdentity")
+    (mac_key_id, _) = link_key(synthesized)
     for spec in FUNCTIONS:
         function = synthesized.template["Resources"][ids[spec.name]]["Properties"]
         role = synthesized.template["Resources"][function["Role"]["Fn::GetAtt"][0]]["Properties"]
@@ -287,8 +326,11 @@ def test_iam_per_function_is_least_privilege(synthesized):
                     assert spec.reads_table_stream and statement_actions <= STREAM_ACTIONS, statement
                 else:
                     assert all(r in table_resources for r in resources), statement
-            if kinds & {"kms"}:
+            if kinds & {"kms"} and resources == [arn(mac_key_id)]:  # unsubscribe links: sign or verify, not both
+                assert statement_actions == {MAC_ACTIONS[spec.link_key]}, statement
+            elif kinds & {"kms"}:
                 assert kinds == {"kms"} and resources == [arn(key_id)], statement
+                assert not statement_actions & set(MAC_ACTIONS.values()), statement
             if kinds & {"logs"}:
                 assert resources == [arn(function["LoggingConfig"]["LogGroup"]["Ref"])], statement
             if kinds & {"sqs"}:  # its stream's or its job's dead-letter queue, or the queue that feeds it
@@ -318,6 +360,7 @@ def test_iam_per_function_is_least_privilege(synthesized):
             if kinds & {"events"}:
                 assert statement_actions == {"events:PutEvents"} and resources == [arn(bus_id)], statement
 
+        assert actions & set(MAC_ACTIONS.values()) == ({MAC_ACTIONS[spec.link_key]} - {None}), spec.name
         if spec.table_access == "none":
             assert not dynamodb_actions, spec.name
             assert not {action for action in actions if action.startswith("kms:")}, spec.name
@@ -363,7 +406,7 @@ def test_stream_readers_receive_only_the_entities_the_topology_names(synthesized
 def test_stream_processor_reads_the_stream_with_partial_batch_failures_and_a_dead_letter_queue(synthesized):
     ids = function_ids(synthesized)
     (table_id, _) = synthesized.only("AWS::DynamoDB::Table")
-    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (key_id, _) = data_key(synthesized)
     mappings = event_source_mappings(synthesized)
     assert STREAM_READERS  # otherwise this test proves nothing
     assert set(mappings) == {spec.name for spec in STREAM_READERS}  # routes alone add no event source
@@ -512,7 +555,7 @@ def test_a_job_that_runs_out_of_time_is_started_again_by_its_continuation_rule(s
 
 
 def test_queue_fed_functions_get_their_event_types_through_an_encrypted_queue_with_redrive(synthesized):
-    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (key_id, _) = data_key(synthesized)
     (bus_id, _) = synthesized.only("AWS::Events::EventBus")
     queues = synthesized.properties("AWS::SQS::Queue")
     rules = synthesized.properties("AWS::Events::Rule").values()
@@ -533,7 +576,7 @@ def test_queue_fed_functions_get_their_event_types_through_an_encrypted_queue_wi
 
 
 def test_uploaded_files_reach_the_import_worker_through_an_encrypted_queue_only_the_bucket_may_fill(synthesized):
-    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (key_id, _) = data_key(synthesized)
     (bucket_id, bucket) = synthesized.only("AWS::S3::Bucket")
     assert WORK_FED
     encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
@@ -637,7 +680,7 @@ def test_a_gateway_response_body_that_vtl_would_rewrite_is_refused():
 
 
 def test_stage_logs_access_as_json_and_errors_without_bodies_and_throttles(synthesized):
-    (key_id, _) = synthesized.only("AWS::KMS::Key")
+    (key_id, _) = data_key(synthesized)
     (_, stage) = synthesized.only("AWS::ApiGateway::Stage")
     assert stage["StageName"] == "prod"
     assert stage["TracingEnabled"] is True

@@ -1,4 +1,5 @@
 import itertools
+import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -116,6 +117,13 @@ def daytime_zone(now: datetime) -> str:
     )
 
 
+def create_link_key() -> None:
+    """The KMS HMAC key of unsubscribe links, in moto, under the alias the test environment names."""
+    kms = boto3.client("kms")
+    key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=os.environ["CIS_UNSUBSCRIBE_KEY_ID"], TargetKeyId=key)
+
+
 @pytest.fixture
 def notifier_queue(dynamodb):
     """The notifier's queue, dead-letter queue and bus rule as the topology declares them, with the
@@ -125,6 +133,7 @@ def notifier_queue(dynamodb):
     function = NOTIFIER._replace(queue=NOTIFIER.queue._replace(visibility_timeout_s=0))
     queue_url, dead_letter_url = create_event_queue(events, sqs, BUS, function)
     boto3.client("sesv2").create_email_identity(EmailIdentity="reminders@cis.local")
+    create_link_key()
     module = load_handler(NOTIFIER)
     driver = QueueDriver(
         sqs,

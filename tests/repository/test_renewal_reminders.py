@@ -10,11 +10,12 @@ import pytest
 from cis.domain.reminders import RenewalDue
 from cis.repository import keys
 from cis.repository.bus import EventBus
-from cis.repository.factory import customer_repository, notification_repository
+from cis.repository.factory import customer_repository, link_key, notification_repository
 from cis.repository.reminders import DueReminders
 from cis.repository.senders import EmailSender, SmsSender
 from cis.service.notifications import Notifier
 from cis.service.reminders import RenewalReminderJob
+from cis.service.unsubscribe import Links
 from cis_local import moto_fixes
 from cis_local.request_counter import ItemsRead
 from cis_local.synthetic import subscription_base
@@ -23,6 +24,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.dynamodb_local import SWITCHED_ON, fresh_table, restore
+from tests.repository.conftest import create_link_key
 
 TODAY = date(2026, 11, 23)
 # On DynamoDB Local, whose job here is to check the requests, a tenth: it takes ~400 items a second.
@@ -84,11 +86,13 @@ def test_a_days_job_reads_only_that_days_reminders_and_each_consented_one_is_sen
     ses, sns = boto3.client("sesv2", region_name=region), boto3.client("sns", region_name=region)
     ses.create_email_identity(EmailIdentity="reminders@cis.local")
     at_two = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC).replace(hour=14)
+    create_link_key()
     notifier = Notifier(
         customer_repository(dynamodb),
         notification_repository(dynamodb),
         {"email": EmailSender(ses, "reminders@cis.local"), "sms": SmsSender(sns)},
         clock=lambda: at_two,
+        links=Links(link_key(), "https://api.cis.test"),
     )
     outcomes = deliver(notifier, bus.events)
     consented = sum(1 for _, agreed in due if agreed)

@@ -43,6 +43,16 @@ def test_public_docs_need_no_token():
     assert refusal(event("GET", "/docs", groups=None)) is None
 
 
+def test_a_signed_route_needs_no_sign_in_and_takes_a_form_there_only():
+    form = "application/x-www-form-urlencoded"
+    one_click = "List-Unsubscribe=One-Click"
+    assert refusal(event("GET", "/v1/unsubscribe", groups=None)) is None  # the handler checks the link's token
+    assert refusal(event("POST", "/v1/unsubscribe", groups=None, body=one_click, content_type=form)) is None
+    assert refusal(event("POST", "/v1/unsubscribe", groups=None, body="{}"))[1]["code"] == "unsupported_media_type"
+    # Nowhere else: a staff route's form is refused as ever.
+    assert refusal(event("POST", "/v1/customers", body=one_click, content_type=form))[0] == 415
+
+
 def test_oversized_body_is_413_before_parsing():
     assert refusal(event("POST", body="x" * (64 * 1024 + 1)))[0] == 413
 
@@ -99,6 +109,8 @@ def test_every_declared_route_names_roles_or_is_explicitly_public():
     for function in FUNCTIONS:
         for route in function.routes:
             assert route.public == (function.name == "api_docs"), route
+            assert route.signed == (function.name == "unsubscribe_api"), route  # its links' own token
+            assert route.signed_in == (not route.public and not route.signed), route
 
 
 @pytest.mark.parametrize(
@@ -192,7 +204,7 @@ def test_every_route_admits_exactly_its_declared_roles():
         for route in function.routes:
             for role in Role:
                 refused = http.gate(event(route.method, route.path, groups=str(role)))
-                allowed = route.public or role in route.roles
+                allowed = not route.signed_in or role in route.roles
                 assert (refused is None) is allowed, (route.method, route.path, role)
                 if not allowed:
                     assert refused.status_code == 403

@@ -129,8 +129,9 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
     ),
     # Cuts uploaded files and imports their parts: validates, compares and files records; takes no POSTs.
     "import_worker": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *INTERACTION_MODELS),
-    # The customer's own record: reads it, edits names and addresses (matching refiles them), takes POSTs.
-    "me_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *INTERACTION_MODELS, *MERGES_AND_IMPORTS),
+    # The customer's own record: reads it, edits names and addresses (matching refiles them), opens tickets
+    # and gives feedback (the interaction models), takes POSTs.
+    "me_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *MERGES_AND_IMPORTS),
     # Links a confirmed sign-up: finds a customer by verified contact or creates one (matching); no routes.
     "customer_signup": (
         *IDEMPOTENCY,
@@ -140,6 +141,18 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *MERGES_AND_IMPORTS,
         *TOPOLOGY,
         "cis.api",
+    ),
+    # Checks a link's MAC with KMS, reads the customer, records a withdrawal: no POST takes a key, no
+    # client data to validate, nothing to compare, no message to render.
+    "unsubscribe_api": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *BABEL,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MATCHING,
+        *MERGES_AND_IMPORTS,
+        "cis.domain.notifications",
     ),
     # Serves a JSON file and Swagger UI behind the gate: no AWS call, no model, the page's assets when asked for.
     "api_docs": (*AWS_SDK, "aws_xray_sdk", *IDEMPOTENCY, "pydantic", *MODELS, *CONTACT, *MATCHING, *BABEL, *SWAGGER_UI),

@@ -35,6 +35,10 @@ class Settings:
     staff_issuer: str = ""
     # SNS platform applications for the customer app's push notifications, by platform (ios, android).
     push_applications: dict[str, str] = field(default_factory=dict)
+    # Unsubscribe links: where the API is reached from outside (links point there), and the KMS HMAC key
+    # (id, ARN or alias) that signs them.
+    public_api_url: str = ""
+    unsubscribe_key_id: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +58,8 @@ class Settings:
             customer_issuer=os.environ.get("CIS_CUSTOMER_ISSUER", "cis-local-customers"),
             staff_issuer=os.environ.get("CIS_STAFF_ISSUER", ""),
             push_applications=json.loads(os.environ.get("CIS_PUSH_APPLICATIONS") or "{}"),
+            public_api_url=os.environ.get("CIS_PUBLIC_API_URL", "").rstrip("/"),
+            unsubscribe_key_id=os.environ.get("CIS_UNSUBSCRIBE_KEY_ID", ""),
         )
 
 

@@ -41,6 +41,13 @@ class NotLinked(CisError):
         )
 
 
+class BadLink(CisError):
+    """An unsubscribe link's token that is not one of ours, was changed, or has expired."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message, code=code)
+
+
 class PreconditionFailed(CisError):
     def __init__(self, message: str, current_version: int | None = None, stored_status: str | None = None):
         super().__init__(message, code="precondition_failed")

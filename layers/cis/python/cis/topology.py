@@ -47,15 +47,27 @@ class Route(NamedTuple):
     # A customer's own route (/v1/me...): customer-pool tokens only, and never a customer id in the
     # request: the handler binds every call to the caller's linked record. Staff roles do not apply.
     customer: bool = False
+    # Authorized by a signed token in the request itself (an unsubscribe link's), not by a sign-in: no
+    # Cognito authorizer, no role; the handler verifies the token and acts on what it names only.
+    signed: bool = False
+    # Takes an application/x-www-form-urlencoded body instead of JSON (RFC 8058's one-click POST).
+    form: bool = False
 
     @property
     def public(self) -> bool:
-        return not self.roles and not self.customer
+        """No token of any kind: the API's shape only (the OpenAPI document, Swagger UI)."""
+        return not self.roles and not self.customer and not self.signed
+
+    @property
+    def signed_in(self) -> bool:
+        """Reached through a Cognito authorizer: a staff or a customer token."""
+        return bool(self.roles) or self.customer
 
     @property
     def takes_idempotency_key(self) -> bool:
-        """POST is the one method a blind retry could apply twice: every POST takes an Idempotency-Key."""
-        return self.method == "POST"
+        """POST is the one method a blind retry could apply twice: every POST takes an Idempotency-Key,
+        but a signed one, whose token names the one thing it does (a withdrawal, the same however often)."""
+        return self.method == "POST" and not self.signed
 
 
 class Schedule(NamedTuple):
@@ -118,6 +130,8 @@ class Function(NamedTuple):
     work: WorkQueue | None = None
     # Invoked by the customer user pool (a Cognito Lambda trigger), e.g. "post_confirmation".
     cognito_trigger: str = ""
+    # The KMS HMAC key of unsubscribe links: "sign" may make MACs (kms:GenerateMac), "verify" check them.
+    link_key: str = "none"  # "none" | "sign" | "verify"
 
     @property
     def uses_idempotency(self) -> bool:
@@ -510,6 +524,7 @@ NOTIFIER = Function(
     description="Sends due reminders, check-ins and support replies once each, by a consented channel, by day.",
     table_access="read_write",
     routes=(),
+    link_key="sign",  # the unsubscribe link in each marketing email and reminder
     memory_mb=256,
     timeout_s=60,
     queue=EventQueue(detail_types=("subscription.renewal_due", "customer.check_in_due", "ticket.replied")),
@@ -640,6 +655,39 @@ API_DOCS = Function(
     ),
 )
 
+UNSUBSCRIBE = "/v1/unsubscribe"
+UNSUBSCRIBE_API = Function(
+    name="unsubscribe_api",
+    description="One-click unsubscribe (RFC 8058): a signed link in each marketing email or reminder withdraws it.",
+    table_access="read_write",  # reads the customer, records the withdrawal in the consent ledger
+    tag="unsubscribe",
+    memory_mb=256,
+    link_key="verify",
+    routes=(
+        Route(
+            "GET",
+            UNSUBSCRIBE,
+            PUBLIC,
+            "The page an unsubscribe link opens: says what it withdraws, with a button; withdraws nothing itself "
+            "(403 malformed_link, bad_link_signature or link_expired for a link that is not valid)",
+            "getUnsubscribePage",
+            200,
+            signed=True,
+        ),
+        Route(
+            "POST",
+            UNSUBSCRIBE,
+            PUBLIC,
+            "Withdraw what the link's token names (RFC 8058 one-click: body List-Unsubscribe=One-Click)",
+            "unsubscribe",
+            200,
+            (409,),
+            signed=True,
+            form=True,
+        ),
+    ),
+)
+
 FUNCTIONS: tuple[Function, ...] = (
     CUSTOMERS_API,
     TIMELINE_API,
@@ -655,6 +703,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ME_API,
     CUSTOMER_SIGNUP,
     API_DOCS,
+    UNSUBSCRIBE_API,
 )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cis.errors import (
+    BadLink,
     CisError,
     Conflict,
     Erased,
@@ -39,6 +40,7 @@ ERROR_DESCRIPTIONS = {
 
 STATUS = {
     NotLinked: 403,
+    BadLink: 403,
     Merged: 410,
     Erased: 410,
     NotFound: 404,

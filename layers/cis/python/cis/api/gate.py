@@ -36,7 +36,8 @@ def gate(event: dict) -> Response | None:
     route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
     if route is None:
         return None  # the resolver answers 404 in the common shape
-    if not route.public:
+    # A signed route (an unsubscribe link's) has no sign-in to check: its handler verifies the token.
+    if route.signed_in:
         caller = principal_from_event(event)
         if caller is None:  # API Gateway's authorizer answers this in the cloud; same words here
             return error_response(*GATEWAY_RESPONSES["UNAUTHORIZED"])
@@ -53,6 +54,8 @@ def gate(event: dict) -> Response | None:
         return error_response(
             413, "body_too_large", f"the body is over {limit} bytes", [FieldProblem("body", "too large")]
         )
+    if route.form:  # RFC 8058's one-click POST: a form body, on the routes that declare one only
+        return _form_refusal(body, event)
     if body and _too_deep(body):
         return error_response(
             400,
@@ -70,6 +73,19 @@ def gate(event: dict) -> Response | None:
         )
     if body:  # application/merge-patch+json is JSON to the parser
         event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"} | {"Content-Type": JSON}
+    return None
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _form_refusal(body: str, event: dict) -> Response | None:
+    headers = event.get("headers") or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
+    if body and not re.match(rf"^{re.escape(FORM)}\s*(;|$)", content_type.strip(), re.IGNORECASE):
+        return error_response(
+            415, "unsupported_media_type", f"send a form (Content-Type: {FORM}), not {content_type or 'nothing'}"
+        )
     return None
 
 
@@ -123,7 +139,7 @@ def handle(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
     refused = gate(event)
     answer = _as_proxy(refused) if refused is not None else app.resolve(event, context)
     route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
-    if route is None or not route.public:
+    if route is None or not route.public:  # a signed route's page names what its link withdraws: not kept either
         _never_stored(answer)
     return answer
 

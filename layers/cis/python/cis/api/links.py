@@ -31,7 +31,7 @@ def _source(param: str, route: Route, created: str | None, fields: set[str]) -> 
 
 def links(route: Route, status: int, fields: set[str]) -> dict[str, dict]:
     """Links for a response with these body fields: every route that needs an id the response carries."""
-    protected = [r for function in topology.FUNCTIONS for r in function.routes if not r.public]
+    protected = [r for function in topology.FUNCTIONS for r in function.routes if r.signed_in]
     created = _child_param(route.path, protected) if route.method == "POST" and status == 201 else None
     new_ids = {created} | (fields - set(_params(route.path)))  # ids this request did not already name
     found: dict[str, dict] = {}

@@ -45,16 +45,19 @@ def responses(route: Route, model: Any, takes_body: bool) -> dict:
     """Every response of a route: its success with headers and links, and each error it can answer."""
     # No model: no body (204), so no content either, or clients would expect JSON.
     ok: dict = {"description": "Success", "content": {JSON: {"model": model}} if model is not None else {}}
+    if route.signed:  # answers the person who followed a link: a page
+        ok["content"] = {"text/html": {"schema": {"type": "string"}}}
     headers = [*route.headers, *(["Location"] if route.status == 201 else [])]
     if headers:
         ok["headers"] = {name: _header(name) for name in headers}
     if next_calls := links(route, route.status, _fields_of(model)):
         ok["links"] = next_calls
-    with_body = [413, 415] if takes_body else []
+    with_body = [413, 415] if takes_body or route.form else []
     merged = [410] if "{customer_id}" in route.path and 404 in route.errors else []  # a merged-away id points on
     idempotent = [409] if route.takes_idempotency_key else []  # a key still in progress
     # Every documented route reads or writes the table, which can throttle past botocore's retries: 503.
-    protected = [] if route.public else [401, 403]
+    # A signed route has no sign-in to be missing (401), only a link that may not be valid (403).
+    protected = [401, 403] if route.signed_in else [403] if route.signed else []
     statuses = sorted({*route.errors, *merged, *with_body, *idempotent, *protected, 400, 422, 503})
     errors = {
         status: {"description": ERROR_DESCRIPTIONS[status], "content": {JSON: {"model": ErrorResponse}}}

@@ -121,6 +121,8 @@ class Message:
     subject: str
     text: str
     language: str
+    # A one-click unsubscribe link (cis.domain.unsubscribe): the email's List-Unsubscribe header.
+    unsubscribe_url: str | None = None
 
 
 # One text per language; the customer's locale picks it (en-GB -> en), English when there is none.

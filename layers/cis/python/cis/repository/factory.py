@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from cis.repository.senders import EmailSender, SmsSender
     from cis.repository.subscriptions import SubscriptionRepository
     from cis.repository.timeline import TimelineRepository
+    from cis.repository.unsubscribe import LinkKey
     from cis.repository.uploads import UploadBucket, WorkQueue
 
 # botocore's standard retries absorb short throttling bursts before the API answers 503. Three
@@ -234,6 +235,14 @@ def push_endpoints() -> PushEndpoints:
 
     # Endpoint from AWS_ENDPOINT_URL_SNS when set: moto locally, AWS otherwise. Made at a device's registration.
     return PushEndpoints(ClientAtFirstUse("sns"), settings.push_applications)
+
+
+def link_key(at_first_use: bool = False) -> LinkKey:
+    """The KMS HMAC key of unsubscribe links (endpoint from AWS_ENDPOINT_URL_KMS when set). The notifier
+    makes its client at first use: only marketing emails and reminders need it."""
+    from cis.repository.unsubscribe import LinkKey
+
+    return LinkKey(ClientAtFirstUse("kms") if at_first_use else _client("kms"), settings.unsubscribe_key_id)
 
 
 def message_queue() -> MessageQueue:

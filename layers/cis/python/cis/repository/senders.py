@@ -12,17 +12,27 @@ class EmailSender:
         self.client, self.from_address = client, from_address  # an SESv2 client
 
     def send(self, address: str, message: Message) -> str:
+        simple = {
+            "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}},
+        }
+        if message.unsubscribe_url:
+            simple["Headers"] = unsubscribe_headers(message.unsubscribe_url)
         response = self.client.send_email(
             FromEmailAddress=self.from_address,
             Destination={"ToAddresses": [address]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}},
-                }
-            },
+            Content={"Simple": simple},
         )
         return response["MessageId"]
+
+
+def unsubscribe_headers(url: str) -> list[dict[str, str]]:
+    """RFC 8058 one-click: the mail client POSTs List-Unsubscribe=One-Click to the link (SES signs these
+    headers with the identity's DKIM key, which RFC 8058 requires)."""
+    return [
+        {"Name": "List-Unsubscribe", "Value": f"<{url}>"},
+        {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+    ]
 
 
 class SmsSender:

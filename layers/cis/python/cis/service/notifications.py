@@ -19,6 +19,7 @@ from cis.domain.notifications import (
     CheckInDue,
     Message,
     ReplyDue,
+    Route,
     quiet_until,
     render,
     render_check_in,
@@ -27,6 +28,9 @@ from cis.domain.notifications import (
     zone_of,
 )
 from cis.domain.reminders import RenewalDue
+from cis.domain.unsubscribe import CHANNELS as ONE_CLICK_CHANNELS
+from cis.domain.unsubscribe import PURPOSES as ONE_CLICK_PURPOSES
+from cis.domain.unsubscribe import with_link
 from cis.errors import Merged
 from cis.repository.notifications import Claim, NotificationRepository
 
@@ -39,6 +43,10 @@ class Sender(Protocol):
 
 class Customers(Protocol):
     def get(self, customer_id: str) -> Customer | None: ...
+
+
+class UnsubscribeLinks(Protocol):
+    def url(self, customer_id: str, channel: str, purpose: str, address: str) -> str: ...
 
 
 class Deferred(Exception):
@@ -68,6 +76,7 @@ class Notifier:
         senders: dict[str, Sender],
         clock: Callable[[], datetime] = utcnow,
         new_token: Callable[[], str] = lambda: str(ULID()),
+        links: UnsubscribeLinks | None = None,
     ):
         self.customers, self.claims, self.senders, self.clock, self.new_token = (
             customers,
@@ -76,6 +85,7 @@ class Notifier:
             clock,
             new_token,
         )
+        self.links = links  # every marketing email and reminder carries one: none, and none is sent
 
     def _customer(self, customer_id: str) -> Customer | None:
         try:
@@ -139,6 +149,8 @@ class Notifier:
             return Outcome("duplicate")
         message = message_of()
         try:
+            if chosen.channel in ONE_CLICK_CHANNELS and chosen.purpose in ONE_CLICK_PURPOSES:
+                message = with_link(message, self._unsubscribe_url(customer, chosen))
             provider_id = self.senders[chosen.channel].send(chosen.address, message)
         except Exception:
             self.claims.release(due.key, token)  # not sent: the retry may send
@@ -147,6 +159,11 @@ class Notifier:
         sent = {"purpose": chosen.purpose, "provider_message_id": provider_id, "language": message.language}
         self._complete(due, customer, now, outcome, token, entry | sent)
         return outcome
+
+    def _unsubscribe_url(self, customer: Customer, chosen: Route) -> str:
+        if self.links is None:
+            raise RuntimeError(f"a {chosen.purpose} email needs an unsubscribe link: give the notifier its links")
+        return self.links.url(customer.id, chosen.channel, chosen.purpose, chosen.address)
 
     def _claim(self, due: RenewalDue | CheckInDue | ReplyDue, now: datetime) -> str | None:
         """Our claim token, or None when the message was handled already."""
