@@ -26,6 +26,7 @@ from cis_infra.events import DomainEvents
 from cis_infra.firewall import ApiFirewall
 from cis_infra.functions import ApiFunctions
 from cis_infra.jobs import ScheduledJobs
+from cis_infra.push import PushNotifications
 from cis_infra.senders import Senders
 from cis_infra.startup import startup_plan
 from cis_infra.streams import TableStreamReaders
@@ -124,7 +125,14 @@ class CisStack(Stack):
         )
         EventQueues(self, "Queues", functions=functions.aliases, bus=domain_events.bus, key=data.key)
         Uploads(self, "Uploads", functions=functions.by_name, aliases=functions.aliases, key=data.key)
-        Senders(self, "Senders", functions=functions.by_name, sender_email=settings["CIS_SENDER_EMAIL"])
+        push = PushNotifications(self, "Push", functions=functions.by_name)
+        Senders(
+            self,
+            "Senders",
+            functions=functions.by_name,
+            sender_email=settings["CIS_SENDER_EMAIL"],
+            pushes=bool(push.applications),
+        )
         api = StaffApi(
             self,
             "Api",
