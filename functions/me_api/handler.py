@@ -17,6 +17,8 @@ from cis.domain.devices import DeviceIn, RegisteredDevice
 from cis.domain.export import CustomerExport
 from cis.domain.interactions import TicketMessage
 from cis.domain.me import (
+    CodeSent,
+    ContactCheck,
     ErasureRequested,
     FeedbackThanks,
     MyConsent,
@@ -33,12 +35,14 @@ from cis.domain.me import (
     MyTicket,
     MyTicketIn,
     MyTicketPage,
+    NewContact,
     Preferences,
     profile_of,
 )
 from cis.domain.subscriptions import parse_lead_times
 from cis.repository.factory import (
     access_log,
+    code_senders,
     consent_repository,
     customer_repository,
     device_repository,
@@ -50,6 +54,7 @@ from cis.repository.factory import (
     push_endpoints,
     subscription_repository,
     timeline_repository,
+    verification_repository,
 )
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService, utcnow
@@ -73,6 +78,8 @@ self_service = SelfService(
     ExportService(customers, personal_data(client), utcnow, access_log(client)),
     device_repository(client),
     push_endpoints(),
+    verification_repository(client),
+    code_senders,  # called at the first code sent: the senders load the message models and their babel
     utcnow,
 )
 app = http.create_resolver(lambda: idempotency_store(client))
@@ -152,6 +159,17 @@ def remove_my_device(
 ) -> Response[None]:
     me().remove_device(device_id)
     return Response(204)
+
+
+@operation(app, "addMyContact")
+def add_my_contact(body: NewContact) -> Response[CodeSent]:
+    sent = me().send_code(body)
+    return http.model_response(202, sent)
+
+
+@operation(app, "verifyMyContact")
+def verify_my_contact(body: ContactCheck) -> Response[MyProfile]:
+    return _profile(profile_of(me().verify_contact(body)))
 
 
 @operation(app, "getMyPreferences")

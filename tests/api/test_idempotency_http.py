@@ -2,6 +2,7 @@
 the same key with another request is refused; keys are the caller's own. The routes come from the
 topology, so a new POST without a case here fails the coverage test."""
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cis import topology
 from cis.topology import Role
+from cis_local.jobs import sent
 
+from .test_erasure_http import settle
 from .test_me_http import sign_up
 
 A, S = Role.ADMIN, Role.SUPPORT
@@ -128,8 +131,12 @@ def _messages(client, customer_id: str) -> Callable[[], int]:
     return lambda: sum(e["type"] == "message" for e in client.get(timeline).json()["items"])
 
 
-def _own_case(operation_id: str, me, staff) -> Case:
+def _own_case(operation_id: str, me, staff, aws_endpoint: str) -> Case:
     """A customer route's case: `me` is a signed-up customer's session, `staff` reads what was written."""
+
+    def sent_to(address: str) -> list[dict]:
+        return [m for m in sent(aws_endpoint) if m.get("to") == address]
+
     timeline = f"/v1/customers/{me.customer_id}/timeline"
     if operation_id == "openMyTicket":
         body = {"subject": "Where is my parcel?", "body": "Ordered a week ago"}
@@ -145,6 +152,30 @@ def _own_case(operation_id: str, me, staff) -> Case:
     if operation_id == "requestMyErasure":
         archived = lambda: int(staff.get(f"/v1/customers/{me.customer_id}").json()["status"] == "archived")  # noqa: E731
         return Case("/v1/me/erasure-request", {"reason": "moving away"}, {"reason": "other"}, archived)
+    if operation_id == "addMyContact":  # a retry sends no second code
+        phone = f"+1415555{int(me.customer_id[-4:], 36) % 10000:04d}"
+        before = len(sent_to(phone))
+        return Case(
+            "/v1/me/contacts", {"phone": phone}, {"phone": "+14155550100"}, lambda: len(sent_to(phone)) - before
+        )
+    if operation_id == "verifyMyContact":
+        return Case(
+            "/v1/me/contacts/verify",
+            {"phone": "+14155550101", "code": "123456"},
+            {"phone": "+14155550101", "code": "654321"},
+            lambda: 1,  # the first answer (no code waiting: 422) comes back; no attempt is counted twice
+        )
+    if operation_id == "addMyContact":  # a retry sends no second code
+        phone = f"+1415555{sum(map(ord, me.customer_id)) % 10000:04d}"
+        return Case("/v1/me/contacts", {"phone": phone}, {"phone": "+14155550100"}, lambda: len(sent_to(phone)))
+    if operation_id == "verifyMyContact":  # a retry gets the profile back; the code is not tried twice
+        phone = f"+1415556{sum(map(ord, me.customer_id)) % 10000:04d}"
+        assert me.post("/v1/me/contacts", json={"phone": phone}).status_code == 202
+        code = re.search(r"\b(\d{6})\b", settle(lambda: sent_to(phone), 30)[0]["text"]).group(1)
+        phones = lambda: sum(p["number"] == phone for p in me.get("/v1/me").json()["phones"])  # noqa: E731
+        return Case(
+            "/v1/me/contacts/verify", {"phone": phone, "code": code}, {"phone": phone, "code": "000000"}, phones
+        )
     raise AssertionError(f"no idempotency case for {operation_id}: add one here")
 
 
@@ -170,6 +201,8 @@ def test_every_post_route_is_covered_here():
         "postMyTicketMessage",
         "giveFeedback",
         "requestMyErasure",
+        "addMyContact",
+        "verifyMyContact",
     }
 
 
@@ -178,7 +211,7 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_once(operati
     admin = as_role(A)
     if topology.operation(operation_id)[1].customer:  # a customer's own route: their session, their record
         admin = sign_up(local_api, email=f"key.{unique}@example.com")
-        case = _own_case(operation_id, admin, as_role(A))
+        case = _own_case(operation_id, admin, as_role(A), local_api.runtime["aws_endpoint"])
     else:
         case = _case(operation_id, admin, unique)
     key = {"Idempotency-Key": str(uuid.uuid4())}

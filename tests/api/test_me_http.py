@@ -138,6 +138,8 @@ def _with_things(staff, customer: Customer, unique: str, name: str) -> dict:
 
 
 BODIES = {
+    ("POST", "/v1/me/contacts"): {"phone": "+14155550199"},
+    ("POST", "/v1/me/contacts/verify"): {"phone": "+14155550199", "code": "000000"},
     ("POST", "/v1/me/devices"): {"platform": "android", "token": "f" * 40},
     ("POST", "/v1/me/tickets"): {"subject": "Another question", "body": "Where is my parcel?"},
     ("POST", "/v1/me/tickets/{ticket_id}/messages"): {"text": "Any news?"},
@@ -369,3 +371,44 @@ def test_a_registered_device_gets_the_renewal_reminder_by_push_and_moves_with_it
     assert gina.delete(f"/v1/me/devices/{device}").status_code == 204
     assert gina.delete(f"/v1/me/devices/{device}").status_code == 404
     assert finn.post("/v1/me/devices", json={"platform": "ios", "token": "short"}).status_code == 422
+
+
+def _code_sent_to(local_api, address: str) -> str:
+    from cis_local.jobs import sent
+
+    def codes():
+        return [m for m in sent(local_api.runtime["aws_endpoint"]) if address in (m.get("to") or [])]
+
+    [message] = settle(codes, 30)
+    return re.search(r"\b(\d{6})\b", message["text"]).group(1)
+
+
+def test_a_new_email_joins_the_profile_only_with_the_code_sent_to_it(as_role, signed_up, local_api, unique):
+    admin = as_role(Role.ADMIN)
+    old, new = f"hana.{unique}@example.com", f"hana.new.{unique}@example.com"
+    hana = signed_up(email=old)
+    assert hana.patch("/v1/me", json={"emails": [{"address": new}]}).status_code == 422  # not without a code
+    asked = hana.post("/v1/me/contacts", json={"email": new})
+    assert asked.status_code == 202 and asked.json()["channel"] == "email", asked.text
+    code = _code_sent_to(local_api, new)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    refused = hana.post("/v1/me/contacts/verify", json={"email": new, "code": wrong})
+    assert refused.status_code == 422 and _error(refused)["fields"][0]["path"].endswith("code")
+    assert hana.post("/v1/me/contacts/verify", json={"email": f"x{new}", "code": code}).status_code == 422
+    changed = hana.post("/v1/me/contacts/verify", json={"email": new, "code": code})
+    assert changed.status_code == 200, changed.text
+    assert [e["address"] for e in changed.json()["emails"]] == [new]  # the new one replaced the old
+    assert admin.get("/v1/customers", params={"email": new}).json()["items"][0]["id"] == hana.customer_id
+    assert hana.post("/v1/me/contacts/verify", json={"email": new, "code": code}).status_code == 422  # used
+
+    # An address on someone else's record: refused without saying whose.
+    other = admin.post(
+        "/v1/customers", json={"given_name": "Ivo", "emails": [{"address": f"ivo.{unique}@example.com"}]}
+    )
+    assert hana.post("/v1/me/contacts", json={"email": f"ivo.{unique}@example.com"}).status_code == 202
+    taken = hana.post(
+        "/v1/me/contacts/verify",
+        json={"email": f"ivo.{unique}@example.com", "code": _code_sent_to(local_api, f"ivo.{unique}@example.com")},
+    )
+    assert taken.status_code == 409 and _error(taken)["code"] == "contact_taken", taken.text
+    assert other.json()["id"] not in taken.text

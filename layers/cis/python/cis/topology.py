@@ -556,6 +556,7 @@ ME_API = Function(
     table_access="read_write",
     tag="me",
     registers_devices=True,
+    sends=("email", "sms"),  # codes to contacts being added
     routes=(
         own("GET", ME, "Your profile, with your consents and subscriptions", "getMe", 200, (), ETAG),
         own(
@@ -565,6 +566,23 @@ ME_API = Function(
             "updateMe",
             200,
             (409, 412),
+            ETAG,
+        ),
+        own(
+            "POST",
+            f"{ME}/contacts",
+            "Add an email address or phone number: we send it a code first",
+            "addMyContact",
+            202,
+            (409,),
+        ),
+        own(
+            "POST",
+            f"{ME}/contacts/verify",
+            "Send back the code: the contact becomes your primary one",
+            "verifyMyContact",
+            200,
+            (409,),
             ETAG,
         ),
         own("GET", f"{ME}/orders", "Your orders, newest first", "listMyOrders"),

@@ -31,6 +31,9 @@ class CustomerExport(Model):
     churn_watches: list[dict[str, Any]] = Field(description="When the churn check will look at this customer next")
     order_keys: list[dict[str, Any]] = Field(description="The shop's order ids recorded for this customer")
     tag_copies: list[dict[str, Any]] = Field(description="The tag lists this customer appears in")
+    contact_checks: list[dict[str, Any]] = Field(
+        default_factory=list, description="Codes sent to contacts being added (digests only), until used"
+    )
     sign_ins: list[dict[str, Any]] = Field(
         default_factory=list, description="The customer app sign-ins linked to this record, and when"
     )

@@ -7,14 +7,16 @@ a new contact needs verifying first, which the customer pool does."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from cis.domain.consent import CHANNELS, PURPOSES, ConsentState, is_allowed
-from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict
+from cis.domain.contact import Email, EmailAddress, Phone, PhoneNumber, PostalAddress, Strict
 from cis.domain.customer import Addresses, DisplayName, Locale, Name, PreferredChannel, TimeZone
 from cis.domain.interactions import LongText, Text
 from cis.domain.model import Model
@@ -207,6 +209,60 @@ class MyErasureRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "I no longer use the service"}]})
 
     reason: Text | None = Field(default=None, description="Why, if you would like to tell us")
+
+
+CODE_TTL_MINUTES = 15
+MAX_CODE_ATTEMPTS = 5
+
+
+class NewContact(Strict):
+    """An email address or phone number to add to your profile: we send it a code first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada.new@example.com"}]})
+
+    email: Email | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> NewContact:
+        if (self.email is None) == (self.phone is None):
+            raise ValueError("give exactly one of email or phone")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "email" if self.email is not None else "phone"
+
+    @property
+    def value(self) -> str:
+        return self.email if self.email is not None else self.phone
+
+
+class ContactCheck(NewContact):
+    """The code we sent to the new contact; with it, the contact becomes your primary one."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada.new@example.com", "code": "042917"}]})
+
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] = Field(description="The 6 digits we sent")
+    keep_previous: bool = Field(default=False, description="true: keep the current primary one as well")
+
+
+class CodeSent(Model):
+    channel: Literal["email", "sms"]
+    expires_at: datetime = Field(description="Send the code back before this (POST /v1/me/contacts/verify)")
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def code_digest(customer_id: str, kind: str, value: str, code: str) -> str:
+    """What is kept of a code: bound to the customer and the contact it was sent to."""
+    return hashlib.sha256(f"{customer_id}|{kind}|{value}|{code}".encode()).hexdigest()
+
+
+def contact_digest(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}|{value}".encode()).hexdigest()
 
 
 class ErasureRequested(Model):

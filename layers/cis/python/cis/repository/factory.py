@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from cis.repository.timeline import TimelineRepository
     from cis.repository.unsubscribe import LinkKey
     from cis.repository.uploads import UploadBucket, WorkQueue
+    from cis.repository.verifications import VerificationRepository
 
 # botocore's standard retries absorb short throttling bursts before the API answers 503. Three
 # attempts in all (botocore's "max_attempts" would count retries only): its throttling backoff waits
@@ -284,3 +285,19 @@ def login_repository(client=None) -> LoginRepository:
     from cis.repository.logins import LoginRepository
 
     return LoginRepository(client or dynamodb_client(), settings.table_name)
+
+
+def verification_repository(client=None) -> VerificationRepository:
+    from cis.repository.verifications import VerificationRepository
+
+    return VerificationRepository(client or dynamodb_client(), settings.table_name)
+
+
+def code_senders() -> dict[str, EmailSender | SmsSender]:
+    """Email and SMS senders whose clients are made at first use (a contact's code, rarely sent)."""
+    from cis.repository.senders import EmailSender, SmsSender
+
+    return {
+        "email": EmailSender(ClientAtFirstUse("sesv2"), settings.sender_email),
+        "sms": SmsSender(ClientAtFirstUse("sns")),
+    }

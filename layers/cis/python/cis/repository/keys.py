@@ -42,6 +42,8 @@
                                                                go to: `customer_id`, `endpoint`; the profile's
                                                                `devices` map holds the same, for sending)
   idempotency   PK=IDEMPOTENCY  SK=<hash>                      (Powertools Idempotency; IDEMPOTENCY_PK)
+  contact check PK=CUST#<id>  SK=VERIFY#<email|phone>        (a code sent to a contact being added:
+                                                               digests of both, attempts, expires_at)
   sign-in       PK=LOGIN#<customer pool sub>  SK=LOGIN          (the customer record a customer's sign-in
                 PK=CUST#<id>  SK=LOGIN#<sub>                    is linked to, kept by the server, never taken
                                                                from a token; the partition's copy is how
@@ -450,6 +452,14 @@ def login_copy_key(customer_id: str, subject: str) -> dict[str, dict]:
     return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{LOGIN_PREFIX}{subject}")}
 
 
+# A code sent to a contact a customer wants to add (one pending per kind): digests only, and a TTL.
+VERIFY_PREFIX = "VERIFY#"
+
+
+def verification_key(customer_id: str, kind: str) -> dict[str, dict]:
+    return {"PK": _s(customer_pk(customer_id)), "SK": _s(f"{VERIFY_PREFIX}{kind}")}
+
+
 # Which customer a push device (an app install) belongs to now: one at a time.
 def device_claim_key(device_id: str) -> dict[str, dict]:
     return {"PK": _s(f"DEVICE#{device_id}"), "SK": _s("DEVICE")}
@@ -469,6 +479,7 @@ PARTITION_KINDS = {
     REMINDER_PREFIX: "scheduled_reminders",
     WATCH_PREFIX: "churn_watches",
     LOGIN_PREFIX: "sign_ins",  # the customer app sign-ins linked to this record
+    VERIFY_PREFIX: "contact_checks",  # codes sent to contacts the customer is adding (digests)
 }
 
 

@@ -17,6 +17,10 @@ from cis.domain.devices import device_id as device_id_of
 from cis.domain.export import CustomerExport
 from cis.domain.interactions import Feedback, Ticket, TicketMessage
 from cis.domain.me import (
+    CODE_TTL_MINUTES,
+    MAX_CODE_ATTEMPTS,
+    CodeSent,
+    ContactCheck,
     ErasureRequested,
     FeedbackThanks,
     MyConsent,
@@ -30,18 +34,33 @@ from cis.domain.me import (
     MyTicket,
     MyTicketIn,
     MyTicketPage,
+    NewContact,
     Preferences,
+    code_digest,
+    contact_digest,
+    new_code,
     order_of,
     preferences_of,
     subscription_of,
     ticket_of,
 )
 from cis.domain.retention import configured
-from cis.errors import CisError, Merged, NotFound, NotLinked, concurrent_update
+from cis.errors import (
+    CisError,
+    Conflict,
+    FieldProblem,
+    InvalidRequest,
+    Merged,
+    NotFound,
+    NotLinked,
+    Unprocessable,
+    concurrent_update,
+)
 from cis.repository.devices import DeviceRepository
 from cis.repository.logins import LoginRepository
 from cis.repository.push import PushEndpoints
 from cis.repository.retries import jittered_pause, retry_on_conflict
+from cis.repository.verifications import VerificationRepository
 from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
 from cis.service.export import ExportService
@@ -66,11 +85,14 @@ class SelfService:
         exports: ExportService,
         devices: DeviceRepository,
         push: PushEndpoints,
+        verifications: VerificationRepository,
+        senders: Callable[[], dict],
         clock: Callable[[], datetime],
     ):
         self.logins, self.customers, self.timeline = logins, customers, timeline
         self.consents, self.subscriptions, self.exports, self.clock = consents, subscriptions, exports, clock
         self.devices, self.push = devices, push
+        self.verifications, self.senders = verifications, senders  # senders: made at the first code sent
 
     def signed_in(self, caller: Principal) -> Me:
         """The caller's own side; 403 not_linked for a sign-in linked to nobody."""
@@ -174,6 +196,55 @@ class Me:
         endpoint = self._service.devices.remove(self._id, device_id)
         self._service.push.delete(endpoint)
 
+    def send_code(self, contact: NewContact) -> CodeSent:
+        """A code to the new contact, to prove it is the customer's before it is on their record."""
+        if _normalized(contact) in _held(self.customer, contact.kind):
+            raise Conflict(f"this {contact.kind} is already on your profile", code="already_yours")
+        service, code, now = self._service, new_code(), self._service.clock()
+        expires = now + timedelta(minutes=CODE_TTL_MINUTES)
+        value = _normalized(contact)
+        kept = code_digest(self._id, contact.kind, value, code)
+        service.verifications.put(self._id, contact.kind, contact_digest(contact.kind, value), kept, expires)
+        channel = "email" if contact.kind == "email" else "sms"
+        service.senders()[channel].send(value, code_message(code, CODE_TTL_MINUTES))
+        return CodeSent(channel=channel, expires_at=expires)
+
+    def verify_contact(self, check: ContactCheck) -> Customer:
+        """The contact, proven, becomes the customer's primary one of its kind (the previous primary
+        stays with keep_previous, else goes)."""
+        service, kind, value = self._service, check.kind, _normalized(check)
+        pending = service.verifications.get(self._id, kind)
+        now = service.clock()
+        fresh = pending is not None and pending["expires_at"] > now.timestamp()
+        if not fresh or pending["contact"] != contact_digest(kind, value):
+            raise _wrong_code("no code is waiting for this contact: ask for one (POST /v1/me/contacts)")
+        if pending["code"] != code_digest(self._id, kind, value, check.code):
+            if service.verifications.failed_attempt(self._id, kind, MAX_CODE_ATTEMPTS):
+                raise _wrong_code("the code is not the one we sent: check it and try again")
+            raise _wrong_code("too many wrong codes: ask for a new one (POST /v1/me/contacts)")
+        service.verifications.drop(self._id, kind)
+        return self._add_contact(kind, value, check.keep_previous)
+
+    def _add_contact(self, kind: str, value: str, keep_previous: bool) -> Customer:
+        from cis.domain.customer import CustomerPatch
+
+        field, entry = ("emails", {"address": value}) if kind == "email" else ("phones", {"number": value})
+        current = self.customer.model_dump(mode="json")[field] or []
+        others = [item | {"primary": False} for item in current if keep_previous or not item.get("primary")]
+        if not keep_previous and current and not any(item.get("primary") for item in current):
+            others = others[1:]  # no primary marked: the first one was it
+        patch = CustomerPatch.model_validate({field: [entry | {"primary": True}, *others]})
+        try:
+            return self._service.customers.update(self._id, patch, self._actor, None)
+        except Conflict as conflict:
+            if conflict.code == "duplicate":  # names the customer holding it: someone else's business
+                raise Conflict(
+                    f"this {kind} is on another customer record: contact support to bring them together",
+                    [FieldProblem(kind, "on another customer record")],
+                    code="contact_taken",
+                ) from None
+            raise
+
     def preferences(self) -> Preferences:
         return preferences_of(self.customer.consents or {}, self._service.clock())
 
@@ -230,6 +301,29 @@ class Me:
 
 
 def _empty(message: str) -> CisError:
-    from cis.errors import FieldProblem, InvalidRequest
-
     return InvalidRequest(message, [FieldProblem("body", message)])
+
+
+def _wrong_code(message: str) -> CisError:
+    return Unprocessable([FieldProblem("code", message)])
+
+
+def _normalized(contact: NewContact) -> str:
+    """As the record keeps it: the validated address (the model normalizes) or the E.164 number."""
+    return contact.value
+
+
+def _held(customer: Customer, kind: str) -> set[str]:
+    if kind == "email":
+        return {entry.address for entry in customer.emails}
+    return {entry.number for entry in customer.phones}
+
+
+def code_message(code: str, minutes: int):
+    """The text sent with a code; the notifier's Message type, loaded with the first code sent (it brings
+    the message templates' babel with it)."""
+    from cis.domain.notifications import Message
+
+    text = f"Your code to add this contact to your profile is {code}. It works for {minutes} minutes. "
+    text += "If you did not ask for it, ignore this message."
+    return Message("Your verification code", text, "en")
