@@ -303,3 +303,17 @@ def test_an_uncommon_family_name_shared_weighs_more_than_a_common_one():
     rare = codes(fp(given_name="John", family_name="Quillfeather"), fp(given_name="John", family_name="Quillfeather"))
     assert common == {"same_name"} and rare == {"same_rare_name"}
     assert WEIGHTS["same_rare_name"] > WEIGHTS["same_name"]
+
+
+def test_the_name_table_is_the_nicknames_librarys():
+    """cis.domain.matching reads the nicknames library's CSV file itself (NickNamer() costs a cold start
+    an object per row): its table must be NickNamer's, both ways."""
+    from cis.domain.matching import _nick_namer
+    from nicknames import NickNamer
+
+    namer, table = NickNamer(), _nick_namer()
+    assert table._nicknames == namer.nickname_lookup
+    assert table._canonicals == namer.canonical_lookup
+    for name in ("Robert", " bob ", "NICK", "nicholas", "not a name", ""):
+        assert table.nicknames_of(name) == namer.nicknames_of(name)
+        assert table.canonicals_of(name) == namer.canonicals_of(name)

@@ -134,11 +134,38 @@ class Place:
         return cls(country, postcode, number, street, locality)
 
 
-@cache
-def _nick_namer():
-    from nicknames import NickNamer  # loads its name table once, on the first comparison
+class _NameTable:
+    """The nicknames library's table, as its NickNamer() holds it (names lowercased and stripped; a
+    name's nicknames, and the names a nickname is of), read from its CSV file in one pass: NickNamer
+    makes an object of every row on the way, about 30M instructions of a first comparison's cold start
+    (tests/unit/test_matching.py holds the two tables equal)."""
 
-    return NickNamer()
+    def __init__(self, text: str):
+        self._nicknames: dict[str, set[str]] = {}
+        self._canonicals: dict[str, set[str]] = {}
+        for line in text.splitlines()[1:]:  # name1,relationship,name2 after the header, never quoted
+            name, relationship, nickname = line.split(",")
+            if relationship == "has_nickname":
+                name, nickname = name.lower().strip(), nickname.lower().strip()
+                self._nicknames.setdefault(name, set()).add(nickname)
+                self._canonicals.setdefault(nickname, set()).add(name)
+
+    def nicknames_of(self, name: str) -> set[str]:
+        return set(self._nicknames.get(name.lower().strip(), ()))
+
+    def canonicals_of(self, name: str) -> set[str]:
+        return set(self._canonicals.get(name.lower().strip(), ()))
+
+
+@cache
+def _nick_namer() -> _NameTable:
+    """Read once, at the first comparison; the package itself is not imported (its csv reader and
+    resource helpers are more of a cold start than the file is)."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    (folder,) = find_spec("nicknames").submodule_search_locations  # names.csv is the package's data file
+    return _NameTable((Path(folder) / "names.csv").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=4096)
