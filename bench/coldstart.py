@@ -211,6 +211,7 @@ def build_scenario() -> dict:
         import_file_repository,
     )
     from cis.repository.items import from_attributes
+    from cis.repository.logins import LoginRepository
     from cis.repository.uploads import WorkQueue
     from cis.service.changes import ChangeFeed
     from cis.service.customers import utcnow
@@ -284,6 +285,22 @@ def build_scenario() -> dict:
             image = from_attributes(item)
             if image.get("entity") == "customer":
                 feed.handle(ItemChange(f"scenario-{image['id']}", None, image))
+        # Ada signed in to the customer app: her sign-in linked to her record, as the sign-up trigger links it.
+        LoginRepository(dynamodb, TABLE).link("coldstart-ada", ada["id"], "verified_email", now)
+        customer = tokens.verify(tokens.mint_customer("coldstart-ada"))
+        # A new customer confirming their sign-up: the customer pool's post-confirmation trigger.
+        signup = {
+            "version": "1",
+            "region": REGION,
+            "userPoolId": f"{REGION}_coldstart",
+            "userName": "coldstart-new",
+            "callerContext": {"awsSdkVersion": "aws-sdk-js-3", "clientId": "coldstart"},
+            "triggerSource": "PostConfirmation_ConfirmSignUp",
+            "request": {
+                "userAttributes": {"sub": "coldstart-new", "email": "new.person@gmail.com", "email_verified": "true"}
+            },
+            "response": {},
+        }
         # A customer created since: the stream processor's first batch is its insert.
         created = call("POST", "/v1/customers", {"given_name": "Grace", "emails": [{"address": "grace@example.com"}]})
         items = [*scan(), rescore_item(ada["id"], today)]  # a churn signal changed yesterday: rescored today
@@ -334,6 +351,8 @@ def build_scenario() -> dict:
             "data_quality_api": event("GET", "/v1/duplicates", caller=reader)[0],
             "api_docs": event("GET", "/docs", caller=None)[0],
             "unsubscribe_api": event("GET", unsubscribe, caller=None)[0],
+            "me_api": event("GET", "/v1/me", caller=customer)[0],
+            "customer_signup": signup,
             "stream_processor": stream,
             "notifier": notification,
             "import_worker": imports,

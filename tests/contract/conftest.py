@@ -20,7 +20,8 @@ def contract_api():
     """A `cis run` of the suite's own, without demo data, so that no other test's records interfere."""
     port = free_port()
     process = start_runtime(port, "--no-demo")
-    yield type("ContractApi", (), {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime})
+    api = {"url": f"http://127.0.0.1:{port}", "runtime": process.runtime, "runtime_file": process.runtime_file}
+    yield type("ContractApi", (), api)
     if process.poll() is None:
         stop_runtime(process)
 

@@ -214,3 +214,33 @@ def test_a_repeated_external_order_id_is_a_typed_409(generated, client, unique):
         first.parsed.id,
         customer_id,
     )
+
+
+def test_a_customer_app_on_the_generated_client_reads_its_profile_opens_a_ticket_and_withdraws_marketing(
+    generated, client, contract_api, unique
+):
+    """The README's "Build a customer app" example, on the client generated from the committed document."""
+    from tests.api.test_me_http import sign_up
+
+    package, m = importlib.import_module(PACKAGE), generated.models
+    signed_up = sign_up(contract_api, email=f"app.{unique}@example.com")
+    with package.AuthenticatedClient(
+        base_url=contract_api.url, token=signed_up.session.headers["Authorization"].removeprefix("Bearer ")
+    ) as app:
+        me = generated.op("me", "get_me").sync_detailed(client=app)
+        assert me.status_code == HTTPStatus.OK and isinstance(me.parsed, m.MyProfile), me.content
+        assert me.parsed.id == signed_up.customer_id and me.headers["ETag"]
+        ticket = generated.op("me", "open_my_ticket").sync_detailed(
+            client=app, body=m.MyTicketIn(subject="Wrong size", body="The shoes are too small")
+        )
+        assert ticket.status_code == HTTPStatus.CREATED and isinstance(ticket.parsed, m.MyTicket), ticket.content
+        assert generated.op("me", "list_my_tickets").sync(client=app).items[0].id == ticket.parsed.id
+        preferences = generated.op("me", "set_my_consent").sync(
+            m.Channel.EMAIL, m.Purpose.MARKETING, client=app, body=m.MyConsent(status=m.MyConsentStatus.WITHDRAWN)
+        )
+        email_marketing = next(p for p in preferences.items if (p.channel, p.purpose) == ("email", "marketing"))
+        assert email_marketing.status == "withdrawn" and email_marketing.allowed is False
+        orders = generated.op("me", "list_my_orders").sync(client=app, limit=10)
+        assert orders.items == []
+        refused = generated.op("customers", "get_customer").sync_detailed(signed_up.customer_id, client=app)
+        assert refused.status_code == HTTPStatus.FORBIDDEN and refused.parsed.error.code == "staff_only"
