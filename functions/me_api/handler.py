@@ -15,7 +15,6 @@ from cis.config import settings
 from cis.domain.consent import Channel, Purpose
 from cis.domain.devices import DeviceIn, RegisteredDevice
 from cis.domain.export import CustomerExport
-from cis.domain.interactions import TicketMessage
 from cis.domain.me import (
     CodeSent,
     ContactCheck,
@@ -40,6 +39,7 @@ from cis.domain.me import (
     profile_of,
 )
 from cis.domain.subscriptions import parse_lead_times
+from cis.domain.texts import TicketMessage
 from cis.repository.factory import (
     access_log,
     code_senders,
@@ -62,7 +62,13 @@ from cis.service.duplicates import DuplicateFinder
 from cis.service.export import ExportService
 from cis.service.me import Me, SelfService
 from cis.service.subscriptions import SubscriptionService
-from cis.service.timeline import TimelineService
+
+
+def timeline_service():
+    from cis.service.timeline import TimelineService  # the timeline's entry models: not for a profile read
+
+    return TimelineService(timeline_repository(client))
+
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
@@ -72,7 +78,7 @@ lead_times = parse_lead_times(settings.reminder_lead_days)
 self_service = SelfService(
     login_repository(client),
     customers,
-    TimelineService(timeline_repository(client)),
+    timeline_service,  # at first use: see SelfService.timeline
     ConsentService(consent_repository(client)),
     SubscriptionService(subscription_repository(client), lead_times, settings.business_time_zone),
     ExportService(customers, personal_data(client), utcnow, access_log(client)),

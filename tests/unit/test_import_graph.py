@@ -141,9 +141,18 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
     ),
     # Cuts uploaded files and imports their parts: validates, compares and files records; takes no POSTs.
     "import_worker": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *INTERACTION_MODELS),
-    # The customer's own record: reads it, edits names and addresses (matching refiles them), opens tickets
-    # and gives feedback (the interaction models), takes POSTs.
-    "me_api": (*IDEMPOTENCY, *CONTACT, *BABEL, *CHURN_RULES, *MERGES_AND_IMPORTS),
+    # The customer's own record: reads it, edits names and addresses (matching refiles them), takes POSTs;
+    # the timeline's and interactions' models come with the first ticket, order or feedback route.
+    "me_api": (
+        *IDEMPOTENCY,
+        *CONTACT,
+        *BABEL,
+        *CHURN_RULES,
+        *INTERACTION_MODELS,
+        *MERGES_AND_IMPORTS,
+        "cis.domain.timeline",
+        "cis.service.timeline",
+    ),
     # Links a confirmed sign-up: finds a customer by verified contact or creates one (matching); no routes.
     "customer_signup": (
         *IDEMPOTENCY,

@@ -19,9 +19,10 @@ from cis.domain.engagement import Engagement as Engagement  # its home until it 
 from cis.domain.engagement import EngagementChange, week_of
 from cis.domain.model import empty_list
 from cis.domain.moments import OccurredAt
+from cis.domain.texts import MAX_MESSAGES as MAX_MESSAGES
+from cis.domain.texts import LongText, Text
+from cis.domain.texts import TicketMessage as TicketMessage
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, e.g. EUR")]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, description="Exact decimal, e.g. 19.99")]
 
@@ -165,17 +166,6 @@ InteractionIn = Annotated[Order | Ticket | Feedback | Note | Activity, Field(dis
 INTERACTION_TYPES = ("order", "ticket", "feedback", "note", "activity")
 # Consent changes and the notifications sent (or not, and why) show on the timeline too.
 TIMELINE_TYPES = (*INTERACTION_TYPES, "consent", "notification")
-
-
-class TicketMessage(Strict):
-    """A message on a support ticket's thread: from the customer, or support's reply."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Could you send a larger size?"}]})
-
-    text: LongText
-
-
-MAX_MESSAGES = 200  # per ticket: a thread longer than that is a new ticket's
 
 
 class TicketUpdate(Strict):

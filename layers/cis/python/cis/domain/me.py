@@ -18,10 +18,10 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from cis.domain.consent import CHANNELS, PURPOSES, ConsentState, is_allowed
 from cis.domain.contact import Email, EmailAddress, Phone, PhoneNumber, PostalAddress, Strict
 from cis.domain.customer import Addresses, DisplayName, Locale, Name, PreferredChannel, TimeZone
-from cis.domain.interactions import LongText, Text
 from cis.domain.model import Model
 from cis.domain.moments import Day
 from cis.domain.subscriptions import Interval, SubscriptionStatus
+from cis.domain.texts import LongText, Text
 
 # What each purpose is used for, in the words the preference centre shows.
 PURPOSE_TEXT = {

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from cis.domain.notifications import Message
 from cis.errors import Conflict
+
+if TYPE_CHECKING:  # the notifier's message: its module brings babel, which registering a device needs not
+    from cis.domain.notifications import Message
 
 # SNS answers a token it knows under other attributes with the endpoint's ARN in the message.
 _EXISTING = re.compile(r"Endpoint (arn:aws[\w-]*:sns:\S+) already exists")

@@ -6,6 +6,7 @@ handler cannot name anyone else's record, so it cannot reach one."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -15,7 +16,6 @@ from cis.domain.customer import Customer
 from cis.domain.devices import MAX_DEVICES, Device, DeviceIn, RegisteredDevice
 from cis.domain.devices import device_id as device_id_of
 from cis.domain.export import CustomerExport
-from cis.domain.interactions import Feedback, Ticket, TicketMessage
 from cis.domain.me import (
     CODE_TTL_MINUTES,
     MAX_CODE_ATTEMPTS,
@@ -45,6 +45,7 @@ from cis.domain.me import (
     ticket_of,
 )
 from cis.domain.retention import configured
+from cis.domain.texts import TicketMessage
 from cis.errors import (
     CisError,
     Conflict,
@@ -65,10 +66,10 @@ from cis.service.consents import ConsentService
 from cis.service.customers import CustomerService
 from cis.service.export import ExportService
 from cis.service.subscriptions import SubscriptionService
-from cis.service.timeline import TimelineService
 
 if TYPE_CHECKING:
     from cis.api.auth import Principal
+    from cis.service.timeline import TimelineService
 
 SOURCE = "self_service"  # how a customer's own changes are recorded (consent source, audit)
 MERGE_HOPS = 5  # a sign-in linked to a customer merged into another, merged again...
@@ -79,7 +80,7 @@ class SelfService:
         self,
         logins: LoginRepository,
         customers: CustomerService,
-        timeline: TimelineService,
+        timeline: Callable[[], TimelineService],
         consents: ConsentService,
         subscriptions: SubscriptionService,
         exports: ExportService,
@@ -89,10 +90,16 @@ class SelfService:
         senders: Callable[[], dict],
         clock: Callable[[], datetime],
     ):
-        self.logins, self.customers, self.timeline = logins, customers, timeline
+        self.logins, self.customers, self._timeline = logins, customers, timeline
         self.consents, self.subscriptions, self.exports, self.clock = consents, subscriptions, exports, clock
         self.devices, self.push = devices, push
         self.verifications, self.senders = verifications, senders  # senders: made at the first code sent
+
+    @functools.cached_property
+    def timeline(self) -> TimelineService:
+        """Made at the first request that reads or writes the timeline: its entry models are most of
+        what a cold start of the profile routes would otherwise load."""
+        return self._timeline()
 
     def signed_in(self, caller: Principal) -> Me:
         """The caller's own side; 403 not_linked for a sign-in linked to nobody."""
@@ -143,6 +150,8 @@ class Me:
         return order_of(entry)
 
     def open_ticket(self, asked: MyTicketIn) -> MyTicket:
+        from cis.domain.interactions import Ticket  # the staff side's models: loaded by the routes that write
+
         ticket = Ticket(type="ticket", **asked.model_dump(exclude_none=True))
         return ticket_of(self._service.timeline.record(self._id, ticket, self._actor).model_dump(mode="json"))
 
@@ -169,6 +178,8 @@ class Me:
         return MyMessage(id=entry.id, author="customer", text=message.text, sent_at=entry.occurred_at)
 
     def feedback(self, given: MyFeedback) -> FeedbackThanks:
+        from cis.domain.interactions import Feedback
+
         feedback = Feedback(type="feedback", source="customer app", **given.model_dump(exclude_none=True))
         entry = self._service.timeline.record(self._id, feedback, self._actor)
         return FeedbackThanks(id=entry.id, received_at=entry.recorded_at)
@@ -286,6 +297,8 @@ class Me:
         """A privacy ticket for support to see (and act on, should the request come from a taken-over
         account: restoring the customer stops it), then archived now (no more writes, off every list),
         erased by the retention job after the grace period."""
+        from cis.domain.interactions import Ticket
+
         days = configured().erasure_request_days
         asked = Ticket(
             type="ticket",
