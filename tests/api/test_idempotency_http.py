@@ -153,19 +153,6 @@ def _own_case(operation_id: str, me, staff, aws_endpoint: str) -> Case:
         archived = lambda: int(staff.get(f"/v1/customers/{me.customer_id}").json()["status"] == "archived")  # noqa: E731
         return Case("/v1/me/erasure-request", {"reason": "moving away"}, {"reason": "other"}, archived)
     if operation_id == "addMyContact":  # a retry sends no second code
-        phone = f"+1415555{int(me.customer_id[-4:], 36) % 10000:04d}"
-        before = len(sent_to(phone))
-        return Case(
-            "/v1/me/contacts", {"phone": phone}, {"phone": "+14155550100"}, lambda: len(sent_to(phone)) - before
-        )
-    if operation_id == "verifyMyContact":
-        return Case(
-            "/v1/me/contacts/verify",
-            {"phone": "+14155550101", "code": "123456"},
-            {"phone": "+14155550101", "code": "654321"},
-            lambda: 1,  # the first answer (no code waiting: 422) comes back; no attempt is counted twice
-        )
-    if operation_id == "addMyContact":  # a retry sends no second code
         phone = f"+1415555{sum(map(ord, me.customer_id)) % 10000:04d}"
         return Case("/v1/me/contacts", {"phone": phone}, {"phone": "+14155550100"}, lambda: len(sent_to(phone)))
     if operation_id == "verifyMyContact":  # a retry gets the profile back; the code is not tried twice
@@ -176,6 +163,10 @@ def _own_case(operation_id: str, me, staff, aws_endpoint: str) -> Case:
         return Case(
             "/v1/me/contacts/verify", {"phone": phone, "code": code}, {"phone": phone, "code": "000000"}, phones
         )
+    if operation_id == "registerMyDevice":
+        body = {"platform": "android", "token": f"{me.customer_id}{'t' * 20}"}
+        devices = lambda: len(staff.get(f"/v1/customers/{me.customer_id}").json()["devices"] or {})  # noqa: E731
+        return Case("/v1/me/devices", body, body | {"platform": "ios"}, devices)
     raise AssertionError(f"no idempotency case for {operation_id}: add one here")
 
 
@@ -203,6 +194,7 @@ def test_every_post_route_is_covered_here():
         "requestMyErasure",
         "addMyContact",
         "verifyMyContact",
+        "registerMyDevice",
     }
 
 

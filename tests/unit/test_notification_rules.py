@@ -109,3 +109,25 @@ def test_the_check_in_speaks_the_customers_language_and_falls_back_to_english():
     german = render_check_in(Customer(**BASE, locale="de-AT"))
     assert german.language == "de" and german.text.startswith("Hallo Ada")
     assert render_check_in(Customer(**BASE, locale="ja-JP")).language == "en"
+
+
+def test_push_goes_to_every_registered_device_where_preferred_and_consented():
+    devices = {
+        "b" * 32: {
+            "platform": "android",
+            "endpoint": "arn:aws:sns:eu-west-1:1:endpoint/GCM/app/2",
+            "registered_at": NOW,
+        },
+        "a" * 32: {"platform": "ios", "endpoint": "arn:aws:sns:eu-west-1:1:endpoint/APNS/app/1", "registered_at": NOW},
+    }
+    both = consent("email") | consent("push")
+    chosen, reason = route(Customer(**BASE, consents=both, devices=devices, preferred_channel="push"), NOW)
+    assert (chosen.channel, reason) == ("push", "consented")
+    assert chosen.address == "arn:aws:sns:eu-west-1:1:endpoint/APNS/app/1,arn:aws:sns:eu-west-1:1:endpoint/GCM/app/2"
+    # Preferred, but no device registered (yet, or any more): the next consented channel.
+    assert route(Customer(**BASE, consents=both, preferred_channel="push"), NOW)[0].channel == "email"
+    # A device, but no push consent: not by push.
+    assert (
+        route(Customer(**BASE, consents=consent("email"), devices=devices, preferred_channel="push"), NOW)[0].channel
+        == "email"
+    )

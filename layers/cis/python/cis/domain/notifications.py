@@ -76,7 +76,10 @@ class Route:
 def route(customer: Customer, at: datetime, purposes: tuple[str, ...] = (PURPOSE,)) -> tuple[Route | None, str]:
     """The channel to send on: the customer's preferred one first, each only with a consent for one of
     `purposes` in force and somewhere to send. Otherwise None and why (for the timeline)."""
-    order = sorted(CHANNELS, key=lambda channel: channel != customer.preferred_channel)
+    # Push exists for a customer once their app registered a device: before that it is no channel at all
+    # (the reason stays no_consent, not a missing address nobody could have given).
+    channels = [channel for channel in CHANNELS if channel != "push" or customer.devices]
+    order = sorted(channels, key=lambda channel: channel != customer.preferred_channel)
     consents = customer.consents or {}
     allowed = []
     for channel in order:
