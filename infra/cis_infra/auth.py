@@ -14,6 +14,17 @@ def issuer(user_pool: cognito.IUserPool) -> str:
     return Fn.join("", ["https://", user_pool.user_pool_provider_url])
 
 
+# Staff's and customers' pools alike: long, mixed passwords (a temporary one lasts three days).
+PASSWORD_POLICY = cognito.PasswordPolicy(
+    min_length=12,
+    require_lowercase=True,
+    require_uppercase=True,
+    require_digits=True,
+    require_symbols=True,
+    temp_password_validity=Duration.days(3),
+)
+
+
 class StaffDirectory(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -26,14 +37,7 @@ class StaffDirectory(Construct):
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
-            ),
+            password_policy=PASSWORD_POLICY,
             # Staff read and change every customer's personal data: a second factor is required,
             # and it is an authenticator app (TOTP), so no SMS role or SMS spend is needed.
             mfa=cognito.Mfa.REQUIRED,

@@ -28,6 +28,7 @@ from aws_cdk import aws_lambda as lambda_
 from cis.topology import FUNCTIONS
 from constructs import Construct
 
+from cis_infra.auth import PASSWORD_POLICY
 from cis_infra.nag import acknowledge
 
 WEB_CALLBACKS_CONTEXT = "customerWebCallbackUrls"
@@ -134,14 +135,7 @@ class CustomerDirectory(Construct):
             # stays, so an address nobody has proven never becomes the sign-in (nor what the trigger reads).
             keep_original=cognito.KeepOriginalAttrs(email=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
-            ),
+            password_policy=PASSWORD_POLICY,
             # A second factor is the customer's choice, and it is an authenticator app (TOTP): no SMS role,
             # no SMS spend. Threat protection below asks risky sign-ins for more.
             mfa=cognito.Mfa.OPTIONAL,

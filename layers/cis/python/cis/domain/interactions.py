@@ -20,7 +20,7 @@ from cis.domain.engagement import EngagementChange, week_of
 from cis.domain.model import empty_list
 from cis.domain.moments import OccurredAt
 from cis.domain.texts import MAX_MESSAGES as MAX_MESSAGES
-from cis.domain.texts import LongText, Text
+from cis.domain.texts import LongText, Text, one_score
 from cis.domain.texts import TicketMessage as TicketMessage
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, e.g. EUR")]
@@ -136,8 +136,7 @@ class Feedback(Strict):
 
     @model_validator(mode="after")
     def _one_score(self) -> Feedback:
-        if (self.rating is None) == (self.nps is None):
-            raise ValueError("give exactly one of rating (1-5) or nps (0-10)")
+        one_score(self.rating, self.nps)
         return self
 
 

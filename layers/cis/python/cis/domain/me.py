@@ -21,7 +21,7 @@ from cis.domain.customer import Addresses, DisplayName, Locale, Name, PreferredC
 from cis.domain.model import Model
 from cis.domain.moments import Day
 from cis.domain.subscriptions import Interval, SubscriptionStatus
-from cis.domain.texts import LongText, Text
+from cis.domain.texts import LongText, Text, one_score
 
 # What each purpose is used for, in the words the preference centre shows.
 PURPOSE_TEXT = {
@@ -195,8 +195,7 @@ class MyFeedback(Strict):
 
     @model_validator(mode="after")
     def _one_score(self) -> MyFeedback:
-        if (self.rating is None) == (self.nps is None):
-            raise ValueError("give exactly one of rating (1-5) or nps (0-10)")
+        one_score(self.rating, self.nps)
         return self
 
 

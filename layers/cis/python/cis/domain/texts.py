@@ -12,6 +12,13 @@ from cis.domain.contact import Strict
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
+
+def one_score(rating: int | None, nps: int | None) -> None:
+    """Feedback is a rating or an NPS answer, never both, never neither (staff's and the customer's)."""
+    if (rating is None) == (nps is None):
+        raise ValueError("give exactly one of rating (1-5) or nps (0-10)")
+
+
 MAX_MESSAGES = 200  # per ticket: a thread longer than that is a new ticket's
 
 
