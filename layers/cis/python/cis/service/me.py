@@ -209,11 +209,12 @@ class Me:
 
     def send_code(self, contact: NewContact) -> CodeSent:
         """A code to the new contact, to prove it is the customer's before it is on their record."""
-        if _normalized(contact) in _held(self.customer, contact.kind):
+        # The model has normalized the value as the record keeps it (address, or E.164 number).
+        if contact.value in _held(self.customer, contact.kind):
             raise Conflict(f"this {contact.kind} is already on your profile", code="already_yours")
         service, code, now = self._service, new_code(), self._service.clock()
         expires = now + timedelta(minutes=CODE_TTL_MINUTES)
-        value = _normalized(contact)
+        value = contact.value
         kept = code_digest(self._id, contact.kind, value, code)
         service.verifications.put(self._id, contact.kind, contact_digest(contact.kind, value), kept, expires)
         channel = "email" if contact.kind == "email" else "sms"
@@ -223,7 +224,7 @@ class Me:
     def verify_contact(self, check: ContactCheck) -> Customer:
         """The contact, proven, becomes the customer's primary one of its kind (the previous primary
         stays with keep_previous, else goes)."""
-        service, kind, value = self._service, check.kind, _normalized(check)
+        service, kind, value = self._service, check.kind, check.value
         pending = service.verifications.get(self._id, kind)
         now = service.clock()
         fresh = pending is not None and pending["expires_at"] > now.timestamp()
@@ -319,11 +320,6 @@ def _empty(message: str) -> CisError:
 
 def _wrong_code(message: str) -> CisError:
     return Unprocessable([FieldProblem("code", message)])
-
-
-def _normalized(contact: NewContact) -> str:
-    """As the record keeps it: the validated address (the model normalizes) or the E.164 number."""
-    return contact.value
 
 
 def _held(customer: Customer, kind: str) -> set[str]:
