@@ -25,6 +25,7 @@ from cis.repository.factory import (
     erasure_repository,
     idempotency_store,
     personal_data,
+    push_endpoint_deleter,
 )
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
@@ -37,7 +38,14 @@ client = dynamodb_client()
 accesses = access_log(client)
 finder = DuplicateFinder(duplicate_repository(client), utcnow)
 service = CustomerService(customer_repository(client), finder, accesses=accesses)
-erasure = ErasureService(service, erasure_repository(client), utcnow, settings.erasure_keeps_orders, accesses)
+erasure = ErasureService(
+    service,
+    erasure_repository(client),
+    utcnow,
+    settings.erasure_keeps_orders,
+    accesses,
+    delete_endpoint=push_endpoint_deleter(),
+)
 exports = ExportService(service, personal_data(client), utcnow, accesses)
 app = http.create_resolver(lambda: idempotency_store(client))
 TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="Tag, case-insensitive")]

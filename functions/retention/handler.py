@@ -13,6 +13,7 @@ from cis.repository.factory import (
     erasure_repository,
     erasures_due,
     event_bus,
+    push_endpoint_deleter,
 )
 from cis.service.customers import CustomerService, utcnow
 from cis.service.duplicates import DuplicateFinder
@@ -26,7 +27,12 @@ client = dynamodb_client()
 bus = event_bus()
 customers = CustomerService(customer_repository(client), DuplicateFinder(duplicate_repository(client), utcnow))
 erasure = ErasureService(
-    customers, erasure_repository(client), utcnow, settings.erasure_keeps_orders, access_log(client)
+    customers,
+    erasure_repository(client),
+    utcnow,
+    settings.erasure_keeps_orders,
+    access_log(client),
+    delete_endpoint=push_endpoint_deleter(),
 )
 job = RetentionJob(erasures_due(client), erasure)
 zone = ZoneInfo(settings.business_time_zone)

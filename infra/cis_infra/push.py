@@ -6,7 +6,8 @@ made once per account (console or CLI, with the certificate or key) and named in
 device's registration answers 409 push_not_configured and no function gets any push permission.
 
 Functions that register devices may make, enable and delete endpoints under those applications only;
-functions that send push may publish to those applications' endpoints only."""
+functions that erase customers may delete them only; functions that send push may publish to those
+applications' endpoints only."""
 
 from __future__ import annotations
 
@@ -57,5 +58,7 @@ class PushNotifications(Construct):
                             actions=["sns:SetEndpointAttributes", "sns:DeleteEndpoint"], resources=endpoints
                         )
                     )
+            elif spec.deletes_devices and endpoints:  # erasure: the erased customers' endpoints, nothing more
+                function.add_to_role_policy(iam.PolicyStatement(actions=["sns:DeleteEndpoint"], resources=endpoints))
             if "push" in spec.sends and endpoints:
                 function.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=endpoints))

@@ -368,9 +368,40 @@ def test_a_registered_device_gets_the_renewal_reminder_by_push_and_moves_with_it
     assert gina.post("/v1/me/devices", json={"platform": "ios", "token": token}).json()["id"] == device
     assert device not in (admin.get(f"/v1/customers/{finn.customer_id}").json()["devices"] or {})
     assert finn.delete(f"/v1/me/devices/{device}").status_code == 404
+    assert endpoint in _push_endpoints(local_api)
     assert gina.delete(f"/v1/me/devices/{device}").status_code == 204
+    assert endpoint not in _push_endpoints(local_api), "signed out: the endpoint (holding the token) is deleted"
     assert gina.delete(f"/v1/me/devices/{device}").status_code == 404
     assert finn.post("/v1/me/devices", json={"platform": "ios", "token": "short"}).status_code == 422
+
+    # Erased: the endpoints of Finn's devices go with him (SNS keeps each device's token in them).
+    tablet = finn.post("/v1/me/devices", json={"platform": "android", "token": f"{unique}{'b' * 48}"}).json()["id"]
+    kept = admin.get(f"/v1/customers/{finn.customer_id}").json()["devices"][tablet]["endpoint"]
+    assert kept in _push_endpoints(local_api)
+    erased = admin.post(f"/v1/customers/{finn.customer_id}/erase", json={"reason": "DSR 9", "legal_basis": "objection"})
+    assert erased.status_code == 200, erased.text
+    assert kept not in _push_endpoints(local_api)
+    assert gina.post("/v1/me/devices", json={"platform": "android", "token": f"{unique}{'b' * 48}"}).status_code == 201
+
+
+def _push_endpoints(local_api) -> set[str]:
+    """The runtime's SNS platform endpoints that still exist (moto's data listing keeps deleted ones)."""
+    import boto3
+
+    sns = boto3.client(
+        "sns",
+        endpoint_url=local_api.runtime["aws_endpoint"],
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return {
+        endpoint["EndpointArn"]
+        for application in sns.list_platform_applications()["PlatformApplications"]
+        for endpoint in sns.list_endpoints_by_platform_application(
+            PlatformApplicationArn=application["PlatformApplicationArn"]
+        )["Endpoints"]
+    }
 
 
 def _code_sent_to(local_api, address: str) -> str:

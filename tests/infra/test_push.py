@@ -55,13 +55,15 @@ def test_without_platform_applications_no_function_gets_a_push_permission():
     assert me["Properties"]["Environment"]["Variables"]["CIS_PUSH_APPLICATIONS"] == "{}"
 
 
-def test_registering_functions_make_endpoints_and_senders_publish_to_them_only():
+def test_registering_functions_make_endpoints_erasers_delete_them_and_senders_publish_to_them_only():
     statements = _sns_statements(_synth({"ios": IOS, "android": ANDROID}))
     endpoints = sorted([endpoints_of(IOS), endpoints_of(ANDROID)])
     by_function = {role.split("ServiceRole")[0]: s for role, s in statements.items()}
     registering = {spec.name.replace("_", "") for spec in FUNCTIONS if spec.registers_devices}
     sending = {spec.name.replace("_", "") for spec in FUNCTIONS if "push" in spec.sends}
-    assert set(by_function) == registering | sending
+    erasing = {spec.name.replace("_", "") for spec in FUNCTIONS if spec.deletes_devices}
+    assert erasing == {"customersapi", "retention"}
+    assert set(by_function) == registering | sending | erasing
     for name, found in by_function.items():
         granted = {
             action: sorted(s["Resource"]) for s in found for action in s["Action"] if isinstance(s["Action"], list)
@@ -69,6 +71,8 @@ def test_registering_functions_make_endpoints_and_senders_publish_to_them_only()
         granted |= {s["Action"]: sorted(s["Resource"]) for s in found if isinstance(s["Action"], str)}
         if name in sending:
             assert granted == {"sns:Publish": endpoints}
+        elif name in erasing:
+            assert granted == {"sns:DeleteEndpoint": endpoints}
         else:
             assert granted["sns:CreatePlatformEndpoint"] == sorted([IOS, ANDROID])
             assert granted["sns:SetEndpointAttributes"] == granted["sns:DeleteEndpoint"] == endpoints

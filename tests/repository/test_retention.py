@@ -4,6 +4,7 @@ their day's index partition only; a re-run finds nothing left."""
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 from cis.domain.customer import CustomerCreate
 from cis.domain.retention import RetentionRules
 from cis.repository.factory import customer_repository, erasure_repository, erasures_due
@@ -35,7 +36,10 @@ def test_the_job_erases_those_due_today_reading_only_their_index_partition(dynam
     index = boto3.client("dynamodb")  # the job's index reads, counted on a client of their own
     reads = ItemsRead(index)
     erasure = ErasureService(
-        CustomerService(customer_repository(dynamodb)), erasure_repository(dynamodb), lambda: TODAY
+        CustomerService(customer_repository(dynamodb)),
+        erasure_repository(dynamodb),
+        lambda: TODAY,
+        delete_endpoint=lambda endpoint: pytest.fail(f"none of them registered a device, yet {endpoint} was deleted"),
     )
     job = RetentionJob(erasures_due(index), erasure, page_size=2)
     run = job.run(TODAY.date(), None, lambda: True)

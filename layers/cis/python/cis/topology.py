@@ -124,6 +124,8 @@ class Function(NamedTuple):
     sends: tuple[str, ...] = ()  # "email" (SES), "sms" (SNS to phone numbers), "push" (SNS mobile push)
     # Makes and deletes the customer app's push endpoints (SNS platform endpoints) as devices register.
     registers_devices: bool = False
+    # Deletes the push endpoints of the customers it erases (their tokens are personal data); makes none.
+    deletes_devices: bool = False
     # The upload bucket: "sign" may sign upload URLs for it (s3:PutObject under uploads/, as the URL
     # acts with its signer's rights); "read" reads uploaded files.
     uploads: str = "none"  # "none" | "sign" | "read"
@@ -171,6 +173,7 @@ CUSTOMERS_API = Function(
     name="customers_api",
     description="Staff API for customer profiles: create, read, update, archive, look up, list.",
     table_access="read_write",
+    deletes_devices=True,  # erasure (eraseCustomer)
     tag="customers",
     routes=(
         Route("POST", "/v1/customers", WRITERS, "Create a customer", "createCustomer", 201, (409,), CREATED),
@@ -512,6 +515,7 @@ RETENTION = Function(
     name="retention",
     description="Daily: erase the archived customers whose retention ended today (cdk.json retention).",
     table_access="read_write",  # erases what the customer's data left everywhere
+    deletes_devices=True,
     routes=(),
     memory_mb=512,
     timeout_s=300,

@@ -3,11 +3,14 @@ which customer an install belongs to now (keys.device_claim_key), written togeth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from cis.errors import Conflict, FieldProblem, NotFound
 from cis.repository import keys
-from cis.repository.customers import WRITABLE, VersionConflict, stale
+from cis.repository.customers import WRITABLE, VersionConflict, error_code, stale
 from cis.repository.items import from_attributes, to_attributes
 from cis.repository.transactions import Action, TransactionCancelled, transact
 
@@ -105,14 +108,28 @@ class DeviceRepository:
             raise NotFound("you have no device with this id") from cancelled
         return (endpoint or {}).get("endpoint", "")
 
-    def release(self, device_ids: list[str], customer_ids: set[str]) -> int:
-        """Claims the erased customers still hold (erasure): deleted, unless another customer took them since."""
+    def release(self, device_ids: list[str], customer_ids: set[str], delete_endpoint: Callable[[str], None]) -> int:
+        """Claims the erased customers still hold (erasure): each endpoint deleted, then its claim, unless
+        another customer took the install since (then both are theirs). The endpoint goes first: a retry
+        after a failure still finds the claim, and with it the endpoint."""
         released = 0
         for device_id in device_ids:
             claimed = self.claim(device_id)
-            if claimed and claimed["customer_id"] in customer_ids:
-                self.client.delete_item(TableName=self.table, Key=keys.device_claim_key(device_id))
-                released += 1
+            if not claimed or claimed["customer_id"] not in customer_ids:
+                continue
+            delete_endpoint(claimed.get("endpoint", ""))
+            try:
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=keys.device_claim_key(device_id),
+                    ConditionExpression="customer_id = :owner",
+                    ExpressionAttributeValues={":owner": {"S": claimed["customer_id"]}},
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                continue  # signed in as someone else on that phone meanwhile: the new claim stays
+            released += 1
         return released
 
 

@@ -12,6 +12,8 @@ every entry of earlier changes has been written. Blocks were left when the custo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cis.domain.erasure import ErasedItems, Erasure, kept_entry, tombstone
 from cis.repository import keys
 from cis.repository.batches import batch_get, batch_write, query_all
@@ -68,11 +70,14 @@ class ErasureRepository(PersonalData):
     def _lookups(self, wanted: list[tuple[str, str]]) -> list[dict]:
         return batch_get(self.client, self.table, [keys.lookup_key(kind, value) for kind, value in wanted])
 
-    def release_devices(self, device_ids: list[str], customer_ids: set[str]) -> int:
-        """The push devices' claims the erased customers hold (not those another customer took since)."""
+    def release_devices(
+        self, device_ids: list[str], customer_ids: set[str], delete_endpoint: Callable[[str], None]
+    ) -> int:
+        """The push devices the erased customers hold (not those another customer took since): their
+        endpoints (which hold the push token) and claims."""
         from cis.repository.devices import DeviceRepository
 
-        return DeviceRepository(self.client, self.table).release(device_ids, customer_ids)
+        return DeviceRepository(self.client, self.table).release(device_ids, customer_ids, delete_endpoint)
 
     def drop_merge_steps(self, merge_ids: set[str]) -> int:
         """The merges' and their undos' steps: images of the merged customers' items (the logs keep ids only)."""

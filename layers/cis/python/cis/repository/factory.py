@@ -17,6 +17,8 @@ from cis.snapstart import track
 # Each store's module is imported by the function that builds it: a handler loads only the
 # repositories (and through them the domain models) it uses.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from cis.repository.access_log import AccessLog
@@ -236,6 +238,11 @@ def push_endpoints() -> PushEndpoints:
 
     # Endpoint from AWS_ENDPOINT_URL_SNS when set: moto locally, AWS otherwise. Made at a device's registration.
     return PushEndpoints(ClientAtFirstUse("sns"), settings.push_applications)
+
+
+def push_endpoint_deleter() -> Callable[[str], None]:
+    """Erasure's: deletes a push endpoint, with an SNS client made at the first (few erasures meet a device)."""
+    return lambda endpoint: push_endpoints().delete(endpoint)
 
 
 def link_key(at_first_use: bool = False) -> LinkKey:

@@ -28,9 +28,12 @@ class ErasureService:
         clock: Callable[[], datetime],
         keep_orders: bool = True,
         accesses: AccessLog | None = None,
+        *,
+        delete_endpoint: Callable[[str], None],
     ):
         self.customers, self.repository, self.clock, self.keep_orders = customers, repository, clock, keep_orders
         self.accesses = accesses
+        self.delete_endpoint = delete_endpoint  # a push endpoint (SNS) holds its device's token: erased too
 
     def erase(
         self, customer_id: str, request: ErasureRequest, actor: str, archived_before: datetime | None = None
@@ -79,7 +82,7 @@ class ErasureService:
         erasure.items.deleted += self.repository.drop_merge_steps(merges)
         erasure.items.deleted += self.repository.drop_idempotency_records(set(erasure.customers))
         devices = sorted({device for values in profiles.values() for device in values.get("devices") or {}})
-        erasure.items.deleted += self.repository.release_devices(devices, set(erasure.customers))
+        erasure.items.deleted += self.repository.release_devices(devices, set(erasure.customers), self.delete_endpoint)
         for id_ in reversed(erasure.customers):  # the customer asked about last: its tombstone says done
             if profiles[id_]:
                 self.repository.write_tombstone(id_, profiles[id_], erasure)
