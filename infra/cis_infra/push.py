@@ -19,6 +19,8 @@ from aws_cdk import aws_lambda as lambda_
 from cis.topology import FUNCTIONS
 from constructs import Construct
 
+from cis_infra.nag import acknowledge
+
 APPLICATIONS_CONTEXT = "pushPlatformApplications"
 PLATFORMS = ("ios", "android")
 
@@ -53,12 +55,21 @@ class PushNotifications(Construct):
                     function.add_to_role_policy(
                         iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=apps)
                     )
-                    function.add_to_role_policy(
-                        iam.PolicyStatement(
-                            actions=["sns:SetEndpointAttributes", "sns:DeleteEndpoint"], resources=endpoints
-                        )
-                    )
+                    _on_endpoints(function, ["sns:SetEndpointAttributes", "sns:DeleteEndpoint"], endpoints)
             elif spec.deletes_devices and endpoints:  # erasure: the erased customers' endpoints, nothing more
-                function.add_to_role_policy(iam.PolicyStatement(actions=["sns:DeleteEndpoint"], resources=endpoints))
+                _on_endpoints(function, ["sns:DeleteEndpoint"], endpoints)
             if "push" in spec.sends and endpoints:
-                function.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=endpoints))
+                _on_endpoints(function, ["sns:Publish"], endpoints)
+
+
+def _on_endpoints(function: lambda_.Function, actions: list[str], endpoints: list[str]) -> None:
+    """`actions` on the applications' endpoints. SNS names an endpoint by an id it makes at registration,
+    so the resource can only be every endpoint under the application: the wildcard is acknowledged."""
+    function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=endpoints))
+    for pattern in endpoints:
+        acknowledge(
+            function.role,
+            f"IAM5[Resource::{pattern}]",
+            f"{', '.join(actions)} on the app's push endpoints: SNS gives each its id when a device registers, "
+            "so the policy can name them only as every endpoint of the configured platform application.",
+        )
