@@ -3,7 +3,7 @@
 Customers sign themselves up with their email address and sign in through the hosted UI, from the web
 app or the mobile app: public clients (no secret) on the OAuth 2.0 authorization code grant, which
 public clients use with PKCE. Their tokens reach only the customer routes (`Route.customer`, /v1/me...);
-the functions the topology names as Cognito triggers (`Function.cognito_trigger`) are attached to
+the functions the topology names as Cognito triggers (`Function.cognito_triggers`) are attached to
 this pool, through their aliases as every other invoker does.
 
 Context (cdk.json, or -c on the command line; a list may be given as JSON):
@@ -111,7 +111,7 @@ def trigger_operation(trigger: str) -> cognito.UserPoolOperation:
     """topology's "post_confirmation" -> UserPoolOperation.POST_CONFIRMATION; an unknown name fails the synth."""
     operation = getattr(cognito.UserPoolOperation, trigger.upper(), None) if trigger.islower() else None
     if not isinstance(operation, cognito.UserPoolOperation):
-        raise ValueError(f"cognito_trigger {trigger!r} is not a Cognito user pool trigger (e.g. post_confirmation)")
+        raise ValueError(f"cognito_triggers: {trigger!r} is not a Cognito user pool trigger (e.g. post_confirmation)")
     return operation
 
 
@@ -187,5 +187,5 @@ class CustomerDirectory(Construct):
         """Each function the topology names as a Cognito trigger, as this pool's trigger: `functions` are the
         aliases (Cognito invokes the alias ARN it is given, so the published SnapStart version runs)."""
         for spec in FUNCTIONS:  # read now, not at import
-            if spec.cognito_trigger:
-                self.user_pool.add_trigger(trigger_operation(spec.cognito_trigger), functions[spec.name])
+            for trigger in spec.cognito_triggers:
+                self.user_pool.add_trigger(trigger_operation(trigger), functions[spec.name])

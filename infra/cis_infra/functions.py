@@ -181,10 +181,10 @@ class ApiFunctions(Construct):
                 "Its work queue's SQS event source mapping invokes it synchronously; messages it fails go to the "
                 "queue's dead-letter queue through the redrive policy."
             )
-        if spec.cognito_trigger:
+        if spec.cognito_triggers:
             invoked.append(
-                f"The customer user pool invokes it synchronously as its {spec.cognito_trigger} trigger: Cognito "
-                "returns its error to the sign-up step that triggered it."
+                f"The customer user pool invokes it synchronously as its {' and '.join(spec.cognito_triggers)} "
+                "trigger: Cognito returns its error to the sign-up or sign-in step that triggered it."
             )
         if spec.schedule is not None:
             invoked.append(

@@ -63,7 +63,7 @@ def default_reservation(spec: Function) -> int:
         return SIGNED_API_CAP
     if spec.routes:
         return CUSTOMER_API_CAP if all(route.customer for route in spec.routes) else API_CAP
-    if spec.cognito_trigger:
+    if spec.cognito_triggers:
         return TRIGGER_RESERVED
     if spec.reads_table_stream:
         return STREAM_RESERVED

@@ -4,6 +4,7 @@ restore the deployed table."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -304,8 +305,19 @@ def _signup(args: argparse.Namespace) -> int:
 
     _use_runtime()
     subject = str(uuid.uuid4())  # as the customer pool makes a `sub`
-    customer_id = sign_ups.confirm(subject, args.email, args.phone, given_name=args.given_name)
+    with contextlib.redirect_stdout(sys.stderr):  # the function's log lines: stdout is the answer's
+        customer_id = sign_ups.confirm(subject, args.email, args.phone, given_name=args.given_name)
     print(json.dumps({"customer_id": customer_id, "token": tokens.mint_customer(subject)}))
+    return 0
+
+
+def _signin(args: argparse.Namespace) -> int:
+    from cis_local import sign_ups, tokens
+
+    _use_runtime()
+    with contextlib.redirect_stdout(sys.stderr):  # the function's log lines: stdout is the answer's
+        customer_id = sign_ups.sign_in(args.subject, args.email, args.phone)
+    print(json.dumps({"customer_id": customer_id, "token": tokens.mint_customer(args.subject)}))
     return 0
 
 
@@ -369,6 +381,14 @@ def main(argv: list[str] | None = None) -> int:
     signup.add_argument("--phone", help="the phone number the customer verified")
     signup.add_argument("--given-name")
     signup.set_defaults(action=_signup)
+
+    signin = commands.add_parser(
+        "signin", help="a customer signs in (post authentication): links the sign-in if its sign-up's link failed"
+    )
+    signin.add_argument("--subject", required=True, help="the customer pool's `sub` of the sign-in")
+    signin.add_argument("--email", help="a verified email address of the account")
+    signin.add_argument("--phone", help="a verified phone number of the account")
+    signin.set_defaults(action=_signin)
 
     events = commands.add_parser("events", help="print the domain events of the running local runtime")
     events.add_argument("--once", action="store_true", help="stop when no event is waiting")

@@ -1,9 +1,9 @@
 """Customer sign-ups on the local runtime: what the customer pool does once a customer confirms.
 
 `confirm` runs the customer_signup function's real handler with the Post Confirmation event Cognito
-sends, carrying the attributes the pool verified; `link` is the operator's shortcut of `cis token
---customer <id>` (a development sign-in linked to a chosen record). Either way the customer token
-minted next is only as good as the link the server keeps."""
+sends, carrying the attributes the pool verified, and `sign_in` with the Post Authentication event;
+`link` is the operator's shortcut of `cis token --customer <id>` (a development sign-in linked to a
+chosen record). Either way the customer token minted next is only as good as the link the server keeps."""
 
 from __future__ import annotations
 
@@ -20,6 +20,21 @@ LOCAL_POOL = "local_customers"
 
 def confirm(subject: str, email: str | None = None, phone: str | None = None, **names: str) -> str:
     """The customer id the sign-up was linked to (an existing record by verified contact, or a new one)."""
+    _trigger("PostConfirmation_ConfirmSignUp", subject, email, phone, **names)
+    return _linked(subject, "the sign-up trigger ran but linked nothing")
+
+
+def sign_in(subject: str, email: str | None = None, phone: str | None = None) -> str | None:
+    """A sign-in, as the pool's post authentication trigger sees it: the customer id it is linked to,
+    linking it first if its sign-up's link failed; None if it could not be linked (the sign-in stands)."""
+    _trigger("PostAuthentication_Authentication", subject, email, phone)
+    from cis.repository.factory import login_repository
+
+    return login_repository().customer_of(subject)
+
+
+def _trigger(source: str, subject: str, email: str | None, phone: str | None, **names: str) -> None:
+    """The customer_signup function's real handler, with the event Cognito sends for `source`."""
     attributes = {"sub": subject}
     if email:
         attributes |= {"email": email, "email_verified": "true"}
@@ -32,16 +47,20 @@ def confirm(subject: str, email: str | None = None, phone: str | None = None, **
         "userPoolId": LOCAL_POOL,
         "userName": subject,
         "callerContext": {"awsSdkVersion": "local", "clientId": "local-customer-app"},
-        "triggerSource": "PostConfirmation_ConfirmSignUp",
+        "triggerSource": source,
         "request": {"userAttributes": attributes},
         "response": {},
     }
-    load_handler(CUSTOMER_SIGNUP).handler(event, LambdaContext(CUSTOMER_SIGNUP))
+    returned = load_handler(CUSTOMER_SIGNUP).handler(event, LambdaContext(CUSTOMER_SIGNUP))
+    assert returned == event, "a trigger hands Cognito its event back unchanged"
+
+
+def _linked(subject: str, otherwise: str) -> str:
     from cis.repository.factory import login_repository
 
     customer_id = login_repository().customer_of(subject)
     if customer_id is None:
-        raise RuntimeError("the sign-up trigger ran but linked nothing")
+        raise RuntimeError(otherwise)
     return customer_id
 
 

@@ -86,10 +86,28 @@ def test_tokens_of_one_pool_are_refused_with_403_on_the_other_pools_routes(as_ro
             assert _error(answer)["code"] == "customers_only"
 
 
-def test_a_customer_token_linked_to_no_record_is_403_not_linked(local_api):
-    stranger = Customer(local_api.url, tokens.mint_customer(str(uuid.uuid4())), "")
+def test_a_customer_token_linked_to_no_record_is_403_not_linked_until_its_next_sign_in_links_it(
+    local_api, as_role, unique
+):
+    # A confirmed account whose sign-up trigger failed: Cognito never runs that trigger again.
+    subject, email = str(uuid.uuid4()), f"lost.{unique}@example.com"
+    stranger = Customer(local_api.url, tokens.mint_customer(subject), "")
     answer = stranger.get("/v1/me")
     assert answer.status_code == 403 and _error(answer)["code"] == "not_linked", answer.text
+
+    assert _sign_in(local_api, subject)["customer_id"] is None  # no verified contact: still not linked, signed in
+    linked = _sign_in(local_api, subject, "--email", email)["customer_id"]
+    assert stranger.get("/v1/me").json()["id"] == linked
+    assert as_role(Role.ADMIN).get(f"/v1/customers/{linked}").json()["emails"][0]["address"] == email
+    assert _sign_in(local_api, subject, "--email", email)["customer_id"] == linked  # every later sign-in: the same
+
+
+def _sign_in(local_api, subject: str, *args: str) -> dict:
+    env = {**os.environ, "CIS_RUNTIME_FILE": local_api.runtime_file}
+    command = [sys.executable, "-m", "cis_local.cli", "signin", "--subject", subject, *args]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def _with_things(staff, customer: Customer, unique: str, name: str) -> dict:

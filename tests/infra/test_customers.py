@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 ROUTES = [(spec, route) for spec in FUNCTIONS for route in spec.routes]
 CUSTOMER_PATHS = [route.path for _, route in ROUTES if route.customer]
 OTHER_PATHS = [route.path for _, route in ROUTES if not route.customer]
-TRIGGERS = [spec for spec in FUNCTIONS if spec.cognito_trigger]
+TRIGGERS = [spec for spec in FUNCTIONS if spec.cognito_triggers]
 
 
 def customer_clients(stack: Synthesized) -> dict[str, dict]:
@@ -99,13 +99,17 @@ def test_each_cognito_trigger_of_the_topology_invokes_its_functions_alias(synthe
     pools = synthesized.properties("AWS::Cognito::UserPool")
     assert "LambdaConfig" not in pools[staff_pool]
     assert pools[customer_pool]["LambdaConfig"] == {
-        spec.cognito_trigger.title().replace("_", ""): {"Ref": aliases[spec.name]} for spec in TRIGGERS
+        trigger.title().replace("_", ""): {"Ref": aliases[spec.name]}
+        for spec in TRIGGERS
+        for trigger in spec.cognito_triggers
     }
-    assert pools[customer_pool]["LambdaConfig"]["PostConfirmation"] == {"Ref": aliases["customer_signup"]}
+    signup = {"Ref": aliases["customer_signup"]}
+    assert pools[customer_pool]["LambdaConfig"]["PostConfirmation"] == signup
+    assert pools[customer_pool]["LambdaConfig"]["PostAuthentication"] == signup  # repairs a failed link
     permissions = synthesized.properties("AWS::Lambda::Permission").values()
     from_cognito = [p for p in permissions if p["Principal"] == "cognito-idp.amazonaws.com"]
     assert [(p["FunctionName"], p["SourceArn"]) for p in from_cognito] == [
-        ({"Ref": aliases[spec.name]}, arn(customer_pool)) for spec in TRIGGERS
+        ({"Ref": aliases[spec.name]}, arn(customer_pool)) for spec in TRIGGERS for _ in spec.cognito_triggers
     ]
 
 

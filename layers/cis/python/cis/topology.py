@@ -130,8 +130,8 @@ class Function(NamedTuple):
     # acts with its signer's rights); "read" reads uploaded files.
     uploads: str = "none"  # "none" | "sign" | "read"
     work: WorkQueue | None = None
-    # Invoked by the customer user pool (a Cognito Lambda trigger), e.g. "post_confirmation".
-    cognito_trigger: str = ""
+    # Invoked by the customer user pool as these Cognito Lambda triggers, e.g. ("post_confirmation",).
+    cognito_triggers: tuple[str, ...] = ()
     # The KMS HMAC key of unsubscribe links: "sign" may make MACs (kms:GenerateMac), "verify" check them.
     link_key: str = "none"  # "none" | "sign" | "verify"
 
@@ -657,12 +657,14 @@ ME_API = Function(
 
 CUSTOMER_SIGNUP = Function(
     name="customer_signup",
-    description="Customer pool post-confirmation trigger: links a new sign-in to its customer record.",
+    description="Customer pool triggers: link a confirmed sign-up, or a sign-in not yet linked, to its record.",
     table_access="read_write",
     routes=(),
     memory_mb=256,
     timeout_s=5,  # Cognito waits at most 5 s for a trigger
-    cognito_trigger="post_confirmation",
+    # Post authentication too: a sign-up whose confirmation trigger failed is confirmed all the same
+    # (Cognito does not run it again), so its next sign-in links it.
+    cognito_triggers=("post_confirmation", "post_authentication"),
 )
 
 API_DOCS = Function(
