@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
@@ -117,6 +118,8 @@ def _entry_event(change: ItemChange) -> DomainEvent | None:
             detail |= {"status": after["status"], "priority": after["priority"]}
         elif after["type"] == "message":  # support's reply is for the customer to hear about
             detail |= {"ticket_id": after["ticket_id"], "author": after["author"]}
+        elif after["type"] == "activity":
+            detail |= _activity_detail(after)
         return DomainEvent(
             "ticket.replied" if after["type"] == "message" and after["author"] == "staff" else "interaction.recorded",
             occurred_at=after["recorded_at"],
@@ -136,6 +139,25 @@ def _entry_event(change: ItemChange) -> DomainEvent | None:
         audit=audit,
         **base,
     )
+
+
+# What a consumer of shop activities needs (products, amounts, the step), never the page's URL, which
+# can carry what the visitor typed.
+ACTIVITY_DETAIL = ("activity", "channel", "product_id", "category", "price", "currency", "step")
+
+
+def _activity_detail(entry: dict) -> dict:
+    detail = {name: entry[name] for name in ACTIVITY_DETAIL if name in entry}
+    if "price" in detail:
+        detail["price"] = str(detail["price"])  # amounts travel as exact decimal text, as the API gives them
+    if cart := entry.get("cart"):
+        lines = [
+            {"product_id": line["product_id"], "quantity": int(line["quantity"]), "price": str(line["price"])}
+            for line in cart["lines"]
+        ]
+        value = sum((Decimal(line["price"]) * line["quantity"] for line in lines), Decimal(0))
+        detail["cart"] = {"lines": lines, "currency": cart["currency"], "value": str(value)}
+    return detail
 
 
 def _subscription_event(change: ItemChange) -> DomainEvent | None:

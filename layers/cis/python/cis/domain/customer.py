@@ -14,6 +14,7 @@ from cis.domain.contact import EmailAddress, PhoneNumber, PostalAddress, Strict,
 from cis.domain.devices import Device
 from cis.domain.engagement import Engagement
 from cis.domain.ids import CUSTOMER_ID_PATTERN
+from cis.domain.interests import Interests
 from cis.domain.model import Model, empty_list
 from cis.domain.moments import Day
 from cis.domain.names import check_name
@@ -117,7 +118,7 @@ AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float
 CustomAttributes = Annotated[dict[AttributeKey, AttributeValue], AfterValidator(_check_custom_attributes)]
 
 # Kept by their own write paths, never by a profile edit; tag lists leave them out.
-SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions", "churn_risk", "devices"})
+SYSTEM_KEPT = frozenset({"engagement", "consents", "subscriptions", "churn_risk", "devices", "interests"})
 
 
 def _same_mailbox(item: dict) -> str:
@@ -313,6 +314,9 @@ class Customer(CustomerFields):
     )
     devices: dict[str, Device] | None = Field(
         default=None, description="The customer app's installs registered for push notifications, by device id"
+    )
+    interests: Interests | None = Field(
+        default=None, description="What they looked at lately and their cart, kept current by shop activities"
     )
 
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field, computed_field
 
@@ -31,6 +32,9 @@ class Engagement(Model):
     last_nps: int | None = None
     last_rating: int | None = None
     last_ticket_reopened_at: datetime | None = None
+    last_viewed_at: datetime | None = Field(default=None, description="Last product viewed")
+    last_cart_at: datetime | None = Field(default=None, description="Last cart change")
+    last_checkout_at: datetime | None = Field(default=None, description="Last checkout started")
     # Per ISO week ("2026-W48"): the windows the churn rules compare, without reading the timeline.
     activity_weeks: dict[str, int] = Field(default_factory=dict, description="Activities per ISO week")
     order_weeks: dict[str, int] = Field(default_factory=dict, description="Orders per ISO week")
@@ -44,11 +48,16 @@ class Engagement(Model):
 
 @dataclass
 class EngagementChange:
-    """What one interaction does to the engagement attributes."""
+    """What one interaction does to the engagement attributes, and to the profile's interests."""
 
     increments: dict[str, int | Decimal] = field(default_factory=dict)  # dotted paths under engagement
     latest: list[str] = field(default_factory=list)  # timestamps that become max(current, occurred_at)
     sets: dict[str, int] = field(default_factory=dict)
+    # Paths under `interests` (cis.domain.interests) set or removed, only by the interaction that is the
+    # latest by the engagement timestamp `guard`: a late-arriving older cart never replaces a newer one.
+    interests: dict[str, Any] = field(default_factory=dict)
+    interests_removed: tuple[str, ...] = ()
+    guard: str = ""
 
 
 # Per ISO week counts (engagement.<map>.<2026-W48>): what the churn rules compare, the last 30 days

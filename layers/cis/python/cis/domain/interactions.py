@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -14,17 +13,16 @@ from pydantic import (
     model_validator,
 )
 
+from cis.domain import interests
 from cis.domain.contact import Strict
 from cis.domain.engagement import Engagement as Engagement  # its home until it had its own module
 from cis.domain.engagement import EngagementChange, week_of
+from cis.domain.interests import Cart, Currency, Money, Price
 from cis.domain.model import empty_list
-from cis.domain.moments import OccurredAt
+from cis.domain.moments import OccurredAt, timestamp
 from cis.domain.texts import MAX_MESSAGES as MAX_MESSAGES
 from cis.domain.texts import LongText, Text, one_score
 from cis.domain.texts import TicketMessage as TicketMessage
-
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, e.g. EUR")]
-Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, description="Exact decimal, e.g. 19.99")]
 
 
 class OrderStatus(StrEnum):
@@ -55,6 +53,17 @@ class ActivityKind(StrEnum):
     CART_ABANDONED = "cart_abandoned"
     APP_OPEN = "app_open"
     STORE_VISIT = "store_visit"
+    PRODUCT_VIEWED = "product_viewed"  # product_id; category, price, url
+    CART_UPDATED = "cart_updated"  # cart: every line now in it
+    CHECKOUT_STARTED = "checkout_started"  # step
+
+
+# The fields each activity kind takes beyond type, activity, channel and occurred_at (and needs: first).
+ACTIVITY_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ActivityKind.PRODUCT_VIEWED: (("product_id",), ("product_id", "category", "price", "currency", "url")),
+    ActivityKind.CART_UPDATED: (("cart",), ("cart",)),
+    ActivityKind.CHECKOUT_STARTED: ((), ("step",)),
+}
 
 
 class ActivityChannel(StrEnum):
@@ -152,13 +161,58 @@ class Note(Strict):
 
 class Activity(Strict):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"type": "activity", "activity": "login", "channel": "app"}]}
+        json_schema_extra={
+            "examples": [
+                {"type": "activity", "activity": "login", "channel": "app"},
+                {
+                    "type": "activity",
+                    "activity": "product_viewed",
+                    "channel": "web",
+                    "product_id": "boot-204",
+                    "category": "hiking",
+                    "price": "120.00",
+                    "currency": "EUR",
+                    "url": "https://shop.example.com/p/boot-204",
+                },
+                {
+                    "type": "activity",
+                    "activity": "cart_updated",
+                    "channel": "web",
+                    "cart": {
+                        "lines": [{"product_id": "boot-204", "quantity": 1, "price": "120.00"}],
+                        "currency": "EUR",
+                    },
+                },
+            ]
+        }
     )
 
     type: Literal["activity"]
     activity: ActivityKind
     channel: ActivityChannel
+    product_id: Text | None = Field(default=None, description="product_viewed: the product")
+    category: Text | None = Field(default=None, description="product_viewed: the product's category")
+    price: Price | None = Field(default=None, description="product_viewed: the price shown")
+    currency: Currency | None = Field(default=None, description="product_viewed: the price's currency")
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")] | None = Field(
+        default=None, description="product_viewed: the page"
+    )
+    cart: Cart | None = Field(default=None, description="cart_updated: the whole cart as it is now")
+    step: Text | None = Field(default=None, description="checkout_started: the step reached, e.g. shipping")
     occurred_at: OccurredAt = None
+
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> Activity:
+        needed, allowed = ACTIVITY_FIELDS.get(self.activity, ((), ()))
+        given = {name for name in ("product_id", "category", "price", "currency", "url", "cart", "step")}
+        given = {name for name in given if getattr(self, name) is not None}
+        if missing := [name for name in needed if name not in given]:
+            raise ValueError(f"a {self.activity} activity needs {', '.join(missing)}")
+        if extra := sorted(given - set(allowed)):
+            raise ValueError(f"{', '.join(extra)} do not go with a {self.activity} activity")
+        if (self.price is None) != (self.currency is None):
+            raise ValueError("price and currency go together")
+        return self
 
 
 InteractionIn = Annotated[Order | Ticket | Feedback | Note | Activity, Field(discriminator="type")]
@@ -190,6 +244,7 @@ def engagement_change(
         change.increments[f"order_weeks.{week}"] = 1
         if interaction.status != "cancelled":
             change.increments[f"lifetime_value.{interaction.currency}"] = interaction.amount
+        change.interests_removed, change.guard = interests.ORDERED, "last_cart_at"  # bought after the cart
     elif isinstance(interaction, Ticket) and interaction.status in OPEN_TICKET:
         change.increments["open_tickets"] = 1
     elif isinstance(interaction, Feedback):
@@ -200,7 +255,24 @@ def engagement_change(
             change.sets["last_rating"] = interaction.rating
         else:
             change.sets["last_nps"] = interaction.nps
+    elif isinstance(interaction, Activity):
+        _browsing(interaction, timestamp(occurred_at), change)
     return change
+
+
+def _browsing(activity: Activity, at: str, change: EngagementChange) -> None:
+    """What a shop activity keeps on the profile's interests, if it is the latest of its kind."""
+    if activity.activity == ActivityKind.PRODUCT_VIEWED:
+        change.guard = "last_viewed_at"
+        change.interests = interests.product_view(activity.product_id, activity.category, activity.price, at)
+    elif activity.activity == ActivityKind.CART_UPDATED:
+        change.guard = "last_cart_at"
+        change.interests = interests.cart_update(activity.cart, at)
+    elif activity.activity == ActivityKind.CHECKOUT_STARTED:
+        change.guard = "last_checkout_at"
+        change.interests = interests.checkout_start(activity.step, at)
+    if change.guard:
+        change.latest.append(change.guard)
 
 
 def open_tickets_delta(before: str, after: str) -> int:

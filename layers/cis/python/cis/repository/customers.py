@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cis.domain import interests
 from cis.domain.customer import SYSTEM_KEPT, Customer, CustomerFields
 from cis.domain.engagement import WEEKLY
 from cis.domain.keys import UniqueKey, unique_keys
@@ -164,6 +165,7 @@ class CustomerRepository:
         values["engagement"] = {"lifetime_value": {}} | {name: {} for name in WEEKLY}
         values["consents"] = {}
         values["subscriptions"] = {}
+        values["interests"] = interests.empty()
         return keys.customer_key(customer.id) | to_attributes(values)
 
     def tag_copy(self, customer: Customer, tag: str) -> dict[str, dict]:

@@ -65,6 +65,7 @@ def _engagement_update(change: EngagementChange, at: str, current: dict | None) 
         names[f"#s{index}"] = name
         sets.append(f"#e.#s{index} = :s{index}")
         values[f":s{index}"] = {"N": str(value)}
+    removes = _interests_update(change, at, current, names, values, sets, conditions)
     moments = [(name, max) for name in change.latest] + ([("first_seen_at", min)] if change.latest else [])
     for index, (name, pick) in enumerate(moments):
         names[f"#t{index}"] = name
@@ -85,7 +86,44 @@ def _engagement_update(change: EngagementChange, at: str, current: dict | None) 
             conditions.append(f"{ref} = :was{index}")
         else:
             conditions.append(f"attribute_not_exists({ref})")
-    return ("SET " + ", ".join(sets) if sets else ""), " AND ".join(conditions), names, values
+    update = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
+    return update.strip(), " AND ".join(conditions), names, values
+
+
+def _interests_update(
+    change: EngagementChange, at: str, current: dict | None, names: dict, values: dict, sets: list, conditions: list
+) -> list[str]:
+    """Adds the interests' SETs (and conditions) for `change`; returns its REMOVEs. They apply when the
+    interaction is the latest by `change.guard`: in the fast form that is the guard's condition (a
+    timestamp in `latest` has it already); in the exact form, the stored guard read, held by condition."""
+    if not change.guard or not (change.interests or change.interests_removed):
+        return []
+    names["#in"] = "interests"
+    if current is None:
+        if change.guard not in change.latest:  # e.g. an order, which ends the cart it follows
+            names["#g"], values[":at"] = change.guard, {"S": at}
+            conditions.append("(attribute_not_exists(#e.#g) OR #e.#g <= :at)")
+    else:
+        stored = current.get(change.guard)
+        if stored and stored > at:
+            return []  # an older one than the profile shows: on the timeline only
+        if change.guard not in change.latest:  # otherwise its moment's own condition holds it
+            names["#g"] = change.guard
+            if stored:
+                values[":g"] = {"S": stored}
+                conditions.append("#e.#g = :g")
+            else:
+                conditions.append("attribute_not_exists(#e.#g)")
+    for index, (path, value) in enumerate(change.interests.items()):
+        parts = path.split(".")
+        names |= {f"#n{index}_{depth}": part for depth, part in enumerate(parts)}
+        sets.append("#in." + ".".join(f"#n{index}_{depth}" for depth in range(len(parts))) + f" = :n{index}")
+        values[f":n{index}"] = to_attributes({"v": value})["v"]
+    removes = []
+    for index, name in enumerate(change.interests_removed):
+        names[f"#r{index}"] = name
+        removes.append(f"#in.#r{index}")
+    return removes
 
 
 def _becomes_last_activity(change: EngagementChange, at: str, engagement: dict | None) -> bool:
