@@ -329,6 +329,7 @@ class Customer(CustomerFields):
             engagement=Engagement(),
             consents={},
             subscriptions={},
+            interests=Interests(),
             distinct_from=distinct_from or None,
             id=customer_id,
             version=1,

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from cis.domain.contact import Strict
 from cis.domain.model import Model, empty_list
@@ -29,6 +29,9 @@ Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4, descript
 
 
 class CartLine(Strict):
+    # One schema for requests and responses (as LineItem's): generated clients refuse two of one name.
+    model_config = ConfigDict(json_schema_mode_override="validation")
+
     product_id: Text
     quantity: int = Field(ge=1, le=10_000)
     price: Price = Field(description="Unit price")
@@ -36,6 +39,8 @@ class CartLine(Strict):
 
 class Cart(Strict):
     """The cart as the shop has it now: every line (an empty list is an emptied cart)."""
+
+    model_config = ConfigDict(json_schema_mode_override="validation")
 
     lines: list[CartLine] = Field(max_length=MAX_CART_LINES)
     currency: Currency

@@ -98,7 +98,6 @@ def _interests_update(
     timestamp in `latest` has it already); in the exact form, the stored guard read, held by condition."""
     if not change.guard or not (change.interests or change.interests_removed):
         return []
-    names["#in"] = "interests"
     if current is None:
         if change.guard not in change.latest:  # e.g. an order, which ends the cart it follows
             names["#g"], values[":at"] = change.guard, {"S": at}
@@ -114,6 +113,7 @@ def _interests_update(
                 conditions.append("#e.#g = :g")
             else:
                 conditions.append("attribute_not_exists(#e.#g)")
+    names["#in"] = "interests"
     for index, (path, value) in enumerate(change.interests.items()):
         parts = path.split(".")
         names |= {f"#n{index}_{depth}": part for depth, part in enumerate(parts)}
