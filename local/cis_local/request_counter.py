@@ -64,9 +64,9 @@ COUNTS_FOLDER = "CIS_DYNAMODB_COUNTS"
 _DYNAMODB_TARGET = b"DynamoDB_20120810."
 
 
-def count_sent_dynamodb_requests() -> None:
-    """From now on, every boto3 client of this process made through boto3's default session (every client
-    of the handlers and of the runtime) writes its DynamoDB requests to the counts folder, if one is set."""
+def count_sent_dynamodb_requests(session=None) -> None:
+    """From now on, every client this process makes from boto3's default session (or `session`): every
+    client of the handlers and of the runtime, writes its DynamoDB requests to the counts folder, if one is set."""
     if not (folder := os.environ.get(COUNTS_FOLDER)):
         return
     import boto3
@@ -84,10 +84,10 @@ def count_sent_dynamodb_requests() -> None:
             written.write_text(json.dumps(counts))
             os.replace(written, path)  # whole or not at all, for the reader
 
-    if boto3.DEFAULT_SESSION is None:
+    if session is None and boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
     # before-send: once per HTTP request, retries included (clients made before this are not counted).
-    boto3.DEFAULT_SESSION.events.register("before-send.dynamodb", count)
+    (session or boto3.DEFAULT_SESSION).events.register("before-send.dynamodb", count)
 
 
 def sent_dynamodb_requests(folder: str) -> Counter[str]:
