@@ -32,6 +32,7 @@ from cis.topology import Function, Route
 from cis_local import tokens
 from cis_local.functions import function_named, load_handler
 from cis_local.pauses import settle
+from cis_local.request_counter import count_sent_dynamodb_requests
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
 # In Lambda the stream processor and the queue-fed functions run on CPUs of their own; here they
@@ -73,6 +74,7 @@ def _serve(function_name: str, connection) -> None:
     function = function_named(function_name)
     if not function.routes and hasattr(os, "nice"):
         os.nice(BACKGROUND_NICENESS)
+    count_sent_dynamodb_requests()  # before the handler makes its clients (when DynamoDB is not moto's)
     module = load_handler(function)
     settle()  # the handler's imports: long-lived, left out of full collections
     while True:

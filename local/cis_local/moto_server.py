@@ -29,13 +29,17 @@ import threading
 import time
 from collections import Counter
 
+from cis_local.request_counter import COUNTS_FOLDER, sent_dynamodb_requests
+
 log = logging.getLogger("cis_local.moto_server")
 
 _HOP_BY_HOP = frozenset(["connection", "keep-alive", "transfer-encoding", "content-length"])
 START_SECONDS = 60
 # GET <endpoint>/_cis/dynamodb-requests: the DynamoDB requests served so far, by operation (the benches'
 # count of what a whole flow costs, its functions and the stream processor together). Streams' reads are
-# another service (DynamoDBStreams_20120810) and are not counted.
+# another service (DynamoDBStreams_20120810) and are not counted. When the table is not moto's
+# (CIS_DYNAMODB_ENDPOINT), the runtime's processes count what they send (cis_local.request_counter) and
+# this path adds their counts to moto's.
 REQUESTS_PATH = "/_cis/dynamodb-requests"
 DYNAMODB_TARGET = "DynamoDB_20120810."
 
@@ -116,7 +120,8 @@ def make_server(host: str, port: int):
     def one_at_a_time(environ, start_response):
         if environ.get("PATH_INFO") == REQUESTS_PATH:  # the runtime's own question, not an AWS call
             start_response("200 OK", [("Content-Type", "application/json")])
-            return [json.dumps(counts).encode()]
+            sent = sent_dynamodb_requests(folder) if (folder := os.environ.get(COUNTS_FOLDER)) else Counter()
+            return [json.dumps(counts + sent).encode()]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(DYNAMODB_TARGET):
             counts[target.removeprefix(DYNAMODB_TARGET)] += 1

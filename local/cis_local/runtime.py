@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cis_local.moto_server import AtomicMotoServer
+from cis_local.request_counter import COUNTS_FOLDER, count_sent_dynamodb_requests
 
 DEFAULT_REGION = "eu-west-1"
 
@@ -151,6 +154,13 @@ def backend(host: str = "127.0.0.1"):
     from cis_local.table import ensure_table
 
     table_name = os.environ.get("TABLE_NAME", "cis-local")
+    counts = None
+    if os.environ.get("CIS_DYNAMODB_ENDPOINT"):
+        # Not moto's DynamoDB: every process counts the requests it sends, and moto's server adds them up
+        # (set before it and the containers start, which inherit it).
+        counts = tempfile.mkdtemp(prefix="cis-dynamodb-requests-")
+        os.environ[COUNTS_FOLDER] = counts
+        count_sent_dynamodb_requests()
     # moto always carries the bus and queues; DynamoDB may live elsewhere (DynamoDB Local, AWS).
     server = AtomicMotoServer(host, int(os.environ.get("CIS_MOTO_PORT") or free_port(host)))
     server.start()
@@ -178,3 +188,5 @@ def backend(host: str = "127.0.0.1"):
         )
     finally:
         server.stop()
+        if counts:
+            shutil.rmtree(counts, ignore_errors=True)
