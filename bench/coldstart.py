@@ -618,6 +618,7 @@ def _instructions(targets: dict, folder: Path, moto: MotoServer) -> dict[str, fl
     for name, (spec, env) in {"": ({**bare[0], "statement": "pass"}, bare[1]), **targets}.items():
         if spec.get("event") is not None:
             moto.reset()
+            spec = spec | {"event": signed_link(spec["event"], moto.kms)}  # the reset made a new link key
         out = folder / "out.json"
         path = folder / "spec.json"
         path.write_text(json.dumps(spec | {"out": str(out)}), encoding="utf-8")

@@ -18,18 +18,22 @@ from cis.config import settings
 from cis.domain.unsubscribe import ONE_CLICK, WITHDRAWS
 from cis.errors import FieldProblem, InvalidRequest
 from cis.repository.factory import consent_repository, customer_repository, dynamodb_client, link_key
-from cis.service.consents import ConsentService
-from cis.service.customers import CustomerService
 from cis.service.unsubscribe import Links, Unsubscribe
 
 # X-Ray patches botocore only: its every-library default imports and patches requests, httpx, sqlite3...
 logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
 client = dynamodb_client()
-unsubscribe = Unsubscribe(
-    Links(link_key(), settings.public_api_url),
-    CustomerService(customer_repository(client)),
-    ConsentService(consent_repository(client)),
-)
+
+
+def records():
+    """The customers and their consents: at the first withdrawal (the page checks the link only)."""
+    from cis.service.consents import ConsentService
+    from cis.service.customers import CustomerService
+
+    return CustomerService(customer_repository(client)), ConsentService(consent_repository(client))
+
+
+unsubscribe = Unsubscribe(Links(link_key(), settings.public_api_url), records)
 app = http.create_resolver()
 Token = Annotated[str, Query(min_length=1, max_length=512, description="The signed token the link carries")]
 HTML = "text/html; charset=utf-8"

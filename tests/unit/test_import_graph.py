@@ -164,7 +164,8 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         "cis.api",
     ),
     # Checks a link's MAC with KMS, reads the customer, records a withdrawal: no POST takes a key, no
-    # client data to validate, nothing to compare, no message to render.
+    # client data to validate, nothing to compare, no message to render. The page a link opens checks
+    # the link only: the customer model and the consent service come with the first withdrawal.
     "unsubscribe_api": (
         *IDEMPOTENCY,
         *CONTACT,
@@ -173,6 +174,9 @@ MUST_NOT_LOAD: dict[str, tuple[str, ...]] = {
         *INTERACTION_MODELS,
         *MATCHING,
         *MERGES_AND_IMPORTS,
+        *CUSTOMER_MODEL,
+        "cis.domain.consent",
+        "cis.service.consents",
         "cis.domain.notifications",
     ),
     # Serves a JSON file and Swagger UI behind the gate: no AWS call, no model, the page's assets when asked for.

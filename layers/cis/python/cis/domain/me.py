@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from cis.domain.consent import CHANNELS, PURPOSES, ConsentState, is_allowed
 from cis.domain.contact import Email, EmailAddress, Phone, PhoneNumber, PostalAddress, Strict
 from cis.domain.customer import Addresses, DisplayName, Locale, Name, PreferredChannel, TimeZone
-from cis.domain.model import Model
+from cis.domain.model import STORED, Model
 from cis.domain.moments import Day
 from cis.domain.subscriptions import Interval, SubscriptionStatus
 from cis.domain.texts import LongText, Text, one_score
@@ -271,14 +271,17 @@ class ErasureRequested(Model):
 
 
 def profile_of(customer: Any) -> MyProfile:
-    """The customer's own view of their stored record."""
+    """The customer's own view of their stored record. Its contacts and country codes were validated
+    and normalized by the record's model (STORED): checking them again would load phonenumbers at a
+    profile read only to find them unchanged."""
     engagement = customer.engagement
     return MyProfile.model_validate(
         customer.model_dump(include=set(MyProfile.model_fields) - {"open_tickets", "orders_count"})
         | {
             "open_tickets": getattr(engagement, "open_tickets", 0) or 0,
             "orders_count": getattr(engagement, "orders_count", 0) or 0,
-        }
+        },
+        context=STORED,
     )
 
 

@@ -6,18 +6,20 @@ the customer is still there or not, so a link tells its holder nothing about the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from cis.domain.consent import REFUSED, ConsentIn, ConsentStatus
-from cis.domain.customer import Customer
 from cis.domain.moments import utcnow
 from cis.domain.unsubscribe import PATH, Link, check_age, parse
 from cis.errors import BadLink, Erased, Merged, NotFound
-from cis.service.consents import ConsentService
+
+if TYPE_CHECKING:
+    from cis.domain.customer import Customer
+    from cis.service.consents import ConsentService
 
 SOURCE = "one_click_unsubscribe"
 ACTOR = "customer:unsubscribe-link"
@@ -63,8 +65,23 @@ class Withdrawal:
 
 
 class Unsubscribe:
-    def __init__(self, links: Links, customers: Customers, consents: ConsentService):
-        self.links, self.customers, self.consents = links, customers, consents
+    def __init__(self, links: Links, records: Callable[[], tuple[Customers, ConsentService]]):
+        """`records` makes the customers and their consents at the first withdrawal: the page a link
+        opens (GET) checks the link alone, and a cold start of it loads neither the customer model nor
+        the consent service."""
+        self.links, self._records = links, records
+
+    @functools.cached_property
+    def customers(self) -> Customers:
+        return self._stores[0]
+
+    @functools.cached_property
+    def consents(self) -> ConsentService:
+        return self._stores[1]
+
+    @functools.cached_property
+    def _stores(self) -> tuple[Customers, ConsentService]:
+        return self._records()
 
     def withdraw(self, token: str) -> Withdrawal:
         link = self.links.read(token)
@@ -84,6 +101,8 @@ class Unsubscribe:
         raise NotFound(f"customer {link.customer_id} kept moving through merges")
 
     def _withdraw(self, link: Link, customer: Customer) -> str | None:
+        from cis.domain.consent import REFUSED, ConsentIn, ConsentStatus  # with the consent service's first use
+
         if not any(link.sent_to(email.address) for email in customer.emails or []):
             return "address_changed"  # the address the link went to is not theirs any more: it decides nothing
         if customer.status == "archived":
